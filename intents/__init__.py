@@ -1,0 +1,1 @@
+"""Phrase data for the intent matcher and recognizers (installed as voicecoach.phrases)."""

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m voicecoach.bench NAME` prints tables (accuracy, latency, memory)."""

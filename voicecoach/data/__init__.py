@@ -1,0 +1,1 @@
+"""Exercise catalogue and routines, as data."""

@@ -1,0 +1,48 @@
+"""What the coach knows about the person when a session starts (loaded from the store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Constraints a person can set by voice; each rules out some exercise positions.
+CONSTRAINTS = ("no_lying", "no_standing", "in_bed", "seated")
+
+DEFAULT_RATE = 150
+"""Speaking rate, words per minute."""
+MIN_RATE, MAX_RATE, RATE_STEP = 90, 220, 20
+DEFAULT_VOLUME = 0.8
+MIN_VOLUME, MAX_VOLUME, VOLUME_STEP = 0.3, 1.0, 0.15
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Remembered settings and abilities; all optional, the defaults suit a first session."""
+
+    rate: int = DEFAULT_RATE
+    """Speaking rate, words per minute."""
+    volume: float = DEFAULT_VOLUME
+    """Speaking volume, 0..1."""
+    constraints: frozenset[str] = frozenset()
+    """Standing constraints from earlier sessions (to confirm once at the start)."""
+    preferred: dict[str, str] = field(default_factory=dict)
+    """exercise id -> the alternative id the person settled on (e.g. an easier version)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A short summary of past sessions, for the `progress` intent."""
+
+    sessions_this_week: int = 0
+    sessions_total: int = 0
+    exercises_this_week: int = 0
+    days_active_last_14: int = 0
+    pain_reports_this_week: int = 0
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where an interrupted session stopped, so the coach can offer to carry on."""
+
+    routine: str
+    exercise: str
+    index: int
