@@ -45,8 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     names = set(command_names())
     # `voicecoach` alone (or with only run options) starts the coach.
-    if DEFAULT_COMMAND in names and not any(a in names for a in argv) and not (
-        {"-h", "--help"} & set(argv)
+    if (
+        DEFAULT_COMMAND in names
+        and not any(a in names for a in argv)
+        and not ({"-h", "--help"} & set(argv))
     ):
         argv = [DEFAULT_COMMAND, *argv]
     args = parser.parse_args(argv)

@@ -120,10 +120,11 @@ LOG_KINDS = {
     "exercise_done": ("exercise", "reps", "hold_seconds"),
     "exercise_skipped": ("exercise", "reason"),
     "swapped": ("exercise", "to", "reason"),
-    "constraint": ("constraint",),
+    "constraint": ("constraint", "active"),  # constraint None: the set was confirmed or cleared
     "pain": ("exercise",),
     "tired": ("exercise",),
     "voice": ("rate", "volume"),
+    "device": ("what",),
     "session_end": ("reason",),
 }
 

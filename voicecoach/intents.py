@@ -191,7 +191,11 @@ def _build(name: str, data: Mapping[str, object], catalogue: Catalogue) -> Inten
         raise IntentDataError(f"{name}: missing intents: {', '.join(missing)}")
     contractions = {str(k).lower(): str(v).lower() for k, v in meta.get("contractions", {}).items()}
     fillers = frozenset(str(f).lower() for f in meta.get("fillers", []))
-    bare = IntentSet(intents, fillers, contractions, {})
+    return _with_slots(IntentSet(intents, fillers, contractions, {}), catalogue)
+
+
+def _with_slots(bare: IntentSet, catalogue: Catalogue) -> IntentSet:
+    """The catalogue's spoken names and aliases become the values of the two slots."""
     exercise_values: dict[str, str] = {}
     for ex in catalogue.exercises.values():
         for spoken in (ex.name, *ex.aliases):
@@ -200,9 +204,8 @@ def _build(name: str, data: Mapping[str, object], catalogue: Catalogue) -> Inten
     for routine in catalogue.routines.values():
         for spoken in (routine.name, *routine.aliases, routine.id.replace("_", " ")):
             routine_values[bare.normalise(spoken)] = routine.id
-    return IntentSet(
-        intents, fillers, contractions, {"exercise": exercise_values, "routine": routine_values}
-    )
+    slots = {"exercise": exercise_values, "routine": routine_values}
+    return IntentSet(bare.intents, bare.fillers, bare.contractions, slots)
 
 
 class Matcher:
@@ -259,7 +262,7 @@ class Matcher:
         return score, index
 
     def _contained(self, normal: str) -> tuple[float, int] | None:
-        """A multi-word phrase said whole, with a few words around it ("could you say that again")."""
+        """A phrase of 2+ words said whole inside a few more ("could you say that again")."""
         words = normal.split()
         best: tuple[float, int] | None = None
         padded = f" {normal} "
