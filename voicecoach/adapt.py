@@ -37,7 +37,7 @@ SWAP_REASONS = {
     "seated": "can stay seated",
 }
 QUADRUPED_REASON = "don't have to get down on your hands and knees"
-NO_VERSION = "I don't have a version of this one that suits you right now, so we'll skip it."
+NO_VERSION = "I don't have a version of this one that suits you right now."
 
 
 def _active(constraints: Iterable[str]) -> tuple[str, ...]:
