@@ -21,7 +21,7 @@ from voicecoach.profile import MAX_RATE, MAX_VOLUME, MIN_RATE, MIN_VOLUME
 
 ENGINES = ("auto", "vosk", "pocketsphinx")
 MIN_END_SILENCE, MAX_END_SILENCE = 0.2, 3.0
-DEFAULT_END_SILENCE = 0.7
+DEFAULT_END_SILENCE = 0.8  # as voicecoach.endpoint
 
 
 class ConfigError(ValueError):
