@@ -1,0 +1,207 @@
+"""The alternatives graph: adapt() under every constraint, easier / harder, loop safety."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from voicecoach.adapt import (
+    ALLOWED,
+    CONSTRAINTS,
+    NO_VERSION,
+    Adaptation,
+    adapt,
+    breaks,
+    easier,
+    fits,
+    harder,
+)
+from voicecoach.catalogue import POSITIONS, Catalogue, Dose, Exercise, load_catalogue
+from voicecoach.profile import CONSTRAINTS as PROFILE_CONSTRAINTS
+
+CATALOGUE = load_catalogue()
+IDS = list(CATALOGUE.exercises)
+SEEDS = [e.id for e in CATALOGUE.exercises.values() if e.source == "seed"]
+SUBSETS = [frozenset(s) for n in range(len(CONSTRAINTS) + 1) for s in combinations(CONSTRAINTS, n)]
+
+
+def test_constraints_come_from_the_profile():
+    assert CONSTRAINTS is PROFILE_CONSTRAINTS
+    assert set(ALLOWED) == set(CONSTRAINTS)
+    assert all(ALLOWED[c] <= set(POSITIONS) for c in CONSTRAINTS)
+    assert ALLOWED["no_lying"] == {"seated", "standing"}
+    assert ALLOWED["no_standing"] == {"lying", "quadruped", "seated", "bed"}
+    assert ALLOWED["in_bed"] == {"bed", "seated"}
+    assert ALLOWED["seated"] == {"seated"}
+
+
+@pytest.mark.parametrize("constraints", SUBSETS, ids=lambda s: "+".join(sorted(s)) or "none")
+def test_every_exercise_adapts_or_says_why(constraints):
+    for ident in IDS:
+        a = adapt(CATALOGUE, ident, constraints)
+        assert a.original.id == ident
+        if a.exercise is None:
+            assert a.reason.strip(), ident
+            assert not a.swapped
+            assert a.skipped
+        else:
+            assert fits(a.exercise, constraints), (ident, a.exercise.id)
+            assert a.swapped == (a.exercise.id != ident)
+            assert bool(a.reason) == a.swapped, ident
+
+
+@pytest.mark.parametrize("constraint", ["no_lying", "no_standing", "in_bed"])
+def test_no_seed_exercise_is_skipped_for_one_constraint(constraint):
+    for ident in SEEDS:
+        assert adapt(CATALOGUE, ident, [constraint]).exercise is not None, ident
+
+
+def test_seated_skips_only_what_cannot_be_done_sitting():
+    skipped = [i for i in SEEDS if adapt(CATALOGUE, i, ["seated"]).exercise is None]
+    assert skipped == ["hip_flexor_stretch"]
+    reason = adapt(CATALOGUE, "hip_flexor_stretch", ["seated"]).reason
+    assert reason == CATALOGUE.exercise("hip_flexor_stretch").not_adaptable["seated"]
+
+
+def test_no_constraints_leaves_everything_unchanged():
+    for ident in IDS:
+        a = adapt(CATALOGUE, ident, [])
+        assert a == Adaptation(CATALOGUE.exercise(ident), CATALOGUE.exercise(ident), "")
+        assert not a.swapped
+
+
+@pytest.mark.parametrize(
+    ("ident", "constraints", "expected", "reason"),
+    [
+        ("knee_to_chest", ["no_lying"], "knee_to_chest_seated", "so you don't have to lie down"),
+        ("knee_to_chest", ["in_bed"], "knee_to_chest_bed", "so you can do it in bed"),
+        ("knee_to_chest", ["seated"], "knee_to_chest_seated", "so you can stay seated"),
+        ("knee_to_chest", ["no_standing"], "knee_to_chest", ""),
+        ("knee_to_chest", ["no_lying", "no_standing"], "knee_to_chest_seated",
+         "so you don't have to lie down"),
+        ("bird_dog", ["no_lying"], "bird_dog_seated",
+         "so you don't have to get down on your hands and knees"),
+        ("sit_to_stand", ["no_standing"], "leg_extension_seated", "so you don't have to stand"),
+        ("sit_to_stand", ["in_bed"], "leg_extension_seated", "so you can do it in bed"),
+        ("hip_flexor_stretch", ["no_lying"], "hip_flexor_stretch_standing",
+         "so you don't have to lie down"),
+        ("hip_flexor_stretch", ["in_bed"], "hip_flexor_stretch", ""),
+        ("calf_stretch", ["no_standing", "in_bed"], "ankle_stretch",
+         "so you don't have to stand and can do it in bed"),
+        ("spinal_twist", ["in_bed", "no_lying"], "spinal_twist_seated",
+         "so you don't have to lie down and can do it in bed"),
+    ],
+)
+def test_known_swaps(ident, constraints, expected, reason):
+    a = adapt(CATALOGUE, ident, constraints)
+    assert a.exercise is not None
+    assert (a.exercise.id, a.reason) == (expected, reason)
+
+
+def test_skip_when_lying_and_standing_are_both_ruled_out():
+    # Bed stretch -> (no_lying) standing version -> (no_standing) back to the bed one: a loop
+    # in the data that adapt must walk out of, with the reason the versions give.
+    a = adapt(CATALOGUE, "hip_flexor_stretch_standing", ["no_lying", "no_standing"])
+    assert a.exercise is None
+    assert "sitting" in a.reason
+
+
+def test_unknown_constraint_or_exercise_is_an_error():
+    with pytest.raises(ValueError, match="upside_down"):
+        adapt(CATALOGUE, "knee_to_chest", ["upside_down"])
+    with pytest.raises(KeyError):
+        adapt(CATALOGUE, "cartwheel", [])
+
+
+def test_fits_and_breaks():
+    knee = CATALOGUE.exercise("knee_to_chest")
+    assert fits(knee, [])
+    assert fits(knee, ["no_standing"])
+    assert not fits(knee, ["no_lying"])
+    assert breaks(knee, ["seated", "no_lying", "no_standing"]) == ("no_lying", "seated")
+
+
+def test_easier_and_harder():
+    assert easier(CATALOGUE, "knee_to_chest").id == "knee_to_chest_towel"
+    assert harder(CATALOGUE, "knee_to_chest_towel").id == "knee_to_chest"
+    assert harder(CATALOGUE, "spinal_twist").id == "supine_twist"
+    assert easier(CATALOGUE, "supine_twist").id == "spinal_twist"
+    assert harder(CATALOGUE, "single_leg_stand").id == "stationary_lunge"
+    assert harder(CATALOGUE, "cervical_rotation") is None
+    assert easier(CATALOGUE, "knee_to_chest_seated") is None
+    for ident in SEEDS:
+        assert easier(CATALOGUE, ident) is not None, ident
+
+
+@pytest.mark.parametrize("constraints", SUBSETS, ids=lambda s: "+".join(sorted(s)) or "none")
+def test_easier_never_needs_a_ruled_out_position(constraints):
+    """Saying "easier" after adapting keeps you where you are."""
+    for ident in IDS:
+        e, lighter = CATALOGUE.exercise(ident), easier(CATALOGUE, ident)
+        if lighter is not None and fits(e, constraints):
+            assert fits(lighter, constraints), (ident, lighter.id)
+
+
+def test_easier_and_harder_chains_end():
+    for ident in IDS:
+        for step in (easier, harder):
+            seen, current = set(), CATALOGUE.exercise(ident)
+            while current is not None:
+                assert current.id not in seen
+                seen.add(current.id)
+                current = step(CATALOGUE, current.id)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(IDS), st.sets(st.sampled_from(CONSTRAINTS)))
+def test_adapt_terminates_and_fits_on_the_real_data(ident, constraints):
+    a = adapt(CATALOGUE, ident, constraints)
+    assert a.exercise is None or fits(a.exercise, constraints)
+    assert a.exercise is not None or a.reason
+
+
+# --- arbitrary graphs, not just our data --------------------------------------------------
+
+DOSE = Dose(mode="hold", hold_seconds=10)
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> Catalogue:
+    """Random exercises with random (possibly looping, possibly useless) alternatives."""
+    n = draw(st.integers(1, 7))
+    ids = [f"e{i}" for i in range(n)]
+    exercises = {}
+    for ident in ids:
+        alternatives = draw(st.dictionaries(st.sampled_from(CONSTRAINTS), st.sampled_from(ids)))
+        reasons = draw(st.dictionaries(st.sampled_from(CONSTRAINTS), st.just("Not today.")))
+        exercises[ident] = Exercise(
+            id=ident, name=ident, aliases=(), position=draw(st.sampled_from(POSITIONS)),
+            kind="stretch", areas=("hips",), equipment=(), sides="none", intro="I.",
+            steps=("S.",), dose=DOSE, cautions=(), alternatives=alternatives,
+            not_adaptable=reasons,
+        )  # fmt: skip
+    return Catalogue(exercises=exercises, routines={})
+
+
+@settings(max_examples=300, deadline=None)
+@given(graphs(), st.sets(st.sampled_from(CONSTRAINTS)), st.data())
+def test_adapt_is_loop_safe_on_any_graph(catalogue, constraints, data):
+    ident = data.draw(st.sampled_from(list(catalogue.exercises)))
+    a = adapt(catalogue, ident, constraints)
+    if a.exercise is None:
+        assert a.reason in ("Not today.", NO_VERSION)
+        # Nothing reachable along the alternatives of broken constraints fits.
+        frontier, seen = [catalogue.exercise(ident)], {ident}
+        while frontier:
+            current = frontier.pop()
+            assert not fits(current, constraints)
+            for c in breaks(current, constraints):
+                target = current.alternatives.get(c)
+                if target and target not in seen:
+                    seen.add(target)
+                    frontier.append(catalogue.exercise(target))
+    else:
+        assert fits(a.exercise, constraints)
