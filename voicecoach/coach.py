@@ -323,6 +323,7 @@ class Coach:
                 self._say(script.ANOTHER, "question")
                 self._start_timer(REPROMPT_SECONDS)
             else:
+                self._say(script.FINISHED_SILENCE)
                 self._end("finished")
             return
         if self.silences == 1 and self.phase != PAUSED:

@@ -1,0 +1,23 @@
+"""Shared fixtures: the real catalogue, phrase data and matcher, loaded once."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicecoach.catalogue import Catalogue, load_catalogue
+from voicecoach.intents import IntentSet, Matcher, load_intents
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def intent_set(catalogue: Catalogue) -> IntentSet:
+    return load_intents(catalogue=catalogue)
+
+
+@pytest.fixture(scope="session")
+def matcher(intent_set: IntentSet) -> Matcher:
+    return Matcher(intent_set)

@@ -1,0 +1,72 @@
+"""Test helper: run a coach through typed lines on a virtual clock and keep every action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from voicecoach.catalogue import Catalogue
+from voicecoach.coach import Coach
+from voicecoach.events import Action, End, Log, Say, SetVoice, StartTimer, Tone
+from voicecoach.intents import Match, Matcher
+from voicecoach.textsession import TypedSession, run_fast
+from voicecoach.timers import VirtualClock
+
+
+@dataclass
+class Record:
+    t: float
+    action: Action
+    heard: Match | None
+    exercise: str | None
+
+
+@dataclass
+class Transcript:
+    records: list[Record] = field(default_factory=list)
+
+    def says(self) -> list[str]:
+        return [r.action.text for r in self.records if isinstance(r.action, Say)]
+
+    def said(self, fragment: str) -> list[Record]:
+        return [r for r in self.records if isinstance(r.action, Say) and fragment in r.action.text]
+
+    def logs(self, kind: str) -> list[dict]:
+        return [
+            r.action.data
+            for r in self.records
+            if isinstance(r.action, Log) and r.action.kind == kind
+        ]
+
+    def tones(self) -> list[str]:
+        return [r.action.name for r in self.records if isinstance(r.action, Tone)]
+
+    def voices(self) -> list[SetVoice]:
+        return [r.action for r in self.records if isinstance(r.action, SetVoice)]
+
+    def ended(self) -> End | None:
+        ends = [r.action for r in self.records if isinstance(r.action, End)]
+        return ends[-1] if ends else None
+
+    def after(self, fragment: str) -> list[Record]:
+        """Records from the first line containing `fragment` on."""
+        for i, r in enumerate(self.records):
+            if isinstance(r.action, Say) and fragment in r.action.text:
+                return self.records[i:]
+        raise AssertionError(f"never said {fragment!r}; said: {self.says()}")
+
+    def timers(self) -> list[StartTimer]:
+        return [r.action for r in self.records if isinstance(r.action, StartTimer)]
+
+
+def run_session(
+    catalogue: Catalogue, matcher: Matcher, lines: list[str], **coach_options
+) -> tuple[Transcript, Coach]:
+    coach = Coach(catalogue, **coach_options)
+    transcript = Transcript()
+
+    def emit(t: float, action: Action, heard: Match | None) -> None:
+        transcript.records.append(Record(t, action, heard, coach.current_id))
+
+    session = TypedSession(coach, matcher, VirtualClock(), emit)
+    run_fast(session, lines)
+    return transcript, coach

@@ -1,0 +1,249 @@
+"""Whole sessions, scripted as typed lines on a virtual clock (milliseconds each)."""
+
+from __future__ import annotations
+
+import pytest
+from sessions import run_session
+
+from voicecoach import script
+from voicecoach.adapt import fits
+from voicecoach.coach import ACTIVE, CHOOSING, PAIN, PAUSED, REPROMPT_SECONDS, Coach
+from voicecoach.events import Begin, Heard, Log, Say, StartTimer, TimerExpired
+from voicecoach.profile import Profile, Progress, ResumePoint
+
+
+def test_welcome_gives_the_safety_note_once(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["start", "ready", "help", "stop", "no"])
+    notes = [s for s in transcript.says() if "not a therapist" in s]
+    assert notes == [script.SAFETY_NOTE]
+
+
+def test_a_whole_routine_runs_to_the_end(catalogue, matcher):
+    routine = catalogue.routine("stretching")
+    lines = ["let's do the stretching routine"] + ["ready"] * len(routine.exercises)
+    transcript, _ = run_session(catalogue, matcher, lines)
+    done = [d["exercise"] for d in transcript.logs("exercise_done")]
+    assert done == list(routine.exercises)
+    assert transcript.said(script.ROUTINE_DONE)
+    # Holds open with a tone and close with a release tone, with a 3-2-1 count before it.
+    tones = transcript.tones()
+    assert tones.count("hold_start") == tones.count("release") > 0
+    assert tones.count("countdown") >= 3 * tones.count("release")
+
+
+def test_hold_cues_come_at_the_right_times(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready"])
+    hold = transcript.after("Hold for thirty seconds")
+    start = hold[0].t
+    when: dict[str, float] = {}
+    for r in hold:
+        if isinstance(r.action, Say):
+            when.setdefault(r.action.text, r.t - start)
+            if r.action.text == script.RELEASE:
+                break
+    assert when[script.HALFWAY] == pytest.approx(15)
+    assert when[script.TEN_LEFT] == pytest.approx(20)
+    assert when["three"] == pytest.approx(27)
+    assert when[script.RELEASE] == pytest.approx(30)
+
+
+def test_pause_mid_hold_resumes_with_the_time_left(catalogue, matcher):
+    lines = ["knee to chest", "ready", "+12 pause", "+100 resume"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    resumed = transcript.said("Carrying on")[0]
+    assert "eighteen seconds left" in resumed.action.text
+    release = transcript.said(script.RELEASE)[0]
+    assert release.t - resumed.t == pytest.approx(18)
+    # Nothing was cued while paused.
+    paused_at = transcript.said(script.PAUSED)[0].t
+    assert not [r for r in transcript.records if paused_at < r.t < resumed.t]
+
+
+def test_status_during_a_hold_and_during_reps(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+9 how long left"])
+    assert transcript.said("About twenty seconds left in this hold")
+    lines = ["sit to stand", "ready", "+10 how many more"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    status = next(s for s in transcript.says() if "reps left" in s)
+    assert status.startswith("Exercise one of one") or "sit to stand" in status
+
+
+def test_repeat_replays_the_last_instruction_exactly(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "+1 say that again"])
+    step = catalogue.exercise("knee_to_chest").steps[0]
+    assert transcript.says().count(step) == 2
+
+
+def test_easier_swaps_to_the_linked_version_and_says_so(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+5 easier"])
+    easier = catalogue.exercise(catalogue.exercise("knee_to_chest").easier)
+    assert transcript.said(script.easier_line(easier))
+    assert transcript.logs("swapped")[-1] == {
+        "exercise": "knee_to_chest",
+        "to": easier.id,
+        "reason": "easier",
+    }
+
+
+def test_cant_lie_down_adapts_current_and_later_exercises(catalogue, matcher):
+    routine = catalogue.routine("stretching")
+    lines = ["stretching routine", "ready", "+3 i can't lie down"] + ["ready"] * 5
+    transcript, _ = run_session(catalogue, matcher, lines)
+    done_at = transcript.said(script.ROUTINE_DONE)[0].t
+    started = [d["exercise"] for d in transcript.logs("exercise_start")]
+    swaps = transcript.logs("swapped")
+    assert swaps[0] == {"exercise": "knee_to_chest", "to": started[1], "reason": "no_lying"}
+    assert transcript.said(
+        f"Instead of knee to chest, let's do {catalogue.exercise(started[1]).name}"
+    )
+    # Everything after the constraint fits it, or was skipped with a spoken reason.
+    after = [r.exercise for r in transcript.records
+             if r.exercise and r.t <= done_at and r.t > transcript.said("Got it")[0].t]  # fmt: skip
+    assert after
+    assert all(fits(catalogue.exercise(e), {"no_lying"}) for e in after)
+    skipped = transcript.logs("exercise_skipped")
+    for entry in skipped:
+        assert entry["reason"]
+        assert transcript.said(f"We'll skip {catalogue.exercise(entry['exercise']).name}")
+    done = transcript.logs("exercise_done")
+    assert len(done) + len(skipped) == len(routine.exercises)
+
+
+def test_pain_stops_at_once_and_never_resumes_by_itself(catalogue, matcher):
+    lines = ["knee to chest", "ready", "+10 ow it hurts", "+600 hello"]
+    transcript, coach = run_session(catalogue, matcher, lines)
+    hurt = transcript.said(script.PAIN_STOP)[0]
+    later = [r for r in transcript.records if r.t > hurt.t]
+    cues = {script.RELEASE, script.HALFWAY, script.TEN_LEFT, "three", "two", "one"}
+    assert not [r for r in later if isinstance(r.action, Say) and r.action.text in cues]
+    assert transcript.said(script.PAIN_OFFER)
+    assert transcript.logs("pain") == [{"exercise": "knee_to_chest"}]
+
+
+def test_pain_then_easier_offers_the_gentler_version(catalogue, matcher):
+    lines = ["knee to chest", "ready", "+4 that hurts", "easier"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    assert transcript.logs("swapped")[-1]["reason"] == "easier"
+
+
+def test_tired_gives_a_longer_rest_and_offers_to_end(catalogue, matcher):
+    transcript, _ = run_session(
+        catalogue, matcher, ["knee to chest", "ready", "+5 i'm tired", "yes"]
+    )
+    assert transcript.said(script.TIRED_OFFER)
+    assert transcript.ended().reason == "tired"
+    lines = ["knee to chest", "ready", "+5 i'm tired", "no"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    rest = transcript.said("Rest for one minute")
+    assert rest
+    assert transcript.said(script.READY)[-1].t - rest[0].t == pytest.approx(60)
+
+
+def test_voice_changes_within_limits(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["slower"] * 6 + ["louder"] * 6)
+    rates = [v.rate for v in transcript.voices()]
+    volumes = [v.volume for v in transcript.voices()]
+    assert rates == sorted(rates, reverse=True)
+    assert min(rates) >= 90
+    assert max(volumes) <= 1.0
+    assert transcript.said(script.VOICE_LIMIT["slower"])
+    assert transcript.said(script.VOICE_LIMIT["louder"])
+
+
+def test_stop_asks_first_and_no_carries_on(catalogue, matcher):
+    lines = ["knee to chest", "ready", "+5 stop", "no", "+10 stop", "yes"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    assert len(transcript.said(script.STOP_QUESTION)) == 2
+    assert transcript.said(script.STOP_CANCELLED)
+    assert transcript.ended().reason == "asked to stop"
+
+
+def test_silence_gets_one_reprompt_then_a_pause(catalogue):
+    coach = Coach(catalogue)
+    actions = coach.handle(Begin(0.0))
+    timer = [a for a in actions if isinstance(a, StartTimer)][-1]
+    first = coach.handle(TimerExpired(timer.timer, REPROMPT_SECONDS))
+    assert [a.text for a in first if isinstance(a, Say)] == [
+        script.choose_again(catalogue.routine("morning"))
+    ]
+    timer = [a for a in first if isinstance(a, StartTimer)][-1]
+    second = coach.handle(TimerExpired(timer.timer, 2 * REPROMPT_SECONDS))
+    assert [a.text for a in second if isinstance(a, Say)] == [script.SILENCE_PAUSE]
+    assert coach.phase == PAUSED
+    assert not [a for a in second if isinstance(a, StartTimer)]
+
+
+def test_unknown_utterance_gets_sorry_and_a_hint(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["the cat wants feeding"])
+    assert transcript.said(script.SORRY)[0].action.text == script.sorry(script.HELP["choosing"])
+
+
+def test_stale_timer_is_ignored(catalogue):
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    assert coach.handle(TimerExpired("t999", 1.0)) == []
+
+
+def test_yes_outside_a_question_is_not_acted_on(catalogue):
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    coach.handle(Heard("choose_exercise", 0.0, {"exercise": "knee_to_chest"}))
+    coach.handle(Heard("start", 40.0))
+    assert coach.phase == ACTIVE
+    said = [a.text for a in coach.handle(Heard("yes", 41.0)) if isinstance(a, Say)]
+    assert said[0].startswith(script.SORRY)
+
+
+def test_remembered_constraints_are_confirmed_once(catalogue, matcher):
+    profile = Profile(constraints=frozenset({"no_lying"}))
+    transcript, coach = run_session(catalogue, matcher, ["yes", "knee to chest"], profile=profile)
+    assert transcript.said("Last time you couldn't lie down. Is that still true today?")
+    assert coach.constraints == {"no_lying"}
+    assert transcript.logs("exercise_start")[0]["exercise"] != "knee_to_chest"
+
+
+def test_resume_offer_carries_on_where_it_stopped(catalogue, matcher):
+    point = ResumePoint("stretching", "supine_twist", 2)
+    transcript, _ = run_session(catalogue, matcher, ["yes"], resume_point=point)
+    assert transcript.logs("exercise_start")[0]["exercise"] == "supine_twist"
+
+
+def test_progress_is_summarised(catalogue, matcher):
+    progress = Progress(sessions_this_week=3, sessions_total=9, exercises_this_week=14,
+                        days_active_last_14=6)  # fmt: skip
+    transcript, _ = run_session(catalogue, matcher, ["how am i doing"], progress=progress)
+    assert transcript.said("This week you've done three sessions and fourteen exercises")
+
+
+def test_routine_option_starts_straight_away(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, [], routine="bed")
+    first = catalogue.routine("bed").exercises[0]
+    assert transcript.logs("exercise_start")[0]["exercise"] == first
+
+
+def test_every_log_kind_is_known(catalogue, matcher):
+    from voicecoach.events import LOG_KINDS
+
+    lines = ["stretching", "ready", "+5 easier", "ready", "+3 i'm in bed", "ready", "+3 it hurts",
+             "skip", "i'm tired", "no", "faster", "stop", "yes"]  # fmt: skip
+    transcript, _ = run_session(catalogue, matcher, lines)
+    for record in transcript.records:
+        if isinstance(record.action, Log):
+            assert record.action.kind in LOG_KINDS
+            assert set(record.action.data) == set(LOG_KINDS[record.action.kind])
+
+
+def test_pain_when_nothing_is_running_still_answers(catalogue):
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    said = [a.text for a in coach.handle(Heard("pain", 1.0)) if isinstance(a, Say)]
+    assert said[0] == script.PAIN_STOP
+    assert coach.phase == CHOOSING
+
+
+def test_pain_during_steps_waits_for_the_person(catalogue):
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    coach.handle(Heard("choose_exercise", 0.0, {"exercise": "bird_dog"}))
+    coach.handle(Heard("pain", 1.0))
+    assert coach.phase == PAIN

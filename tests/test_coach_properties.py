@@ -1,0 +1,116 @@
+"""Property tests: no sequence of intents breaks the coach; stop, pain and help always work."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from voicecoach import script
+from voicecoach.catalogue import load_catalogue
+from voicecoach.coach import Coach
+from voicecoach.events import Begin, CancelTimer, End, Heard, Say, StartTimer, TimerExpired
+from voicecoach.intents import CANONICAL
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+
+@cache
+def catalogue():
+    # Loaded here, not as a fixture, so a failing example's report stays readable.
+    return load_catalogue()
+
+
+@st.composite
+def steps(draw, catalogue):
+    """One step of a session: an utterance, or letting time pass until the next timer."""
+    if draw(st.booleans()):
+        return ("wait", draw(st.floats(min_value=0.0, max_value=120.0)))
+    intent = draw(st.sampled_from([*CANONICAL, "none"]))
+    slots = {}
+    if intent == "choose_exercise":
+        slots = {"exercise": draw(st.sampled_from(sorted(catalogue.exercises)))}
+    elif intent == "choose_routine":
+        slots = {"routine": draw(st.sampled_from(sorted(catalogue.routines)))}
+    return ("say", intent, slots)
+
+
+class Driver:
+    """Feeds events and honours timers the way a runtime would."""
+
+    def __init__(self, coach: Coach) -> None:
+        self.coach = coach
+        self.now = 0.0
+        self.timers: dict[str, float] = {}
+
+    def feed(self, event) -> list:
+        actions = self.coach.handle(event)
+        for a in actions:
+            if isinstance(a, StartTimer):
+                self.timers[a.timer] = self.now + a.seconds
+            elif isinstance(a, CancelTimer):
+                self.timers.pop(a.timer, None)
+        return actions
+
+    def run(self, step) -> None:
+        if step[0] == "wait":
+            until = self.now + step[1]
+            while self.timers and min(self.timers.values()) <= until:
+                name = min(self.timers, key=self.timers.__getitem__)
+                self.now = self.timers.pop(name)
+                self.feed(TimerExpired(name, self.now))
+            self.now = until
+        else:
+            _, intent, slots = step
+            self.feed(Heard(intent, self.now, slots))
+
+
+def reached(data) -> Driver:
+    driver = Driver(Coach(catalogue()))
+    driver.feed(Begin(0.0))
+    for step in data.draw(st.lists(steps(catalogue()), max_size=40)):
+        driver.run(step)
+        # The coach never keeps more than one timer alive.
+        assert len(driver.timers) <= 1
+    return driver
+
+
+@SETTINGS
+@given(data=st.data())
+def test_no_sequence_of_intents_raises(data):
+    reached(data)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_help_always_answers(data):
+    driver = reached(data)
+    said = [a for a in driver.feed(Heard("help", driver.now)) if isinstance(a, Say)]
+    assert said
+
+
+@SETTINGS
+@given(data=st.data())
+def test_pain_always_stops_everything(data):
+    driver = reached(data)
+    actions = driver.feed(Heard("pain", driver.now))
+    said = [a.text for a in actions if isinstance(a, Say)]
+    assert said[0] == script.PAIN_STOP
+    # Whatever timer is left is only a re-prompt: waiting any time gives no exercise cue.
+    driver.run(("wait", 1000.0))
+    assert driver.coach.waiting
+
+
+@SETTINGS
+@given(data=st.data())
+def test_stop_always_leads_to_an_end_on_yes(data):
+    driver = reached(data)
+    was_ended = driver.coach.phase == "ended"
+    first = driver.feed(Heard("stop", driver.now))
+    assert [a for a in first if isinstance(a, Say)]
+    if was_ended:
+        return  # "stop" after the end just says the session is over
+    second = driver.feed(Heard("yes", driver.now))
+    ended = any(isinstance(a, End) for a in first + second)
+    assert ended or driver.coach.phase == "ended"

@@ -1,0 +1,52 @@
+"""`voicecoach text`: the typed session, end to end through the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from voicecoach.cli import main
+
+
+def run_text(monkeypatch, capsys, lines: str, *args: str) -> list[str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    assert main(["text", *args]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_json_actions_carry_time_exercise_and_intent(monkeypatch, capsys):
+    out = run_text(
+        monkeypatch, capsys, "knee to chest\nready\n+12 pause\nresume\n", "--fast", "--json"
+    )
+    records = [json.loads(line) for line in out]
+    assert all({"t", "action", "text", "exercise", "intent"} <= set(r) for r in records)
+    pause = next(r for r in records if r["intent"] == "pause")
+    assert pause["exercise"] == "knee_to_chest"
+    hold = next(r for r in records if r["text"] and r["text"].startswith("Left side. Hold"))
+    assert pause["t"] - hold["t"] == 12
+    assert records[-1]["action"] == "end"
+    assert {r["action"] for r in records} >= {"say", "tone", "start_timer", "log", "end"}
+
+
+def test_plain_output_reads_like_a_conversation(monkeypatch, capsys):
+    out = run_text(monkeypatch, capsys, "start\n", "--fast")
+    assert out[0].endswith(
+        "coach: Hello. I'm your exercise coach, and I'll talk you through each exercise."
+    )
+    assert any("you:   start   -> start" in line for line in out)
+    assert out[-1].endswith("(session ended: input ended)")
+
+
+def test_routine_option_and_unknown_routine(monkeypatch, capsys):
+    out = run_text(monkeypatch, capsys, "", "--fast", "--routine", "seated")
+    assert any("the seated routine" in line for line in out)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["text", "--fast", "--routine", "dancing"]) == 2
+    assert "unknown routine 'dancing'" in capsys.readouterr().err
+
+
+def test_real_clock_mode_runs_timers_while_nobody_types(monkeypatch, capsys):
+    # A line said half a second in: the real-time path must keep time and end cleanly.
+    out = run_text(monkeypatch, capsys, "+0.5 help\n")
+    assert any("you:   help" in line for line in out)
+    assert out[-1].endswith("(session ended: input ended)")
