@@ -1,0 +1,278 @@
+"""`voicecoach history` and `voicecoach report` from a real database; the page renders."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voicecoach.cli import main
+from voicecoach.events import Log
+from voicecoach.report import ReportData, load_report_data, render_report, weekly_counts
+from voicecoach.store import Store
+
+FIRST_MONDAY = dt.datetime(2026, 10, 5, 9, 30).timestamp()
+NOW = dt.datetime(2026, 11, 20, 18, 0).timestamp()  # a Friday, seven weeks later
+DAY = 86400.0
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+MORNING = ["knee_to_chest", "spinal_twist", "shoulder_flexion", "cervical_rotation", "ankle_pumps"]
+STRENGTH = ["bird_dog", "sit_to_stand", "single_leg_stand", "glute_bridge", "stationary_lunge"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = FIRST_MONDAY
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def session(store: Store, clock: Clock, routine: str, plan: list[str], script: list[tuple]) -> None:
+    """Record one session as the coach logs it; `script` is (kind, data) with shorthands."""
+    sid = store.start_session(None)
+    logs = [
+        ("session_start", {"routine": None}),
+        ("routine", {"routine": routine, "exercises": plan}),
+    ]
+    logs += script
+    for kind, data in logs:
+        clock.t += 45
+        store.record(sid, Log(kind, data))
+
+
+def done(
+    plan: list[str],
+    *,
+    skip_pain: str | None = None,
+    easier: dict | None = None,
+    stop_after: int | None = None,
+    end: str | None = "finished",
+) -> list[tuple]:
+    out: list[tuple] = []
+    for i, ex in enumerate(plan[:stop_after]):
+        out.append(("exercise_start", {"exercise": ex, "index": i, "total": len(plan)}))
+        if easier and ex in easier:
+            out.append(("swapped", {"exercise": ex, "to": easier[ex], "reason": "easier"}))
+            ex = easier[ex]
+        if ex == skip_pain:
+            out.append(("pain", {"exercise": ex}))
+            out.append(("exercise_skipped", {"exercise": ex, "reason": "asked to skip"}))
+            continue
+        out.append(("exercise_done", {"exercise": ex, "reps": 8, "hold_seconds": 30}))
+    if end:
+        out.append(("session_end", {"reason": end}))
+    return out
+
+
+def build_history(path: Path) -> Store:
+    """Seven weeks of a plausible person: good weeks, a bad week, easier versions, pain."""
+    clock = Clock()
+    store = Store.open(path, clock=clock)
+    per_week = [3, 4, 2, 0, 1, 3, 2]
+    for week, count in enumerate(per_week):
+        for n in range(count):
+            clock.t = FIRST_MONDAY + week * 7 * DAY + n * 2 * DAY
+            if (week + n) % 2:
+                session(
+                    store,
+                    clock,
+                    "strengthening",
+                    STRENGTH,
+                    done(
+                        STRENGTH,
+                        easier={"bird_dog": "bird_dog_half"},
+                        skip_pain="stationary_lunge" if week in (1, 2) else None,
+                    ),
+                )
+            else:
+                session(store, clock, "morning", MORNING, done(MORNING))
+    # A bad day: can't lie down, tired, stops early.
+    clock.t = FIRST_MONDAY + 6 * 7 * DAY + 3 * DAY
+    sid = store.start_session(None)
+    for kind, data in [
+        ("session_start", {"routine": "stretching"}),
+        ("routine", {"routine": "morning", "exercises": MORNING}),
+        ("constraint", {"constraint": "no_lying", "active": ["no_lying"]}),
+        ("exercise_start", {"exercise": "knee_to_chest", "index": 0, "total": 5}),
+        (
+            "swapped",
+            {"exercise": "knee_to_chest", "to": "knee_to_chest_seated", "reason": "no_lying"},
+        ),
+        ("exercise_done", {"exercise": "knee_to_chest_seated", "reps": 0, "hold_seconds": 40}),
+        ("exercise_start", {"exercise": "spinal_twist_seated", "index": 1, "total": 5}),
+        ("tired", {"exercise": "spinal_twist_seated"}),
+        ("voice", {"rate": 130, "volume": 0.9}),
+        ("session_end", {"reason": "tired"}),
+    ]:
+        clock.t += 60
+        store.record(sid, Log(kind, data))
+    # And one the power cut short (never ended).
+    clock.t = NOW - 3600
+    session(store, clock, "morning", MORNING, done(MORNING, stop_after=2, end=None))
+    return store
+
+
+@pytest.fixture(scope="module")
+def history_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: every record is fsynced, a few hundred of them take a second."""
+    path = tmp_path_factory.mktemp("history") / "history.db"
+    build_history(path).close()
+    return path
+
+
+def test_weekly_counts_cover_every_week_up_to_now(history_db: Path) -> None:
+    with Store.open(history_db) as store:
+        weeks = weekly_counts(load_report_data(store, NOW))
+    # At least 8 weeks are shown; the last has the bad day and the power cut too.
+    assert [w.sessions for w in weeks] == [0, 3, 4, 2, 0, 1, 3, 4]
+    assert weeks[1].monday == dt.date(2026, 10, 5)
+    assert weeks[-1].monday == dt.date(2026, 11, 16)
+    assert sum(w.pain for w in weeks) == 3  # weeks 1 and 2: the lunge hurt
+
+
+def test_history_table(history_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["history", "--db", str(history_db), "--limit", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "Date",
+        "Routine",
+        "Minutes",
+        "Done",
+        "Skipped",
+        "Swapped",
+        "Pain",
+        "Tired",
+        "Ended",
+    ]
+    assert len(lines) == 1 + 3 + 2
+    assert "Thu 19 Nov 2026" in lines[2]
+    assert "stopped early (tired)" in lines[2]
+    assert lines[3].startswith("Fri 20 Nov 2026 17:00")
+    assert "not ended" in lines[3]
+    assert lines[-1] == "3 sessions, 8 exercises done."
+
+
+def test_history_csv_is_the_per_exercise_log(
+    history_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", "--db", str(history_db), "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    # 15 full sessions of 5, a row more for each of 7 easier swaps, the bad day, the power cut.
+    assert len(rows) == 15 * 5 + 7 + 3 + 2
+    swapped = [r for r in rows if r["status"] == "swapped"]
+    assert {(r["exercise"], r["swapped_to"], r["reason"]) for r in swapped} == {
+        ("bird_dog", "bird_dog_half", "easier"),
+        ("knee_to_chest", "knee_to_chest_seated", "no_lying"),
+    }
+    skipped = [r for r in rows if r["status"] == "skipped"]
+    assert {(r["exercise"], r["reason"], r["pain_reports"]) for r in skipped} == {
+        ("stationary_lunge", "asked to skip", "1")
+    }
+    last = rows[-1]
+    assert (last["exercise"], last["status"], last["position"]) == ("spinal_twist", "done", "2")
+    assert rows[0]["session_start"] == "2026-10-05 09:30:00"
+
+
+def test_history_without_a_database_says_so_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nothing.db"
+    assert main(["history", "--db", str(missing)]) == 1
+    assert "there is no database at" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+def test_report_contents(history_db: Path) -> None:
+    with Store.open(history_db) as store:
+        data = load_report_data(store, NOW)
+    page = render_report(data)
+    assert "<script" not in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in page
+    assert "<svg" in page
+    assert page.count('<rect x="') == 6  # one bar per week with sessions
+    assert "Bird dog</td><td>swapped for Half bird dog</td><td>asked for an easier version" in page
+    assert 'Stationary lunge</td><td>skipped</td><td>asked to skip it</td><td class="n">3' in page
+    assert "Knee to chest</td><td>swapped for Seated knee hug</td><td>can&#x27;t lie down" in page
+    assert "Standing limits: can&#x27;t lie down" in page
+    assert "Uses Half bird dog instead of Bird dog." in page
+    assert "Speaking rate 130 words per minute, volume 90%." in page
+
+
+def test_report_of_an_empty_database(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "empty.db") as store:
+        page = render_report(load_report_data(store, NOW))
+    assert "No sessions have been recorded yet." in page
+    assert "No exercise was swapped or skipped." in page
+    assert "No pain or tiredness was reported." in page
+
+
+def test_report_command_writes_the_file(
+    history_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", str(out), "--db", str(history_db)]) == 0
+    assert f"Wrote {out}" in capsys.readouterr().out
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert (
+        main(["report", str(tmp_path / "no" / "such" / "dir.html"), "--db", str(history_db)]) == 1
+    )
+    assert "cannot write" in capsys.readouterr().err
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="needs a headless browser: apt-get install chromium")
+def test_report_renders_in_a_headless_browser(history_db: Path, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    with Store.open(history_db) as store:
+        page.write_text(render_report(load_report_data(store, NOW)), encoding="utf-8")
+    shot = tmp_path / "report.png"
+    assert CHROMIUM is not None
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1000,1400",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert shot.exists(), result.stderr[-2000:]
+    assert png_size(shot) == (1000, 1400)
+    # A blank or error page compresses to almost nothing; text, tables and bars do not.
+    assert shot.stat().st_size > 40_000
+    if os.environ.get("VOICECOACH_KEEP_SCREENSHOT"):
+        shutil.copy(shot, os.environ["VOICECOACH_KEEP_SCREENSHOT"])
+
+
+def test_report_data_is_plain(history_db: Path) -> None:
+    with Store.open(history_db) as store:
+        data = load_report_data(store, NOW)
+    assert isinstance(data, ReportData)
+    assert data.sessions[0].started > data.sessions[-1].started
+    assert sys.getsizeof(render_report(data, name=str)) < 200_000
