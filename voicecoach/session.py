@@ -1,0 +1,94 @@
+"""Start a session: the coach, with what the store remembers, and a recorder for its logs.
+
+Shared by `voicecoach run` and `voicecoach text --db`.  A store that cannot be used (a
+locked or unwritable database) never stops the session: the coach says so once, and
+the session goes on unrecorded rather than lost in a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from voicecoach.catalogue import Catalogue
+from voicecoach.coach import Coach
+from voicecoach.events import Log
+from voicecoach.profile import Profile
+
+log = logging.getLogger(__name__)
+
+NO_STORE = (
+    "I can't open my notebook right now, so I won't remember today's session. "
+    "The exercises work just the same."
+)
+STORE_TROUBLE = "I couldn't write that down, but we can carry on."
+
+
+@dataclass
+class Recorder:
+    """Hands the coach's Log actions to the store, as they happen."""
+
+    store: object | None = None
+    session_id: int | None = None
+    failed: bool = False
+
+    def __call__(self, entry: Log) -> None:
+        if self.store is None or self.session_id is None:
+            return
+        from voicecoach.store import StoreError
+
+        try:
+            self.store.record(self.session_id, entry)  # type: ignore[attr-defined]
+            if entry.kind == "session_end":
+                self.store.end_session(self.session_id, entry.data.get("reason", ""))  # type: ignore[attr-defined]
+        except StoreError as err:
+            # Logged every time; the store keeps what it could not write for the next try.
+            log.error("could not record %s: %s", entry.kind, err)
+            self.failed = True
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()  # type: ignore[attr-defined]
+
+
+def start_session(
+    catalogue: Catalogue,
+    db_path: Path | None,
+    routine: str | None = None,
+    rate: int | None = None,
+    volume: float | None = None,
+) -> tuple[Coach, Recorder]:
+    """A coach primed from the store at `db_path` (None: no store at all)."""
+    warnings: list[str] = []
+    recorder = Recorder()
+    profile, progress, resume = Profile(), None, None
+    if db_path is not None:
+        from voicecoach.store import Store, StoreError
+
+        try:
+            store = Store.open(db_path)
+            if store.spoken_warning:
+                log.warning("%s", store.warning)
+                warnings.append(store.spoken_warning)
+            profile = store.profile()
+            progress = store.progress()
+            resume = store.interrupted()
+            recorder = Recorder(store, store.start_session(routine))
+        except StoreError as err:
+            log.error("database %s: %s", db_path, err)
+            warnings.append(NO_STORE)
+    # Settings given on the command line or in the config win over remembered ones.
+    if rate is not None:
+        profile = replace(profile, rate=rate)
+    if volume is not None:
+        profile = replace(profile, volume=volume)
+    coach = Coach(
+        catalogue,
+        profile=profile,
+        progress=progress,
+        resume_point=None if routine else resume,
+        routine=routine,
+        warnings=tuple(warnings),
+    )
+    return coach, recorder
