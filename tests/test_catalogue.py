@@ -102,7 +102,7 @@ def test_seed_doses_take_the_article_lower_end(catalogue):
     assert (d.mode, d.hold_seconds, d.note[:8]) == ("hold", 30, "30-60 s ")
     d = catalogue.exercise("bird_dog").dose
     assert (d.mode, d.reps, d.sets, d.rest_seconds) == ("reps", 6, 2, 30)
-    assert 7 <= d.rep_seconds <= 10
+    assert 2 * d.hold_seconds < d.rep_seconds <= 15  # both sides, each with its pause
     d = catalogue.exercise("single_leg_stand").dose
     assert (d.hold_seconds, d.reps) == (10, 5)
     assert catalogue.exercise("single_leg_stand").sides == "alternate"
@@ -263,6 +263,11 @@ BAD_EXERCISES: dict[str, tuple[list[dict[str, Any]], str]] = {
     "pause longer than rep": ([ex("a", dose={"mode": "reps", "reps": 5, "hold_seconds": 5,
                                              "rep_seconds": 3})],
                               "exercise 'a': dose: reps mode needs rep_seconds longer"),
+    "pauses on both sides longer than rep": (
+        [ex("a", sides="alternate", dose={"mode": "reps", "reps": 5, "hold_seconds": 3,
+                                          "rep_seconds": 5})],
+        "exercise 'a': dose: reps mode needs rep_seconds longer than the pause (hold_seconds) on "
+        "both sides"),
     "unknown dose field": ([ex("a", dose={"mode": "hold", "hold_seconds": 5, "minutes": 1})],
                            "exercise 'a': dose: unknown field(s) 'minutes'"),
     "empty steps": ([ex("a", steps=[])], "exercise 'a': steps must not be empty"),

@@ -92,12 +92,14 @@ class Dose:
     hold_seconds: int = 0
     """hold mode: length of each hold; reps mode: pause at the top of each rep (0 = none)."""
     reps: int = 1
-    """hold mode: holds per side per set; reps mode: reps per set (per side if sides is "each")."""
+    """hold mode: holds per side per set; reps mode: reps per set, per side if sides is "each";
+    with sides "alternate" one rep is one go on each side."""
     sets: int = 1
     rest_seconds: int = 0
     """Rest between sets (and between holds when reps > 1 in hold mode)."""
     rep_seconds: float = 4.0
-    """reps mode: seconds per rep, the steady spoken pace (includes any pause at the top)."""
+    """reps mode: seconds per rep, the steady spoken pace, pauses included (both sides of an
+    "alternate" rep)."""
     note: str = ""
     """The range the article gives, e.g. "30-60 s hold", for the JSON and docs."""
 
@@ -404,7 +406,7 @@ def _parse_exercise(entry: _Entry, ident: str) -> Exercise:
         intro=entry.text("intro"),
         steps=steps,
         dose=_parse_dose(_Entry(entry.file, f"{entry.what}: dose", dose_table, _DOSE_FIELDS,
-                                {"mode"})),
+                                {"mode"}), entry.table.get("sides") == "alternate"),
         cautions=entry.texts("cautions"),
         easier=entry.text("easier", None),
         harder=entry.text("harder", None),
@@ -414,7 +416,7 @@ def _parse_exercise(entry: _Entry, ident: str) -> Exercise:
     )
 
 
-def _parse_dose(entry: _Entry) -> Dose:
+def _parse_dose(entry: _Entry, both_sides_per_rep: bool) -> Dose:
     dose = Dose(
         mode=entry.choice("mode", MODES),
         hold_seconds=entry.get("hold_seconds", int, 0),
@@ -432,8 +434,10 @@ def _parse_dose(entry: _Entry) -> Dose:
         entry.fail("sets must be >= 1")
     if dose.hold_seconds < 0 or dose.rest_seconds < 0:
         entry.fail("hold_seconds and rest_seconds must not be negative")
-    if dose.mode == "reps" and not dose.hold_seconds < dose.rep_seconds:
-        entry.fail("reps mode needs rep_seconds longer than the pause (hold_seconds)")
+    pauses = dose.hold_seconds * (2 if both_sides_per_rep else 1)
+    if dose.mode == "reps" and not pauses < dose.rep_seconds:
+        entry.fail("reps mode needs rep_seconds longer than the pause (hold_seconds)"
+                   + (" on both sides" if both_sides_per_rep else ""))
     return dose
 
 
