@@ -423,9 +423,14 @@ class Coach:
 
     def _say_step(self) -> None:
         assert self.exercise is not None
-        text = self.exercise.steps[self.step]
-        self._say(text, "instruction")
-        self._start_timer(script.speaking_seconds(text, self.rate) + script.STEP_GAP_SECONDS)
+        self._say(self.exercise.steps[self.step], "instruction")
+        self._start_timer(self._speech_backlog() + script.STEP_GAP_SECONDS)
+
+    def _speech_backlog(self) -> float:
+        """Roughly how long the lines said in answer to this event take to speak, so the
+        next step waits for the introduction as well as for its own words."""
+        said = " ".join(a.text for a in self._out if isinstance(a, Say))
+        return script.speaking_seconds(said, self.rate)
 
     def _advance_step(self) -> None:
         assert self.exercise is not None
@@ -830,9 +835,7 @@ class Coach:
             return
         self._out.append(Say(self.last_instruction, "instruction"))
         if self.phase == STEPS:
-            self._start_timer(
-                script.speaking_seconds(self.last_instruction, self.rate) + script.STEP_GAP_SECONDS
-            )
+            self._start_timer(self._speech_backlog() + script.STEP_GAP_SECONDS)
         else:
             self._keep_waiting()
 
