@@ -314,6 +314,9 @@ def skip_reason(exercise: Exercise, reason: str) -> str:
 
 
 def swap_line(original: Exercise, replacement: Exercise, reason: str) -> str:
+    reason = reason.strip().rstrip(".")
+    if reason.startswith("so "):  # the catalogue gives "so you don't have to lie down"
+        return f"Instead of {original.name}, let's do {replacement.name}, {reason}."
     why = f" {sentence(reason)}" if reason else ""
     return f"Instead of {original.name}, let's do {replacement.name}.{why}"
 
