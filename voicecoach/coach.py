@@ -253,7 +253,8 @@ class Coach:
         """Enter a waiting phase: a re-prompt timer runs so silence is never a dead end."""
         self.phase = phase
         self.silences = 0
-        self._start_timer(REPROMPT_SECONDS)
+        # Silence counts from when the coach stops talking, not from when it started.
+        self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
 
     # --- session start ---------------------------------------------------------------------
 
@@ -321,14 +322,14 @@ class Coach:
         if self.phase == CHOOSING and self.finished_routine:
             if self.silences == 1:
                 self._say(script.ANOTHER, "question")
-                self._start_timer(REPROMPT_SECONDS)
+                self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
             else:
                 self._say(script.FINISHED_SILENCE)
                 self._end("finished")
             return
         if self.silences == 1 and self.phase != PAUSED:
             self._say(self._reprompt(), "question")
-            self._start_timer(REPROMPT_SECONDS)
+            self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
         elif self.phase != PAUSED:
             self._suspend(PAUSED)
             self._say(script.SILENCE_PAUSE, "instruction")

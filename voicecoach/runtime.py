@@ -117,6 +117,9 @@ class Runtime:
     on_log: Callable[[Log], None] | None = None
     timers: Timers = field(default_factory=Timers)
     spoken: list[Spoken] = field(default_factory=list)
+    echo_guard: bool = False
+    """Ignore utterances made of words the coach is saying (on for a live microphone,
+    which hears the speaker; off for a file, which cannot)."""
     ended: bool = False
     lag: float = 0.0
     """Processing time (seconds) spent on the event being handled, added to output times."""
@@ -148,7 +151,7 @@ class Runtime:
             "start": round(transcript.start, 3),
             "end": round(transcript.end, 3),
         }
-        if speaking is not None and self._is_echo(transcript.text, speaking):
+        if self.echo_guard and speaking is not None and self._is_echo(transcript.text, speaking):
             self.events.write({**record, "ignored": "echo"})
             return
         if speaking is not None and match.intent not in CONTROL_WHILE_SPEAKING:
@@ -251,6 +254,7 @@ class Runtime:
     def run_live(self, open_source: Callable[[], Iterable[Any]], stream: StreamLike) -> None:
         """Listen to a microphone in real time until the session ends (or Ctrl-C)."""
         clock = MonotonicClock()
+        self.echo_guard = True
         heard: queue.Queue[tuple[str, Any]] = queue.Queue()
         stop = threading.Event()
         listener = threading.Thread(

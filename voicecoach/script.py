@@ -263,8 +263,9 @@ def count_phrase(count: int) -> str:
 
 
 def exercise_intro(exercise: Exercise, index: int, total: int) -> str:
-    where = f"Exercise {number(index + 1)} of {number(total)}: " if total > 1 else ""
-    return f"{where}{exercise.name}."
+    if total <= 1:
+        return f"Let's do {exercise.name}."
+    return f"Exercise {number(index + 1)} of {number(total)}: {exercise.name}."
 
 
 def equipment_line(exercise: Exercise) -> str:

@@ -1,0 +1,141 @@
+"""The runtime shell with test doubles: timers on the audio's clock, echo, barge-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from voicecoach import script
+from voicecoach.asr import Transcript
+from voicecoach.coach import Coach
+from voicecoach.runtime import Runtime
+from voicecoach.understand import understand
+
+
+@dataclass
+class Clip:
+    text: str
+    seconds: float
+
+
+@dataclass
+class WordsSpeaker:
+    """Test double: a clip lasts 0.4 s a word."""
+
+    rate: int = 150
+    volume: float = 0.8
+
+    def render(self, text: str) -> Clip:
+        return Clip(text, 0.4 * len(text.split()))
+
+    def set_voice(self, rate: int, volume: float) -> None:
+        self.rate, self.volume = rate, volume
+
+
+@dataclass
+class TimelineOut:
+    """Test double for an AudioOut: keeps clips on a timeline, cuts them on barge-in."""
+
+    clips: list[list] = field(default_factory=list)
+
+    def play(self, clip, at=None) -> float:
+        start = at if at is not None else self.busy_until()
+        self.clips.append([clip, start, start + clip.seconds])
+        return start + clip.seconds
+
+    def stop_speech(self, at=None) -> None:
+        for c in self.clips:
+            if c[2] > at:
+                c[2] = max(c[1], at)
+
+    def busy_until(self) -> float:
+        return max((c[2] for c in self.clips), default=0.0)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class ScriptedStream:
+    """Test double for a recognizer stream: utterances released when the audio reaches them."""
+
+    utterances: list[Transcript]
+
+    def feed(self, chunk) -> list[Transcript]:
+        end = chunk.timestamp + chunk.seconds
+        due = [u for u in self.utterances if u.end <= end]
+        self.utterances = [u for u in self.utterances if u.end > end]
+        return due
+
+    def flush(self) -> list[Transcript]:
+        due, self.utterances = self.utterances, []
+        return due
+
+
+@dataclass(frozen=True)
+class Chunk:
+    timestamp: float
+    seconds: float = 0.1
+
+
+def runtime_for(catalogue, matcher) -> tuple[Runtime, TimelineOut]:
+    out = TimelineOut()
+    runtime = Runtime(
+        Coach(catalogue), matcher, WordsSpeaker(), out, lambda name: Clip(name, 0.2), understand
+    )
+    return runtime, out
+
+
+def said(text: str, start: float, end: float) -> Transcript:
+    return Transcript(text, 0.9, tuple((w, 0.9) for w in text.split()), start, end)
+
+
+def chunks(seconds: float) -> list[Chunk]:
+    return [Chunk(i / 10) for i in range(int(seconds * 10))]
+
+
+def heard(runtime: Runtime) -> list[tuple[str, str | None]]:
+    return [(r["intent"], r.get("ignored")) for r in runtime.events.records if r["type"] == "heard"]
+
+
+def test_commands_act_when_the_coach_is_quiet(catalogue, matcher):
+    runtime, out = runtime_for(catalogue, matcher)
+    stream = ScriptedStream([said("knee to chest", 50.0, 51.0)])
+    runtime.run_file(chunks(70), stream)
+    assert heard(runtime) == [("choose_exercise", None)]
+    texts = [c[0].text for c in out.clips]
+    assert "Let's do knee to chest." in texts
+    assert runtime.ended
+
+
+def test_only_control_phrases_act_while_the_coach_speaks(catalogue, matcher):
+    runtime, out = runtime_for(catalogue, matcher)
+    # The welcome takes ~25 s at 0.4 s a word: "next" at 5 s is ignored, "stop" is not.
+    stream = ScriptedStream([said("next", 4.0, 4.5), said("stop", 8.0, 8.5)])
+    runtime.run_file(chunks(20), stream)
+    assert heard(runtime) == [("next", "coach speaking"), ("stop", None)]
+    barge = [r for r in runtime.events.records if r["type"] == "barge_in"]
+    assert barge
+    assert barge[0]["intent"] == "stop"
+    # The welcome was cut where the stop was understood, and the question came next.
+    cut = [c for c in out.clips if c[1] < 8.5 < c[2] + 1e-9 or c[2] == barge[0]["t"]]
+    assert cut
+    assert any(c[0].text == script.STOP_QUESTION for c in out.clips)
+
+
+def test_the_coachs_own_words_are_not_taken_as_commands(catalogue, matcher):
+    runtime, _ = runtime_for(catalogue, matcher)
+    runtime.echo_guard = True  # as on a live microphone, which hears the speaker
+    # "start" is in the coach's prompt ("Say start for the morning routine"): an echo.
+    stream = ScriptedStream([said("start", 20.0, 20.4)])
+    runtime.run_file(chunks(25), stream)
+    assert heard(runtime) == [("start", "echo")]
+
+
+def test_timers_run_on_the_audio_clock(catalogue, matcher):
+    runtime, out = runtime_for(catalogue, matcher)
+    stream = ScriptedStream([said("knee to chest", 30.0, 31.0), said("ready", 85.0, 85.4)])
+    runtime.run_file(chunks(170), stream)
+    starts = {c[0].text: c[1] for c in out.clips}
+    hold = next(t for t in starts if t.startswith("Left side. Hold"))
+    release = min(c[1] for c in out.clips if c[0].text == script.RELEASE)
+    assert release - starts[hold] >= 30 - 1e-6
