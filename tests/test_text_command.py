@@ -50,3 +50,19 @@ def test_real_clock_mode_runs_timers_while_nobody_types(monkeypatch, capsys):
     out = run_text(monkeypatch, capsys, "+0.5 help\n")
     assert any("you:   help" in line for line in out)
     assert out[-1].endswith("(session ended: input ended)")
+
+
+def test_two_sessions_with_one_database_remember_constraints_and_voice(
+    monkeypatch, capsys, tmp_path
+):
+    db = str(tmp_path / "coach.db")
+    run_text(monkeypatch, capsys, "i can't lie down\nslower\nstop\nyes\n", "--fast", "--db", db)
+    out = run_text(monkeypatch, capsys, "yes\nknee to chest\n", "--fast", "--json", "--db", db)
+    records = [json.loads(line) for line in out]
+    voice = [r for r in records if r["action"] == "set_voice"]
+    assert voice[0]["rate"] == 130
+    says = [r["text"] for r in records if r["action"] == "say"]
+    asked = [text for text in says if "Last time" in text]
+    assert asked == ["Last time you couldn't lie down. Is that still true today?"]
+    started = [r for r in records if r["action"] == "log" and r["kind"] == "exercise_start"]
+    assert started[0]["data"]["exercise"] == "knee_to_chest_seated"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 HELP = "type what you would say, one line at a time; see what the coach says and when"
 
@@ -16,13 +17,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all", action="store_true", help="also show internal actions (timers, log records)"
     )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="remember this session in the database at PATH (default: remember nothing)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from voicecoach.actionjson import action_json, action_line
     from voicecoach.catalogue import load_catalogue
-    from voicecoach.coach import Coach
+    from voicecoach.events import Log
     from voicecoach.intents import Match, Matcher, load_intents
+    from voicecoach.session import start_session
     from voicecoach.textsession import TypedSession, run_fast, run_realtime
     from voicecoach.timers import MonotonicClock, VirtualClock
 
@@ -32,10 +40,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"voicecoach: unknown routine '{args.routine}' (known: {known})", file=sys.stderr)
         return 2
     matcher = Matcher(load_intents(catalogue=catalogue))
-    coach = Coach(catalogue, routine=args.routine)
+    coach, recorder = start_session(catalogue, args.db, args.routine)
     last_heard: list[Match | None] = [None]
 
     def emit(t: float, action: object, heard: Match | None) -> None:
+        if isinstance(action, Log):
+            recorder(action)
         if args.json:
             record = action_json(t, action, coach.current_id, heard)  # type: ignore[arg-type]
             print(json.dumps(record), flush=True)
@@ -51,5 +61,10 @@ def run(args: argparse.Namespace) -> int:
 
     clock = VirtualClock() if args.fast else MonotonicClock()
     session = TypedSession(coach, matcher, clock, emit)
-    (run_fast if args.fast else run_realtime)(session, sys.stdin)
+    try:
+        (run_fast if args.fast else run_realtime)(session, sys.stdin)
+    finally:
+        if not session.ended and recorder.session_id is not None:
+            recorder.store.end_session(recorder.session_id, "interrupted")  # type: ignore[union-attr]
+        recorder.close()
     return 0
