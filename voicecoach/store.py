@@ -249,7 +249,10 @@ class Store:
             if not _is_corrupt(e):
                 raise StoreError(_plain(e, self.path)) from e
             self._move_aside(str(e))
-            conn = self._connect()
+            try:
+                conn = self._connect()
+            except sqlite3.Error as e2:
+                raise StoreError(f"{self.warning}, but the new one failed too: {e2}") from e2
             try:
                 self._check_and_prepare(conn)
             except (sqlite3.Error, StoreError) as e2:
