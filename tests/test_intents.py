@@ -119,3 +119,15 @@ def test_intent_command_prints_one_json_object_per_line(monkeypatch, capsys):
 
 def test_matcher_is_usable_on_its_own(intent_set):
     assert Matcher(intent_set).match("").intent == "none"
+
+
+@pytest.mark.parametrize(
+    "text", ["i'm not tired", "i can stand", "i can lie down", "i'm not in pain", "not in bed"]
+)
+def test_a_negated_sentence_never_matches_the_plain_phrase(matcher, text):
+    assert matcher.match(text).intent == "none"
+
+
+def test_words_said_twice_count_once(matcher):
+    assert matcher.match("wait wait").intent == "pause"
+    assert matcher.match("yes yes", expecting_answer=True).intent == "yes"

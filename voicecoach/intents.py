@@ -47,7 +47,15 @@ ACCEPT_CONSEQUENTIAL = 0.88
 MAX_EXTRA_WORDS = 2
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+#: Words that turn a sentence round: "I'm not tired" must never match "I'm tired".
+NEGATIONS = frozenset({"not", "cannot", "never", "no"})
+#: Fuzzy matching of a misheard multi-word exercise or routine name needs this similarity.
+SLOT_SIMILARITY = 90
 _NOT_WORD = re.compile(r"[^a-z0-9'{} ]+")
+
+
+def _negated(text: str) -> bool:
+    return not NEGATIONS.isdisjoint(text.split())
 
 
 class IntentDataError(ValueError):
@@ -104,9 +112,11 @@ class IntentSet:
         for word in text.split():
             word = word.strip("'")
             words.extend(self.contractions.get(word, word).split())
-        kept = [w for w in words if w not in self.fillers]
-        # "okay" on its own is an answer, not a filler: keep a filler-only utterance whole.
-        return " ".join(kept or words)
+        kept = [w for w in words if w not in self.fillers] or words
+        # "okay" on its own is an answer, not a filler: a filler-only utterance stays whole.
+        # Said-twice words ("wait wait", "yes yes") count once.
+        kept = [w for i, w in enumerate(kept) if i == 0 or w != kept[i - 1]]
+        return " ".join(kept)
 
     def consequential(self, name: str) -> bool:
         intent = self.intents.get(name)
@@ -215,6 +225,11 @@ class Matcher:
         self.intents = intents
         self._templates = intents.templates()
         self._choices = [t for t, _ in self._templates]
+        # Phrases are only compared with transcripts of the same polarity (see NEGATIONS).
+        self._by_polarity = {
+            negated: [i for i, c in enumerate(self._choices) if _negated(c) == negated]
+            for negated in (False, True)
+        }
         # Longest slot values first, so "hip flexor stretch" wins over "hip flexor".
         self._slot_values = {
             slot: sorted(values.items(), key=lambda kv: -len(kv[0]))
@@ -251,10 +266,14 @@ class Matcher:
         return Match(text, intent, slots, best_score, phrase)
 
     def _best(self, normal: str) -> tuple[float, int]:
-        found = process.extractOne(normal, self._choices, scorer=fuzz.ratio)
+        candidates = self._by_polarity[_negated(normal)]
+        found = process.extractOne(
+            normal, [self._choices[i] for i in candidates], scorer=fuzz.ratio
+        )
         if found is None:
             return 0.0, -1
-        _, score, index = found
+        _, score, position = found
+        index = candidates[position]
         score /= 100.0
         contained = self._contained(normal)
         if contained is not None and contained[0] > score:
@@ -266,7 +285,10 @@ class Matcher:
         words = normal.split()
         best: tuple[float, int] | None = None
         padded = f" {normal} "
+        negated = _negated(normal)
         for index, phrase in enumerate(self._choices):
+            if _negated(phrase) != negated:
+                continue
             size = phrase.count(" ") + 1
             extra = len(words) - size
             if size < 2 or not 0 < extra <= MAX_EXTRA_WORDS or f" {phrase} " not in padded:
@@ -306,6 +328,6 @@ class Matcher:
             for start in range(len(words) - size + 1):
                 window = " ".join(words[start : start + size])
                 score = fuzz.ratio(window, spoken)
-                if score >= 85 and (best is None or score > best[0]):
+                if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
                     best = (score, window, ident)
         return None if best is None else (best[1], best[2])
