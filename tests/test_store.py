@@ -400,3 +400,23 @@ def test_log_data_is_stored_as_json(db: Path) -> None:
         assert (
             json.loads(conn.execute("SELECT data FROM log").fetchone()[0])["what"] == "microphone"
         )
+
+
+def test_resume_after_adapted_exercises_counts_from_zero(db: Path, clock: FakeClock) -> None:
+    """Every exercise swapped for a seated version, resumed half way: no id matches the plan."""
+    with Store.open(db, clock=clock) as store:
+        sid = store.start_session(None)
+        play(
+            store,
+            sid,
+            clock,
+            [
+                ("routine", {"routine": "stretching", "exercises": STRETCHING}),
+                ("exercise_start", {"exercise": "spinal_twist_seated", "index": 1, "total": 3}),
+                (
+                    "exercise_done",
+                    {"exercise": "spinal_twist_seated", "reps": 0, "hold_seconds": 30},
+                ),
+            ],
+        )
+        assert store.interrupted() == ResumePoint("stretching", "calf_stretch", 2)

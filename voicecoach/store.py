@@ -789,9 +789,8 @@ def _numbering_base(plan: list[str], rows: list[Any]) -> int:
         for base in votes:
             if 0 <= pos - base < len(plan) and plan[pos - base] == r["exercise"]:
                 votes[base] += 1
-    if votes[0] != votes[1]:
-        return 0 if votes[0] > votes[1] else 1
-    return 0 if any(r["position"] == 0 for r in rows) else 1
+    # voicecoach.coach counts from 0; only clear evidence of counting from 1 overrides that.
+    return 1 if votes[1] > votes[0] else 0
 
 
 def _resume_point(session: Any, rows: list[Any]) -> ResumePoint | None:
