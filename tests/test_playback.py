@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from voicecoach.playback import FADE_SECONDS, Mixer, WavTimelineOut, resample, soft_limit
-from voicecoach.speech import Clip
+from voicecoach.speech import Clip, EspeakSpeaker
 from voicecoach.tones import tone
 
 RATE = 8000
@@ -168,8 +168,10 @@ class VirtualSpeaker:
 
     def _drain(self) -> None:
         got = 0
-        while not self._stop.is_set():
+        while True:
             if not select.select([self._fd], [], [], 0.05)[0]:
+                if self._stop.is_set():
+                    return  # stopped, and the pipe is empty: all that was played is here
                 continue
             try:
                 data = os.read(self._fd, 960)
@@ -191,20 +193,25 @@ class VirtualSpeaker:
         return np.frombuffer(raw[: len(raw) // 2 * 2], "<i2") / 32768.0
 
     def run(self, script: str) -> dict[str, float]:
+        done = self.command("-c", script)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run python with these arguments, with this speaker as the default device."""
         env = {**os.environ, "HOME": str(self.home)}
         env.pop("ALSA_CONFIG_PATH", None)
         done = subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, *args], env=env, capture_output=True, text=True, timeout=60
         )
         assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        return done
 
 
 PLAY_SCRIPT = """
 import json, time
 import numpy as np
 from voicecoach.playback import SoundDeviceOut
-from voicecoach.speech import Clip
+from voicecoach.speech import Clip, EspeakSpeaker
 from voicecoach.tones import tone
 
 out = SoundDeviceOut(rate=48000)
@@ -253,6 +260,59 @@ def test_sounddevice_plays_on_a_virtual_alsa_device_and_barge_in_cuts_fast(
     assert 0 < cut_off < 0.3
 
 
+@pytest.mark.slow
+def test_say_speaks_on_the_speaker(tmp_path: Path) -> None:
+    speaker = VirtualSpeaker(tmp_path / "home")
+    started = time.monotonic()
+    speaker.command("-m", "voicecoach", "say", "--tone", "rep", "Lie on your back.")
+    took = time.monotonic() - started
+    heard = speaker.samples()
+    loud = np.nonzero(np.abs(heard) > 1e-3)[0]
+    seconds = (loud[-1] - loud[0]) / DEVICE_RATE
+    line = EspeakSpeaker().render("Lie on your back.").samples()
+    voiced = np.nonzero(np.abs(line) > 1e-3)[0]
+    expected = tone("rep").seconds + 0.1 + voiced[-1] / 22050  # cue, gap, the whole line
+    assert seconds == pytest.approx(expected, abs=0.03)
+    assert took > seconds  # it waited for the line to be heard before exiting
+    assert np.max(np.abs(heard)) > 0.5  # speech at its level, not just the quiet cue
+
+
+def no_device_env(tmp_path: Path) -> dict[str, str]:
+    """An ALSA configuration with no usable device, whatever the machine has."""
+    conf = tmp_path / "empty.conf"
+    conf.write_text("pcm.!default { type hw card 97 }\n")
+    return {**os.environ, "ALSA_CONFIG_PATH": str(conf), "HOME": str(tmp_path)}
+
+
+@pytest.mark.slow
+def test_say_without_a_speaker_says_what_to_check_and_offers_a_file(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "say", "hello"], env=no_device_env(tmp_path),
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 1
+    assert "voicecoach devices" in done.stderr
+    assert "--out" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_say_renders_to_a_wav_file(tmp_path: Path) -> None:
+    out = tmp_path / "line.wav"
+    done = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "say", "--out", str(out), "--rate", "120",
+         "Breathe", "out", "slowly."],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""  # pyttsx3's chatter stays off stdout
+    a, rate = read(out)
+    assert rate == 22050
+    assert len(a) / rate > 1.0
+    assert np.sqrt(np.mean(a**2)) > 0.02
+
+
 NO_DEVICE_SCRIPT = """
 import json
 from voicecoach.playback import NoOutputDevice, SoundDeviceOut
@@ -265,13 +325,9 @@ except NoOutputDevice as e:
 
 @pytest.mark.slow
 def test_no_speaker_gives_a_plain_message(tmp_path: Path) -> None:
-    # An ALSA configuration with no devices at all, whatever the machine has.
-    conf = tmp_path / "empty.conf"
-    conf.write_text("pcm.!default { type hw card 97 }\n")
-    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "HOME": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-c", NO_DEVICE_SCRIPT], env=env, capture_output=True, text=True,
-        timeout=60,
+        [sys.executable, "-c", NO_DEVICE_SCRIPT], env=no_device_env(tmp_path),
+        capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
     message = json.loads(done.stdout.strip().splitlines()[-1])["message"]

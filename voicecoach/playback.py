@@ -332,9 +332,12 @@ class SoundDeviceOut:
     def play(self, clip: Clip, at: float | None = None) -> float:
         data = self._mixer.prepare(clip)  # outside the lock: the callback must not wait
         with self._lock:
-            if at is None:
-                now = self.now()
-                at = max(now, self._mixer.speech_until()) if clip.kind != "tone" else now
+            # Nothing reaches the speaker before the next block has gone through the
+            # device's buffer: say so, so that the returned end time is honest.
+            soonest = self.now() + self.latency + self.block_seconds
+            if at is None and clip.kind != "tone":
+                at = self._mixer.speech_until()
+            at = soonest if at is None else max(at, soonest)
             return self._mixer.add(clip, at, data)
 
     def stop_speech(self, at: float | None = None) -> None:

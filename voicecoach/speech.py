@@ -554,15 +554,16 @@ def open_speaker(
     Raises SpeechUnavailable (with what to install) when neither works.
     """
     problems: list[str] = []
-    primary: Pyttsx3Speaker | None = Pyttsx3Speaker(voice, rate, volume, timeout)
+    primary: Pyttsx3Speaker | None = None
+    candidate = Pyttsx3Speaker(voice, rate, volume, timeout)
     try:
-        if not primary.render("ok").pcm:  # proves the whole path, not just the import
+        if not candidate.render("ok").pcm:  # proves the whole path, not just the import
             raise SpeechError("pyttsx3 rendered nothing")
+        primary = candidate
     except SpeechError as e:
         problems.append(str(e))
         log.warning("pyttsx3 does not work here (%s); trying the espeak-ng command", e)
-        primary.close()
-        primary = None
+        candidate.close()
     try:
         fallback: EspeakSpeaker | None = EspeakSpeaker(voice, rate, volume, timeout)
     except SpeechError as e:
