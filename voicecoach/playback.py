@@ -269,6 +269,8 @@ class SoundDeviceOut:
         self._t0 = time.monotonic()
         self.lost: str | None = None
         self.underflows = 0
+        self.error: str | None = None
+        """The first exception in the audio callback (a bug), if any."""
         self._stream: Any = None
         self._open()
 
@@ -317,10 +319,16 @@ class SoundDeviceOut:
         ahead = time_info.outputBufferDacTime - time_info.currentTime
         if not 0.0 < ahead < 1.0:
             ahead = self.latency
-        with self._lock:
-            block = self._mixer.render(self._pos, frames, self.now() + ahead)
-            self._pos += frames
-        outdata[:] = to_pcm(block)
+        try:
+            with self._lock:
+                block = self._mixer.render(self._pos, frames, self.now() + ahead)
+                self._pos += frames
+            outdata[:] = to_pcm(block)
+        except Exception as e:  # an exception would end the stream: silence, and say why
+            outdata[:] = bytes(len(outdata))
+            if self.error is None:
+                self.error = f"{type(e).__name__}: {e}"
+                log.exception("output callback failed")
 
     def _finished(self) -> None:
         if not self._closing:

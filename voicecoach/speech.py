@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import wave
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,6 +290,7 @@ class Pyttsx3Speaker(_VoiceSettings):
         self._ready = False
         self._replies: queue.Queue[str | None] = queue.Queue()
         self._dir = Path(tempfile.mkdtemp(prefix="voicecoach-tts-"))
+        weakref.finalize(self, shutil.rmtree, self._dir, True)
         self._count = 0
         self.starts = 0
         """How many workers were started (one per rate, plus one per hang or crash)."""
@@ -298,7 +300,10 @@ class Pyttsx3Speaker(_VoiceSettings):
         super().set_voice(rate, volume)
         if self.rate != old and self._proc is not None:
             self._kill()
-            self._spawn()  # starts up while the caller goes on; render waits for it
+            try:
+                self._spawn()  # starts up while the caller goes on; render waits for it
+            except SpeechError as e:  # a voice change must never fail; render will retry
+                log.warning("%s", e)
 
     def start(self) -> None:
         """Have a worker ready now (render does it when needed); SpeechError if it cannot."""
