@@ -141,6 +141,8 @@ class Runtime:
         started = time.perf_counter()
         match = self.understand(transcript, self.matcher, self.coach.expects_answer)
         speaking = self._speaking_at(transcript.start, now)
+        # The room echoes a little after the coach stops: its own words may come back late.
+        echoing = self._speaking_at(transcript.start, now, ECHO_TAIL_SECONDS)
         record = {
             "t": round(now, 3),
             "type": "heard",
@@ -151,7 +153,7 @@ class Runtime:
             "start": round(transcript.start, 3),
             "end": round(transcript.end, 3),
         }
-        if self.echo_guard and speaking is not None and self._is_echo(transcript.text, speaking):
+        if self.echo_guard and echoing is not None and self._is_echo(transcript.text, echoing):
             self.events.write({**record, "ignored": "echo"})
             return
         if speaking is not None and match.intent not in CONTROL_WHILE_SPEAKING:
@@ -165,9 +167,10 @@ class Runtime:
         heard = Heard(match.intent, now, match.slots, match.confidence, transcript.text)
         self.feed(heard, match)
 
-    def _speaking_at(self, start: float, now: float) -> Spoken | None:
+    def _speaking_at(self, start: float, now: float, tail: float = 0.0) -> Spoken | None:
+        """The line the coach was saying while the person spoke (from `start` to `now`)."""
         for line in reversed(self.spoken):
-            if line.start <= now and line.end + ECHO_TAIL_SECONDS >= start:
+            if line.start <= now and line.end + tail >= start:
                 return line
         return None
 
@@ -253,7 +256,9 @@ class Runtime:
 
     def run_live(self, open_source: Callable[[], Iterable[Any]], stream: StreamLike) -> None:
         """Listen to a microphone in real time until the session ends (or Ctrl-C)."""
-        clock = MonotonicClock()
+        # One timeline for everything: the output's own clock when it has one, so the
+        # times given to play() mean what they say.
+        clock = _OutputClock(self.out) if hasattr(self.out, "now") else MonotonicClock()
         self.echo_guard = True
         heard: queue.Queue[tuple[str, Any]] = queue.Queue()
         stop = threading.Event()
@@ -281,6 +286,19 @@ class Runtime:
                     self.feed(DeviceTrouble("microphone", payload == "back", now))
         finally:
             stop.set()
+
+
+@dataclass
+class _OutputClock:
+    out: Any
+
+    def now(self) -> float:
+        return float(self.out.now())
+
+    def sleep_until(self, t: float) -> None:
+        delay = t - self.now()
+        if delay > 0:
+            time.sleep(delay)
 
 
 def _listen(
