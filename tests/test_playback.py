@@ -156,19 +156,31 @@ class VirtualSpeaker:
                 format "raw"
             }}
             """))
-        # O_RDWR: a FIFO that always has a writer never reads as EOF (PortAudio opens and
-        # closes the device while it probes).
-        self._fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
-        fcntl.fcntl(self._fd, 1031, 4096)  # F_SETPIPE_SZ: ~43 ms of audio, like a sound card
+        self.fifo = fifo
         self._chunks: list[bytes] = []
         self.t0: float | None = None
+        self.plug()
+
+    def plug(self) -> None:
+        """Connect the speaker (again): start draining the FIFO."""
+        # O_RDWR: a FIFO that always has a writer never reads as EOF (PortAudio opens and
+        # closes the device while it probes).
+        self._fd = os.open(self.fifo, os.O_RDWR | os.O_NONBLOCK)
+        fcntl.fcntl(self._fd, 1031, 4096)  # F_SETPIPE_SZ: ~43 ms of audio, like a sound card
         self._stop = threading.Event()
+        self._pull = threading.Event()
         self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()
 
+    def unplug(self) -> None:
+        """Pull the plug: the writer's next write fails (EPIPE), as with a lost device."""
+        self._pull.set()
+        self._thread.join()
+        os.close(self._fd)
+
     def _drain(self) -> None:
-        got = 0
-        while True:
+        got, start = 0, None
+        while not self._pull.is_set():
             if not select.select([self._fd], [], [], 0.05)[0]:
                 if self._stop.is_set():
                     return  # stopped, and the pipe is empty: all that was played is here
@@ -177,11 +189,14 @@ class VirtualSpeaker:
                 data = os.read(self._fd, 960)
             except BlockingIOError:
                 continue
+            now = time.monotonic()
             if self.t0 is None:
-                self.t0 = time.monotonic()
+                self.t0 = now
+            if start is None:
+                start = now
             self._chunks.append(data)
             got += len(data)
-            ahead = got / 2 / DEVICE_RATE - (time.monotonic() - self.t0)
+            ahead = got / 2 / DEVICE_RATE - (time.monotonic() - start)
             if ahead > 0:
                 time.sleep(ahead)
 
@@ -311,6 +326,65 @@ def test_say_renders_to_a_wav_file(tmp_path: Path) -> None:
     assert rate == 22050
     assert len(a) / rate > 1.0
     assert np.sqrt(np.mean(a**2)) > 0.02
+
+
+LOST_SCRIPT = """
+import json, time
+from voicecoach.playback import SoundDeviceOut
+from voicecoach.tones import tone
+
+out = SoundDeviceOut(rate=48000)
+out.play(tone("hold_start"))
+deadline = time.monotonic() + 10
+while out.lost is None and time.monotonic() < deadline:
+    time.sleep(0.02)
+lost = out.lost
+out.play(tone("rep"))  # while lost: must not raise
+out.reopen()
+out.play(tone("rest_over"))
+out.wait(timeout=5)
+out.close()
+print(json.dumps({"lost": lost, "after": out.lost}))
+"""
+
+
+def find(heard: np.ndarray, name: str) -> tuple[int, float]:
+    """Where the cue `name` best matches what was heard, and how well (correlation 0..1)."""
+    cue = resample(tone(name).samples(), 22050, DEVICE_RATE)
+    n = len(heard) + len(cue)
+    spectrum = np.fft.rfft(heard, n) * np.conj(np.fft.rfft(cue, n))
+    corr = np.fft.irfft(spectrum, n)[: len(heard) - len(cue) + 1]  # = np.correlate, valid
+    at = int(np.argmax(corr))
+    got = heard[at : at + len(cue)]
+    return at, float(np.dot(got, cue) / (np.linalg.norm(got) * np.linalg.norm(cue) + 1e-12))
+
+
+@pytest.mark.slow
+def test_a_lost_speaker_is_reported_and_reopened(tmp_path: Path) -> None:
+    speaker = VirtualSpeaker(tmp_path / "home")
+    env = {**os.environ, "HOME": str(speaker.home)}
+    env.pop("ALSA_CONFIG_PATH", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOST_SCRIPT], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        time.sleep(1.5)
+        speaker.unplug()
+        time.sleep(0.5)
+        speaker.plug()
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    result = json.loads(out.strip().splitlines()[-1])
+    assert "stopped" in result["lost"]
+    assert result["after"] is None
+    heard = speaker.samples()
+    before, before_match = find(heard, "hold_start")
+    after, after_match = find(heard, "rest_over")
+    assert before_match > 0.98  # heard before the plug was pulled
+    assert after_match > 0.98  # and after it was back
+    assert after > before
 
 
 NO_DEVICE_SCRIPT = """
