@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -239,13 +240,23 @@ def measure(engine: str, seconds: float, verbose: bool = False) -> Run:
                 time.sleep(1.0)
             peak_own = _status_kb(child.pid, "VmHWM") if child.poll() is None else 0
         finally:
-            _stop(child)
+            clean = _stop(child)
             pipes.close()
-        if child.returncode not in (0, 130, -signal.SIGINT):
+        if not clean:
+            print(
+                "warning: the coach did not exit within 10 s of SIGINT and was killed",
+                file=sys.stderr,
+            )
+        elif child.returncode not in (0, 130, -signal.SIGINT):
             raise RuntimeError(f"the coach exited with {child.returncode} during the benchmark")
         records = read_records(log_path)
-    speech_end = ready_at + max((r.get("end", 0.0) for r in records), default=0.0)
-    return _summarise(ready_at - started, samples, speech_end, peak_own, tick)
+    # Sound the coach was making, on our clock (its log times count from when it was ready).
+    spans = [
+        (ready_at + r["start"], ready_at + r["end"])
+        for r in records
+        if r.get("start") is not None and r.get("end") is not None
+    ]
+    return _summarise(ready_at - started, samples, spans, peak_own, tick)
 
 
 def _wait_ready(child: subprocess.Popen, log_path: Path, started: float) -> float:
@@ -261,31 +272,36 @@ def _wait_ready(child: subprocess.Popen, log_path: Path, started: float) -> floa
     raise RuntimeError("the coach was not ready after 60 seconds")
 
 
-def _stop(child: subprocess.Popen) -> None:
-    if child.poll() is None:
-        child.send_signal(signal.SIGINT)  # as the service stops it
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+def _stop(child: subprocess.Popen) -> bool:
+    """Stop the coach as the service does (SIGINT); False if it had to be killed."""
+    if child.poll() is not None:
+        return True
+    child.send_signal(signal.SIGINT)
+    try:
+        child.wait(timeout=10)
+        return True
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        return False
 
 
 def _summarise(
     ready_s: float,
     samples: list[tuple[float, int, int, int]],
-    speech_end: float,
+    spans: list[tuple[float, float]],
     peak_own_kb: int,
     tick: int,
 ) -> Run:
-    idle_ticks = idle_wall = 0.0
-    for (t0, c0, _, n0), (t1, c1, _, n1) in zip(samples, samples[1:], strict=False):
-        # Idle: the coach's speech has played out and it did nothing during the interval.
-        if t0 >= speech_end + 0.5 and n1 == n0:
-            idle_ticks += c1 - c0
-            idle_wall += t1 - t0
     if len(samples) < 2:
         raise RuntimeError("the run was too short to measure")
+    idle_ticks = idle_wall = 0.0
+    for (t0, c0, _, n0), (t1, c1, _, n1) in itertools.pairwise(samples):
+        # Idle: no sound playing (with half a second of slack) and no new action.
+        quiet = all(t1 <= start - 0.5 or t0 >= end + 0.5 for start, end in spans)
+        if quiet and n1 == n0:
+            idle_ticks += c1 - c0
+            idle_wall += t1 - t0
     total_wall = samples[-1][0] - samples[0][0]
     total_ticks = samples[-1][1] - samples[0][1]
     return Run(
