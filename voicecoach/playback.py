@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 FADE_SECONDS = 0.005
 """Fade-out applied where speech is cut, so a barge-in does not click."""
+RESYNC_SECONDS = 0.04
+"""How far the device's sample clock may drift from the monotonic clock before resyncing."""
 LIMIT_KNEE = 0.9
 """Above this level (of full scale) the limiter bends sums smoothly under 1.0."""
 
@@ -282,6 +284,7 @@ class SoundDeviceOut:
             self.rate = int(self._want_rate or info["default_samplerate"])
             self._mixer = Mixer(self.rate)
             self._pos = 0
+            self._next_time: float | None = None
             self._stream = sd.RawOutputStream(
                 samplerate=self.rate,
                 channels=1,
@@ -319,9 +322,17 @@ class SoundDeviceOut:
         ahead = time_info.outputBufferDacTime - time_info.currentTime
         if not 0.0 < ahead < 1.0:
             ahead = self.latency
+        # Follow the sample clock (clips keep their exact spacing) unless it has drifted
+        # from the monotonic clock by more than RESYNC_SECONDS (underruns, a device that
+        # does not keep time): callback timing jitters, samples do not.
+        measured = self.now() + ahead
+        if self._next_time is None or abs(measured - self._next_time) > RESYNC_SECONDS:
+            self._next_time = measured
+        block_time = self._next_time
+        self._next_time = block_time + frames / self.rate
         try:
             with self._lock:
-                block = self._mixer.render(self._pos, frames, self.now() + ahead)
+                block = self._mixer.render(self._pos, frames, block_time)
                 self._pos += frames
             outdata[:] = to_pcm(block)
         except Exception as e:  # an exception would end the stream: silence, and say why
