@@ -231,6 +231,10 @@ def pyttsx3_worker(argv: Sequence[str] | None = None) -> int:
         get_parameter = _espeak.dll.espeak_GetParameter
         get_parameter.argtypes = [ctypes.c_int, ctypes.c_int]
         voice = engine.getProperty("voice")
+        # runAndWait can return before espeak (asynchronous here) has finished the line and
+        # written the file: wait for pyttsx3's own "finished" notice.
+        finished: queue.Queue[bool] = queue.Queue()
+        engine.connect("finished-utterance", lambda **kw: finished.put(bool(kw.get("completed"))))
     except Exception as e:  # any failure here means "no pyttsx3", reported to the parent
         replies.write(json.dumps({"ready": False, "error": f"{type(e).__name__}: {e}"}) + "\n")
         return 1
@@ -242,7 +246,11 @@ def pyttsx3_worker(argv: Sequence[str] | None = None) -> int:
             req = json.loads(line)
             engine.save_to_file(req["text"], req["path"])
             engine.runAndWait()
-            if not Path(req["path"]).is_file():
+            try:
+                completed = finished.get(timeout=30)  # the parent's timeout is shorter
+            except queue.Empty:
+                raise SpeechError("pyttsx3 never finished the line") from None
+            if not completed or not Path(req["path"]).is_file():
                 raise SpeechError("pyttsx3 wrote no file")
             used = get_parameter(_espeak.RATE, 1)
             if used != rate:
