@@ -262,8 +262,9 @@ class Runtime:
         self.echo_guard = True
         heard: queue.Queue[tuple[str, Any]] = queue.Queue()
         stop = threading.Event()
+        sources: list[Any] = []
         listener = threading.Thread(
-            target=_listen, args=(open_source, stream, heard, stop), daemon=True
+            target=_listen, args=(open_source, stream, heard, stop, sources), daemon=True
         )
         listener.start()
         self.feed(Begin(clock.now()))
@@ -285,7 +286,14 @@ class Runtime:
                     self.lag = 0.0
                     self.feed(DeviceTrouble("microphone", payload == "back", now))
         finally:
+            # Close the microphone before the interpreter exits: PortAudio shutting down
+            # under an open stream can hang the process.
             stop.set()
+            for source in sources:
+                close = getattr(source, "close", None)
+                if close is not None:
+                    close()
+            listener.join(timeout=RETRY_SECONDS + 1)
 
 
 @dataclass
@@ -306,12 +314,13 @@ def _listen(
     stream: StreamLike,
     heard: queue.Queue[tuple[str, Any]],
     stop: threading.Event,
+    sources: list[Any],
 ) -> None:
     """The recognizer's thread: microphone chunks in, utterances out; survives a lost mic."""
     lost = False
     while not stop.is_set():
         try:
-            for chunk in _chunks(open_source, stop):
+            for chunk in _chunks(open_source, stop, sources):
                 if lost:
                     lost = False
                     heard.put(("device", "back"))
@@ -326,8 +335,11 @@ def _listen(
             stop.wait(RETRY_SECONDS)
 
 
-def _chunks(open_source: Callable[[], Iterable[Any]], stop: threading.Event) -> Iterator[Any]:
+def _chunks(
+    open_source: Callable[[], Iterable[Any]], stop: threading.Event, sources: list[Any]
+) -> Iterator[Any]:
     source = open_source()
+    sources[:] = [source]  # so the main thread can close it on the way out
     try:
         for chunk in source:
             if stop.is_set():

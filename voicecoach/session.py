@@ -8,13 +8,13 @@ the session goes on unrecorded rather than lost in a crash.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from voicecoach.catalogue import Catalogue
 from voicecoach.coach import Coach
 from voicecoach.events import Log
-from voicecoach.profile import Profile
+from voicecoach.profile import DEFAULT_RATE, DEFAULT_VOLUME, Profile
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def start_session(
     """A coach primed from the store at `db_path` (None: no store at all)."""
     warnings: list[str] = []
     recorder = Recorder()
-    profile, progress, resume = Profile(), None, None
+    profile, progress, resume = _defaults(rate, volume), None, None
     if db_path is not None:
         from voicecoach.store import Store, StoreError
 
@@ -71,18 +71,14 @@ def start_session(
             if store.spoken_warning:
                 log.warning("%s", store.warning)
                 warnings.append(store.spoken_warning)
-            profile = store.profile()
+            # The config gives starting values; what the person asked for since wins.
+            profile = store.profile(_defaults(rate, volume))
             progress = store.progress()
             resume = store.interrupted()
             recorder = Recorder(store, store.start_session(routine))
         except StoreError as err:
             log.error("database %s: %s", db_path, err)
             warnings.append(NO_STORE)
-    # Settings given on the command line or in the config win over remembered ones.
-    if rate is not None:
-        profile = replace(profile, rate=rate)
-    if volume is not None:
-        profile = replace(profile, volume=volume)
     coach = Coach(
         catalogue,
         profile=profile,
@@ -92,3 +88,10 @@ def start_session(
         warnings=tuple(warnings),
     )
     return coach, recorder
+
+
+def _defaults(rate: int | None, volume: float | None) -> Profile:
+    return Profile(
+        rate=DEFAULT_RATE if rate is None else rate,
+        volume=DEFAULT_VOLUME if volume is None else volume,
+    )
