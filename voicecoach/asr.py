@@ -1,0 +1,189 @@
+"""Speech recognition: the Recognizer protocol, the transcript, and choosing an engine.
+
+Two engines implement the protocol, both restricted to what the coach can understand
+(generated from intents/ by voicecoach.vocab):
+- Vosk (voicecoach.asr_vosk), for daily use, when an English model sits under models/;
+- PocketSphinx (voicecoach.asr_pocketsphinx), the built-in fallback: its wheel carries a
+  US-English model, so the coach listens right after `pip install`.
+
+A recognizer turns one utterance (16 kHz mono int16) into a Transcript.  Streams cut live
+audio into utterances with the end-of-speech detector of voicecoach.endpoint, and
+transcribe each one as it ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from voicecoach.audio import AudioChunk
+    from voicecoach.vocab import PhraseSource
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("vosk", "pocketsphinx")
+
+#: Where models live: $VOICECOACH_MODELS, else ./models (the repository's folder).
+MODELS_ENV = "VOICECOACH_MODELS"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a recognizer heard in one utterance."""
+
+    text: str
+    """Lower-case words; "" when nothing (or only noise) was heard."""
+    confidence: float
+    """0..1: how sure the engine is of the whole text."""
+    words: tuple[tuple[str, float], ...] = ()
+    """(word, confidence 0..1) in order."""
+    start: float = 0.0
+    """Seconds on the audio's timeline."""
+    end: float = 0.0
+
+    def shifted(self, offset: float) -> Transcript:
+        """The same transcript with times moved by `offset` seconds."""
+        return Transcript(self.text, self.confidence, self.words, self.start + offset,
+                          self.end + offset)
+
+    @property
+    def min_word_confidence(self) -> float:
+        return min((c for _, c in self.words), default=self.confidence)
+
+
+class RecognizerStream(Protocol):
+    def feed(self, chunk: AudioChunk) -> list[Transcript]:
+        """Take live audio; return the utterances that this chunk finished."""
+        ...
+
+    def flush(self) -> list[Transcript]:
+        """The input has ended: transcribe what is left."""
+        ...
+
+
+class Recognizer(Protocol):
+    name: str
+
+    def transcribe(self, pcm: bytes) -> Transcript:
+        """One whole utterance (16 kHz mono int16) -> transcript."""
+        ...
+
+    def stream(self, end_silence: float = 0.8) -> RecognizerStream:
+        """A stream that ends an utterance after `end_silence` seconds without speech."""
+        ...
+
+
+class RecognizerUnavailable(RuntimeError):
+    """The asked-for engine or model cannot be used; the message says why and what to do."""
+
+
+class SegmentingStream:
+    """RecognizerStream for any recognizer: an endpointer cuts utterances, each is transcribed."""
+
+    def __init__(self, transcribe: Callable[[bytes], Transcript], end_silence: float = 0.8,
+                 **endpoint_options: float):
+        from voicecoach.endpoint import Endpointer
+
+        self._transcribe = transcribe
+        self._endpointer = Endpointer(end_silence=end_silence, **endpoint_options)
+
+    def _run(self, utterances) -> list[Transcript]:
+        out = []
+        for u in utterances:
+            t = self._transcribe(u.audio)
+            out.append(t.shifted(u.start) if t.end or t.start else
+                       Transcript(t.text, t.confidence, t.words, u.start, u.end))
+        return out
+
+    def feed(self, chunk: AudioChunk) -> list[Transcript]:
+        return self._run(self._endpointer.feed(chunk))
+
+    def flush(self) -> list[Transcript]:
+        return self._run(self._endpointer.flush())
+
+
+# --- choosing an engine ---------------------------------------------------------------------
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get(MODELS_ENV) or "models")
+
+
+def is_vosk_model(path: Path) -> bool:
+    """A folder laid out like a Vosk model (am/ + conf/ + graph/, or the older flat layout)."""
+    return path.is_dir() and (
+        (path / "am").is_dir() or (path / "final.mdl").is_file()
+    ) and ((path / "conf").is_dir() or (path / "mfcc.conf").is_file())
+
+
+def find_vosk_model(root: Path | None = None) -> Path | None:
+    """The best English Vosk model folder under `root` (default: models/), or None.
+
+    Prefers names with "en" in them; among those the small models (they run on a Pi).
+    """
+    root = models_dir() if root is None else root
+    if not root.is_dir():
+        return None
+    candidates = [p for p in sorted(root.iterdir()) if is_vosk_model(p)]
+    english = [p for p in candidates if "-en" in p.name.lower() or p.name.lower().startswith("en")]
+    if not english:
+        return None
+    english.sort(key=lambda p: ("small" not in p.name.lower(), p.name))
+    return english[0]
+
+
+_announced: set[str] = set()
+
+
+def describe_choice(engine: str | None = None, model: Path | None = None) -> tuple[str, str]:
+    """(engine name, a plain sentence saying why) without loading anything."""
+    if engine not in (None, "auto", *ENGINES):
+        raise RecognizerUnavailable(f"unknown engine {engine!r}; choose vosk or pocketsphinx")
+    if engine == "pocketsphinx":
+        return "pocketsphinx", "PocketSphinx (asked for)"
+    found = model if model is not None else find_vosk_model()
+    if engine == "vosk":
+        where = found if found is not None else models_dir()
+        return "vosk", f"Vosk with the model {where} (asked for)"
+    if found is not None:
+        return "vosk", f"Vosk with the model {found}"
+    return "pocketsphinx", (
+        f"PocketSphinx (built in): no English Vosk model under {models_dir()}/ "
+        "(`voicecoach models download` fetches one)"
+    )
+
+
+def open_recognizer(
+    engine: str | None = None,
+    model: Path | None = None,
+    phrases: PhraseSource | None = None,
+) -> Recognizer:
+    """Load a recognizer.  `engine` None/"auto": Vosk if an English model is found, else
+    PocketSphinx.  `phrases` defaults to the packaged intents.  Logs the choice once.
+    """
+    name, why = describe_choice(engine, model)
+    if why not in _announced:
+        _announced.add(why)
+        log.info("speech recognition: %s", why)
+    if phrases is None:
+        from voicecoach.vocab import PhraseSource
+
+        phrases = PhraseSource.default()
+    if name == "vosk":
+        from voicecoach.asr_vosk import VoskRecognizer
+
+        path = model if model is not None else find_vosk_model()
+        if path is None:
+            raise RecognizerUnavailable(
+                f"no Vosk model found under {models_dir()}/. Run `voicecoach models download` "
+                "or copy an unpacked model folder there, or use --engine pocketsphinx."
+            )
+        return VoskRecognizer(path, phrases)
+    from voicecoach.asr_pocketsphinx import PocketSphinxRecognizer
+
+    return PocketSphinxRecognizer(phrases)

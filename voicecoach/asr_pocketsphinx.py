@@ -1,0 +1,98 @@
+"""PocketSphinx: the built-in recognizer (its wheel carries a US-English acoustic model).
+
+At start-up a trigram language model and a pronunciation dictionary are generated from
+the intent phrases (voicecoach.vocab), so the decoder only knows the coach's words.  An
+n-gram model rather than a strict JSGF grammar: a grammar turns about half of ordinary
+sentences into a command, while an n-gram decode of a non-command comes out as a broken
+word salad with low posterior confidence, which the matcher and the rejection layers
+refuse.  Word and utterance confidences are lattice posteriors.  Each utterance goes
+through spectral subtraction first (voicecoach.audio.reduce_noise): PocketSphinx's
+acoustic model was trained on clean speech and suffers badly in steady noise.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from voicecoach.asr import SegmentingStream, Transcript
+from voicecoach.audio import reduce_noise
+from voicecoach.vocab import PhraseSource, write_pocketsphinx_files
+
+log = logging.getLogger(__name__)
+
+#: Decoder settings that differ from PocketSphinx's defaults, and why.
+DEFAULT_CONFIG: dict[str, Any] = {
+    "loglevel": "FATAL",  # its INFO chatter would drown ours
+    # Posterior confidences: the default acoustic scale (20) makes every lattice posterior
+    # 1.0; at 5 a clean command scores ~0.9 and word salad from ordinary talk ~0.01-0.3.
+    "ascale": 5.0,
+}
+
+_NOT_A_WORD = re.compile(r"^(<s>|</s>|<sil>|\[.*\]|\(null\)|<.*>)$", re.IGNORECASE)
+_VARIANT = re.compile(r"\(\d+\)$")
+
+
+def model_dir() -> Path:
+    from pocketsphinx import get_model_path
+
+    return Path(get_model_path()) / "en-us"
+
+
+class PocketSphinxRecognizer:
+    """Recognizer over PocketSphinx with a language model made from the phrases."""
+
+    name = "pocketsphinx"
+
+    def __init__(self, phrases: PhraseSource, *, denoise: bool = True, **config: Any):
+        from pocketsphinx import Decoder
+
+        started = time.perf_counter()
+        base = model_dir()
+        settings = {**DEFAULT_CONFIG, **config}
+        with tempfile.TemporaryDirectory(prefix="voicecoach-ps-") as tmp:
+            lm, dic, self.unpronounceable = write_pocketsphinx_files(
+                phrases, Path(tmp), base / "cmudict-en-us.dict"
+            )
+            self._decoder = Decoder(hmm=str(base / "en-us"), lm=str(lm), dict=str(dic),
+                                    **settings)
+        self.denoise = denoise
+        self.load_seconds = time.perf_counter() - started
+        log.debug("PocketSphinx ready in %.2f s", self.load_seconds)
+
+    @staticmethod
+    def _posterior(prob: float) -> float:
+        # The Python API already turns the lattice's log posteriors into probabilities.
+        return max(0.0, min(1.0, float(prob)))
+
+    def transcribe(self, pcm: bytes) -> Transcript:
+        d = self._decoder
+        if self.denoise:
+            pcm = reduce_noise(pcm)
+        d.start_utt()
+        if pcm:
+            d.process_raw(pcm, full_utt=True)
+        d.end_utt()
+        hyp = d.hyp()
+        seconds = len(pcm) / 32000
+        if hyp is None or not hyp.hypstr.strip():
+            return Transcript("", 0.0, (), 0.0, seconds)
+        frame_rate = 100.0  # PocketSphinx's default 10 ms frames
+        words: list[tuple[str, float]] = []
+        start = end = None
+        for seg in d.seg():
+            if _NOT_A_WORD.match(seg.word):
+                continue
+            words.append((_VARIANT.sub("", seg.word).lower(), self._posterior(seg.prob)))
+            start = seg.start_frame / frame_rate if start is None else start
+            end = (seg.end_frame + 1) / frame_rate
+        text = " ".join(w for w, _ in words)
+        return Transcript(text, self._posterior(hyp.prob), tuple(words),
+                          start or 0.0, end if end is not None else seconds)
+
+    def stream(self, end_silence: float = 0.8) -> SegmentingStream:
+        return SegmentingStream(self.transcribe, end_silence)

@@ -1,0 +1,278 @@
+"""`python -m voicecoach.bench asr [--quick] [--engine NAME ...]`: speech-to-intent benchmark.
+
+Generates its corpus in a temporary directory (flite and espeak-ng voices x clean / 20 /
+10 / 5 dB pink noise), then, per engine in a child process of its own (so its peak
+memory is its own), recognizes every file and runs the layered rejection:
+- held-out phrasings (tests/data/heldout.toml, written blind: the honest number) and
+  in-grammar phrases (from intents/) are scored separately: right intent and slots;
+- non-command sentences (tests/data/non_commands.toml): anything but `none` is a
+  false accept;
+- false rejects: commands that came back `none`;
+- latency from end of audio to intent (whole utterance handed over at once), real-time
+  factor, model load time, peak RSS of the engine's process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+NOISE_LEVELS: tuple[float | None, ...] = (None, 20.0, 10.0, 5.0)
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One corpus file and what it should come back as."""
+
+    file: str
+    text: str
+    intent: str
+    slots: dict[str, str]
+    kind: str  # heldout | grammar | negative
+    voice: str
+    snr: float | None
+
+
+def _level(snr: float | None) -> str:
+    return "clean" if snr is None else f"{snr:g} dB"
+
+
+def heldout_items(data_dir: Path = DATA) -> list[tuple[str, str, dict[str, str]]]:
+    """(text, intent, slots) from tests/data/heldout.toml."""
+    data = tomllib.loads((data_dir / "heldout.toml").read_text("utf-8"))
+    out = [(t, intent, {}) for intent, texts in data.get("heldout", {}).items() for t in texts]
+    for item in data.get("slotted", []):
+        slots = {k: v for k, v in item.items() if k in ("exercise", "routine")}
+        out.append((item["text"], item["intent"], slots))
+    return out
+
+
+def negative_items(data_dir: Path = DATA) -> list[str]:
+    data = tomllib.loads((data_dir / "non_commands.toml").read_text("utf-8"))
+    return list(data.get("core", [])) + list(data.get("sentences", []))
+
+
+def grammar_items(intents, per_intent: int, rng: random.Random):
+    """A sample of in-grammar phrases per intent, slots filled with random catalogue names."""
+    import re
+
+    by_intent: dict[str, list[str]] = {}
+    for template, intent in intents.templates():
+        by_intent.setdefault(intent, []).append(template)
+    out = []
+    for intent, templates in sorted(by_intent.items()):
+        for template in rng.sample(templates, min(per_intent, len(templates))):
+            slots: dict[str, str] = {}
+            text = template
+            for slot in re.findall(r"\{(\w+)\}", template):
+                spoken, ident = rng.choice(sorted(intents.slot_values[slot].items()))
+                text = text.replace("{" + slot + "}", spoken, 1)
+                slots[slot] = ident
+            out.append((text, intent, slots))
+    return out
+
+
+def _synth_one(args: tuple[str, str, float | None, int, str]) -> None:
+    from voicecoach import synth
+
+    text, voice, snr, seed, path = args
+    synth.write_wav(path, synth.synthesize(text, voice, snr_db=snr, seed=seed))
+
+
+def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7) -> list[Item]:
+    """Write the corpus WAVs into `directory`; return what each should be."""
+    from voicecoach.intents import load_intents
+
+    rng = random.Random(seed)
+    intents = load_intents()
+    heldout = heldout_items()
+    grammar = grammar_items(intents, 2 if quick else 5, rng)
+    negatives = negative_items()
+    if quick:
+        heldout = rng.sample(heldout, min(60, len(heldout)))
+        grammar = rng.sample(grammar, min(40, len(grammar)))
+        negatives = rng.sample(negatives, min(50, len(negatives)))
+    items: list[Item] = []
+    n = 0
+    # Each phrase gets a different voice at each noise level, so every voice meets every
+    # level without multiplying the corpus by the number of voices.
+    for kind, rows in (("heldout", heldout), ("grammar", grammar)):
+        for i, (text, intent, slots) in enumerate(rows):
+            for j, snr in enumerate(NOISE_LEVELS):
+                voice = voices[(i + j) % len(voices)]
+                items.append(Item(f"{n:05d}.wav", text, intent, slots, kind, voice, snr))
+                n += 1
+    for i, text in enumerate(negatives):
+        for j, snr in enumerate((None, 10.0)):
+            voice = voices[(i + j) % len(voices)]
+            items.append(Item(f"{n:05d}.wav", text, "none", {}, "negative", voice, snr))
+            n += 1
+    jobs = [(it.text, it.voice, it.snr, k, str(directory / it.file)) for k, it in enumerate(items)]
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(_synth_one, jobs, chunksize=16))
+    return items
+
+
+# --- the per-engine worker (a child process) -----------------------------------------------
+
+
+def worker(engine: str, corpus: Path, model: str | None) -> dict:
+    """Recognize every corpus file with one engine; runs in its own process."""
+    from voicecoach.asr import open_recognizer
+    from voicecoach.audio import read_wav
+    from voicecoach.intents import Matcher, load_intents
+    from voicecoach.understand import understand
+    from voicecoach.vocab import PhraseSource
+
+    items = [Item(**d) for d in json.loads((corpus / "manifest.json").read_text())]
+    intents = load_intents()
+    matcher = Matcher(intents)
+    started = time.perf_counter()
+    recognizer = open_recognizer(engine, Path(model) if model else None,
+                                 PhraseSource.from_intents(intents))
+    load = time.perf_counter() - started
+    results = []
+    audio_seconds = decode_seconds = 0.0
+    for item in items:
+        pcm = read_wav(corpus / item.file)
+        t0 = time.perf_counter()
+        transcript = recognizer.transcribe(pcm)
+        match = understand(transcript, matcher,
+                           expecting_answer=item.intent in ("yes", "no"))
+        elapsed = time.perf_counter() - t0
+        audio_seconds += len(pcm) / 32000
+        decode_seconds += elapsed
+        results.append({"file": item.file, "heard": transcript.text,
+                        "asr_confidence": transcript.confidence, "intent": match.intent,
+                        "slots": dict(match.slots), "latency": elapsed})
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"engine": recognizer.name, "load_seconds": load, "peak_rss_mb": rss_kb / 1024,
+            "rtf": decode_seconds / max(audio_seconds, 1e-9), "results": results}
+
+
+# --- scoring and the table -----------------------------------------------------------------
+
+
+def score(items: list[Item], run: dict) -> dict:
+    by_file = {r["file"]: r for r in run["results"]}
+    acc: dict[str, dict[str, list[bool]]] = {"heldout": {}, "grammar": {}}
+    false_accepts, negatives, false_rejects, commands = 0, 0, 0, 0
+    for item in items:
+        r = by_file[item.file]
+        if item.kind == "negative":
+            negatives += 1
+            false_accepts += r["intent"] != "none"
+            continue
+        ok = r["intent"] == item.intent and r["slots"] == item.slots
+        acc[item.kind].setdefault(_level(item.snr), []).append(ok)
+        commands += 1
+        false_rejects += r["intent"] == "none"
+    latencies = sorted(r["latency"] for r in run["results"])
+    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+    return {
+        "accuracy": {k: {lvl: sum(v) / len(v) for lvl, v in levels.items()}
+                     for k, levels in acc.items()},
+        "false_accept": false_accepts / max(negatives, 1),
+        "false_reject": false_rejects / max(commands, 1),
+        "latency_median_ms": 1000 * statistics.median(latencies),
+        "latency_p95_ms": 1000 * p95,
+        "rtf": run["rtf"], "load_seconds": run["load_seconds"],
+        "peak_rss_mb": run["peak_rss_mb"], "negatives": negatives, "commands": commands,
+    }
+
+
+def table(engine: str, s: dict) -> str:
+    levels = [_level(x) for x in NOISE_LEVELS]
+    lines = [f"### {engine}", "", "| intent+slot accuracy | " + " | ".join(levels) + " |",
+             "|---|" + "---:|" * len(levels)]
+    for kind, label in (("heldout", "held-out phrasings"), ("grammar", "in-grammar phrases")):
+        row = [f"{100 * s['accuracy'].get(kind, {}).get(lvl, float('nan')):.1f}%" for lvl in levels]
+        lines.append(f"| {label} | " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "| measure | value |", "|---|---:|",
+        f"| false accepts (non-commands, clean + 10 dB, n={s['negatives']}) "
+        f"| {100 * s['false_accept']:.1f}% |",
+        f"| false rejects (commands, all levels, n={s['commands']}) "
+        f"| {100 * s['false_reject']:.1f}% |",
+        f"| latency end of audio -> intent, median | {s['latency_median_ms']:.0f} ms |",
+        f"| latency end of audio -> intent, p95 | {s['latency_p95_ms']:.0f} ms |",
+        f"| real-time factor | {s['rtf']:.3f} |",
+        f"| model load time | {s['load_seconds']:.2f} s |",
+        f"| peak RSS (engine process) | {s['peak_rss_mb']:.0f} MB |",
+    ]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m voicecoach.bench asr", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="a small corpus (about a minute)")
+    p.add_argument("--engine", action="append", choices=("vosk", "pocketsphinx"),
+                   help="engines to run (default: pocketsphinx, and vosk if a model is found)")
+    p.add_argument("--model", help="Vosk model folder")
+    p.add_argument("--voices", help="comma-separated voice names (see voicecoach.synth.VOICES)")
+    p.add_argument("--keep", metavar="DIR", help="write the corpus and raw results here")
+    p.add_argument("--worker", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker[0], Path(args.worker[1]), args.model)))
+        return 0
+    from voicecoach import synth
+    from voicecoach.asr import find_vosk_model
+
+    voices = args.voices.split(",") if args.voices else [
+        v for v in synth.DEFAULT_VOICES if v in synth.available_voices()]
+    if not voices:
+        print("no speech synthesizer found (apt install flite espeak-ng sox)", file=sys.stderr)
+        return 1
+    engines = args.engine or ["pocketsphinx"] + (
+        ["vosk"] if (args.model or find_vosk_model()) else [])
+    with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
+        corpus = Path(args.keep) if args.keep else Path(tmp)
+        corpus.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        items = build_corpus(corpus, args.quick, voices)
+        (corpus / "manifest.json").write_text(json.dumps([asdict(i) for i in items]))
+        print(f"corpus: {len(items)} files, voices {', '.join(voices)}, "
+              f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        print(f"machine: {machine()}\n")
+        for engine in engines:
+            cmd = [sys.executable, "-m", "voicecoach.bench", "asr", "--worker", engine,
+                   str(corpus)] + (["--model", args.model] if args.model else [])
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"### {engine}\n\nfailed: {proc.stderr.strip()[-500:]}\n")
+                continue
+            run = json.loads(proc.stdout)
+            if args.keep:
+                (corpus / f"results-{engine}.json").write_text(json.dumps(run, indent=1))
+            print(table(engine, score(items, run)) + "\n")
+    return 0
