@@ -104,23 +104,7 @@ class TypedSession:
 def run_fast(session: TypedSession, lines: Iterable[str]) -> None:
     """Replay typed lines on a virtual clock."""
     assert isinstance(session.clock, VirtualClock)
-    session.feed(Begin(session.clock.now()))
-    last_line_at = 0.0
-    for raw in lines:
-        line = parse_line(raw)
-        if line is None or session.ended:
-            continue
-        if line.delay is not None:
-            session.fire_until(last_line_at + line.delay)
-        else:
-            session.fire_until_waiting()
-        if session.ended:
-            break
-        last_line_at = session.clock.now()
-        session.say(line.text)
-    if not session.ended:
-        session.fire_until_waiting()
-        session.feed(InputEnded(session.clock.now()))
+    _replay(session, (line for line in map(parse_line, lines) if line is not None))
 
 
 def run_realtime(session: TypedSession, lines: Iterable[str]) -> None:
@@ -133,18 +117,26 @@ def run_realtime(session: TypedSession, lines: Iterable[str]) -> None:
         incoming.put(None)
 
     threading.Thread(target=read, daemon=True).start()
+    _replay(session, _lines(incoming, session))
+
+
+def _replay(session: TypedSession, lines: Iterable[TypedLine]) -> None:
+    """Say each line when it is due, then let the coach reach a wait and end cleanly."""
     session.feed(Begin(session.clock.now()))
     last_line_at = 0.0
-    for line in _lines(incoming, session):
+    for line in lines:
+        if session.ended:
+            break
         if line.delay is not None:
             session.fire_until(last_line_at + line.delay)
         else:
             session.fire_until_waiting()
         if session.ended:
-            return
+            break
         last_line_at = session.clock.now()
         session.say(line.text)
     if not session.ended:
+        session.fire_until_waiting()
         session.feed(InputEnded(session.clock.now()))
 
 
