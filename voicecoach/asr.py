@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -45,11 +45,12 @@ class Transcript:
     start: float = 0.0
     """Seconds on the audio's timeline."""
     end: float = 0.0
+    engine: str = ""
+    """Which recognizer made it (its confidences have their own scale)."""
 
     def shifted(self, offset: float) -> Transcript:
         """The same transcript with times moved by `offset` seconds."""
-        return Transcript(self.text, self.confidence, self.words, self.start + offset,
-                          self.end + offset)
+        return replace(self, start=self.start + offset, end=self.end + offset)
 
     @property
     def min_word_confidence(self) -> float:
@@ -97,7 +98,7 @@ class SegmentingStream:
         for u in utterances:
             t = self._transcribe(u.audio)
             out.append(t.shifted(u.start) if t.end or t.start else
-                       Transcript(t.text, t.confidence, t.words, u.start, u.end))
+                       replace(t, start=u.start, end=u.end))
         return out
 
     def feed(self, chunk: AudioChunk) -> list[Transcript]:

@@ -80,7 +80,7 @@ class PocketSphinxRecognizer:
         hyp = d.hyp()
         seconds = len(pcm) / 32000
         if hyp is None or not hyp.hypstr.strip():
-            return Transcript("", 0.0, (), 0.0, seconds)
+            return Transcript("", 0.0, (), 0.0, seconds, self.name)
         frame_rate = 100.0  # PocketSphinx's default 10 ms frames
         words: list[tuple[str, float]] = []
         start = end = None
@@ -92,7 +92,7 @@ class PocketSphinxRecognizer:
             end = (seg.end_frame + 1) / frame_rate
         text = " ".join(w for w, _ in words)
         return Transcript(text, self._posterior(hyp.prob), tuple(words),
-                          start or 0.0, end if end is not None else seconds)
+                          start or 0.0, end if end is not None else seconds, self.name)
 
     def stream(self, end_silence: float = 0.8) -> SegmentingStream:
         return SegmentingStream(self.transcribe, end_silence)

@@ -56,11 +56,11 @@ def parse_result(result: dict[str, Any] | str, audio_seconds: float = 0.0) -> Tr
         words = [(w, 0.0 if w == UNK else 0.5) for w in str(result["text"]).split()]
     text = " ".join(w for w, _ in words if w != UNK)
     if not words or not text:
-        return Transcript("", 0.0, tuple(words), 0.0, audio_seconds)
+        return Transcript("", 0.0, tuple(words), 0.0, audio_seconds, "vosk")
     confidence = sum(c for _, c in words) / len(words)
     start = float(entries[0].get("start", 0.0)) if entries else 0.0
     end = float(entries[-1].get("end", audio_seconds)) if entries else audio_seconds
-    return Transcript(text, confidence, tuple(words), start, end)
+    return Transcript(text, confidence, tuple(words), start, end, "vosk")
 
 
 class VoskRecognizer:

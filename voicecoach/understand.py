@@ -9,11 +9,13 @@ costs more than a missed one.  The layers, in order:
 4. consequential intents (stop, skip, choose_*) need more recognizer certainty, both
    for the whole utterance and for its weakest word;
 5. yes/no only count when the coach asked a question (`expecting_answer`).
-The final confidence blends the matcher's similarity with the recognizer's confidence.
+Each engine's confidences mean different things, so each has its own Thresholds.  The
+final confidence is the matcher's similarity weighted by the recognizer's confidence.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -25,19 +27,53 @@ ANSWERS = frozenset({"yes", "no"})
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Where each rejection layer draws its line (tuned with `python -m voicecoach.bench asr`)."""
+    """Where each rejection layer draws its line, for one engine's kind of confidence.
 
-    min_utterance: float = 0.25
-    """Recognizer confidence below which nothing counts."""
-    min_consequential: float = 0.55
-    """Recognizer confidence needed for stop, skip and choose_*."""
-    min_word_consequential: float = 0.4
-    """The weakest word of a consequential command must reach this."""
-    min_final: float = 0.5
-    """The blended confidence every accepted intent must reach."""
+    An utterance below a floor is still accepted when the words heard are exactly a
+    phrase of the intent (matcher similarity >= `exact`): a recognizer that had to
+    force ordinary talk into the coach's words rarely lands on a whole phrase, while a
+    real command often does, even when the posterior is modest.
+    """
+
+    min_utterance: float
+    """Recognizer confidence below which nothing counts (unless exact)."""
+    min_consequential: float
+    """Recognizer confidence needed for stop, skip and choose_* (unless exact)."""
+    min_word_consequential: float
+    """The weakest word of a consequential command must reach this, exact or not."""
+    exact: float = 0.99
+    """Matcher similarity that counts as "heard a whole phrase"."""
+    log_scale: bool = False
+    """Confidences are posteriors spanning decades (PocketSphinx): compare on a log scale
+    when blending into the final confidence."""
 
 
-DEFAULT_THRESHOLDS = Thresholds()
+#: Tuned with `python -m voicecoach.bench asr` (see docs/asr.md).  PocketSphinx's lattice
+#: posteriors are tiny even for right answers (0.01 is common for a clean command), while
+#: ordinary talk forced into command words scores below 0.001.
+POCKETSPHINX_THRESHOLDS = Thresholds(
+    min_utterance=0.001, min_consequential=0.01, min_word_consequential=0.05, log_scale=True
+)
+#: Vosk word confidences are calibrated 0..1; "[unk]" words count as 0.  Its grammar holds
+#: whole phrases, so hearing one exactly proves little: no exemption.  Not yet measured
+#: here (no model could be downloaded): conventional values, to be checked with the bench.
+VOSK_THRESHOLDS = Thresholds(
+    min_utterance=0.35, min_consequential=0.6, min_word_consequential=0.5, exact=1.01
+)
+THRESHOLDS = {"pocketsphinx": POCKETSPHINX_THRESHOLDS, "vosk": VOSK_THRESHOLDS}
+DEFAULT_THRESHOLDS = VOSK_THRESHOLDS
+
+
+def thresholds_for(engine: str) -> Thresholds:
+    return THRESHOLDS.get(engine, DEFAULT_THRESHOLDS)
+
+
+def recognizer_score(t: Transcript, thresholds: Thresholds) -> float:
+    """The recognizer's confidence mapped to 0..1 comparably across engines."""
+    if not thresholds.log_scale:
+        return max(0.0, min(1.0, t.confidence))
+    # 1 -> 1, 1e-4 and below -> 0: posteriors of right answers spread over decades.
+    return max(0.0, min(1.0, 1.0 + math.log10(max(t.confidence, 1e-9)) / 4.0))
 
 
 class MatcherLike(Protocol):
@@ -57,26 +93,29 @@ def understand(
     t: Transcript,
     matcher: MatcherLike,
     expecting_answer: bool = False,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    thresholds: Thresholds | None = None,
 ):  # -> voicecoach.intents.Match
-    """The final intent, slots and confidence for one transcript (`none` when rejected)."""
+    """The final intent, slots and confidence for one transcript (`none` when rejected).
+
+    `thresholds` default to those of the engine that made the transcript.
+    """
+    th = thresholds or thresholds_for(t.engine)
     m = matcher.match(t.text, expecting_answer=expecting_answer)
+    score = recognizer_score(t, th)
 
     def reject() -> Any:
-        return replace(m, intent=NONE, slots={}, confidence=1.0 - min(1.0, t.confidence))
+        return replace(m, intent=NONE, slots={}, confidence=1.0 - score)
 
     if not t.text.strip() or m.intent == NONE:
         return m
-    if t.confidence < thresholds.min_utterance:
+    exact = m.confidence >= th.exact
+    if t.confidence < th.min_utterance and not exact:
         return reject()
     if m.intent in ANSWERS and not expecting_answer:
         return reject()
     if _consequential(matcher, m.intent) and (
-        t.confidence < thresholds.min_consequential
-        or t.min_word_confidence < thresholds.min_word_consequential
+        (t.confidence < th.min_consequential and not exact)
+        or t.min_word_confidence < th.min_word_consequential
     ):
         return reject()
-    final = m.confidence * (0.5 + 0.5 * t.confidence)
-    if final < thresholds.min_final:
-        return reject()
-    return replace(m, confidence=final)
+    return replace(m, confidence=m.confidence * (0.7 + 0.3 * score))

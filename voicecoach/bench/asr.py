@@ -155,9 +155,14 @@ def worker(engine: str, corpus: Path, model: str | None) -> dict:
         elapsed = time.perf_counter() - t0
         audio_seconds += len(pcm) / 32000
         decode_seconds += elapsed
+        raw = matcher.match(transcript.text, expecting_answer=item.intent in ("yes", "no"))
         results.append({"file": item.file, "heard": transcript.text,
-                        "asr_confidence": transcript.confidence, "intent": match.intent,
-                        "slots": dict(match.slots), "latency": elapsed})
+                        "asr_confidence": transcript.confidence,
+                        "min_word": transcript.min_word_confidence, "intent": match.intent,
+                        "slots": dict(match.slots), "latency": elapsed,
+                        # what the matcher said before the rejection layers (for tuning)
+                        "matched": raw.intent, "matched_slots": dict(raw.slots),
+                        "match_confidence": raw.confidence})
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"engine": recognizer.name, "load_seconds": load, "peak_rss_mb": rss_kb / 1024,
             "rtf": decode_seconds / max(audio_seconds, 1e-9), "results": results}

@@ -1,0 +1,266 @@
+"""Recognizer plumbing without audio: vocabulary, grammar, result parsing, engine choice,
+and the layered rejection.  Milliseconds each (no model, no synthesis)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from voicecoach.asr import (
+    RecognizerUnavailable,
+    Transcript,
+    describe_choice,
+    find_vosk_model,
+    open_recognizer,
+)
+from voicecoach.asr_vosk import UNK, VoskRecognizer, model_words, parse_result
+from voicecoach.intents import Matcher, load_intents
+from voicecoach.understand import Thresholds, understand
+from voicecoach.vocab import (
+    PhraseSource,
+    arpa_lm,
+    dictionary_text,
+    ipa_to_arpabet,
+    pronunciations,
+    vosk_grammar,
+)
+
+
+@pytest.fixture(scope="module")
+def intents():
+    return load_intents()
+
+
+@pytest.fixture(scope="module")
+def matcher(intents):
+    return Matcher(intents)
+
+
+@pytest.fixture(scope="module")
+def source(intents):
+    return PhraseSource.from_intents(intents)
+
+
+# --- vocabulary ---------------------------------------------------------------------------
+
+
+def test_ipa_maps_to_arpabet():
+    assert ipa_to_arpabet("ɡlˈuːt") == "G L UW T"
+    assert ipa_to_arpabet("flˈɛksɚ") == "F L EH K S ER"
+    assert ipa_to_arpabet("tʃˈɛst") == "CH EH S T"
+    assert ipa_to_arpabet("ʘ") is None  # a click: nothing to map it to
+
+
+def test_words_missing_from_the_cmu_dictionary_get_pronunciations():
+    base = {"the": ("DH AH", "DH IY"), "bridge": ("B R IH JH",)}
+    found, missing = pronunciations(["the", "glute", "flexor", "quadruped", "bridge"], base)
+    assert found["glute"] == ("G L UW T",)
+    assert found["the"] == ("DH AH", "DH IY")
+    assert "quadruped" in found
+    assert missing == []
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_unknown_words_are_guessed_by_espeak():
+    found, missing = pronunciations(["zorblat"], {})
+    assert missing == []
+    assert found["zorblat"][0].startswith("Z ")
+
+
+def test_dictionary_numbers_alternate_pronunciations():
+    text = dictionary_text({"the": ("DH AH", "DH IY")})
+    assert text.splitlines() == ["the DH AH", "the(2) DH IY"]
+
+
+def test_every_phrase_word_is_in_the_recognizer_vocabulary(source, intents):
+    words = set(source.words())
+    assert set(intents.vocabulary()) <= words
+
+
+def test_lm_sentences_are_balanced_but_reach_every_slot_value(source):
+    sentences = source.sentences(per_template=3)
+    slotted = [t for t in source.templates if "{" in t]
+    assert slotted, "the phrase data has slotted templates"
+    # Far fewer sentences than the full expansion, so "let us do the" does not dominate.
+    assert len(sentences) < len(source.phrases()) / 2
+    text = "\n".join(sentences)
+    for values in source.slot_values.values():
+        for value in values:
+            assert value in text
+
+
+def test_contracted_twins_are_in_the_lm_sentences():
+    s = PhraseSource.from_phrases(["i am tired"])
+    s = PhraseSource(s.templates, {}, frozenset(), {"i'm": "i am"})
+    assert "i'm tired" in s.sentences()
+
+
+def test_arpa_lm_covers_the_words():
+    lm = arpa_lm(["next one", "go back", "pause"])
+    assert "\\data\\\nngram 1=7" in lm  # 5 words + <s> + </s>
+    assert lm.rstrip().endswith("\\end\\")
+    for word in ("next", "one", "go", "back", "pause", "<s>", "</s>"):
+        assert f" {word} " in lm or f" {word}\n" in lm
+
+
+def test_vosk_grammar_has_phrases_words_and_unk(source):
+    grammar = json.loads(vosk_grammar(source))
+    assert grammar[-1] == UNK
+    assert "pause" in grammar
+    assert any(" " in g for g in grammar)  # whole phrases, not only words
+    assert set(source.words()) <= set(grammar)
+
+
+def test_vosk_grammar_drops_words_the_model_lacks():
+    s = PhraseSource.from_phrases(["next one", "glute bridge"])
+    grammar = json.loads(vosk_grammar(s, known={"next", "one", "bridge"}))
+    assert grammar == ["next one", "bridge", "next", "one", UNK]
+
+
+# --- Vosk results -------------------------------------------------------------------------
+
+
+def test_parse_vosk_result_with_word_confidences():
+    result = {"result": [
+        {"conf": 0.9, "start": 0.3, "end": 0.6, "word": "next"},
+        {"conf": 0.7, "start": 0.6, "end": 0.9, "word": "one"},
+    ], "text": "next one"}
+    t = parse_result(json.dumps(result))
+    assert t.text == "next one"
+    assert t.words == (("next", 0.9), ("one", 0.7))
+    assert t.confidence == pytest.approx(0.8)
+    assert (t.start, t.end) == (0.3, 0.9)
+
+
+def test_unknown_words_are_left_out_of_the_text_but_lower_the_confidence():
+    result = {"result": [
+        {"conf": 1.0, "start": 0.1, "end": 0.4, "word": "[unk]"},
+        {"conf": 0.9, "start": 0.4, "end": 0.7, "word": "stop"},
+        {"conf": 1.0, "start": 0.7, "end": 1.0, "word": "[unk]"},
+    ], "text": "[unk] stop [unk]"}
+    t = parse_result(result)
+    assert t.text == "stop"
+    assert t.confidence == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("raw", ['{"text": ""}', "", '{"result": [{"word": "[unk]", "conf": 1}]}'])
+def test_nothing_heard_is_an_empty_transcript(raw):
+    t = parse_result(raw, audio_seconds=1.5)
+    assert t.text == ""
+    assert t.confidence == 0.0
+
+
+def test_model_words_reads_the_graph_word_list(tmp_path):
+    (tmp_path / "graph").mkdir()
+    (tmp_path / "graph" / "words.txt").write_text("<eps> 0\nnext 1\npause 2\n")
+    assert model_words(tmp_path) == {"<eps>", "next", "pause"}
+    assert model_words(tmp_path / "graph" / "nothing") is None
+
+
+# --- engine choice ------------------------------------------------------------------------
+
+
+def fake_vosk_layout(folder):
+    for sub in ("am", "conf", "graph"):
+        (folder / sub).mkdir(parents=True)
+    return folder
+
+
+def test_pocketsphinx_when_no_vosk_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_MODELS", str(tmp_path))
+    assert find_vosk_model() is None
+    name, why = describe_choice()
+    assert name == "pocketsphinx"
+    assert "models download" in why
+
+
+def test_vosk_when_an_english_model_is_there(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_MODELS", str(tmp_path))
+    fake_vosk_layout(tmp_path / "vosk-model-fr-0.22")
+    assert find_vosk_model() is None  # French does not count
+    small = fake_vosk_layout(tmp_path / "vosk-model-small-en-us-0.15")
+    fake_vosk_layout(tmp_path / "vosk-model-en-us-0.22")
+    assert find_vosk_model() == small  # small first: it runs on a Pi
+    assert describe_choice()[0] == "vosk"
+    assert describe_choice("pocketsphinx")[0] == "pocketsphinx"
+
+
+def test_forcing_vosk_without_a_model_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_MODELS", str(tmp_path))
+    with pytest.raises(RecognizerUnavailable, match="models download"):
+        open_recognizer("vosk", phrases=PhraseSource.from_phrases(["next"]))
+
+
+def test_a_folder_that_is_not_a_model_is_refused(tmp_path):
+    with pytest.raises(RecognizerUnavailable, match="not a Vosk model"):
+        VoskRecognizer(tmp_path, PhraseSource.from_phrases(["next"]))
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(RecognizerUnavailable, match="unknown engine"):
+        describe_choice("whisper")
+
+
+# --- layered rejection --------------------------------------------------------------------
+
+
+def heard(text: str, confidence: float = 0.9, word_conf: float | None = None) -> Transcript:
+    c = confidence if word_conf is None else word_conf
+    return Transcript(text, confidence, tuple((w, c) for w in text.split()))
+
+
+def test_a_clear_command_is_understood(matcher):
+    m = understand(heard("next exercise"), matcher)
+    assert m.intent == "next"
+    assert 0.5 < m.confidence <= 1.0
+
+
+def test_nothing_heard_is_none(matcher):
+    assert understand(Transcript("", 0.0), matcher).intent == "none"
+
+
+def test_an_unsure_recognizer_is_not_obeyed(matcher):
+    th = Thresholds(min_utterance=0.3, min_consequential=0.6, min_word_consequential=0.5,
+                    exact=1.01)
+    assert understand(heard("next exercise", 0.1), matcher, thresholds=th).intent == "none"
+    assert understand(heard("next exercise", 0.5), matcher, thresholds=th).intent == "next"
+
+
+def test_consequential_commands_need_more_certainty(matcher):
+    th = Thresholds(min_utterance=0.1, min_consequential=0.6, min_word_consequential=0.5,
+                    exact=1.01)
+    assert understand(heard("stop", 0.4), matcher, thresholds=th).intent == "none"
+    assert understand(heard("stop", 0.9), matcher, thresholds=th).intent == "stop"
+    # the same certainty is enough for an ordinary command
+    assert understand(heard("pause", 0.4), matcher, thresholds=th).intent == "pause"
+    # one weak word is enough to doubt a consequential command
+    assert understand(heard("stop", 0.9, word_conf=0.2), matcher, thresholds=th).intent == "none"
+
+
+def test_a_whole_phrase_heard_exactly_passes_a_low_floor(matcher):
+    th = Thresholds(min_utterance=0.3, min_consequential=0.6, min_word_consequential=0.1)
+    assert understand(heard("next exercise", 0.1), matcher, thresholds=th).intent == "next"
+    assert understand(heard("stop", 0.1), matcher, thresholds=th).intent == "stop"
+    # ... but not when it is only near a phrase
+    assert understand(heard("go to next exercise now", 0.1), matcher, thresholds=th).intent \
+        == "none"
+
+
+def test_each_engine_has_its_own_scale(matcher):
+    # a PocketSphinx posterior of 0.01 is a fine answer; a Vosk confidence of 0.01 is not
+    ps = Transcript("go to the next exercise", 0.01, (("next", 0.5),), engine="pocketsphinx")
+    vosk = Transcript("go to the next exercise", 0.01, (("next", 0.5),), engine="vosk")
+    assert understand(ps, matcher).intent == "next"
+    assert understand(vosk, matcher).intent == "none"
+
+
+def test_yes_and_no_only_answer_a_question(matcher):
+    assert understand(heard("yes"), matcher).intent == "none"
+    assert understand(heard("yes"), matcher, expecting_answer=True).intent == "yes"
+    assert understand(heard("no"), matcher, expecting_answer=True).intent == "no"
+
+
+def test_chatter_is_none(matcher):
+    assert understand(heard("the cat has been sick on the carpet"), matcher).intent == "none"
