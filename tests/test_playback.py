@@ -335,11 +335,15 @@ from voicecoach.tones import tone
 
 out = SoundDeviceOut(rate=48000)
 out.play(tone("hold_start"))
+out.wait(timeout=5)
+time.sleep(0.3)  # and through the virtual device's own buffer
+print("played", flush=True)  # the test pulls the plug now
 deadline = time.monotonic() + 10
 while out.lost is None and time.monotonic() < deadline:
     time.sleep(0.02)
 lost = out.lost
 out.play(tone("rep"))  # while lost: must not raise
+print("lost", flush=True)  # the test plugs it back in
 out.reopen()
 out.play(tone("rest_over"))
 out.wait(timeout=5)
@@ -368,10 +372,11 @@ def test_a_lost_speaker_is_reported_and_reopened(tmp_path: Path) -> None:
         [sys.executable, "-c", LOST_SCRIPT], env=env, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, text=True,
     )
+    assert proc.stdout is not None
     try:
-        time.sleep(1.5)
+        assert proc.stdout.readline().strip() == "played"
         speaker.unplug()
-        time.sleep(0.5)
+        assert proc.stdout.readline().strip() == "lost"
         speaker.plug()
         out, _ = proc.communicate(timeout=30)
     finally:
