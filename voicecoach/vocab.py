@@ -23,7 +23,6 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -54,6 +53,7 @@ _IPA_TO_ARPA = {
 }  # fmt: skip
 _IPA_IGNORED = set("ˈˌː̩ ‿-.")
 _WORD = re.compile(r"^[a-z][a-z']*$")
+_VARIANT_SUFFIX = re.compile(r"\(\d+\)$")
 
 
 def ipa_to_arpabet(ipa: str) -> str | None:
@@ -89,16 +89,24 @@ def espeak_pronunciation(word: str) -> str | None:
     return ipa_to_arpabet(out.strip())
 
 
-@lru_cache(maxsize=4)
-def read_dictionary(path: str) -> Mapping[str, tuple[str, ...]]:
-    """A CMU-format dictionary: word -> its pronunciations ("word(2)" variants folded in)."""
+def read_dictionary(
+    path: str | Path, only: Iterable[str] | None = None
+) -> Mapping[str, tuple[str, ...]]:
+    """A CMU-format dictionary: word -> its pronunciations ("word(2)" variants folded in).
+
+    With `only`, just those words are kept: the full dictionary as Python objects would
+    cost some 40 MB, more than the recognizer itself.
+    """
+    wanted = None if only is None else set(only)
     entries: dict[str, list[str]] = {}
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             parts = line.split(maxsplit=1)
             if len(parts) != 2 or line.startswith(";;;"):
                 continue
-            word = re.sub(r"\(\d+\)$", "", parts[0]).lower()
+            word = _VARIANT_SUFFIX.sub("", parts[0]).lower()
+            if wanted is not None and word not in wanted:
+                continue
             entries.setdefault(word, []).append(parts[1].split("#")[0].strip())
     return {w: tuple(p) for w, p in entries.items()}
 
@@ -290,7 +298,8 @@ def write_pocketsphinx_files(
 
     Returns (lm path, dict path, words left out because nobody could pronounce them).
     """
-    prons, missing = pronunciations(source.words(), read_dictionary(str(base_dict)))
+    words = source.words()
+    prons, missing = pronunciations(words, read_dictionary(base_dict, only=words))
     sentences = [s for s in source.sentences() if all(w in prons for w in s.split())]
     lm_path, dict_path = directory / "commands.lm", directory / "commands.dict"
     lm_path.write_text(arpa_lm(sentences))
