@@ -117,6 +117,6 @@ def main(argv: list[str]) -> int:
     print(
         f"barge-in cut minus the end-of-speech silence: median {ms(cut_minus, 50)} ms, "
         f"p95 {ms(cut_minus, 95)} ms (on a file timeline the cut is exact; a sound card adds "
-        "its buffer: see `python -m voicecoach.bench` output of the playback tests)"
+        "its own buffer, measured by tests/test_playback.py: see docs/audio-output.md)"
     )
     return 0
