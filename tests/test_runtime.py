@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from voicecoach import script
 from voicecoach.asr import Transcript
 from voicecoach.coach import Coach
+from voicecoach.events import Begin
 from voicecoach.runtime import Runtime
 from voicecoach.understand import understand
 
@@ -139,3 +140,20 @@ def test_timers_run_on_the_audio_clock(catalogue, matcher):
     hold = next(t for t in starts if t.startswith("Left side. Hold"))
     release = min(c[1] for c in out.clips if c[0].text == script.RELEASE)
     assert release - starts[hold] >= 30 - 1e-6
+
+
+def test_a_lost_speaker_pauses_and_the_coach_carries_on_when_it_is_back(catalogue, matcher):
+    runtime, out = runtime_for(catalogue, matcher)
+    runtime.feed(Begin(0.0))
+    runtime.heard(said("knee to chest", 30.0, 31.0), 31.0)
+    out.lost = "unplugged"
+    runtime._check_speaker(40.0)
+    assert runtime.coach.phase == "paused"
+    reopened = []
+    out.reopen = lambda: reopened.append(True)
+    out.lost = None
+    runtime._check_speaker(42.0)
+    assert reopened
+    assert runtime.coach.phase == "steps"
+    states = [r["state"] for r in runtime.events.records if r["type"] == "device"]
+    assert states == ["speaker lost", "speaker back"]

@@ -117,6 +117,7 @@ class Runtime:
     on_log: Callable[[Log], None] | None = None
     timers: Timers = field(default_factory=Timers)
     spoken: list[Spoken] = field(default_factory=list)
+    speaker_lost: bool = False
     echo_guard: bool = False
     """Ignore utterances made of words the coach is saying (on for a live microphone,
     which hears the speaker; off for a file, which cannot)."""
@@ -166,6 +167,25 @@ class Runtime:
         self.lag = time.perf_counter() - started
         heard = Heard(match.intent, now, match.slots, match.confidence, transcript.text)
         self.feed(heard, match)
+
+    def _check_speaker(self, now: float) -> None:
+        """A speaker that stopped by itself: pause the coach, retry, carry on when back."""
+        lost = getattr(self.out, "lost", None)
+        if lost and not self.speaker_lost:
+            self.speaker_lost = True
+            log.error("speaker lost: %s; pausing and retrying every %.0f s", lost, RETRY_SECONDS)
+            self.events.write({"t": round(now, 3), "type": "device", "state": "speaker lost"})
+            self.feed(DeviceTrouble("speaker", False, now))
+        elif self.speaker_lost:
+            try:
+                self.out.reopen()  # type: ignore[attr-defined]
+            except Exception as err:  # still gone: try again later
+                log.debug("speaker still missing: %s", err)
+                return
+            self.speaker_lost = False
+            log.info("speaker back")
+            self.events.write({"t": round(now, 3), "type": "device", "state": "speaker back"})
+            self.feed(DeviceTrouble("speaker", True, now))
 
     def _speaking_at(self, start: float, now: float, tail: float = 0.0) -> Spoken | None:
         """The line the coach was saying while the person spoke (from `start` to `now`)."""
@@ -270,8 +290,11 @@ class Runtime:
         self.feed(Begin(clock.now()))
         try:
             while not self.ended:
+                self._check_speaker(clock.now())
                 due = self.timers.next_deadline()
                 timeout = None if due is None else max(0.0, due[1] - clock.now())
+                if self.speaker_lost:
+                    timeout = RETRY_SECONDS if timeout is None else min(timeout, RETRY_SECONDS)
                 try:
                     kind, payload = heard.get(timeout=timeout)
                 except queue.Empty:
