@@ -23,7 +23,8 @@ from voicecoach.vocab import PhraseSource
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        not {"slt", "rms", "awb", "kal16", "espeak-us"} <= set(synth.available_voices()),
+        not {"slt", "rms", "awb", "kal16", "espeak-us", "espeak-gb-slow"}
+        <= set(synth.available_voices()),
         reason="flite, espeak-ng and sox are needed to synthesize test speech",
     ),
 ]
@@ -59,6 +60,9 @@ COMMANDS = [
     # espeak's robotic voices are much harder for PocketSphinx: short words often fail
     # (see docs/benchmarks.md); a longer phrase gets through.
     ("i need a rest", "espeak-us", None, "tired", {}),
+    # slow speech (flite stretched by half, espeak at 110 words a minute)
+    ("can you slow down", "slt-slow", None, "slower", {}),
+    ("i need a break", "espeak-gb-slow", None, "tired", {}),
 ]
 
 NON_COMMANDS = [

@@ -149,8 +149,9 @@ def describe_choice(engine: str | None = None, model: Path | None = None) -> tup
         return "pocketsphinx", "PocketSphinx (asked for)"
     found = model if model is not None else find_vosk_model()
     if engine == "vosk":
-        where = found if found is not None else models_dir()
-        return "vosk", f"Vosk with the model {where} (asked for)"
+        if found is None:
+            return "vosk", f"Vosk (asked for), but there is no model under {models_dir()}/"
+        return "vosk", f"Vosk with the model {found} (asked for)"
     if found is not None:
         return "vosk", f"Vosk with the model {found}"
     return "pocketsphinx", (

@@ -44,8 +44,9 @@ VOICES: dict[str, Voice] = {
     )
 }
 
-#: A spread of voices for tests and benchmarks: four flite voices and two espeak ones.
-DEFAULT_VOICES = ("slt", "rms", "awb", "kal16", "espeak-us", "espeak-f3")
+#: A spread of voices for tests and benchmarks: four flite voices (one of them slowed
+#: down by half) and two espeak ones.
+DEFAULT_VOICES = ("slt", "rms", "awb", "kal16", "slt-slow", "espeak-us", "espeak-f3")
 
 
 class SynthUnavailable(RuntimeError):
