@@ -264,3 +264,34 @@ def test_yes_and_no_only_answer_a_question(matcher):
 
 def test_chatter_is_none(matcher):
     assert understand(heard("the cat has been sick on the carpet"), matcher).intent == "none"
+
+
+# --- the benchmark's scoring --------------------------------------------------------------
+
+
+def test_benchmark_scores_accuracy_false_accepts_and_rejects():
+    from voicecoach.bench.asr import Item, score, table
+
+    items = [
+        Item("a.wav", "next one", "next", {}, "heldout", "slt", None),
+        Item("b.wav", "pause", "pause", {}, "heldout", "espeak-us", None),
+        Item("c.wav", "do the bridge", "choose_exercise", {"exercise": "glute_bridge"},
+             "grammar", "rms", 10.0),
+        Item("d.wav", "nice weather", "none", {}, "negative", "awb", None),
+        Item("e.wav", "the next bus", "none", {}, "negative", "awb", 10.0),
+    ]
+    results = [
+        {"file": "a.wav", "intent": "next", "slots": {}, "latency": 0.05},
+        {"file": "b.wav", "intent": "none", "slots": {}, "latency": 0.07},
+        {"file": "c.wav", "intent": "choose_exercise", "slots": {"exercise": "bird_dog"},
+         "latency": 0.09},
+        {"file": "d.wav", "intent": "none", "slots": {}, "latency": 0.04},
+        {"file": "e.wav", "intent": "next", "slots": {}, "latency": 0.06},
+    ]
+    s = score(items, {"results": results, "rtf": 0.1, "load_seconds": 0.2, "peak_rss_mb": 40})
+    assert s["accuracy"]["heldout"]["clean"] == 0.5
+    assert s["accuracy"]["grammar"]["10 dB"] == 0.0  # wrong slot is wrong
+    assert s["false_accept"] == 0.5
+    assert s["false_reject"] == pytest.approx(1 / 3)
+    assert s["latency_median_ms"] == pytest.approx(60)
+    assert "| held-out phrasings | 50.0% |" in table("pocketsphinx", s)

@@ -174,6 +174,7 @@ def worker(engine: str, corpus: Path, model: str | None) -> dict:
 def score(items: list[Item], run: dict) -> dict:
     by_file = {r["file"]: r for r in run["results"]}
     acc: dict[str, dict[str, list[bool]]] = {"heldout": {}, "grammar": {}}
+    by_family: dict[str, dict[str, list[bool]]] = {}
     false_accepts, negatives, false_rejects, commands = 0, 0, 0, 0
     for item in items:
         r = by_file[item.file]
@@ -183,6 +184,8 @@ def score(items: list[Item], run: dict) -> dict:
             continue
         ok = r["intent"] == item.intent and r["slots"] == item.slots
         acc[item.kind].setdefault(_level(item.snr), []).append(ok)
+        family = f"{item.kind}, {'espeak-ng' if item.voice.startswith('espeak') else 'flite'}"
+        by_family.setdefault(family, {}).setdefault(_level(item.snr), []).append(ok)
         commands += 1
         false_rejects += r["intent"] == "none"
     latencies = sorted(r["latency"] for r in run["results"])
@@ -190,6 +193,8 @@ def score(items: list[Item], run: dict) -> dict:
     return {
         "accuracy": {k: {lvl: sum(v) / len(v) for lvl, v in levels.items()}
                      for k, levels in acc.items()},
+        "by_family": {k: {lvl: sum(v) / len(v) for lvl, v in levels.items()}
+                      for k, levels in sorted(by_family.items())},
         "false_accept": false_accepts / max(negatives, 1),
         "false_reject": false_rejects / max(commands, 1),
         "latency_median_ms": 1000 * statistics.median(latencies),
@@ -218,7 +223,13 @@ def table(engine: str, s: dict) -> str:
         f"| real-time factor | {s['rtf']:.3f} |",
         f"| model load time | {s['load_seconds']:.2f} s |",
         f"| peak RSS (engine process) | {s['peak_rss_mb']:.0f} MB |",
+        "",
+        "| by voice family | " + " | ".join(levels) + " |",
+        "|---|" + "---:|" * len(levels),
     ]
+    for family, by_level in s.get("by_family", {}).items():
+        row = [f"{100 * by_level.get(lvl, float('nan')):.1f}%" for lvl in levels]
+        lines.append(f"| {family} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
