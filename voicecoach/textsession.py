@@ -19,6 +19,7 @@ from voicecoach.events import (
     Action,
     Begin,
     CancelTimer,
+    End,
     Event,
     Heard,
     InputEnded,
@@ -73,7 +74,7 @@ class TypedSession:
                 self.timers.start(action.timer, action.seconds, event.t)
             elif isinstance(action, CancelTimer):
                 self.timers.cancel(action.timer)
-            if type(action).__name__ == "End":
+            if isinstance(action, End):
                 self.ended = True
             self.emit(event.t, action, heard)
 
