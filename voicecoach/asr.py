@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from voicecoach.audio import AudioChunk
@@ -87,7 +87,7 @@ class SegmentingStream:
     """RecognizerStream for any recognizer: an endpointer cuts utterances, each is transcribed."""
 
     def __init__(self, transcribe: Callable[[bytes], Transcript], end_silence: float = 0.8,
-                 **endpoint_options: float):
+                 **endpoint_options: Any):
         from voicecoach.endpoint import Endpointer
 
         self._transcribe = transcribe

@@ -53,7 +53,9 @@ def _level(snr: float | None) -> str:
 def heldout_items(data_dir: Path = DATA) -> list[tuple[str, str, dict[str, str]]]:
     """(text, intent, slots) from tests/data/heldout.toml."""
     data = tomllib.loads((data_dir / "heldout.toml").read_text("utf-8"))
-    out = [(t, intent, {}) for intent, texts in data.get("heldout", {}).items() for t in texts]
+    out: list[tuple[str, str, dict[str, str]]] = [
+        (t, intent, {}) for intent, texts in data.get("heldout", {}).items() for t in texts
+    ]
     for item in data.get("slotted", []):
         slots = {k: v for k, v in item.items() if k in ("exercise", "routine")}
         out.append((item["text"], item["intent"], slots))
@@ -72,7 +74,7 @@ def grammar_items(intents, per_intent: int, rng: random.Random):
     by_intent: dict[str, list[str]] = {}
     for template, intent in intents.templates():
         by_intent.setdefault(intent, []).append(template)
-    out = []
+    out: list[tuple[str, str, dict[str, str]]] = []
     for intent, templates in sorted(by_intent.items()):
         for template in rng.sample(templates, min(per_intent, len(templates))):
             slots: dict[str, str] = {}
