@@ -16,7 +16,6 @@ from voicecoach.asr import (
     open_recognizer,
 )
 from voicecoach.asr_vosk import UNK, VoskRecognizer, model_words, parse_result
-from voicecoach.intents import Matcher, load_intents
 from voicecoach.understand import Thresholds, understand
 from voicecoach.vocab import (
     PhraseSource,
@@ -29,18 +28,8 @@ from voicecoach.vocab import (
 
 
 @pytest.fixture(scope="module")
-def intents():
-    return load_intents()
-
-
-@pytest.fixture(scope="module")
-def matcher(intents):
-    return Matcher(intents)
-
-
-@pytest.fixture(scope="module")
-def source(intents):
-    return PhraseSource.from_intents(intents)
+def source(intent_set):
+    return PhraseSource.from_intents(intent_set)
 
 
 # --- vocabulary ---------------------------------------------------------------------------
@@ -74,9 +63,9 @@ def test_dictionary_numbers_alternate_pronunciations():
     assert text.splitlines() == ["the DH AH", "the(2) DH IY"]
 
 
-def test_every_phrase_word_is_in_the_recognizer_vocabulary(source, intents):
+def test_every_phrase_word_is_in_the_recognizer_vocabulary(source, intent_set):
     words = set(source.words())
-    assert set(intents.vocabulary()) <= words
+    assert set(intent_set.vocabulary()) <= words
 
 
 def test_lm_sentences_are_balanced_but_reach_every_slot_value(source):

@@ -16,7 +16,6 @@ from voicecoach import synth
 from voicecoach.asr import Transcript, find_vosk_model
 from voicecoach.audio import AudioChunk, pcm_chunks
 from voicecoach.endpoint import Endpointer
-from voicecoach.intents import Matcher, load_intents
 from voicecoach.understand import understand
 from voicecoach.vocab import PhraseSource
 
@@ -31,20 +30,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def intents():
-    return load_intents()
-
-
-@pytest.fixture(scope="module")
-def matcher(intents):
-    return Matcher(intents)
-
-
-@pytest.fixture(scope="module")
-def pocketsphinx(intents):
+def pocketsphinx(intent_set):
     from voicecoach.asr_pocketsphinx import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(PhraseSource.from_intents(intents))
+    return PocketSphinxRecognizer(PhraseSource.from_intents(intent_set))
 
 
 COMMANDS = [
@@ -159,10 +148,10 @@ VOSK_MODEL = find_vosk_model()
 
 @pytest.mark.skipif(VOSK_MODEL is None, reason="no English Vosk model under models/ "
                     "(`voicecoach models download` fetches one)")
-def test_vosk_understands_commands_and_ignores_chatter(intents, matcher):
+def test_vosk_understands_commands_and_ignores_chatter(intent_set, matcher):
     from voicecoach.asr_vosk import VoskRecognizer
 
-    vosk = VoskRecognizer(VOSK_MODEL, PhraseSource.from_intents(intents))
+    vosk = VoskRecognizer(VOSK_MODEL, PhraseSource.from_intents(intent_set))
     for text, voice, snr, intent, slots in COMMANDS[:5]:
         t = vosk.transcribe(synth.synthesize(text, voice, snr_db=snr))
         m = understand(t, matcher)
