@@ -39,9 +39,8 @@ class Recorder:
         from voicecoach.store import StoreError
 
         try:
+            # A session_end record ends the session in the store as well.
             self.store.record(self.session_id, entry)  # type: ignore[attr-defined]
-            if entry.kind == "session_end":
-                self.store.end_session(self.session_id, entry.data.get("reason", ""))  # type: ignore[attr-defined]
         except StoreError as err:
             # Logged every time; the store keeps what it could not write for the next try.
             log.error("could not record %s: %s", entry.kind, err)
