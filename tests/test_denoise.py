@@ -1,0 +1,108 @@
+"""The streaming denoiser: exact reconstruction, noise removed, streaming = one-shot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voicecoach.denoise import DELAY_SAMPLES, Denoiser, DenoiseSettings, denoise
+
+RATE = 16000
+
+
+def pcm(x: np.ndarray) -> bytes:
+    return np.clip(np.round(x * 32768.0), -32768, 32767).astype("<i2").tobytes()
+
+
+def samples(b: bytes) -> np.ndarray:
+    return np.frombuffer(b, "<i2").astype(np.float64) / 32768.0
+
+
+def snr_db(ref: np.ndarray, est: np.ndarray) -> float:
+    return float(10 * np.log10(np.sum(ref**2) / np.sum((est - ref) ** 2)))
+
+
+@pytest.fixture
+def tones_in_noise() -> tuple[np.ndarray, np.ndarray]:
+    """2 s of noise alone, then 2 s of on/off tones (speech-like bursts) in the same noise."""
+    rng = np.random.default_rng(1)
+    t = np.arange(4 * RATE) / RATE
+    bursts = (np.sin(2 * np.pi * 3 * t) > 0) & (t > 2.0)
+    clean = 0.2 * (np.sin(2 * np.pi * 440 * t) + 0.5 * np.sin(2 * np.pi * 1250 * t)) * bursts
+    return clean, clean + 0.05 * rng.standard_normal(len(t))
+
+
+def test_output_is_the_input_delayed_when_no_gain_is_applied():
+    x = np.random.default_rng(0).standard_normal(RATE) * 0.1
+    d = Denoiser(DenoiseSettings(floor=1.0))  # every gain 1: analysis + synthesis only
+    out = samples(d.process(pcm(x)) + d.flush())
+    assert len(out) == len(x)
+    assert np.array_equal(out[DELAY_SAMPLES:], samples(pcm(x))[:-DELAY_SAMPLES])
+    assert not out[:DELAY_SAMPLES].any()
+
+
+def test_steady_noise_is_reduced(tones_in_noise):
+    clean, noisy = tones_in_noise
+    out = samples(denoise(pcm(noisy)))
+    speech = slice(2 * RATE, None)  # after the estimator has heard 2 s of room noise
+    assert snr_db(clean[speech], out[speech]) > snr_db(clean[speech], noisy[speech]) + 6
+    quiet = slice(int(1.0 * RATE), 2 * RATE)
+    assert np.std(out[quiet]) < 0.4 * np.std(noisy[quiet])
+
+
+def test_clean_signal_passes_nearly_unchanged(tones_in_noise):
+    clean, _ = tones_in_noise
+    tiny = clean + 1e-4 * np.random.default_rng(2).standard_normal(len(clean))
+    out = samples(denoise(pcm(tiny)))
+    speech = slice(2 * RATE, None)
+    assert snr_db(clean[speech], out[speech]) > 25
+
+
+def test_digital_silence_stays_silent():
+    assert denoise(bytes(2 * RATE)) == bytes(2 * RATE)
+
+
+def test_odd_chunk_sizes_give_the_one_shot_output(tones_in_noise):
+    _, noisy = tones_in_noise
+    data = pcm(noisy)
+    whole = Denoiser()
+    expected = whole.process(data) + whole.flush()
+    d = Denoiser()
+    rng = np.random.default_rng(3)
+    got, pos = b"", 0
+    while pos < len(data):
+        n = int(rng.integers(1, 5000))  # odd byte counts split samples too
+        got += d.process(data[pos : pos + n])
+        pos += n
+    got += d.flush()
+    assert got == expected
+    assert len(got) == len(data)
+
+
+def test_output_lags_by_at_most_one_frame():
+    d = Denoiser()
+    fed = out = 0
+    for n in (100, 700, 3200, 1, 511, 4096):
+        out += len(d.process(bytes(2 * n))) // 2
+        fed += n
+        assert 0 <= fed - out <= 512
+
+
+def test_reset_forgets_the_noise():
+    rng = np.random.default_rng(4)
+    d = Denoiser()
+    d.process(pcm(0.1 * rng.standard_normal(RATE)))
+    assert d.noise.max() > 0
+    d.reset()
+    assert d.noise.max() == 0
+    assert d.process(b"") == b""
+    assert d.flush() == b""
+
+
+def test_noise_estimate_follows_a_louder_fan_within_the_window():
+    rng = np.random.default_rng(5)
+    d = Denoiser(DenoiseSettings(window=1.0))
+    d.process(pcm(0.01 * rng.standard_normal(RATE)))
+    quiet = d.noise.mean()
+    d.process(pcm(0.1 * rng.standard_normal(2 * RATE)))
+    assert d.noise.mean() > 30 * quiet
