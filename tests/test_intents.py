@@ -131,3 +131,79 @@ def test_a_negated_sentence_never_matches_the_plain_phrase(matcher, text):
 def test_words_said_twice_count_once(matcher):
     assert matcher.match("wait wait").intent == "pause"
     assert matcher.match("yes yes", expecting_answer=True).intent == "yes"
+
+
+# --- everyday wordings (phrase data) -------------------------------------------------------
+# How people really talk to the coach, with fillers and contractions, and the near misses
+# between intents that the phrase data has to keep apart.
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("okay what's next", "next"),
+        ("um, I can't get down on the floor", "cant_lie_down"),
+        ("speak up please", "louder"),
+        ("hang on a sec", "pause"),
+        ("that's too much for me", "easier"),
+        ("erm my legs are done", "tired"),
+        ("could you talk a bit slower", "slower"),
+        ("I'd like to carry on", "resume"),
+        ("give this one a miss", "skip"),
+        ("we're done for today", "stop"),
+        ("it's a bed day", "in_bed"),
+        ("I'm sat on a chair", "seated"),
+        ("my back is killing me", "pain"),
+        ("what's my streak", "progress"),
+        ("how long", "status"),  # the help line tells people to say it
+        # Near twins: each goes to its own intent, not to the close phrase of another.
+        ("I'm too tired to carry on", "tired"),  # not resume ("i'm ready to carry on")
+        ("I'm done in", "tired"),  # not stop ("i'm done")
+        ("I can't keep going", "tired"),  # not no ("no keep going")
+        ("can you speed up", "faster"),  # not louder ("can you speak up")
+        ("a bit quicker", "faster"),  # not quieter ("a bit quieter")
+        ("you're too soft", "louder"),  # not faster ("you're too slow")
+        ("can you go slower", "slower"),  # not faster ("can you go faster")
+        ("I'm not doing this one", "skip"),  # not easier ("i can't do this one")
+    ],
+)
+def test_everyday_wordings_reach_their_intent(matcher, text, intent):
+    assert matcher.match(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("no I'm fine", "no"),
+        ("I'm not finished", "no"),  # not stop: the negation keeps them apart
+        ("not ready", "no"),
+        ("yes that's right", "yes"),
+        ("still the same", "yes"),  # "is that still true today?"
+    ],
+)
+def test_everyday_answers_count_only_when_asked(matcher, text, intent):
+    assert matcher.match(text, expecting_answer=True).intent == intent
+    assert matcher.match(text).intent == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm on the phone",
+        "I'm on a call",
+        "I can't wait",
+        "I'd rather not say",
+        "I don't want to go",
+        "I can do more shopping",
+        "I've done enough washing",
+        "can we start dinner",
+        "are you ready to go",
+        "I can't hear the telly",
+        "the exercise before lunch",
+        "hold up your arm",
+        "that's true",
+        "turn the telly off",
+    ],
+)
+def test_talk_near_the_new_wordings_is_not_a_command(matcher, text):
+    assert matcher.match(text).intent == "none"
