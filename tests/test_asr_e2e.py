@@ -105,12 +105,103 @@ def test_the_stream_cuts_utterances_at_silence(pocketsphinx, matcher):
     assert heard[0].end < heard[1].start  # times on the audio's timeline, in order
 
 
+class SpyDecoder:
+    """The real decoder, noting when each piece of audio reached it."""
+
+    def __init__(self, inner):
+        self.inner, self.chunk, self.calls = inner, 0, []
+
+    def begin(self):
+        self.calls.append(("begin", self.chunk))
+        self.inner.begin()
+
+    def accept(self, pcm):
+        self.calls.append(("accept", self.chunk))
+        self.inner.accept(pcm)
+
+    def finish(self):
+        self.calls.append(("finish", self.chunk))
+        return self.inner.finish()
+
+    def abandon(self):
+        self.calls.append(("abandon", self.chunk))
+        self.inner.abandon()
+
+
+def test_the_stream_decodes_while_the_person_speaks(pocketsphinx, matcher):
+    from voicecoach.asr import DecodingStream
+
+    spy = SpyDecoder(pocketsphinx)
+    stream = DecodingStream(spy, end_silence=0.6)
+    pcm = synth.synthesize("make it easier", "slt", pad=0.3) + synth.silence(1.0)
+    heard: list[Transcript] = []
+    for spy.chunk, chunk in enumerate(pcm_chunks(pcm, 0.1)):
+        heard.extend(stream.feed(chunk))
+    assert [understand(t, matcher).intent for t in heard] == ["easier"]
+    begin = next(i for kind, i in spy.calls if kind == "begin")
+    finish = next(i for kind, i in spy.calls if kind == "finish")
+    during = {i for kind, i in spy.calls if kind == "accept" and begin <= i < finish}
+    # Audio reached the decoder chunk by chunk, not all at once when speech ended.
+    assert len(during) >= (finish - begin) - 1 >= 10
+    # Whole and streamed decoding agree on a clean command.
+    assert pocketsphinx.transcribe(synth.synthesize("make it easier", "slt")).text == heard[0].text
+
+
+def test_speech_too_short_to_count_is_dropped_by_the_decoder():
+    from voicecoach.asr import DecodingStream
+
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def begin(self):
+            self.calls.append("begin")
+
+        def accept(self, pcm):
+            self.calls.append("accept")
+
+        def finish(self):
+            raise AssertionError("nothing to finish")
+
+        def abandon(self):
+            self.calls.append("abandon")
+
+    rec = Recorder()
+    stream = DecodingStream(rec)
+    stream.speech_started(b"\0" * 960)
+    stream.speech_ended(None)
+    assert rec.calls == ["begin", "accept", "abandon"]
+    assert stream.flush() == []
+
+
 def test_a_longer_end_silence_waits_through_a_pause():
     pcm = two_utterances(0.4)  # 0.4 s gap + 1 s of padding between the words
     short = Endpointer(end_silence=0.5).feed_all(pcm_chunks(pcm, 0.1))
     patient = Endpointer(end_silence=2.0).feed_all(pcm_chunks(pcm, 0.1))
     assert len(short) == 2
     assert len(patient) == 1
+
+
+def test_the_endpointer_tells_its_listener_what_it_hears():
+    class Listener:
+        audio, ended = b"", []
+
+        def speech_started(self, audio):
+            self.audio = audio
+
+        def speech_continues(self, frame):
+            self.audio += frame
+
+        def speech_ended(self, utterance):
+            self.ended.append(utterance)
+
+    listener = Listener()
+    pcm = synth.synthesize("pause", "awb", pad=0.5) + synth.silence(1.0)
+    (u,) = Endpointer(end_silence=0.5, listener=listener).feed_all(pcm_chunks(pcm, 0.1))
+    assert listener.ended == [u]
+    # The listener heard the utterance from its first frame, trailing silence included.
+    assert listener.audio.startswith(u.audio)
+    assert len(listener.audio) > len(u.audio)
 
 
 def test_endpointer_keeps_the_timeline_of_its_chunks():
@@ -125,7 +216,7 @@ def test_recognize_command_prints_one_json_line_per_file(tmp_path):
     # The same kind of command as a 44.1 kHz stereo file: converted, not refused.
     stereo = tmp_path / "pause_stereo.wav"
     subprocess.run(["sox", str(synth.write_wav(tmp_path / "p.wav", synth.synthesize(
-        "pause", "awb"))), "-r", "44100", "-c", "2", str(stereo)], check=True)
+        "pause", "slt"))), "-r", "44100", "-c", "2", str(stereo)], check=True)
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"this is not audio")
     proc = subprocess.run(

@@ -287,7 +287,9 @@ def test_say_speaks_on_the_speaker(tmp_path: Path) -> None:
     line = EspeakSpeaker().render("Lie on your back.").samples()
     voiced = np.nonzero(np.abs(line) > 1e-3)[0]
     expected = tone("rep").seconds + 0.1 + voiced[-1] / 22050  # cue, gap, the whole line
-    assert seconds == pytest.approx(expected, abs=0.03)
+    # A busy machine can stretch the gap by a few tens of milliseconds (a late period on
+    # the paced device); a lost cue or a clipped line is off by far more.
+    assert seconds == pytest.approx(expected, abs=0.08)
     assert took > seconds  # it waited for the line to be heard before exiting
     assert np.max(np.abs(heard)) > 0.5  # speech at its level, not just the quiet cue
 

@@ -7,8 +7,10 @@ Two engines implement the protocol, both restricted to what the coach can unders
   US-English model, so the coach listens right after `pip install`.
 
 A recognizer turns one utterance (16 kHz mono int16) into a Transcript.  Streams cut live
-audio into utterances with the end-of-speech detector of voicecoach.endpoint, and
-transcribe each one as it ends.
+audio into utterances with the end-of-speech detector of voicecoach.endpoint.  Engines
+that can decode incrementally (both of ours) decode *while the person speaks*
+(DecodingStream): when the end-of-speech silence has passed, only the decoder's final
+step is left, so the answer is not held up by decoding the whole utterance.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from voicecoach.audio import AudioChunk
+    from voicecoach.endpoint import Utterance
     from voicecoach.vocab import PhraseSource
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,32 @@ class Recognizer(Protocol):
         ...
 
 
+class IncrementalDecoder(Protocol):
+    """One utterance at a time, fed as it arrives."""
+
+    def begin(self) -> None: ...
+
+    def accept(self, pcm: bytes) -> None:
+        """More audio of the utterance in progress (decoded now, not at the end)."""
+        ...
+
+    def finish(self) -> Transcript:
+        """The utterance is over: its transcript, times relative to its start."""
+        ...
+
+    def abandon(self) -> None:
+        """Drop the utterance in progress (it was too short to be speech)."""
+        ...
+
+
+class Denoiser(Protocol):
+    def process(self, pcm: bytes) -> bytes:
+        """Cleaner audio, as many bytes out as in, `delay` seconds behind the input."""
+        ...
+
+    delay: float
+
+
 class RecognizerUnavailable(RuntimeError):
     """The asked-for engine or model cannot be used; the message says why and what to do."""
 
@@ -106,6 +135,56 @@ class SegmentingStream:
 
     def flush(self) -> list[Transcript]:
         return self._run(self._endpointer.flush())
+
+
+class DecodingStream:
+    """RecognizerStream that decodes while the person speaks.
+
+    The endpointer reports each utterance as it happens (voicecoach.endpoint's
+    SpeechListener); its audio goes to the decoder frame by frame.  An optional denoiser
+    cleans the whole stream first, so its noise estimate always follows the room.
+    """
+
+    def __init__(self, decoder: IncrementalDecoder, end_silence: float = 0.8,
+                 denoiser: Denoiser | None = None, **endpoint_options: Any):
+        from voicecoach.endpoint import Endpointer
+
+        self._decoder = decoder
+        self._denoiser = denoiser
+        self._endpointer = Endpointer(end_silence=end_silence, listener=self,
+                                      **endpoint_options)
+        self._done: list[Transcript] = []
+
+    # SpeechListener
+    def speech_started(self, audio: bytes) -> None:
+        self._decoder.begin()
+        self._decoder.accept(audio)
+
+    def speech_continues(self, frame: bytes) -> None:
+        self._decoder.accept(frame)
+
+    def speech_ended(self, utterance: Utterance | None) -> None:
+        if utterance is None:
+            self._decoder.abandon()
+            return
+        t = self._decoder.finish()
+        self._done.append(t.shifted(utterance.start) if t.end or t.start else
+                          replace(t, start=utterance.start, end=utterance.end))
+
+    def _take(self) -> list[Transcript]:
+        done, self._done = self._done, []
+        return done
+
+    def feed(self, chunk: AudioChunk) -> list[Transcript]:
+        if self._denoiser is not None:
+            chunk = replace(chunk, audio=self._denoiser.process(chunk.audio),
+                            timestamp=chunk.timestamp - self._denoiser.delay)
+        self._endpointer.feed(chunk)
+        return self._take()
+
+    def flush(self) -> list[Transcript]:
+        self._endpointer.flush()
+        return self._take()
 
 
 # --- choosing an engine ---------------------------------------------------------------------

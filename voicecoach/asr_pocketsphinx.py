@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from voicecoach.asr import SegmentingStream, Transcript
+from voicecoach.asr import DecodingStream, Transcript
 from voicecoach.audio import reduce_noise
 from voicecoach.vocab import PhraseSource, write_pocketsphinx_files
 
@@ -61,6 +61,7 @@ class PocketSphinxRecognizer:
             self._decoder = Decoder(hmm=str(base / "en-us"), lm=str(lm), dict=str(dic),
                                     **settings)
         self.denoise = denoise
+        self._fed = 0
         self.load_seconds = time.perf_counter() - started
         log.debug("PocketSphinx ready in %.2f s", self.load_seconds)
 
@@ -70,6 +71,7 @@ class PocketSphinxRecognizer:
         return max(0.0, min(1.0, float(prob)))
 
     def transcribe(self, pcm: bytes) -> Transcript:
+        """One whole utterance, decoded in one go (a file: no need to wait for speech)."""
         d = self._decoder
         if self.denoise:
             pcm = reduce_noise(pcm)
@@ -77,8 +79,29 @@ class PocketSphinxRecognizer:
         if pcm:
             d.process_raw(pcm, full_utt=True)
         d.end_utt()
+        return self._result(len(pcm) / 32000)
+
+    # IncrementalDecoder: the live path, decoding while the person speaks.
+    def begin(self) -> None:
+        self._decoder.start_utt()
+        self._fed = 0
+
+    def accept(self, pcm: bytes) -> None:
+        if pcm:
+            self._decoder.process_raw(pcm, no_search=False, full_utt=False)
+            self._fed += len(pcm)
+
+    def finish(self) -> Transcript:
+        self._decoder.end_utt()
+        return self._result(self._fed / 32000)
+
+    def abandon(self) -> None:
+        self._decoder.end_utt()
+
+    def _result(self, seconds: float) -> Transcript:
+        """The transcript of the utterance the decoder has just ended."""
+        d = self._decoder
         hyp = d.hyp()
-        seconds = len(pcm) / 32000
         if hyp is None or not hyp.hypstr.strip():
             return Transcript("", 0.0, (), 0.0, seconds, self.name)
         frame_rate = 100.0  # PocketSphinx's default 10 ms frames
@@ -94,5 +117,5 @@ class PocketSphinxRecognizer:
         return Transcript(text, self._posterior(hyp.prob), tuple(words),
                           start or 0.0, end if end is not None else seconds, self.name)
 
-    def stream(self, end_silence: float = 0.8) -> SegmentingStream:
-        return SegmentingStream(self.transcribe, end_silence)
+    def stream(self, end_silence: float = 0.8) -> DecodingStream:
+        return DecodingStream(self, end_silence)

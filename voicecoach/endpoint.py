@@ -15,6 +15,7 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from voicecoach.audio import RATE, WIDTH, AudioChunk
 
@@ -28,6 +29,23 @@ class Utterance:
     audio: bytes
     start: float
     end: float
+
+
+class SpeechListener(Protocol):
+    """Follows an utterance as it happens, so a recognizer can decode while the person
+    speaks instead of after they stop."""
+
+    def speech_started(self, audio: bytes) -> None:
+        """Speech began; `audio` holds it from the start, pre-roll included."""
+        ...
+
+    def speech_continues(self, frame: bytes) -> None:
+        """The next frame of the utterance in progress (trailing silence included)."""
+        ...
+
+    def speech_ended(self, utterance: Utterance | None) -> None:
+        """The utterance is over; None when it was too short to count."""
+        ...
 
 
 def frame_energy(frame: bytes) -> float:
@@ -55,6 +73,7 @@ class Endpointer:
         vad_mode: int = 1,
         floor_ratio: float = 2.0,
         min_energy: float = 60.0,
+        listener: SpeechListener | None = None,
     ):
         from pocketsphinx import Vad
 
@@ -66,6 +85,7 @@ class Endpointer:
         self.start_frames = start_frames
         self.floor_ratio = floor_ratio
         self.min_energy = min_energy
+        self.listener = listener
         self._vad = Vad(vad_mode, RATE, FRAME_SECONDS)
         self._frame_bytes = int(RATE * FRAME_SECONDS) * WIDTH
         self._pending = b""
@@ -126,8 +146,12 @@ class Endpointer:
                 self._voiced = self.start_frames * FRAME_SECONDS
                 self._last_voiced_len = len(self._frames)
                 self._pre.clear()
+                if self.listener is not None:
+                    self.listener.speech_started(b"".join(self._frames))
             return []
         self._frames.append(frame)
+        if self.listener is not None:
+            self.listener.speech_continues(frame)
         if voiced:
             self._silent_for = 0.0
             self._voiced += FRAME_SECONDS
@@ -146,10 +170,13 @@ class Endpointer:
         start, voiced = self._start, self._voiced
         self._reset()
         self._recent.clear()
-        if voiced < self.min_speech:
-            return []
-        audio = b"".join(frames)
-        return [Utterance(audio, start, start + len(audio) / (WIDTH * RATE))]
+        utterance = None
+        if voiced >= self.min_speech:
+            audio = b"".join(frames)
+            utterance = Utterance(audio, start, start + len(audio) / (WIDTH * RATE))
+        if self.listener is not None:
+            self.listener.speech_ended(utterance)
+        return [utterance] if utterance is not None else []
 
     def flush(self) -> list[Utterance]:
         """End of input: finish the utterance in progress, if any."""

@@ -8,8 +8,12 @@ memory is its own), recognizes every file and runs the layered rejection:
 - non-command sentences (tests/data/non_commands.toml): anything but `none` is a
   false accept;
 - false rejects: commands that came back `none`;
-- latency from end of audio to intent (whole utterance handed over at once), real-time
-  factor, model load time, peak RSS of the engine's process.
+- latency from end of audio to intent, real-time factor, model load time, peak RSS of
+  the engine's process.
+By default each file goes through the recognizer's live stream in 0.1 s chunks, as a
+microphone would deliver it (end-of-speech detection, decoding while speech arrives),
+and latency runs from the last chunk to the intent; `--mode whole` hands each file over
+in one piece instead (as `voicecoach recognize` does).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from voicecoach.asr import Transcript
 
 NOISE_LEVELS: tuple[float | None, ...] = (None, 20.0, 10.0, 5.0)
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
@@ -131,7 +137,26 @@ def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7)
 # --- the per-engine worker (a child process) -----------------------------------------------
 
 
-def worker(engine: str, corpus: Path, model: str | None) -> dict:
+def _streamed(recognizer, pcm: bytes) -> tuple[Transcript, float]:
+    """Feed `pcm` as a microphone would; (what was heard, seconds from the last chunk)."""
+    from voicecoach.audio import pcm_chunks
+
+    stream = recognizer.stream()
+    heard = []
+    for chunk in pcm_chunks(pcm, 0.1):
+        heard += stream.feed(chunk)
+    t0 = time.perf_counter()
+    heard += stream.flush()
+    if not heard:
+        return Transcript("", 0.0, (), 0.0, 0.0, recognizer.name), t0
+    # A pause inside the command can split it: the matcher sees it whole.
+    words = tuple(w for t in heard for w in t.words)
+    return Transcript(" ".join(t.text for t in heard if t.text),
+                      min(t.confidence for t in heard), words,
+                      heard[0].start, heard[-1].end, recognizer.name), t0
+
+
+def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream") -> dict:
     """Recognize every corpus file with one engine; runs in its own process."""
     from voicecoach.asr import open_recognizer
     from voicecoach.audio import read_wav
@@ -150,13 +175,16 @@ def worker(engine: str, corpus: Path, model: str | None) -> dict:
     audio_seconds = decode_seconds = 0.0
     for item in items:
         pcm = read_wav(corpus / item.file)
-        t0 = time.perf_counter()
-        transcript = recognizer.transcribe(pcm)
+        started_file = t0 = time.perf_counter()
+        if mode == "stream":
+            transcript, t0 = _streamed(recognizer, pcm)
+        else:
+            transcript = recognizer.transcribe(pcm)
         match = understand(transcript, matcher,
                            expecting_answer=item.intent in ("yes", "no"))
         elapsed = time.perf_counter() - t0
         audio_seconds += len(pcm) / 32000
-        decode_seconds += elapsed
+        decode_seconds += time.perf_counter() - started_file
         raw = matcher.match(transcript.text, expecting_answer=item.intent in ("yes", "no"))
         results.append({"file": item.file, "heard": transcript.text,
                         "asr_confidence": transcript.confidence,
@@ -258,10 +286,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("--model", help="Vosk model folder")
     p.add_argument("--voices", help="comma-separated voice names (see voicecoach.synth.VOICES)")
     p.add_argument("--keep", metavar="DIR", help="write the corpus and raw results here")
+    p.add_argument("--corpus", metavar="DIR",
+                   help="reuse a corpus kept by an earlier --keep instead of building one")
+    p.add_argument("--mode", choices=("stream", "whole"), default="stream",
+                   help="stream: 0.1 s chunks through the live stream (default); "
+                        "whole: each file in one piece")
     p.add_argument("--worker", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker[0], Path(args.worker[1]), args.model)))
+        print(json.dumps(worker(args.worker[0], Path(args.worker[1]), args.model, args.mode)))
         return 0
     from voicecoach import synth
     from voicecoach.asr import find_vosk_model
@@ -274,17 +307,23 @@ def main(argv: list[str]) -> int:
     engines = args.engine or ["pocketsphinx"] + (
         ["vosk"] if (args.model or find_vosk_model()) else [])
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
-        corpus = Path(args.keep) if args.keep else Path(tmp)
-        corpus.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
-        items = build_corpus(corpus, args.quick, voices)
-        (corpus / "manifest.json").write_text(json.dumps([asdict(i) for i in items]))
-        print(f"corpus: {len(items)} files, voices {', '.join(voices)}, "
-              f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        print(f"machine: {machine()}\n")
+        if args.corpus:
+            corpus = Path(args.corpus)
+            items = [Item(**d) for d in json.loads((corpus / "manifest.json").read_text())]
+            print(f"corpus: {len(items)} files from {corpus}", file=sys.stderr)
+        else:
+            corpus = Path(args.keep) if args.keep else Path(tmp)
+            corpus.mkdir(parents=True, exist_ok=True)
+            t0 = time.perf_counter()
+            items = build_corpus(corpus, args.quick, voices)
+            (corpus / "manifest.json").write_text(json.dumps([asdict(i) for i in items]))
+            print(f"corpus: {len(items)} files, voices {', '.join(voices)}, "
+                  f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        print(f"machine: {machine()}; mode: {args.mode}\n")
         for engine in engines:
             cmd = [sys.executable, "-m", "voicecoach.bench", "asr", "--worker", engine,
-                   str(corpus)] + (["--model", args.model] if args.model else [])
+                   str(corpus), "--mode", args.mode] + (
+                       ["--model", args.model] if args.model else [])
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
                 print(f"### {engine}\n\nfailed: {proc.stderr.strip()[-500:]}\n")
