@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import pytest
 
@@ -284,3 +285,65 @@ def test_benchmark_scores_accuracy_false_accepts_and_rejects():
     assert s["false_reject"] == pytest.approx(1 / 3)
     assert s["latency_median_ms"] == pytest.approx(60)
     assert "| held-out phrasings | 50.0% |" in table("pocketsphinx", s)
+
+
+# --- Vosk, incrementally (a test double behind the vosk module's interface) ---------------
+
+
+class FakeKaldi:
+    """Ends a segment by itself after the second piece of audio, as Vosk does at a pause."""
+
+    def __init__(self, model, rate, grammar=None):
+        self.grammar, self.calls, self.resets = grammar, 0, 0
+
+    def SetWords(self, on):  # noqa: N802 - vosk's names
+        pass
+
+    def AcceptWaveform(self, pcm):  # noqa: N802
+        self.calls += 1
+        return self.calls == 2
+
+    def Result(self):  # noqa: N802
+        return json.dumps({"result": [
+            {"word": "make", "conf": 0.9, "start": 0.1, "end": 0.3},
+            {"word": "it", "conf": 0.8, "start": 0.3, "end": 0.4}], "text": "make it"})
+
+    def FinalResult(self):  # noqa: N802
+        self.calls = 0
+        return json.dumps({"result": [{"word": "easier", "conf": 0.7, "start": 0.9,
+                                       "end": 1.3}], "text": "easier"})
+
+    def Reset(self):  # noqa: N802
+        self.calls, self.resets = 0, self.resets + 1
+
+
+@pytest.fixture
+def fake_vosk(tmp_path, monkeypatch):
+    import types
+
+    module = types.SimpleNamespace(SetLogLevel=lambda level: None, Model=lambda path: path,
+                                   KaldiRecognizer=FakeKaldi)
+    monkeypatch.setitem(sys.modules, "vosk", module)
+    return VoskRecognizer(fake_vosk_layout(tmp_path / "vosk-model-small-en-us-0.15"),
+                          PhraseSource.from_phrases(["make it easier"]))
+
+
+def test_vosk_keeps_the_segments_it_ends_by_itself(fake_vosk):
+    fake_vosk.begin()
+    for _ in range(3):
+        fake_vosk.accept(b"\0" * 3200)
+    t = fake_vosk.finish()
+    assert t.text == "make it easier"
+    assert t.confidence == pytest.approx(0.7)  # the least sure piece
+    assert (t.start, t.end) == (0.1, 1.3)
+
+
+def test_vosk_drops_an_abandoned_utterance(fake_vosk):
+    fake_vosk.begin()
+    fake_vosk.accept(b"\0" * 3200)
+    fake_vosk.accept(b"\0" * 3200)  # a segment ended ...
+    fake_vosk.abandon()  # ... but the utterance was too short to count
+    assert fake_vosk._recognizer.resets == 1
+    fake_vosk.begin()
+    fake_vosk.accept(b"\0" * 3200)
+    assert fake_vosk.finish().text == "easier"

@@ -60,6 +60,18 @@ class Transcript:
         return min((c for _, c in self.words), default=self.confidence)
 
 
+def joined(transcripts: list[Transcript], engine: str = "") -> Transcript:
+    """Pieces of one utterance (an engine or the endpointer split it) as one transcript;
+    the least confident piece sets the confidence."""
+    pieces = [t for t in transcripts if t.text]
+    if not pieces:
+        end = max((t.end for t in transcripts), default=0.0)
+        return Transcript("", 0.0, (), 0.0, end, engine)
+    return Transcript(" ".join(t.text for t in pieces), min(t.confidence for t in pieces),
+                      tuple(w for t in pieces for w in t.words), pieces[0].start,
+                      pieces[-1].end, engine or pieces[0].engine)
+
+
 class RecognizerStream(Protocol):
     def feed(self, chunk: AudioChunk) -> list[Transcript]:
         """Take live audio; return the utterances that this chunk finished."""

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach.asr import (
+    DecodingStream,
     RecognizerUnavailable,
-    SegmentingStream,
     Transcript,
     is_vosk_model,
+    joined,
 )
 from voicecoach.vocab import PhraseSource, vosk_grammar
 
@@ -89,6 +90,8 @@ class VoskRecognizer:
         self.grammar = vosk_grammar(phrases, model_words(path)) if grammar else None
         self._vosk = vosk
         self._recognizer = self._new_recognizer()
+        self._pieces: list[Transcript] = []
+        self._fed = 0
         self.load_seconds = time.perf_counter() - started
         log.debug("Vosk model %s ready in %.2f s", path, self.load_seconds)
 
@@ -101,10 +104,31 @@ class VoskRecognizer:
         return rec
 
     def transcribe(self, pcm: bytes) -> Transcript:
-        rec = self._recognizer
-        rec.AcceptWaveform(pcm)
-        # FinalResult also resets the recognizer for the next utterance.
-        return parse_result(rec.FinalResult(), len(pcm) / (2 * RATE))
+        self.begin()
+        self.accept(pcm)
+        return self.finish()
 
-    def stream(self, end_silence: float = 0.8) -> SegmentingStream:
-        return SegmentingStream(self.transcribe, end_silence)
+    # IncrementalDecoder: the live path, decoding while the person speaks.
+    def begin(self) -> None:
+        self._pieces: list[Transcript] = []
+        self._fed = 0
+
+    def accept(self, pcm: bytes) -> None:
+        if not pcm:
+            return
+        self._fed += len(pcm)
+        # Vosk ends a segment by itself at a long enough pause; keep it, or it is lost.
+        if self._recognizer.AcceptWaveform(pcm):
+            self._pieces.append(parse_result(self._recognizer.Result(), self._fed / (2 * RATE)))
+
+    def finish(self) -> Transcript:
+        # FinalResult also resets the recognizer for the next utterance.
+        last = parse_result(self._recognizer.FinalResult(), self._fed / (2 * RATE))
+        return joined([*self._pieces, last], self.name)
+
+    def abandon(self) -> None:
+        self._recognizer.Reset()
+        self._pieces = []
+
+    def stream(self, end_silence: float = 0.8) -> DecodingStream:
+        return DecodingStream(self, end_silence)

@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from voicecoach.asr import Transcript
+from voicecoach.asr import Transcript, joined
 
 NOISE_LEVELS: tuple[float | None, ...] = (None, 20.0, 10.0, 5.0)
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
@@ -147,13 +147,8 @@ def _streamed(recognizer, pcm: bytes) -> tuple[Transcript, float]:
         heard += stream.feed(chunk)
     t0 = time.perf_counter()
     heard += stream.flush()
-    if not heard:
-        return Transcript("", 0.0, (), 0.0, 0.0, recognizer.name), t0
     # A pause inside the command can split it: the matcher sees it whole.
-    words = tuple(w for t in heard for w in t.words)
-    return Transcript(" ".join(t.text for t in heard if t.text),
-                      min(t.confidence for t in heard), words,
-                      heard[0].start, heard[-1].end, recognizer.name), t0
+    return joined(heard, recognizer.name), t0
 
 
 def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream") -> dict:
