@@ -87,6 +87,13 @@ def test_contracted_twins_are_in_the_lm_sentences():
     assert "i'm tired" in s.sentences()
 
 
+def test_cannot_has_its_contracted_twin_so_cant_is_not_heard_as_can():
+    s = PhraseSource.from_phrases(["i cannot lie down"])
+    s = PhraseSource(s.templates, {}, frozenset(), {"can't": "cannot"})
+    assert "i can't lie down" in s.sentences()
+    assert "can't" in s.words()
+
+
 def test_arpa_lm_covers_the_words():
     lm = arpa_lm(["next one", "go back", "pause"])
     assert "\\data\\\nngram 1=7" in lm  # 5 words + <s> + </s>

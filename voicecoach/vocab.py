@@ -241,9 +241,15 @@ def _expand(template: str, values: Mapping[str, Sequence[str]]) -> list[str]:
 
 
 def _contractor(contractions: Mapping[str, str]):
-    """A function that turns expansions in a phrase back into their contraction."""
+    """A function that turns expansions in a phrase back into their contraction.
+
+    One-word expansions count too: "cannot" back to "can't", which is what people say;
+    without it the recognizer only knows "can", and "i can't lie down" comes out as
+    "i can lie down", the opposite.
+    """
     pairs = sorted(
-        ((exp, short) for short, exp in contractions.items() if " " in exp and _WORD.match(short)),
+        ((exp, short) for short, exp in contractions.items()
+         if exp != short and _WORD.match(short)),
         key=lambda p: -len(p[0]),
     )
     seen: set[str] = set()
