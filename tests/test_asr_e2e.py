@@ -147,6 +147,43 @@ def test_the_stream_decodes_while_the_person_speaks(pocketsphinx, matcher):
     assert pocketsphinx.transcribe(synth.synthesize("make it easier", "slt")).text == heard[0].text
 
 
+class DelayLine:
+    """A denoiser that only delays: the timeline must come out the same."""
+
+    delay = 0.016
+
+    def __init__(self):
+        self.held = b"\0" * int(self.delay * 32000)
+
+    def process(self, pcm):
+        data = self.held + pcm
+        cut = len(data) - int(self.delay * 32000)
+        out, self.held = data[:cut], data[cut:]
+        return out
+
+    def flush(self):
+        rest, self.held = self.held, b""
+        return rest
+
+
+def test_a_denoiser_in_the_stream_keeps_the_timeline(pocketsphinx):
+    from voicecoach.asr import DecodingStream
+
+    pcm = two_utterances(1.0)
+
+    def heard(denoiser):
+        stream = DecodingStream(pocketsphinx, end_silence=0.6, denoiser=denoiser)
+        out = [t for c in pcm_chunks(pcm, 0.1) for t in stream.feed(c)]
+        return out + stream.flush()
+
+    plain, delayed = heard(None), heard(DelayLine())
+    assert [t.text for t in delayed] == [t.text for t in plain] == ["pause", "next exercise"]
+    for a, b in zip(plain, delayed, strict=True):
+        # Shifted by 16 ms against the endpointer's 30 ms frames: a frame either way.
+        assert b.start == pytest.approx(a.start, abs=0.035)
+        assert b.end == pytest.approx(a.end, abs=0.05)
+
+
 def test_speech_too_short_to_count_is_dropped_by_the_decoder():
     from voicecoach.asr import DecodingStream
 

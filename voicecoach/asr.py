@@ -113,11 +113,18 @@ class IncrementalDecoder(Protocol):
 
 
 class Denoiser(Protocol):
+    """Cleans a stream; what comes out lags what goes in by a fixed delay."""
+
     def process(self, pcm: bytes) -> bytes:
-        """Cleaner audio, as many bytes out as in, `delay` seconds behind the input."""
+        """The cleaned audio available so far (it ends `delay` seconds before the input)."""
         ...
 
-    delay: float
+    def flush(self) -> bytes:
+        """The lagging rest: everything fed comes out exactly once."""
+        ...
+
+    @property
+    def delay(self) -> float: ...
 
 
 class RecognizerUnavailable(RuntimeError):
@@ -166,6 +173,7 @@ class DecodingStream:
         self._endpointer = Endpointer(end_silence=end_silence, listener=self,
                                       **endpoint_options)
         self._done: list[Transcript] = []
+        self._last_end: float | None = None
 
     # SpeechListener
     def speech_started(self, audio: bytes) -> None:
@@ -189,12 +197,24 @@ class DecodingStream:
 
     def feed(self, chunk: AudioChunk) -> list[Transcript]:
         if self._denoiser is not None:
-            chunk = replace(chunk, audio=self._denoiser.process(chunk.audio),
-                            timestamp=chunk.timestamp - self._denoiser.delay)
-        self._endpointer.feed(chunk)
+            self._last_end = chunk.end
+            clean = self._denoiser.process(chunk.audio)
+            # The cleaned audio ends `delay` before the chunk does.
+            chunk = replace(chunk, audio=clean, timestamp=chunk.end - self._denoiser.delay
+                            - len(clean) / (2 * chunk.rate))
+        if chunk.audio:
+            self._endpointer.feed(chunk)
         return self._take()
 
     def flush(self) -> list[Transcript]:
+        if self._denoiser is not None and self._last_end is not None:
+            from voicecoach.audio import RATE, WIDTH
+            from voicecoach.audio import AudioChunk as Chunk
+
+            rest = self._denoiser.flush()
+            if rest:
+                start = self._last_end - len(rest) / (WIDTH * RATE)
+                self._endpointer.feed(Chunk(rest, RATE, start))
         self._endpointer.flush()
         return self._take()
 
