@@ -117,6 +117,12 @@ def test_intent_command_prints_one_json_object_per_line(monkeypatch, capsys):
     assert set(lines[0]) == {"text", "intent", "slots", "confidence"}
 
 
+def test_intent_command_takes_sentences_as_arguments(capsys):
+    assert main(["intent", "--json", "speak up", "i can't get down on the floor"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["intent"] for line in lines] == ["louder", "cant_lie_down"]
+
+
 def test_matcher_is_usable_on_its_own(intent_set):
     assert Matcher(intent_set).match("").intent == "none"
 

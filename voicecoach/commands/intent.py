@@ -6,10 +6,12 @@ import argparse
 import json
 import sys
 
-HELP = "match lines of text from standard input to intents"
+HELP = "match text (arguments, or lines of standard input) to intents"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", nargs="*",
+                        help="sentences to match (default: read lines from standard input)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
         "--not-answer",
@@ -22,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from voicecoach.intents import Matcher, load_intents
 
     matcher = Matcher(load_intents())
-    for raw in sys.stdin:
+    for raw in args.text or sys.stdin:
         text = raw.strip()
         if not text:
             continue
