@@ -120,6 +120,30 @@ def test_pain_stops_at_once_and_never_resumes_by_itself(catalogue, matcher):
     assert transcript.logs("pain") == [{"exercise": "knee_to_chest"}]
 
 
+def test_a_fall_stops_everything_says_how_to_get_help_and_waits(catalogue, matcher):
+    lines = ["knee to chest", "ready", "+10 i've fallen over", "+600 what"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    fall = transcript.said(script.EMERGENCY_STOP)[0]
+    assert transcript.said(script.EMERGENCY_HELP)
+    later = [r for r in transcript.records if r.t > fall.t]
+    cues = {script.RELEASE, script.HALFWAY, script.TEN_LEFT, "three", "two", "one"}
+    assert not [r for r in later if isinstance(r.action, Say) and r.action.text in cues]
+    # One reminder after a silence, then quiet: no re-prompt chatter, no session that ends
+    # by itself while someone may be on the floor.
+    assert len(transcript.said(script.EMERGENCY_HELP)) == 2
+    assert transcript.said(script.HELP["emergency"])[-1].t >= fall.t + 599  # still there
+    assert transcript.ended().reason == "input ended"
+    assert transcript.logs("emergency") == [{"exercise": "knee_to_chest"}]
+
+
+def test_after_an_emergency_resume_starts_the_hold_again_gently(catalogue, matcher):
+    lines = ["knee to chest", "ready", "+10 call an ambulance", "+30 resume"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    back = transcript.said(script.RESUME_AFTER_EMERGENCY)[0]
+    # The hold runs again from its start: its halfway cue comes after the resume.
+    assert [r for r in transcript.said(script.HALFWAY) if r.t > back.t]
+
+
 def test_pain_then_easier_offers_the_gentler_version(catalogue, matcher):
     lines = ["knee to chest", "ready", "+4 that hurts", "easier"]
     transcript, _ = run_session(catalogue, matcher, lines)

@@ -1,4 +1,5 @@
-"""Property tests: no sequence of intents breaks the coach; stop, pain and help always work."""
+"""Property tests: no sequence of intents breaks the coach; stop, pain, emergency and help
+always work."""
 
 from __future__ import annotations
 
@@ -100,6 +101,19 @@ def test_pain_always_stops_everything(data):
     # Whatever timer is left is only a re-prompt: waiting any time gives no exercise cue.
     driver.run(("wait", 1000.0))
     assert driver.coach.waiting
+
+
+@SETTINGS
+@given(data=st.data())
+def test_an_emergency_stops_everything_and_is_never_left_to_end_by_itself(data):
+    driver = reached(data)
+    was_ended = driver.coach.phase == "ended"
+    actions = driver.feed(Heard("emergency", driver.now))
+    said = [a.text for a in actions if isinstance(a, Say)]
+    assert said[:2] == [script.EMERGENCY_STOP, script.EMERGENCY_HELP]
+    driver.run(("wait", 10_000.0))
+    assert driver.coach.waiting
+    assert (driver.coach.phase == "ended") == was_ended
 
 
 @SETTINGS

@@ -207,12 +207,27 @@ def test_report_contents(history_db: Path) -> None:
     assert "Speaking rate 130 words per minute, volume 90%." in page
 
 
+def test_a_fall_is_the_first_thing_the_report_shows(tmp_path: Path) -> None:
+    clock = Clock()
+    clock.t = NOW - 86400
+    with Store.open(tmp_path / "fall.db", clock=clock) as store:
+        session(store, clock, "morning", MORNING, [
+            ("exercise_start", {"exercise": "knee_to_chest", "index": 0, "total": 5}),
+            ("emergency", {"exercise": "knee_to_chest"}),
+            ("session_end", {"reason": "asked"}),
+        ])
+        page = render_report(load_report_data(store, NOW))
+    cards = page[page.index('<div class="cards">'):]
+    assert cards.index("falls or calls for help") < cards.index("sessions in the last")
+    assert '<span class="pain">Fall or call for help</span></td><td>Knee to chest' in page
+
+
 def test_report_of_an_empty_database(tmp_path: Path) -> None:
     with Store.open(tmp_path / "empty.db") as store:
         page = render_report(load_report_data(store, NOW))
     assert "No sessions have been recorded yet." in page
     assert "No exercise was swapped or skipped." in page
-    assert "No pain or tiredness was reported." in page
+    assert "No pain, tiredness or fall was reported." in page
 
 
 def test_report_command_writes_the_file(

@@ -14,8 +14,8 @@ A session moves through phases:
         ▲                                 │                                        │
         └──────── routine done ◄──────────┴────────────────────────────────────────┘
 
-and, from anywhere, into the side phases paused, confirm_stop, pain and tired, which
-remember where they came from.  TABLE below says, for each phase, which method answers
+and, from anywhere, into the side phases paused, confirm_stop, pain, emergency and tired,
+which remember where they came from.  TABLE below says, for each phase, which method answers
 each intent; intents missing there fall back to GLOBAL, so "stop", "it hurts" and "help"
 work in every phase.  Everything that affects transitions lives in this file.
 """
@@ -59,9 +59,11 @@ from voicecoach.profile import (
 # Phases.  Waiting phases expect the person to say something; the others run on timers.
 IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "active"
 PAUSED, CONFIRM_STOP, PAIN, TIRED = "paused", "confirm_stop", "pain", "tired"
+EMERGENCY = "emergency"
 CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
+SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, TIRED})
 WAITING = frozenset(
-    {CHOOSING, READY, PAUSED, CONFIRM_STOP, PAIN, TIRED, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED}
+    {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED} | SIDE_PHASES
 )
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
@@ -94,6 +96,10 @@ TABLE: dict[str, dict[str, str]] = {
         "resume": "resume_after_pain", "start": "resume_after_pain", "next": "skip",
         "no": "skip", "yes": "easier",
     },
+    EMERGENCY: {
+        "resume": "resume_after_emergency", "start": "resume_after_emergency",
+        "yes": "resume_after_emergency", "help": "emergency", "pause": "emergency_wait",
+    },
     TIRED: {
         "yes": "end_tired", "stop": "end_tired", "no": "carry_on_tired",
         "resume": "carry_on_tired", "start": "carry_on_tired",
@@ -105,7 +111,8 @@ TABLE: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 GLOBAL: dict[str, str] = {
-    "stop": "ask_stop", "pain": "pain", "help": "help", "status": "status",
+    "stop": "ask_stop", "pain": "pain", "emergency": "emergency", "help": "help",
+    "status": "status",
     "repeat": "repeat", "pause": "pause", "resume": "not_paused", "tired": "tired",
     "slower": "voice", "faster": "voice", "louder": "voice", "quieter": "voice",
     "cant_lie_down": "constraint", "cant_stand": "constraint", "in_bed": "constraint",
@@ -305,7 +312,8 @@ class Coach:
             self._begin()
         name = TABLE.get(self.phase, {}).get(event.intent) or GLOBAL.get(event.intent, "sorry")
         if self.phase == ENDED and name not in TABLE[ENDED].values():
-            name = {"pain": "pain", "help": "help"}.get(event.intent, "ended_hint")
+            name = {"pain": "pain", "emergency": "emergency", "help": "help"}.get(
+                event.intent, "ended_hint")
         handler: Callable[[Heard], None] = getattr(self, f"_on_{name}")
         handler(event)
 
@@ -319,6 +327,13 @@ class Coach:
 
     def _silence(self) -> None:
         self.silences += 1
+        if self.phase == EMERGENCY:
+            # One reminder of how to get help, then wait as long as it takes: whoever is on
+            # the floor must not be talked at, nor left with a session that ended itself.
+            if self.silences == 1:
+                self._say(script.EMERGENCY_HELP, "safety")
+                self._say(script.EMERGENCY_WAIT, "question")
+            return
         if self.phase == CHOOSING and self.finished_routine:
             if self.silences == 1:
                 self._say(script.ANOTHER, "question")
@@ -600,7 +615,7 @@ class Coach:
 
     def _suspend(self, phase: str) -> None:
         """Stop the clock of whatever runs and remember it, then enter a side phase."""
-        if self.phase not in {PAUSED, CONFIRM_STOP, PAIN, TIRED}:
+        if self.phase not in SIDE_PHASES:
             self.suspended = Suspended(self.phase, self._elapsed())
         self._cancel_timer()
         if phase == PAUSED:
@@ -699,8 +714,32 @@ class Coach:
         self._suspend(PAIN)
         self._say(script.PAIN_OFFER, "question")
 
+    def _on_emergency(self, _: Heard) -> None:
+        # Like pain, everything stops at once; then how to get help, since the coach
+        # cannot call anyone, and a wait with no time limit.
+        self._cancel_timer()
+        self._log("emergency", exercise=self.current_id)
+        self._say(script.EMERGENCY_STOP, "safety")
+        self._say(script.EMERGENCY_HELP, "safety")
+        self._say(script.EMERGENCY_FALL, "safety")
+        if self.phase == ENDED:
+            return
+        self._suspend(EMERGENCY)
+        self._say(script.EMERGENCY_WAIT, "question")
+
+    def _on_emergency_wait(self, _: Heard) -> None:
+        self._say(script.EMERGENCY_WAIT, "question")
+        self._wait_for_user(EMERGENCY)
+
+    def _on_resume_after_emergency(self, event: Heard) -> None:
+        self._resume_gently(script.RESUME_AFTER_EMERGENCY)
+
     def _on_resume_after_pain(self, _: Heard) -> None:
-        self._say(script.RESUME_CAREFUL, "safety")
+        self._resume_gently(script.RESUME_CAREFUL)
+
+    def _resume_gently(self, line: str) -> None:
+        """Back from pain or an emergency: a hold starts again from its beginning."""
+        self._say(line, "safety")
         back = self.suspended
         self.suspended = None
         if back is not None and back.phase == ACTIVE and self.running is not None:
@@ -790,7 +829,8 @@ class Coach:
     def _on_help(self, _: Heard) -> None:
         key = {
             CHOOSING: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
-            PAUSED: "paused", PAIN: "pain", ENDED: "ended", IDLE: "choosing",
+            PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", ENDED: "ended",
+            IDLE: "choosing",
         }.get(self.phase, "question")  # fmt: skip
         self._say(script.HELP[key])
         if key != "ended":
@@ -884,7 +924,8 @@ class Coach:
 
     def _on_sorry(self, _: Heard) -> None:
         key = {CHOOSING: "choosing", READY: "ready", ACTIVE: "active", PAUSED: "paused",
-               PAIN: "pain", STEPS: "steps"}.get(self.phase, "question")  # fmt: skip
+               PAIN: "pain", EMERGENCY: "emergency",
+               STEPS: "steps"}.get(self.phase, "question")  # fmt: skip
         self._say(script.sorry(script.HELP[key]), "error")
         self._keep_waiting()
 

@@ -122,6 +122,7 @@ LOG_KINDS = {
     "swapped": ("exercise", "to", "reason"),
     "constraint": ("constraint", "active"),  # constraint None: the set was confirmed or cleared
     "pain": ("exercise",),
+    "emergency": ("exercise",),
     "tired": ("exercise",),
     "voice": ("rate", "volume"),
     "device": ("what",),

@@ -32,7 +32,7 @@ CANONICAL = (
     "start", "next", "previous", "repeat", "pause", "resume", "stop", "skip", "easier",
     "harder", "cant_lie_down", "cant_stand", "in_bed", "seated", "pain", "tired", "slower",
     "faster", "louder", "quieter", "help", "status", "yes", "no", "choose_exercise",
-    "choose_routine", "progress",
+    "choose_routine", "progress", "emergency",
 )  # fmt: skip
 NONE = "none"
 ANSWERS = frozenset({"yes", "no"})

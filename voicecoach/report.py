@@ -109,7 +109,7 @@ class ReportData:
     """Newest first."""
     exercises: list[ExerciseEntry]
     reports: list[LogEntry]
-    """pain and tired logs, oldest first."""
+    """pain, emergency and tired logs, oldest first."""
     profile: Profile
 
 
@@ -118,7 +118,7 @@ def load_report_data(store: Store, now: float) -> ReportData:
         now=now,
         sessions=store.sessions(),
         exercises=store.exercise_log(),
-        reports=store.log_entries(["pain", "tired"]),
+        reports=store.log_entries(["pain", "emergency", "tired"]),
         profile=store.profile(),
     )
 
@@ -253,6 +253,7 @@ def summary_section(data: ReportData, weeks: list[WeekCount]) -> str:
     since = data.now - 28 * 86400
     pain = sum(1 for r in data.reports if r.kind == "pain" and r.t >= since)
     tired = sum(1 for r in data.reports if r.kind == "tired" and r.t >= since)
+    emergencies = sum(1 for r in data.reports if r.kind == "emergency" and r.t >= since)
     cards = [
         (sum(w.sessions for w in recent), "sessions in the last 4 weeks", False),
         (f"{per_week:.1f}", "sessions per week, on average", False),
@@ -260,6 +261,8 @@ def summary_section(data: ReportData, weeks: list[WeekCount]) -> str:
         (pain, "pain reports in the last 4 weeks", pain > 0),
         (tired, "tiredness reports in the last 4 weeks", False),
     ]
+    if emergencies:  # a fall or a call for help: first thing a carer should see
+        cards.insert(0, (emergencies, "falls or calls for help in the last 4 weeks", True))
     card_html = "".join(
         f'<div class="card{" warn" if warn else ""}"><b>{esc(v)}</b><span>{esc(t)}</span></div>'
         for v, t, warn in cards
@@ -295,9 +298,9 @@ def changes_section(data: ReportData, name: Callable[[str], str]) -> str:
 
 
 def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
-    """Each pain or tiredness report, with what became of the exercise it interrupted."""
+    """Each pain, emergency or tiredness report, with what became of the exercise."""
     if not data.reports:
-        return '<p class="none">No pain or tiredness was reported.</p>'
+        return '<p class="none">No pain, tiredness or fall was reported.</p>'
     outcome: dict[tuple[int, str], str] = {}
     for e in data.exercises:
         key = (e.session_id, e.exercise)
@@ -312,7 +315,9 @@ def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
     rows = []
     for r in reversed(data.reports):
         exercise = r.data.get("exercise")
-        label = '<span class="pain">Pain</span>' if r.kind == "pain" else "Tired"
+        label = {"pain": '<span class="pain">Pain</span>',
+                 "emergency": '<span class="pain">Fall or call for help</span>'}.get(
+                     r.kind, "Tired")
         rows.append(
             (
                 esc(short_date(r.t)),
@@ -378,7 +383,7 @@ def render_report(data: ReportData, name: Callable[[str], str] | None = None) ->
         "</details>",
         "<h2>Exercises swapped or skipped, and why</h2>",
         changes_section(data, name),
-        "<h2>Pain and tiredness reports</h2>",
+        "<h2>Pain, tiredness and calls for help</h2>",
         reports_section(data, name),
         "<h2>What the coach remembers</h2>",
         profile_section(data.profile, name),

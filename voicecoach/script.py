@@ -163,6 +163,14 @@ PAIN_OFFER = (
     "When you're ready, say easier for a gentler version, skip to move on, or stop to finish."
 )
 PAIN_IDLE = "Rest as long as you need. Say stop to finish, or pick a routine when you feel ready."
+EMERGENCY_STOP = "I've stopped everything."
+EMERGENCY_HELP = (
+    "I can't call anyone myself. If you're hurt, or can't get up safely, get help now: "
+    "use your phone or your alarm, or call out to someone nearby. "
+    "If it's serious, phone your emergency number."
+)
+EMERGENCY_FALL = "If you've fallen, don't rush to get up."
+EMERGENCY_WAIT = "I'll wait here. Say resume when you're safe and ready, or stop to finish."
 TIRED_REST = "Let's take a longer rest. Tiredness is a good reason to ease off."
 TIRED_OFFER = "Would you like to finish for today? Say yes to finish, or no to carry on."
 TIRED_CARRY_ON = "All right. Rest for a minute first, then we'll carry on."
@@ -191,6 +199,7 @@ TEN_LEFT = "Ten seconds left."
 REST_TEN_LEFT = "Ten seconds, get ready."
 REST_OVER = "Rest over."
 RESUME_CAREFUL = "Okay, gently now. Stop at once if it hurts again."
+RESUME_AFTER_EMERGENCY = "Okay. Take it slowly, and stop whenever you need to."
 PREFERRED = "That's the version you settled on last time."
 FIRST_SESSION = "This is our first session together, so let's make a start."
 VOICE_LIMIT = {
@@ -232,9 +241,10 @@ HELP = {
     "paused": "Say resume to carry on, skip, or stop to finish.",
     "question": "Say yes or no.",
     "pain": "Say easier, skip, or stop.",
+    "emergency": "Say resume when you're safe and ready, or stop to finish.",
     "ended": "Say start to begin a new session.",
 }
-ALWAYS = "And stop, or it hurts, work at any time."
+ALWAYS = "And stop, or it hurts, work at any time. If you fall, say I've fallen."
 
 
 def routine_name(routine: Routine) -> str:
