@@ -16,9 +16,9 @@ keeps the "musical noise" of plain spectral subtraction down.  The gain never fa
 `floor`: removing the noise entirely distorts the speech that a recognizer trained on
 clean speech must still recognise.
 
-It works on a stream: any chunk sizes, output lagging the input by a fixed
-`DELAY_SAMPLES` (one hop, 16 ms); the bytes out over time equal the bytes in (`flush()`
-hands out the lagging rest).  numpy only; a few vector operations per 16 ms frame.
+It works on a stream: any chunk sizes, the output being the cleaned input lagging it by
+a fixed `DELAY_SAMPLES` (one frame, 32 ms); the bytes out over time equal the bytes in
+(`flush()` hands out the lagging rest).  numpy only; a few vector operations per 16 ms frame.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from dataclasses import dataclass
 FRAME = 512
 """Samples per STFT frame (32 ms at 16 kHz)."""
 HOP = FRAME // 2
-DELAY_SAMPLES = FRAME - HOP
-"""How far the output lags the input."""
+DELAY_SAMPLES = FRAME
+"""How far the output lags the input: a whole frame, so that the lag is the same whatever
+the chunk sizes (a frame is finished only every HOP samples)."""
 RATE = 16000
 
 
@@ -75,10 +76,7 @@ class Denoiser:
 
         bins = FRAME // 2 + 1
         self._odd = b""  # a trailing half sample (odd byte count)
-        self._input = np.zeros(DELAY_SAMPLES)  # the frame's past half: silence at start
-        self._overlap = np.zeros(FRAME - HOP)  # synthesis tail not yet complete
-        self._fed = 0  # samples in
-        self._out = 0  # samples out
+        self._clear_audio()
         self._smooth: np.ndarray | None = None
         self._sub_min = np.full(bins, np.inf)
         self._sub_count = 0
@@ -86,6 +84,22 @@ class Denoiser:
         self._ring_pos = 0
         self._ring_min = np.full(bins, np.inf)
         self._prev_clean = np.zeros(bins)  # |G X|^2 of the previous frame
+
+    def _clear_audio(self) -> None:
+        import numpy as np
+
+        self._input = np.zeros(FRAME - HOP)  # the first frame's past half: silence
+        self._overlap = np.zeros(FRAME - HOP)  # synthesis tail not yet complete
+        self._skip = FRAME - HOP  # synthesized samples from before the stream began
+        self._ready = np.zeros(0)  # cleaned samples, aligned with the input, not yet out
+        self._fed = 0  # samples in
+        self._out = 0  # samples out
+
+    @property
+    def delay(self) -> float:
+        """Seconds the output lags the input (fixed: the output is the input, cleaned,
+        ending this long before it)."""
+        return DELAY_SAMPLES / RATE
 
     @property
     def noise(self):  # -> np.ndarray: the current noise power estimate per bin
@@ -103,30 +117,37 @@ class Denoiser:
         x = np.frombuffer(data[:usable], "<i2").astype(np.float64) / 32768.0
         self._fed += len(x)
         self._input = np.concatenate([self._input, x])
-        return self._run()
+        self._run()
+        return self._emit(max(0, self._fed - DELAY_SAMPLES))
 
     def flush(self) -> bytes:
         """End of the stream: the output still owed for what was fed (as if followed by
         silence).  The noise estimate is kept, so a stream started after this is warm."""
         import numpy as np
 
-        owed = self._fed - self._out
-        out = b""
-        if owed > 0:
-            self._input = np.concatenate([self._input, np.zeros(FRAME)])
-            out = self._run(limit=owed)
+        self._input = np.concatenate([self._input, np.zeros(FRAME)])
+        self._run()
+        out = self._emit(self._fed)
         self._odd = b""
-        self._input = np.zeros(DELAY_SAMPLES)
-        self._overlap = np.zeros(FRAME - HOP)
-        self._fed = self._out = 0
+        self._clear_audio()
         return out
 
-    def _run(self, limit: int | None = None) -> bytes:
+    def _emit(self, upto: int) -> bytes:
         import numpy as np
 
-        n = (len(self._input) - DELAY_SAMPLES) // HOP  # whole new frames available
+        n = upto - self._out
         if n <= 0:
             return b""
+        out, self._ready = self._ready[:n], self._ready[n:]
+        self._out += n
+        return np.clip(np.round(out * 32768.0), -32768, 32767).astype("<i2").tobytes()
+
+    def _run(self) -> None:
+        import numpy as np
+
+        n = (len(self._input) - (FRAME - HOP)) // HOP  # whole new frames available
+        if n <= 0:
+            return
         idx = np.arange(n)[:, None] * HOP + np.arange(FRAME)[None, :]
         spectra = np.fft.rfft(self._input[idx] * self._window, axis=1)
         self._input = self._input[n * HOP :]
@@ -136,13 +157,12 @@ class Denoiser:
         tail = self._overlap
         for k in range(n):
             f = frames[k]
-            out[k * HOP : (k + 1) * HOP] = tail[:HOP] + f[:HOP]
+            out[k * HOP : (k + 1) * HOP] = tail + f[:HOP]
             tail = f[HOP:]  # FRAME == 2 * HOP: the next frame completes this part
         self._overlap = tail
-        if limit is not None:
-            out = out[:limit]
-        self._out += len(out)
-        return np.clip(np.round(out * 32768.0), -32768, 32767).astype("<i2").tobytes()
+        skip = min(self._skip, len(out))
+        self._skip -= skip
+        self._ready = np.concatenate([self._ready, out[skip:]])
 
     def _gains(self, power):  # (frames, bins) -> (frames, bins) amplitude gains
         import numpy as np
@@ -178,5 +198,4 @@ class Denoiser:
 def denoise(pcm: bytes, settings: DenoiseSettings | None = None) -> bytes:
     """A whole recording through a fresh Denoiser, time-aligned with the input."""
     d = Denoiser(settings)
-    out = d.process(pcm) + d.flush()
-    return out[DELAY_SAMPLES * 2 :] + b"\x00" * (DELAY_SAMPLES * 2) if out else out
+    return d.process(pcm) + d.flush()
