@@ -45,12 +45,15 @@ class DenoiseSettings:
     """Recursive smoothing of the power spectrum before the minimum is taken (per hop)."""
     bias: float = 3.5
     """Minimum-to-mean correction of the noise estimate."""
-    oversubtract: float = 1.0
+    oversubtract: float = 0.5
     """Multiplies the noise estimate in the gain: >1 removes more noise and more speech."""
-    floor: float = 0.15
-    """Lowest amplitude gain for any bin (0.15 is about -16 dB)."""
-    dd: float = 0.96
+    floor: float = 0.3
+    """Lowest amplitude gain for any bin (0.3 is about -10 dB)."""
+    dd: float = 0.9
     """Decision-directed weight of the previous frame's clean estimate (0: plain Wiener)."""
+    comfort: float = 0.0
+    """RMS (int16 units) of seeded white noise added to the output: a microphone's own
+    noise floor, for input that has none (synthetic speech with digital silence)."""
 
 
 class Denoiser:
@@ -84,6 +87,7 @@ class Denoiser:
         self._ring_pos = 0
         self._ring_min = np.full(bins, np.inf)
         self._prev_clean = np.zeros(bins)  # |G X|^2 of the previous frame
+        self._rng = np.random.default_rng(0)  # comfort noise, the same on every run
 
     def _clear_audio(self) -> None:
         import numpy as np
@@ -162,6 +166,8 @@ class Denoiser:
         self._overlap = tail
         skip = min(self._skip, len(out))
         self._skip -= skip
+        if self.settings.comfort > 0:
+            out += self._rng.standard_normal(len(out)) * (self.settings.comfort / 32768.0)
         self._ready = np.concatenate([self._ready, out[skip:]])
 
     def _gains(self, power):  # (frames, bins) -> (frames, bins) amplitude gains
