@@ -36,8 +36,14 @@ RATE = 16000
 
 @dataclass(frozen=True)
 class DenoiseSettings:
-    """How hard the denoiser works; the defaults are the ones measured best with
-    PocketSphinx (see docs/asr.md)."""
+    """How hard the denoiser works.
+
+    The defaults were measured with PocketSphinx decoding while the audio arrives, on the
+    benchmark corpus (pink noise): mild settings won.  At floor 0.15 and no
+    over-subtraction factor below 1, in-grammar accuracy at 20 dB SNR fell by ten points
+    (espeak voices suffer most) for little gain at 10 dB; at these defaults 10 dB went
+    from 38 to 60 % in-grammar with 20 dB up too and false accepts down.
+    """
 
     window: float = 1.5
     """Seconds of history the noise minimum is taken over."""
