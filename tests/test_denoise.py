@@ -34,7 +34,7 @@ def tones_in_noise() -> tuple[np.ndarray, np.ndarray]:
 
 def test_output_is_the_input_when_no_gain_is_applied():
     x = samples(pcm(np.random.default_rng(0).standard_normal(RATE) * 0.1))
-    d = Denoiser(DenoiseSettings(floor=1.0))  # every gain 1: analysis + synthesis only
+    d = Denoiser(DenoiseSettings(floor=1.0, comfort=0.0))  # analysis + synthesis only
     first = samples(d.process(pcm(x)))
     assert len(first) == len(x) - DELAY_SAMPLES
     out = np.concatenate([first, samples(d.flush())])
@@ -60,8 +60,8 @@ def test_clean_signal_passes_nearly_unchanged(tones_in_noise):
     assert snr_db(clean[speech], out[speech]) > 25
 
 
-def test_digital_silence_stays_silent():
-    assert denoise(bytes(2 * RATE)) == bytes(2 * RATE)
+def test_digital_silence_stays_silent_without_comfort_noise():
+    assert denoise(bytes(2 * RATE), DenoiseSettings(comfort=0.0)) == bytes(2 * RATE)
 
 
 def test_comfort_noise_gives_silence_a_floor():

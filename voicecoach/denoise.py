@@ -57,9 +57,12 @@ class DenoiseSettings:
     """Lowest amplitude gain for any bin (0.3 is about -10 dB)."""
     dd: float = 0.9
     """Decision-directed weight of the previous frame's clean estimate (0: plain Wiener)."""
-    comfort: float = 0.0
-    """RMS (int16 units) of seeded white noise added to the output: a microphone's own
-    noise floor, for input that has none (synthetic speech with digital silence)."""
+    comfort: float = 30.0
+    """RMS (int16 units, 30 is about -61 dBFS) of seeded white noise added to the output:
+    a microphone's own noise floor, for input that has none.  PocketSphinx recognised
+    clean espeak-ng speech far better with it (in-grammar 71 -> 79 %, held-out 43 -> 60 %)
+    and flite's no worse; 100 was worse than 30.  A real microphone's floor is usually
+    higher, and then this changes nothing."""
 
 
 class Denoiser:
