@@ -208,6 +208,23 @@ def heard(text: str, confidence: float = 0.9, word_conf: float | None = None) ->
     return Transcript(text, confidence, tuple((w, c) for w in text.split()))
 
 
+def test_a_next_best_reading_is_used_when_the_best_means_nothing(matcher):
+    from dataclasses import replace
+
+    salad = heard("leg us eat a sheer")
+    assert understand(salad, matcher).intent == "none"
+    assert understand(replace(salad, alternatives=("let us eat easier", "make it easier")),
+                      matcher).intent == "easier"
+    # ... but never for a command that costs much if wrong, nor an answer nobody asked for.
+    assert understand(replace(salad, alternatives=("stop",)), matcher).intent == "none"
+    assert understand(replace(salad, alternatives=("yes",)), matcher).intent == "none"
+    assert understand(replace(salad, alternatives=("yes",)), matcher,
+                      expecting_answer=True).intent == "yes"
+    # The best reading wins when it means something.
+    assert understand(replace(heard("pause"), alternatives=("make it easier",)),
+                      matcher).intent == "pause"
+
+
 def test_a_clear_command_is_understood(matcher):
     m = understand(heard("next exercise"), matcher)
     assert m.intent == "next"

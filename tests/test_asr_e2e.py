@@ -86,6 +86,8 @@ def test_transcripts_carry_word_confidences_and_times(pocketsphinx):
     t = pocketsphinx.transcribe(synth.synthesize("next exercise", "slt", pad=0.5))
     assert isinstance(t, Transcript)
     assert [w for w, _ in t.words] == ["next", "exercise"]
+    assert t.alternatives  # next-best readings from the lattice, distinct from the best
+    assert t.text not in t.alternatives
     assert all(0.0 <= c <= 1.0 for _, c in t.words)
     assert 0.3 < t.start < t.end <= len(synth.synthesize("next exercise", "slt", pad=0.5)) / 32000
 

@@ -50,6 +50,8 @@ class Transcript:
     end: float = 0.0
     engine: str = ""
     """Which recognizer made it (its confidences have their own scale)."""
+    alternatives: tuple[str, ...] = ()
+    """The engine's next-best readings of the same audio, best first (may be empty)."""
 
     def shifted(self, offset: float) -> Transcript:
         """The same transcript with times moved by `offset` seconds."""

@@ -9,6 +9,8 @@ costs more than a missed one.  The layers, in order:
 4. consequential intents (stop, skip, choose_*) need more recognizer certainty, both
    for the whole utterance and for its weakest word;
 5. yes/no only count when the coach asked a question (`expecting_answer`).
+When the best reading means nothing, the engine's next-best readings are tried in turn, but
+only for intents that cost little if wrong: never stop, skip or choose_*.
 Each engine's confidences mean different things, so each has its own Thresholds.  The
 final confidence is the matcher's similarity weighted by the recognizer's confidence.
 """
@@ -100,6 +102,20 @@ def understand(
     `thresholds` default to those of the engine that made the transcript.
     """
     th = thresholds or thresholds_for(t.engine)
+    best = _understand_one(t, matcher, expecting_answer, th)
+    if best.intent != NONE:
+        return best
+    for alternative in t.alternatives:
+        # The alternative's words carry no confidences of their own: the utterance's stand in.
+        m = _understand_one(replace(t, text=alternative, words=(), alternatives=()), matcher,
+                            expecting_answer, th)
+        if m.intent != NONE and not _consequential(matcher, m.intent):
+            return m
+    return best
+
+
+def _understand_one(t: Transcript, matcher: MatcherLike, expecting_answer: bool,
+                    th: Thresholds):
     m = matcher.match(t.text, expecting_answer=expecting_answer)
     score = recognizer_score(t, th)
 
