@@ -116,3 +116,14 @@ def test_noise_estimate_follows_a_louder_fan_within_the_window():
     quiet = d.noise.mean()
     d.process(pcm(0.1 * rng.standard_normal(2 * RATE)))
     assert d.noise.mean() > 30 * quiet
+
+
+def test_comfort_noise_is_white_with_unit_rms():
+    from voicecoach.denoise import COMFORT_TABLE
+
+    t = COMFORT_TABLE()
+    assert np.sqrt(np.mean(t**2)) == pytest.approx(1.0, abs=0.01)
+    assert abs(np.corrcoef(t[:-1], t[1:])[0, 1]) < 0.02  # no ramp, no hum
+    spectrum = np.abs(np.fft.rfft(t[:4096]))
+    assert spectrum[: len(spectrum) // 2].mean() == pytest.approx(
+        spectrum[len(spectrum) // 2 :].mean(), rel=0.1)  # as much treble as bass

@@ -24,6 +24,7 @@ a fixed `DELAY_SAMPLES` (one frame, 32 ms); the bytes out over time equal the by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 FRAME = 512
 """Samples per STFT frame (32 ms at 16 kHz)."""
@@ -65,6 +66,24 @@ class DenoiseSettings:
     higher, and then this changes nothing."""
 
 
+@cache
+def COMFORT_TABLE():  # noqa: N802 - a constant, made once on first use
+    """Four seconds of white noise with unit RMS, the same on every run.
+
+    From a multiplicative hash rather than numpy.random, whose import alone costs ~6 MB of
+    memory: a Pi should not pay that for a noise floor nobody hears.
+    """
+    import numpy as np
+
+    z = np.arange(1, 4 * RATE + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    # splitmix64's finaliser: consecutive inputs come out independent (white, not a ramp)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    bits = (z ^ (z >> np.uint64(31))) >> np.uint64(40)  # the top 24 bits
+    uniform = bits.astype(np.float64) / float(1 << 23) - 1.0  # -1 .. 1
+    return uniform * np.sqrt(3.0)  # uniform noise on -a..a has RMS a / sqrt(3)
+
+
 class Denoiser:
     """Streaming noise reducer for 16 kHz mono int16 PCM.
 
@@ -96,7 +115,7 @@ class Denoiser:
         self._ring_pos = 0
         self._ring_min = np.full(bins, np.inf)
         self._prev_clean = np.zeros(bins)  # |G X|^2 of the previous frame
-        self._rng = np.random.default_rng(0)  # comfort noise, the same on every run
+        self._comfort_at = 0  # where in the comfort-noise table the next sample comes from
 
     def _clear_audio(self) -> None:
         import numpy as np
@@ -176,7 +195,9 @@ class Denoiser:
         skip = min(self._skip, len(out))
         self._skip -= skip
         if self.settings.comfort > 0:
-            out += self._rng.standard_normal(len(out)) * (self.settings.comfort / 32768.0)
+            take = (self._comfort_at + np.arange(len(out))) % len(COMFORT_TABLE())
+            out += COMFORT_TABLE()[take] * (self.settings.comfort / 32768.0)
+            self._comfort_at = (self._comfort_at + len(out)) % len(COMFORT_TABLE())
         self._ready = np.concatenate([self._ready, out[skip:]])
 
     def _gains(self, power):  # (frames, bins) -> (frames, bins) amplitude gains

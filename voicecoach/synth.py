@@ -77,9 +77,11 @@ def synthesize(
     *,
     snr_db: float | None = None,
     pad: float = 0.3,
+    lead: float | None = None,
     seed: int = 0,
 ) -> bytes:
-    """Speak `text` as 16 kHz mono int16 PCM, with `pad` seconds of silence each side.
+    """Speak `text` as 16 kHz mono int16 PCM, with `pad` seconds of silence each side
+    (`lead` seconds before it instead, when given).
 
     With `snr_db`, seeded pink noise is mixed in over the whole clip (padding included),
     scaled against the speech power so the signal-to-noise ratio is what was asked.
@@ -95,7 +97,7 @@ def synthesize(
         _render(text, v, raw)
         subprocess.run(
             ["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
-             "-t", "raw", str(out), "pad", str(pad), str(pad)],
+             "-t", "raw", str(out), "pad", str(pad if lead is None else lead), str(pad)],
             check=True, capture_output=True, timeout=30,
         )
         pcm = out.read_bytes()

@@ -93,11 +93,17 @@ def grammar_items(intents, per_intent: int, rng: random.Random):
     return out
 
 
+#: Seconds of room (silence or the noise) before each command: a live microphone hears the
+#: room before anyone speaks, and the streaming denoiser learns the noise from it.
+LEAD_SECONDS = 1.0
+
+
 def _synth_one(args: tuple[str, str, float | None, int, str]) -> None:
     from voicecoach import synth
 
     text, voice, snr, seed, path = args
-    synth.write_wav(path, synth.synthesize(text, voice, snr_db=snr, seed=seed))
+    synth.write_wav(path, synth.synthesize(text, voice, snr_db=snr, seed=seed,
+                                           lead=LEAD_SECONDS))
 
 
 def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7) -> list[Item]:
@@ -151,14 +157,20 @@ def _streamed(recognizer, pcm: bytes) -> tuple[Transcript, float]:
     return joined(heard, recognizer.name), t0
 
 
-def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream") -> dict:
-    """Recognize every corpus file with one engine; runs in its own process."""
+def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream",
+           out=None) -> None:
+    """Recognize every corpus file with one engine; runs in its own process.
+
+    Writes one JSON line per file as it goes, then a summary line: results are not kept in
+    memory, so the peak RSS is the engine's, not the benchmark's bookkeeping.
+    """
     from voicecoach.asr import open_recognizer
     from voicecoach.audio import read_wav
     from voicecoach.intents import Matcher, load_intents
     from voicecoach.understand import understand
     from voicecoach.vocab import PhraseSource
 
+    out = out or sys.stdout
     items = [Item(**d) for d in json.loads((corpus / "manifest.json").read_text())]
     intents = load_intents()
     matcher = Matcher(intents)
@@ -166,7 +178,6 @@ def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream") -
     recognizer = open_recognizer(engine, Path(model) if model else None,
                                  PhraseSource.from_intents(intents))
     load = time.perf_counter() - started
-    results = []
     audio_seconds = decode_seconds = 0.0
     for item in items:
         pcm = read_wav(corpus / item.file)
@@ -181,16 +192,24 @@ def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream") -
         audio_seconds += len(pcm) / 32000
         decode_seconds += time.perf_counter() - started_file
         raw = matcher.match(transcript.text, expecting_answer=item.intent in ("yes", "no"))
-        results.append({"file": item.file, "heard": transcript.text,
-                        "asr_confidence": transcript.confidence,
-                        "min_word": transcript.min_word_confidence, "intent": match.intent,
-                        "slots": dict(match.slots), "latency": elapsed,
-                        # what the matcher said before the rejection layers (for tuning)
-                        "matched": raw.intent, "matched_slots": dict(raw.slots),
-                        "match_confidence": raw.confidence})
+        print(json.dumps({"file": item.file, "heard": transcript.text,
+                          "alternatives": list(transcript.alternatives),
+                          "asr_confidence": transcript.confidence,
+                          "min_word": transcript.min_word_confidence, "intent": match.intent,
+                          "slots": dict(match.slots), "latency": elapsed,
+                          # what the matcher said before the rejection layers (for tuning)
+                          "matched": raw.intent, "matched_slots": dict(raw.slots),
+                          "match_confidence": raw.confidence}), file=out)
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"engine": recognizer.name, "load_seconds": load, "peak_rss_mb": rss_kb / 1024,
-            "rtf": decode_seconds / max(audio_seconds, 1e-9), "results": results}
+    print(json.dumps({"engine": recognizer.name, "load_seconds": load,
+                      "peak_rss_mb": rss_kb / 1024,
+                      "rtf": decode_seconds / max(audio_seconds, 1e-9)}), file=out)
+
+
+def read_worker_output(text: str) -> dict:
+    """The worker's lines -> its summary, with "results" holding the per-file lines."""
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return {**lines[-1], "results": lines[:-1]}
 
 
 # --- scoring and the table -----------------------------------------------------------------
@@ -289,7 +308,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--worker", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker[0], Path(args.worker[1]), args.model, args.mode)))
+        worker(args.worker[0], Path(args.worker[1]), args.model, args.mode)
         return 0
     from voicecoach import synth
     from voicecoach.asr import find_vosk_model
@@ -323,7 +342,7 @@ def main(argv: list[str]) -> int:
             if proc.returncode != 0:
                 print(f"### {engine}\n\nfailed: {proc.stderr.strip()[-500:]}\n")
                 continue
-            run = json.loads(proc.stdout)
+            run = read_worker_output(proc.stdout)
             if args.keep:
                 (corpus / f"results-{engine}.json").write_text(json.dumps(run, indent=1))
             print(table(engine, score(items, run)) + "\n")
