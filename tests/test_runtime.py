@@ -123,6 +123,18 @@ def test_only_control_phrases_act_while_the_coach_speaks(catalogue, matcher):
     assert any(c[0].text == script.STOP_QUESTION for c in out.clips)
 
 
+def test_over_the_coachs_voice_a_next_best_guess_does_not_act(catalogue, matcher):
+    from dataclasses import replace
+
+    runtime, _ = runtime_for(catalogue, matcher)
+    guess = replace(said("paws for thought", 8.0, 8.5), alternatives=("pause",))
+    later = replace(said("paws for thought", 50.0, 50.5), alternatives=("pause",))
+    runtime.run_file(chunks(70), ScriptedStream([guess, later]))
+    # While the welcome plays, only the best reading counts; once quiet, the guess may act.
+    assert heard(runtime)[0] == ("none", "coach speaking")
+    assert heard(runtime)[1] == ("pause", None)
+
+
 def test_the_coachs_own_words_are_not_taken_as_commands(catalogue, matcher):
     runtime, _ = runtime_for(catalogue, matcher)
     runtime.echo_guard = True  # as on a live microphone, which hears the speaker

@@ -24,7 +24,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -140,8 +140,12 @@ class Runtime:
     def heard(self, transcript: Any, now: float) -> None:
         """One finished utterance: understand it, screen it while speaking, hand it on."""
         started = time.perf_counter()
-        match = self.understand(transcript, self.matcher, self.coach.expects_answer)
         speaking = self._speaking_at(transcript.start, now)
+        if speaking is not None and getattr(transcript, "alternatives", ()):
+            # Over the coach's own voice only the best reading may act: a next-best guess
+            # must not cut the coach off.
+            transcript = replace(transcript, alternatives=())
+        match = self.understand(transcript, self.matcher, self.coach.expects_answer)
         # The room echoes a little after the coach stops: its own words may come back late.
         echoing = self._speaking_at(transcript.start, now, ECHO_TAIL_SECONDS)
         record = {
