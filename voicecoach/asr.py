@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -133,31 +132,6 @@ class RecognizerUnavailable(RuntimeError):
     """The asked-for engine or model cannot be used; the message says why and what to do."""
 
 
-class SegmentingStream:
-    """RecognizerStream for any recognizer: an endpointer cuts utterances, each is transcribed."""
-
-    def __init__(self, transcribe: Callable[[bytes], Transcript], end_silence: float = 0.8,
-                 **endpoint_options: Any):
-        from voicecoach.endpoint import Endpointer
-
-        self._transcribe = transcribe
-        self._endpointer = Endpointer(end_silence=end_silence, **endpoint_options)
-
-    def _run(self, utterances) -> list[Transcript]:
-        out = []
-        for u in utterances:
-            t = self._transcribe(u.audio)
-            out.append(t.shifted(u.start) if t.end or t.start else
-                       replace(t, start=u.start, end=u.end))
-        return out
-
-    def feed(self, chunk: AudioChunk) -> list[Transcript]:
-        return self._run(self._endpointer.feed(chunk))
-
-    def flush(self) -> list[Transcript]:
-        return self._run(self._endpointer.flush())
-
-
 class DecodingStream:
     """RecognizerStream that decodes while the person speaks.
 
@@ -175,7 +149,7 @@ class DecodingStream:
         self._endpointer = Endpointer(end_silence=end_silence, listener=self,
                                       **endpoint_options)
         self._done: list[Transcript] = []
-        self._last_end: float | None = None
+        self._last: AudioChunk | None = None  # for the denoiser's lagging rest at the end
 
     # SpeechListener
     def speech_started(self, audio: bytes) -> None:
@@ -199,26 +173,25 @@ class DecodingStream:
 
     def feed(self, chunk: AudioChunk) -> list[Transcript]:
         if self._denoiser is not None:
-            self._last_end = chunk.end
-            clean = self._denoiser.process(chunk.audio)
-            # The cleaned audio ends `delay` before the chunk does.
-            chunk = replace(chunk, audio=clean, timestamp=chunk.end - self._denoiser.delay
-                            - len(clean) / (2 * chunk.rate))
+            self._last = chunk
+            chunk = self._ending_at(chunk, self._denoiser.process(chunk.audio),
+                                    chunk.end - self._denoiser.delay)
         if chunk.audio:
             self._endpointer.feed(chunk)
         return self._take()
 
     def flush(self) -> list[Transcript]:
-        if self._denoiser is not None and self._last_end is not None:
-            from voicecoach.audio import RATE, WIDTH
-            from voicecoach.audio import AudioChunk as Chunk
-
-            rest = self._denoiser.flush()
-            if rest:
-                start = self._last_end - len(rest) / (WIDTH * RATE)
-                self._endpointer.feed(Chunk(rest, RATE, start))
+        if self._denoiser is not None and self._last is not None:
+            rest = self._ending_at(self._last, self._denoiser.flush(), self._last.end)
+            if rest.audio:
+                self._endpointer.feed(rest)
         self._endpointer.flush()
         return self._take()
+
+    @staticmethod
+    def _ending_at(chunk: AudioChunk, audio: bytes, end: float) -> AudioChunk:
+        """`audio` as a chunk of `chunk`'s stream that ends at `end` on its timeline."""
+        return replace(chunk, audio=audio, timestamp=end - len(audio) / (2 * chunk.rate))
 
 
 # --- choosing an engine ---------------------------------------------------------------------

@@ -42,6 +42,12 @@ _NOT_A_WORD = re.compile(r"^(<s>|</s>|<sil>|\[.*\]|\(null\)|<.*>)$", re.IGNORECA
 _VARIANT = re.compile(r"\(\d+\)$")
 
 
+def _word(raw: str) -> str | None:
+    """A decoder token as the word it spells ("next(2)" -> "next"); None for silence,
+    fillers and sentence marks."""
+    return None if _NOT_A_WORD.match(raw) else _VARIANT.sub("", raw).lower()
+
+
 def model_dir() -> Path:
     from pocketsphinx import get_model_path
 
@@ -113,9 +119,10 @@ class PocketSphinxRecognizer:
         words: list[tuple[str, float]] = []
         start = end = None
         for seg in d.seg():
-            if _NOT_A_WORD.match(seg.word):
+            word = _word(seg.word)
+            if word is None:
                 continue
-            words.append((_VARIANT.sub("", seg.word).lower(), self._posterior(seg.prob)))
+            words.append((word, self._posterior(seg.prob)))
             start = seg.start_frame / frame_rate if start is None else start
             end = (seg.end_frame + 1) / frame_rate
         text = " ".join(w for w, _ in words)
@@ -129,8 +136,7 @@ class PocketSphinxRecognizer:
         for k, h in enumerate(self._decoder.nbest()):
             if h is None or k >= 4 * wanted or len(out) >= wanted:  # the iterator ends in None
                 break
-            text = " ".join(_VARIANT.sub("", w).lower() for w in h.hypstr.split()
-                            if not _NOT_A_WORD.match(w))
+            text = " ".join(w for w in map(_word, h.hypstr.split()) if w is not None)
             if text and text != best and text not in out:
                 out.append(text)
         return tuple(out)

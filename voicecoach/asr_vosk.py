@@ -110,7 +110,7 @@ class VoskRecognizer:
 
     # IncrementalDecoder: the live path, decoding while the person speaks.
     def begin(self) -> None:
-        self._pieces: list[Transcript] = []
+        self._pieces = []
         self._fed = 0
 
     def accept(self, pcm: bytes) -> None:

@@ -141,7 +141,7 @@ class Runtime:
         """One finished utterance: understand it, screen it while speaking, hand it on."""
         started = time.perf_counter()
         speaking = self._speaking_at(transcript.start, now)
-        if speaking is not None and getattr(transcript, "alternatives", ()):
+        if speaking is not None and transcript.alternatives:
             # Over the coach's own voice only the best reading may act: a next-best guess
             # must not cut the coach off.
             transcript = replace(transcript, alternatives=())
