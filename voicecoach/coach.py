@@ -66,6 +66,13 @@ WAITING = frozenset(
     {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED} | SIDE_PHASES
 )
 
+#: phase -> the script.HELP line for it (help, and the "sorry" after a miss); the other
+#: phases ask a question, so their line is "question".
+HELP_KEY = {
+    CHOOSING: "choosing", IDLE: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
+    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", ENDED: "ended",
+}  # fmt: skip
+
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
 REPROMPT_SECONDS = 15.0
 
@@ -731,7 +738,7 @@ class Coach:
         self._say(script.EMERGENCY_WAIT, "question")
         self._wait_for_user(EMERGENCY)
 
-    def _on_resume_after_emergency(self, event: Heard) -> None:
+    def _on_resume_after_emergency(self, _: Heard) -> None:
         self._resume_gently(script.RESUME_AFTER_EMERGENCY)
 
     def _on_resume_after_pain(self, _: Heard) -> None:
@@ -827,11 +834,7 @@ class Coach:
     # --- information -----------------------------------------------------------------------
 
     def _on_help(self, _: Heard) -> None:
-        key = {
-            CHOOSING: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
-            PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", ENDED: "ended",
-            IDLE: "choosing",
-        }.get(self.phase, "question")  # fmt: skip
+        key = HELP_KEY.get(self.phase, "question")
         self._say(script.HELP[key])
         if key != "ended":
             self._say(script.ALWAYS)
@@ -923,10 +926,7 @@ class Coach:
             self._wait_for_user(self.phase)
 
     def _on_sorry(self, _: Heard) -> None:
-        key = {CHOOSING: "choosing", READY: "ready", ACTIVE: "active", PAUSED: "paused",
-               PAIN: "pain", EMERGENCY: "emergency",
-               STEPS: "steps"}.get(self.phase, "question")  # fmt: skip
-        self._say(script.sorry(script.HELP[key]), "error")
+        self._say(script.sorry(script.HELP[HELP_KEY.get(self.phase, "question")]), "error")
         self._keep_waiting()
 
     def _on_not_now(self, event: Heard) -> None:
