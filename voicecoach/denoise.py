@@ -195,9 +195,10 @@ class Denoiser:
         skip = min(self._skip, len(out))
         self._skip -= skip
         if self.settings.comfort > 0:
-            take = (self._comfort_at + np.arange(len(out))) % len(COMFORT_TABLE())
-            out += COMFORT_TABLE()[take] * (self.settings.comfort / 32768.0)
-            self._comfort_at = (self._comfort_at + len(out)) % len(COMFORT_TABLE())
+            table = COMFORT_TABLE()
+            out += table[(self._comfort_at + np.arange(len(out))) % len(table)] * (
+                self.settings.comfort / 32768.0)
+            self._comfort_at = (self._comfort_at + len(out)) % len(table)
         self._ready = np.concatenate([self._ready, out[skip:]])
 
     def _gains(self, power):  # (frames, bins) -> (frames, bins) amplitude gains
