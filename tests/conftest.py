@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.catalogue import Catalogue, load_catalogue
-from voicecoach.intents import IntentSet, Matcher, load_intents
+from voicecoach.coach.catalogue import Catalogue, load_catalogue
+from voicecoach.understand.intents import IntentSet, Matcher, load_intents
 
 
 @pytest.fixture(scope="session")
@@ -15,7 +15,7 @@ def catalogue() -> Catalogue:
 
 @pytest.fixture(scope="session")
 def intent_set(catalogue: Catalogue) -> IntentSet:
-    return load_intents(catalogue=catalogue)
+    return load_intents(None, catalogue)
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voicecoach.catalogue import Catalogue
-from voicecoach.coach import Coach
-from voicecoach.events import Action, End, Log, Say, SetVoice, StartTimer, Tone
-from voicecoach.intents import Match, Matcher
-from voicecoach.textsession import TypedSession, run_fast
-from voicecoach.timers import VirtualClock
+from voicecoach.app.textsession import TypedSession, run_fast
+from voicecoach.app.timers import VirtualClock
+from voicecoach.coach.catalogue import Catalogue
+from voicecoach.coach.events import Action, End, Log, Say, SetVoice, StartTimer, Tone
+from voicecoach.coach.machine import Coach
+from voicecoach.understand.intents import Match, Matcher
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicecoach.adapt import (
+from voicecoach.coach.adapt import (
     ALLOWED,
     CONSTRAINTS,
     NO_VERSION,
@@ -19,8 +19,8 @@ from voicecoach.adapt import (
     fits,
     harder,
 )
-from voicecoach.catalogue import POSITIONS, Catalogue, Dose, Exercise, load_catalogue
-from voicecoach.profile import CONSTRAINTS as PROFILE_CONSTRAINTS
+from voicecoach.coach.catalogue import POSITIONS, Catalogue, Dose, Exercise, load_catalogue
+from voicecoach.coach.profile import CONSTRAINTS as PROFILE_CONSTRAINTS
 
 CATALOGUE = load_catalogue()
 IDS = list(CATALOGUE.exercises)

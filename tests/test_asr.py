@@ -9,16 +9,10 @@ import sys
 
 import pytest
 
-from voicecoach.asr import (
-    RecognizerUnavailable,
-    Transcript,
-    describe_choice,
-    find_vosk_model,
-    open_recognizer,
-)
-from voicecoach.asr_vosk import UNK, VoskRecognizer, model_words, parse_result
-from voicecoach.understand import Thresholds, understand
-from voicecoach.vocab import (
+from voicecoach.hear.engine_vosk import UNK, VoskRecognizer, model_words, parse_result
+from voicecoach.hear.engines import describe_choice, find_vosk_model, open_recognizer
+from voicecoach.hear.recognizer import RecognizerUnavailable, Transcript
+from voicecoach.hear.vocab import (
     PhraseSource,
     arpa_lm,
     dictionary_text,
@@ -26,6 +20,7 @@ from voicecoach.vocab import (
     pronunciations,
     vosk_grammar,
 )
+from voicecoach.understand.rejection import Thresholds, understand
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +182,7 @@ def test_vosk_when_an_english_model_is_there(tmp_path, monkeypatch):
 def test_forcing_vosk_without_a_model_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("VOICECOACH_MODELS", str(tmp_path))
     with pytest.raises(RecognizerUnavailable, match="models download"):
-        open_recognizer("vosk", phrases=PhraseSource.from_phrases(["next"]))
+        open_recognizer("vosk", None, PhraseSource.from_phrases(["next"]))
 
 
 def test_a_folder_that_is_not_a_model_is_refused(tmp_path):

@@ -12,12 +12,13 @@ import sys
 
 import pytest
 
-from voicecoach import synth
-from voicecoach.asr import Transcript, find_vosk_model
-from voicecoach.audio import AudioChunk, pcm_chunks
-from voicecoach.endpoint import Endpointer
-from voicecoach.understand import understand
-from voicecoach.vocab import PhraseSource
+from voicecoach.hear.audio import AudioChunk, pcm_chunks
+from voicecoach.hear.endpoint import Endpointer
+from voicecoach.hear.engines import find_vosk_model
+from voicecoach.hear.recognizer import Transcript
+from voicecoach.hear.vocab import PhraseSource
+from voicecoach.understand.rejection import understand
+from voicecoach.voice import synth
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,7 +32,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def pocketsphinx(intent_set):
-    from voicecoach.asr_pocketsphinx import PocketSphinxRecognizer
+    from voicecoach.hear.engine_pocketsphinx import PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(PhraseSource.from_intents(intent_set))
 
@@ -133,7 +134,7 @@ class SpyDecoder:
 
 
 def test_the_stream_decodes_while_the_person_speaks(pocketsphinx, matcher):
-    from voicecoach.asr import DecodingStream
+    from voicecoach.hear.recognizer import DecodingStream
 
     spy = SpyDecoder(pocketsphinx)
     stream = DecodingStream(spy, end_silence=0.6)
@@ -171,7 +172,7 @@ class DelayLine:
 
 
 def test_a_denoiser_in_the_stream_keeps_the_timeline(pocketsphinx):
-    from voicecoach.asr import DecodingStream
+    from voicecoach.hear.recognizer import DecodingStream
 
     pcm = two_utterances(1.0)
 
@@ -189,7 +190,7 @@ def test_a_denoiser_in_the_stream_keeps_the_timeline(pocketsphinx):
 
 
 def test_speech_too_short_to_count_is_dropped_by_the_decoder():
-    from voicecoach.asr import DecodingStream
+    from voicecoach.hear.recognizer import DecodingStream
 
     class Recorder:
         def __init__(self):
@@ -281,7 +282,7 @@ VOSK_MODEL = find_vosk_model()
 @pytest.mark.skipif(VOSK_MODEL is None, reason="no English Vosk model under models/ "
                     "(`voicecoach models download` fetches one)")
 def test_vosk_understands_commands_and_ignores_chatter(intent_set, matcher):
-    from voicecoach.asr_vosk import VoskRecognizer
+    from voicecoach.hear.engine_vosk import VoskRecognizer
 
     vosk = VoskRecognizer(VOSK_MODEL, PhraseSource.from_intents(intent_set))
     for text, voice, snr, intent, slots in COMMANDS[:5]:

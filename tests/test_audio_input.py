@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from voicecoach.audio import (
+from voicecoach.hear.audio import (
     AudioChunk,
     NoInputDevice,
     Resampler,
@@ -138,7 +138,7 @@ def test_resampling_removes_what_would_alias():
 
 
 def test_noise_reduction_quietens_steady_noise_and_keeps_the_voice():
-    from voicecoach.synth import add_noise
+    from voicecoach.voice.synth import add_noise
 
     burst = np.concatenate([np.zeros(8000), tone(500, 16000, 1.0, 0.3), np.zeros(8000)])
     clean = np.round(burst * 32767).astype("<i2").tobytes()
@@ -157,7 +157,7 @@ def test_list_devices_never_raises():
 
 
 def test_unknown_device_name_is_a_plain_no_input_device_error():
-    from voicecoach.audio import MicrophoneSource
+    from voicecoach.hear.audio import MicrophoneSource
 
     with pytest.raises(NoInputDevice, match="voicecoach devices"):
         MicrophoneSource("no such microphone anywhere")
@@ -173,7 +173,7 @@ def test_virtual_alsa_config_names_the_input_file(tmp_path):
 MIC_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from voicecoach.audio import MicrophoneSource, list_devices
+    from voicecoach.hear.audio import MicrophoneSource, list_devices
     out = bytearray()
     timestamps = []
     with MicrophoneSource(None, chunk_seconds=0.1) as mic:

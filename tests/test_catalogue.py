@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from voicecoach.adapt import fits
-from voicecoach.catalogue import (
+from voicecoach.app.cli import main
+from voicecoach.coach.adapt import fits
+from voicecoach.coach.catalogue import (
     ALLOWED,
     EQUIPMENT,
     POSITIONS,
@@ -20,8 +21,7 @@ from voicecoach.catalogue import (
     Exercise,
     load_catalogue,
 )
-from voicecoach.cli import main
-from voicecoach.profile import CONSTRAINTS
+from voicecoach.coach.profile import CONSTRAINTS
 
 SEED_IDS = (
     "knee_to_chest", "spinal_twist", "supine_twist", "shoulder_flexion", "cervical_rotation",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sessions import run_session
 
-from voicecoach import script
-from voicecoach.adapt import fits
-from voicecoach.coach import ACTIVE, CHOOSING, PAIN, PAUSED, REPROMPT_SECONDS, Coach
-from voicecoach.events import Begin, Heard, Log, Say, StartTimer, TimerExpired
-from voicecoach.profile import Profile, Progress, ResumePoint
+from voicecoach.coach import script
+from voicecoach.coach.adapt import fits
+from voicecoach.coach.events import Begin, Heard, Log, Say, StartTimer, TimerExpired
+from voicecoach.coach.machine import ACTIVE, CHOOSING, PAIN, PAUSED, REPROMPT_SECONDS, Coach
+from voicecoach.coach.profile import Profile, Progress, ResumePoint
 
 
 def test_welcome_gives_the_safety_note_once(catalogue, matcher):
@@ -246,7 +246,7 @@ def test_routine_option_starts_straight_away(catalogue, matcher):
 
 
 def test_every_log_kind_is_known(catalogue, matcher):
-    from voicecoach.events import LOG_KINDS
+    from voicecoach.coach.events import LOG_KINDS
 
     lines = ["stretching", "ready", "+5 easier", "ready", "+3 i'm in bed", "ready", "+3 it hurts",
              "skip", "i'm tired", "no", "faster", "stop", "yes"]  # fmt: skip

@@ -8,11 +8,11 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicecoach import script
-from voicecoach.catalogue import load_catalogue
-from voicecoach.coach import Coach
-from voicecoach.events import Begin, CancelTimer, End, Heard, Say, StartTimer, TimerExpired
-from voicecoach.intents import CANONICAL
+from voicecoach.coach import script
+from voicecoach.coach.catalogue import load_catalogue
+from voicecoach.coach.events import Begin, CancelTimer, End, Heard, Say, StartTimer, TimerExpired
+from voicecoach.coach.machine import Coach
+from voicecoach.understand.intents import CANONICAL
 
 SETTINGS = settings(max_examples=150, deadline=None)
 

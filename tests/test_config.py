@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.cli import main
-from voicecoach.config import (
+from voicecoach.app.cli import main
+from voicecoach.app.config import (
     ConfigError,
     Settings,
     add_common_arguments,

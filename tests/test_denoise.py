@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach.denoise import DELAY_SAMPLES, Denoiser, DenoiseSettings, denoise
+from voicecoach.hear.denoise import DELAY_SAMPLES, Denoiser, DenoiseSettings, denoise
 
 RATE = 16000
 
@@ -119,7 +119,7 @@ def test_noise_estimate_follows_a_louder_fan_within_the_window():
 
 
 def test_comfort_noise_is_white_with_unit_rms():
-    from voicecoach.denoise import COMFORT_TABLE
+    from voicecoach.hear.denoise import COMFORT_TABLE
 
     t = COMFORT_TABLE()
     assert np.sqrt(np.mean(t**2)) == pytest.approx(1.0, abs=0.01)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.commands.doctor import (
+from voicecoach.app.commands.doctor import (
     FAIL,
     OK,
     WARN,
@@ -21,7 +21,7 @@ from voicecoach.commands.doctor import (
     guarded,
     print_checks,
 )
-from voicecoach.store import Store
+from voicecoach.memory.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT = REPO / "deploy" / "voicecoach.service"
@@ -52,7 +52,7 @@ def doctor(tmp_path: Path, *args: str, home: Path | None = None) -> subprocess.C
 
 
 def no_audio_devices() -> bool:
-    from voicecoach.commands.doctor import list_audio_devices
+    from voicecoach.app.commands.doctor import list_audio_devices
 
     return not list_audio_devices()
 
@@ -75,7 +75,7 @@ def test_machine_without_audio_devices_is_told_so(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_virtual_alsa_devices_pass(tmp_path: Path) -> None:
-    from voicecoach.audio import write_virtual_alsa_home
+    from voicecoach.hear.audio import write_virtual_alsa_home
 
     (tmp_path / "mic.raw").write_bytes(bytes(32000))
     home = write_virtual_alsa_home(tmp_path / "vhome", tmp_path / "mic.raw")
@@ -166,10 +166,10 @@ def test_a_crashing_check_is_reported_not_raised() -> None:
 
 
 def test_missing_module_degrades_to_not_available(monkeypatch: pytest.MonkeyPatch) -> None:
-    from voicecoach.commands.doctor import check_recognizer, check_speech
+    from voicecoach.app.commands.doctor import check_recognizer, check_speech
 
-    monkeypatch.setitem(sys.modules, "voicecoach.asr", None)
-    monkeypatch.setitem(sys.modules, "voicecoach.speech", None)
+    monkeypatch.setitem(sys.modules, "voicecoach.hear.engines", None)
+    monkeypatch.setitem(sys.modules, "voicecoach.voice.speech", None)
     assert check_recognizer("auto", None).message.startswith("The speech recognizer is not avail")
     assert check_speech(None, None, None).message.startswith("Text-to-speech is not available")
 

@@ -15,7 +15,7 @@ import wave
 import numpy as np
 import pytest
 
-from voicecoach import script
+from voicecoach.coach import script
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ EXPECTED = ["choose_routine", "start", "pause", "resume", "cant_lie_down", "pain
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory) -> dict:
-    from voicecoach.synth import silence, synthesize, write_wav
+    from voicecoach.voice.synth import silence, synthesize, write_wav
 
     folder = tmp_path_factory.mktemp("e2e")
     pcm = b""

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.cli import main
-from voicecoach.intents import CANONICAL, IntentDataError, Matcher, load_intents
+from voicecoach.app.cli import main
+from voicecoach.understand.intents import CANONICAL, IntentDataError, Matcher, load_intents
 
 DATA = Path(__file__).parent / "data"
 EN = tomllib.loads((Path(__file__).parents[1] / "intents" / "en.toml").read_text())

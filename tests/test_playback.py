@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.playback import FADE_SECONDS, Mixer, WavTimelineOut, resample, soft_limit
-from voicecoach.speech import Clip, EspeakSpeaker
-from voicecoach.tones import tone
+from voicecoach.voice.playback import FADE_SECONDS, Mixer, WavTimelineOut, resample, soft_limit
+from voicecoach.voice.speech import Clip, EspeakSpeaker
+from voicecoach.voice.tones import tone
 
 RATE = 8000
 
@@ -225,9 +225,9 @@ class VirtualSpeaker:
 PLAY_SCRIPT = """
 import json, time
 import numpy as np
-from voicecoach.playback import SoundDeviceOut
-from voicecoach.speech import Clip, EspeakSpeaker
-from voicecoach.tones import tone
+from voicecoach.voice.playback import SoundDeviceOut
+from voicecoach.voice.speech import Clip, EspeakSpeaker
+from voicecoach.voice.tones import tone
 
 out = SoundDeviceOut(rate=48000)
 time.sleep(0.2)
@@ -332,8 +332,8 @@ def test_say_renders_to_a_wav_file(tmp_path: Path) -> None:
 
 LOST_SCRIPT = """
 import json, time
-from voicecoach.playback import SoundDeviceOut
-from voicecoach.tones import tone
+from voicecoach.voice.playback import SoundDeviceOut
+from voicecoach.voice.tones import tone
 
 out = SoundDeviceOut(rate=48000)
 out.play(tone("hold_start"))
@@ -396,7 +396,7 @@ def test_a_lost_speaker_is_reported_and_reopened(tmp_path: Path) -> None:
 
 NO_DEVICE_SCRIPT = """
 import json
-from voicecoach.playback import NoOutputDevice, SoundDeviceOut
+from voicecoach.voice.playback import NoOutputDevice, SoundDeviceOut
 try:
     SoundDeviceOut()
 except NoOutputDevice as e:

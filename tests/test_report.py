@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.cli import main
-from voicecoach.events import Log
-from voicecoach.report import ReportData, load_report_data, render_report, weekly_counts
-from voicecoach.store import Store
+from voicecoach.app.cli import main
+from voicecoach.coach.events import Log
+from voicecoach.memory.report import ReportData, load_report_data, render_report, weekly_counts
+from voicecoach.memory.store import Store
 
 FIRST_MONDAY = dt.datetime(2026, 10, 5, 9, 30).timestamp()
 NOW = dt.datetime(2026, 11, 20, 18, 0).timestamp()  # a Friday, seven weeks later

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voicecoach import script
-from voicecoach.asr import Transcript
-from voicecoach.coach import Coach
-from voicecoach.events import Begin
-from voicecoach.runtime import Runtime
-from voicecoach.understand import understand
+from voicecoach.app.runtime import Runtime
+from voicecoach.coach import script
+from voicecoach.coach.events import Begin
+from voicecoach.coach.machine import Coach
+from voicecoach.hear.recognizer import Transcript
+from voicecoach.understand.rejection import understand
 
 
 @dataclass

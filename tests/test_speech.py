@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.speech import (
+from voicecoach.understand.intents import IntentSet
+from voicecoach.voice.speech import (
     SPEECH_PEAK_DBFS,
     WORKER_COMMAND,
     Clip,
@@ -197,9 +198,9 @@ def test_open_speaker_prefers_pyttsx3_with_espeak_as_fallback() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("line", "word"), [("pause", "pause"), ("stop please", "stop")])
-def test_the_recognizer_hears_rendered_words(line: str, word: str) -> None:
-    asr = pytest.importorskip("voicecoach.asr")
-    from voicecoach.playback import resample
+def test_the_recognizer_hears_rendered_words(line: str, word: str, intent_set: IntentSet) -> None:
+    asr = pytest.importorskip("voicecoach.hear.engines")
+    from voicecoach.voice.playback import resample
 
     speaker = Pyttsx3Speaker(volume=1.0)
     try:
@@ -208,5 +209,7 @@ def test_the_recognizer_hears_rendered_words(line: str, word: str) -> None:
         speaker.close()
     pad = np.zeros(8000, dtype=np.float32)  # half a second of quiet either side
     audio = np.concatenate([pad, resample(clip.samples(), clip.rate, 16000), pad])
-    recognizer = asr.open_recognizer("pocketsphinx")
+    from voicecoach.hear.vocab import PhraseSource
+
+    recognizer = asr.open_recognizer("pocketsphinx", None, PhraseSource.from_intents(intent_set))
     assert word in recognizer.transcribe(Clip.from_samples(audio, 16000).pcm).text.split()

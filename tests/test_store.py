@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.events import Log
-from voicecoach.profile import Profile, Progress, ResumePoint
-from voicecoach.store import SPOKEN_CORRUPT_WARNING, Store, StoreError
+from voicecoach.coach.events import Log
+from voicecoach.coach.profile import Profile, Progress, ResumePoint
+from voicecoach.memory.store import SPOKEN_CORRUPT_WARNING, Store, StoreError
 
 MONDAY_9AM = dt.datetime(2026, 11, 16, 9, 0).timestamp()
 DAY = 24 * 3600.0
@@ -197,8 +197,8 @@ def test_per_exercise_rows_follow_the_logs(db: Path, clock: FakeClock) -> None:
 KILLED_WRITER = textwrap.dedent(
     """
     import sys, time
-    from voicecoach.events import Log
-    from voicecoach.store import Store
+    from voicecoach.coach.events import Log
+    from voicecoach.memory.store import Store
 
     store = Store.open(sys.argv[1])
     sid = store.start_session(None)

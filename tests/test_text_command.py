@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from voicecoach.cli import main
+from voicecoach.app.cli import main
 
 
 def run_text(monkeypatch, capsys, lines: str, *args: str) -> list[str]:

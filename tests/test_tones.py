@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from voicecoach.events import TONES
-from voicecoach.speech import SPEECH_PEAK_DBFS, EspeakSpeaker
-from voicecoach.tones import TONE_PEAK_DBFS, tone
+from voicecoach.coach.events import TONES
+from voicecoach.voice.speech import SPEECH_PEAK_DBFS, EspeakSpeaker
+from voicecoach.voice.tones import TONE_PEAK_DBFS, tone
 
 
 def db(x: float) -> float:

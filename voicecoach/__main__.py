@@ -1,5 +1,5 @@
 """`python -m voicecoach` is the same as the `voicecoach` command."""
 
-from voicecoach.cli import main
+from voicecoach.app.cli import main
 
 raise SystemExit(main())

@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from voicecoach.asr import Transcript, joined
+from voicecoach.hear.recognizer import Transcript, joined
 
 NOISE_LEVELS: tuple[float | None, ...] = (None, 20.0, 10.0, 5.0)
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
@@ -99,8 +99,7 @@ LEAD_SECONDS = 1.0
 
 
 def _synth_one(args: tuple[str, str, float | None, int, str]) -> None:
-    from voicecoach import synth
-
+    from voicecoach.voice import synth
     text, voice, snr, seed, path = args
     synth.write_wav(path, synth.synthesize(text, voice, snr_db=snr, seed=seed,
                                            lead=LEAD_SECONDS))
@@ -108,10 +107,11 @@ def _synth_one(args: tuple[str, str, float | None, int, str]) -> None:
 
 def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7) -> list[Item]:
     """Write the corpus WAVs into `directory`; return what each should be."""
-    from voicecoach.intents import load_intents
+    from voicecoach.coach.catalogue import load_catalogue
+    from voicecoach.understand.intents import load_intents
 
     rng = random.Random(seed)
-    intents = load_intents()
+    intents = load_intents(None, load_catalogue())
     heldout = heldout_items()
     grammar = grammar_items(intents, 2 if quick else 5, rng)
     negatives = negative_items()
@@ -145,7 +145,7 @@ def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7)
 
 def _streamed(recognizer, pcm: bytes) -> tuple[Transcript, float]:
     """Feed `pcm` as a microphone would; (what was heard, seconds from the last chunk)."""
-    from voicecoach.audio import pcm_chunks
+    from voicecoach.hear.audio import pcm_chunks
 
     stream = recognizer.stream()
     heard = []
@@ -164,15 +164,16 @@ def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream",
     Writes one JSON line per file as it goes, then a summary line: results are not kept in
     memory, so the peak RSS is the engine's, not the benchmark's bookkeeping.
     """
-    from voicecoach.asr import open_recognizer
-    from voicecoach.audio import read_wav
-    from voicecoach.intents import Matcher, load_intents
-    from voicecoach.understand import understand
-    from voicecoach.vocab import PhraseSource
+    from voicecoach.coach.catalogue import load_catalogue
+    from voicecoach.hear.audio import read_wav
+    from voicecoach.hear.engines import open_recognizer
+    from voicecoach.hear.vocab import PhraseSource
+    from voicecoach.understand.intents import Matcher, load_intents
+    from voicecoach.understand.rejection import understand
 
     out = out or sys.stdout
     items = [Item(**d) for d in json.loads((corpus / "manifest.json").read_text())]
-    intents = load_intents()
+    intents = load_intents(None, load_catalogue())
     matcher = Matcher(intents)
     started = time.perf_counter()
     recognizer = open_recognizer(engine, Path(model) if model else None,
@@ -298,7 +299,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--engine", action="append", choices=("vosk", "pocketsphinx"),
                    help="engines to run (default: pocketsphinx, and vosk if a model is found)")
     p.add_argument("--model", help="Vosk model folder")
-    p.add_argument("--voices", help="comma-separated voice names (see voicecoach.synth.VOICES)")
+    p.add_argument("--voices", help="comma-separated voice names (see voice.synth.VOICES)")
     p.add_argument("--keep", metavar="DIR", help="write the corpus and raw results here")
     p.add_argument("--corpus", metavar="DIR",
                    help="reuse a corpus kept by an earlier --keep instead of building one")
@@ -310,8 +311,8 @@ def main(argv: list[str]) -> int:
     if args.worker:
         worker(args.worker[0], Path(args.worker[1]), args.model, args.mode)
         return 0
-    from voicecoach import synth
-    from voicecoach.asr import find_vosk_model
+    from voicecoach.hear.engines import find_vosk_model
+    from voicecoach.voice import synth
 
     voices = args.voices.split(",") if args.voices else [
         v for v in synth.DEFAULT_VOICES if v in synth.available_voices()]

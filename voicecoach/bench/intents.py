@@ -22,11 +22,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--misses", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
 
-    from voicecoach.intents import Matcher, load_intents
+    from voicecoach.coach.catalogue import load_catalogue
+    from voicecoach.understand.intents import Matcher, load_intents
 
     heldout = tomllib.loads((args.data / "heldout.toml").read_text())
     negatives = tomllib.loads((args.data / "non_commands.toml").read_text())
-    matcher = Matcher(load_intents())
+    matcher = Matcher(load_intents(None, load_catalogue()))
     cases = [(text, intent, {}) for intent, texts in heldout["heldout"].items() for text in texts]
     for item in heldout.get("slotted", []):
         slots = {k: item[k] for k in ("exercise", "routine") if k in item}

@@ -36,7 +36,7 @@ VOICES = ("slt", "rms", "awb", "kal16")
 
 
 def build(folder: Path, voice: str) -> Path:
-    from voicecoach.synth import silence, synthesize, write_wav
+    from voicecoach.voice.synth import silence, synthesize, write_wav
 
     pcm = b""
     for at, text in SCENARIO:

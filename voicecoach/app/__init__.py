@@ -1,0 +1,1 @@
+"""The application shell: session loop, runtime, typed sessions, config and CLI."""

@@ -1,0 +1,165 @@
+"""`voicecoach run` (also plain `voicecoach`): the coach, hands-free."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+HELP = "start the coach: listen on the microphone, speak on the speaker"
+
+log = logging.getLogger("voicecoach")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from voicecoach.app.config import add_common_arguments
+
+    add_common_arguments(parser)
+    parser.add_argument(
+        "--audio-in",
+        type=Path,
+        metavar="FILE.wav",
+        help="read what the person says from a WAV file instead of the microphone",
+    )
+    parser.add_argument(
+        "--audio-out",
+        type=Path,
+        metavar="FILE.wav",
+        help="write everything the coach says, and every tone, to a WAV file",
+    )
+    parser.add_argument(
+        "--log",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="write what was heard and every action, with times",
+    )
+    parser.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"], help="recognizer")
+    parser.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
+    parser.add_argument("--input-device", metavar="NAME|INDEX", help="microphone")
+    parser.add_argument("--output-device", metavar="NAME|INDEX", help="speaker")
+    parser.add_argument("--routine", metavar="ID", help="start this routine straight away")
+    parser.add_argument(
+        "--end-silence",
+        type=float,
+        metavar="SECONDS",
+        help="silence that ends an utterance (longer for slow speech)",
+    )
+    parser.add_argument("--no-db", action="store_true", help="remember nothing from this session")
+
+
+def _device(value: str | int | None) -> str | int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def run(args: argparse.Namespace) -> int:
+    from voicecoach.app.config import ConfigError, settings_from_args
+
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as err:
+        print(f"voicecoach: {err}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args, settings)
+    except _Trouble as trouble:
+        print(f"voicecoach: {trouble}", file=sys.stderr)
+        log.error("%s", trouble)
+        return 1
+
+
+class _Trouble(RuntimeError):
+    """A plain-language reason the coach cannot start."""
+
+
+def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, read top to bottom
+    from voicecoach.app.runtime import EventLog, Runtime
+    from voicecoach.app.session import start_session
+    from voicecoach.coach.catalogue import load_catalogue
+    from voicecoach.hear.engines import open_recognizer
+    from voicecoach.hear.recognizer import RecognizerUnavailable
+    from voicecoach.hear.vocab import PhraseSource
+    from voicecoach.understand.intents import Matcher, load_intents
+    from voicecoach.understand.rejection import understand
+    from voicecoach.voice import tones
+    from voicecoach.voice.speech import SpeechError, open_speaker
+
+    catalogue = load_catalogue()
+    if args.routine and args.routine not in catalogue.routines:
+        raise _Trouble(f"unknown routine '{args.routine}' (known: {', '.join(catalogue.routines)})")
+    intents = load_intents(None, catalogue)
+    matcher = Matcher(intents)
+    engine = args.engine or settings.engine
+    try:
+        recognizer = open_recognizer(
+            None if engine == "auto" else engine,
+            args.model or settings.model_path,
+            PhraseSource.from_intents(intents),
+        )
+    except RecognizerUnavailable as err:
+        raise _Trouble(str(err)) from err
+    out = _open_output(args, settings)
+    try:
+        speaker = open_speaker(settings.voice, settings.rate or 150, settings.volume or 0.8)
+    except SpeechError as err:
+        out.close()
+        raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
+    db = None if args.no_db else settings.db_path
+    coach, recorder = start_session(catalogue, db, args.routine, settings.rate, settings.volume)
+    events = EventLog(args.log)
+
+    def cue(name: str):
+        # Cues follow the speaking volume, so "quieter" quietens them too.
+        return tones.tone(name, volume=speaker.volume)
+
+    runtime = Runtime(coach, matcher, speaker, out, cue, understand, events, recorder)
+    end_silence = args.end_silence or settings.end_silence
+    stream = recognizer.stream(end_silence=end_silence)
+    try:
+        if args.audio_in is not None:
+            from voicecoach.hear.audio import wav_chunks
+
+            try:
+                chunks = list(wav_chunks(args.audio_in))
+            except (OSError, ValueError) as err:
+                raise _Trouble(f"cannot read {args.audio_in}: {err}") from err
+            runtime.run_file(chunks, stream, pace=args.audio_out is None)
+        else:
+            from voicecoach.hear.audio import MicrophoneSource, NoInputDevice
+
+            device = _device(args.input_device or settings.input_device)
+            try:  # fail early and plainly when there is no microphone at all
+                MicrophoneSource(device).close()
+            except NoInputDevice as err:
+                _say_trouble(runtime, str(err))
+                raise _Trouble(str(err)) from err
+            runtime.run_live(lambda: MicrophoneSource(device), stream)
+    except KeyboardInterrupt:
+        log.info("stopped by Ctrl-C")
+    finally:
+        if not runtime.ended and recorder.session_id is not None:
+            recorder.store.end_session(recorder.session_id, "interrupted")  # type: ignore[union-attr]
+        recorder.close()
+        events.close()
+        out.close()
+        speaker.close()
+    return 0
+
+
+def _open_output(args: argparse.Namespace, settings):
+    from voicecoach.voice.playback import NoOutputDevice, SoundDeviceOut, WavTimelineOut
+
+    if args.audio_out is not None:
+        return WavTimelineOut(args.audio_out)
+    try:
+        return SoundDeviceOut(_device(args.output_device or settings.output_device))
+    except NoOutputDevice as err:
+        raise _Trouble(f"{err} (or write the coach's voice to a file with --audio-out)") from err
+
+
+def _say_trouble(runtime, message: str) -> None:
+    """Say what is wrong on the speaker too: the person may not be near a screen."""
+    try:
+        runtime.out.play(runtime.speaker.render(message), runtime.out.busy_until())
+    except Exception as err:  # the speaker may be the trouble too; the message is printed
+        log.debug("could not speak the error: %s", err)

@@ -1,0 +1,1 @@
+"""The coach: events, the pure dialogue state machine, its script and catalogue."""

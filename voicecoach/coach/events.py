@@ -1,0 +1,140 @@
+"""The coach's vocabulary: events in, actions out.
+
+Everything that crosses the boundary of the pure dialogue core is one of these frozen
+dataclasses.  Events carry the time `t` (seconds, from whatever clock the caller injects)
+so the coach can tell how much of a hold is left without reading a clock itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# --- events -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Begin:
+    """The session starts (the runtime is ready to listen)."""
+
+    t: float = 0.0
+
+
+@dataclass(frozen=True)
+class Heard:
+    """An utterance, already matched to an intent (`none` when it is not a command)."""
+
+    intent: str
+    t: float = 0.0
+    slots: dict[str, str] = field(default_factory=dict)
+    confidence: float = 1.0
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class TimerExpired:
+    """A timer the coach started has run out."""
+
+    timer: str
+    t: float = 0.0
+
+
+@dataclass(frozen=True)
+class InputEnded:
+    """No more input will come (end of a typed script or an audio file)."""
+
+    t: float = 0.0
+
+
+@dataclass(frozen=True)
+class DeviceTrouble:
+    """The runtime lost (ok=False) or got back (ok=True) an audio device."""
+
+    what: str
+    ok: bool
+    t: float = 0.0
+
+
+Event = Begin | Heard | TimerExpired | InputEnded | DeviceTrouble
+
+# --- actions ------------------------------------------------------------------------------
+
+#: Say.kind values: how a line is used, so the runtime and tests can tell them apart.
+SAY_KINDS = ("instruction", "cue", "count", "question", "info", "safety", "error")
+
+#: Tone.name values: short cues generated in code (see voicecoach.voice.tones).
+TONES = ("hold_start", "countdown", "release", "rep", "rest_over")
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak a line.  `kind` is one of SAY_KINDS."""
+
+    text: str
+    kind: str = "info"
+
+
+@dataclass(frozen=True)
+class Tone:
+    """Play a short cue tone.  `name` is one of TONES."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    """Ask for TimerExpired(timer) after `seconds`; a timer with the same id is replaced."""
+
+    timer: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    """Forget a timer started earlier (no TimerExpired will be wanted)."""
+
+    timer: str
+
+
+@dataclass(frozen=True)
+class SetVoice:
+    """Change the speaking rate (words per minute) and volume (0..1) from now on."""
+
+    rate: int
+    volume: float
+
+
+@dataclass(frozen=True)
+class Log:
+    """Something worth remembering happened (see LOG_KINDS); the store records it."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+#: Log.kind values and the keys of their data.
+LOG_KINDS = {
+    "session_start": ("routine",),
+    "routine": ("routine", "exercises"),
+    "exercise_start": ("exercise", "index", "total"),
+    "exercise_done": ("exercise", "reps", "hold_seconds"),
+    "exercise_skipped": ("exercise", "reason"),
+    "swapped": ("exercise", "to", "reason"),
+    "constraint": ("constraint", "active"),  # constraint None: the set was confirmed or cleared
+    "pain": ("exercise",),
+    "emergency": ("exercise",),
+    "tired": ("exercise",),
+    "voice": ("rate", "volume"),
+    "device": ("what",),
+    "session_end": ("reason",),
+}
+
+
+@dataclass(frozen=True)
+class End:
+    """The session is over; the runtime may stop."""
+
+    reason: str
+
+
+Action = Say | Tone | StartTimer | CancelTimer | SetVoice | Log | End

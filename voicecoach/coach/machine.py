@@ -1,0 +1,1001 @@
+"""The dialogue core: a pure state machine from events to actions.
+
+Theory of operation
+-------------------
+`Coach.handle(event) -> list[Action]` is the only entry point.  The coach never reads a
+clock, never sleeps and does no I/O: time arrives inside events (`event.t`), and waiting
+is an action (`StartTimer`) whose expiry comes back as a `TimerExpired` event.  At most
+one timer is live at a time; every timer gets a fresh id, so a late expiry of a cancelled
+timer is recognised and ignored.
+
+A session moves through phases:
+
+    choosing ──► steps ──► ready ──► active (holds / reps / rests / switches) ──► next exercise
+        ▲                                 │                                        │
+        └──────── routine done ◄──────────┴────────────────────────────────────────┘
+
+and, from anywhere, into the side phases paused, confirm_stop, pain, emergency and tired,
+which remember where they came from.  TABLE below says, for each phase, which method answers
+each intent; intents missing there fall back to GLOBAL, so "stop", "it hurts" and "help"
+work in every phase.  Everything that affects transitions lives in this file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from voicecoach.coach import script
+from voicecoach.coach.adapt import adapt, fits
+from voicecoach.coach.catalogue import Catalogue, Exercise, Routine
+from voicecoach.coach.events import (
+    Action,
+    Begin,
+    CancelTimer,
+    DeviceTrouble,
+    End,
+    Event,
+    Heard,
+    InputEnded,
+    Log,
+    Say,
+    SetVoice,
+    StartTimer,
+    TimerExpired,
+    Tone,
+)
+from voicecoach.coach.profile import (
+    MAX_RATE,
+    MAX_VOLUME,
+    MIN_RATE,
+    MIN_VOLUME,
+    RATE_STEP,
+    VOLUME_STEP,
+    Profile,
+    Progress,
+    ResumePoint,
+)
+
+# Phases.  Waiting phases expect the person to say something; the others run on timers.
+IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "active"
+PAUSED, CONFIRM_STOP, PAIN, TIRED = "paused", "confirm_stop", "pain", "tired"
+EMERGENCY = "emergency"
+CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
+SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, TIRED})
+WAITING = frozenset(
+    {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED} | SIDE_PHASES
+)
+
+#: phase -> the script.HELP line for it (help, and the "sorry" after a miss); the other
+#: phases ask a question, so their line is "question".
+HELP_KEY = {
+    CHOOSING: "choosing", IDLE: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
+    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", ENDED: "ended",
+}  # fmt: skip
+
+#: Seconds of silence before a gentle re-prompt, and again before pausing.
+REPROMPT_SECONDS = 15.0
+
+#: phase -> intent -> handler name.  Intents not listed fall through to GLOBAL.
+TABLE: dict[str, dict[str, str]] = {
+    CHOOSING: {
+        "start": "start_default", "yes": "start_default", "next": "start_default",
+        "resume": "start_default", "no": "not_ready",
+    },
+    STEPS: {
+        "next": "next_step", "previous": "previous_step", "start": "begin_segments",
+        "yes": "begin_segments",
+    },
+    READY: {
+        "start": "begin_segments", "yes": "begin_segments", "next": "begin_segments",
+        "resume": "begin_segments", "no": "not_ready", "previous": "previous_exercise",
+    },
+    ACTIVE: {"next": "next_exercise", "previous": "previous_exercise", "start": "already_going"},
+    PAUSED: {
+        "resume": "resume", "start": "resume", "yes": "resume", "next": "next_exercise",
+        "previous": "previous_exercise", "pause": "already_paused",
+    },
+    CONFIRM_STOP: {
+        "yes": "end_by_request", "stop": "end_by_request", "no": "cancel_stop",
+        "resume": "cancel_stop", "start": "cancel_stop",
+    },
+    PAIN: {
+        "resume": "resume_after_pain", "start": "resume_after_pain", "next": "skip",
+        "no": "skip", "yes": "easier",
+    },
+    EMERGENCY: {
+        "resume": "resume_after_emergency", "start": "resume_after_emergency",
+        "yes": "resume_after_emergency", "help": "emergency", "pause": "emergency_wait",
+    },
+    TIRED: {
+        "yes": "end_tired", "stop": "end_tired", "no": "carry_on_tired",
+        "resume": "carry_on_tired", "start": "carry_on_tired",
+    },
+    CONFIRM_CONSTRAINTS: {"yes": "keep_constraints", "no": "drop_constraints"},
+    RESUME_OFFER: {"yes": "accept_resume", "resume": "accept_resume", "no": "decline_resume"},
+    ENDED: {"start": "restart", "yes": "restart", "choose_routine": "restart_with",
+            "choose_exercise": "restart_with", "stop": "already_ended"},
+}  # fmt: skip
+
+GLOBAL: dict[str, str] = {
+    "stop": "ask_stop", "pain": "pain", "emergency": "emergency", "help": "help",
+    "status": "status",
+    "repeat": "repeat", "pause": "pause", "resume": "not_paused", "tired": "tired",
+    "slower": "voice", "faster": "voice", "louder": "voice", "quieter": "voice",
+    "cant_lie_down": "constraint", "cant_stand": "constraint", "in_bed": "constraint",
+    "seated": "constraint", "easier": "easier", "harder": "harder", "skip": "skip",
+    "next": "next_exercise", "previous": "previous_exercise",
+    "choose_routine": "choose_routine", "choose_exercise": "choose_exercise",
+    "progress": "progress", "start": "not_now", "yes": "not_now", "no": "not_now",
+    "none": "sorry",
+}  # fmt: skip
+
+INTENT_CONSTRAINT = {
+    "cant_lie_down": "no_lying",
+    "cant_stand": "no_standing",
+    "in_bed": "in_bed",
+    "seated": "seated",
+}
+
+
+@dataclass(frozen=True)
+class Running:
+    """Progress through the current timed segment."""
+
+    segment: int
+    """Index into the exercise plan."""
+    started: float
+    """Event time the segment (re)started, shifted back by time already done."""
+    fired: int = 0
+    """How many of the segment's cues have been given."""
+
+
+@dataclass(frozen=True)
+class Suspended:
+    """What a side phase (paused, confirm_stop, pain, tired) returns to."""
+
+    phase: str
+    elapsed: float | None = None
+    """Seconds already done of the running segment, if one was running."""
+
+
+class Coach:
+    """One session.  Feed it events; carry out the actions it returns."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        profile: Profile | None = None,
+        progress: Progress | None = None,
+        resume_point: ResumePoint | None = None,
+        routine: str | None = None,
+        default_routine: str = "morning",
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        self.catalogue = catalogue
+        self.profile = profile or Profile()
+        self.progress_summary = progress
+        self.resume_point = resume_point
+        self.start_routine = routine
+        self.default_routine = catalogue.routine(default_routine)
+        self.warnings = warnings
+        self.rate = self.profile.rate
+        self.volume = self.profile.volume
+        self.constraints: set[str] = set()
+        self.preferred = dict(self.profile.preferred)
+        self.phase = IDLE
+        self.routine: Routine | None = None
+        self.queue: list[str] = []
+        self.index = 0
+        self.exercise: Exercise | None = None
+        self.plan: list[script.Segment] = []
+        self.step = 0
+        self.running: Running | None = None
+        self.suspended: Suspended | None = None
+        self.rest_scale = 1.0
+        self.reps_done = 0
+        self.hold_done = 0.0
+        self.last_instruction = ""
+        self.silences = 0
+        self.finished_routine = False
+        self.now = 0.0
+        self._timer: str | None = None
+        self._serial = 0
+        self._out: list[Action] = []
+
+    # --- the one entry point --------------------------------------------------------------
+
+    def handle(self, event: Event) -> list[Action]:
+        self._out = []
+        self.now = max(self.now, event.t)
+        if isinstance(event, Begin):
+            self._begin()
+        elif isinstance(event, Heard):
+            self._heard(event)
+        elif isinstance(event, TimerExpired):
+            if event.timer == self._timer:
+                self._timer = None
+                self._timer_expired()
+        elif isinstance(event, InputEnded):
+            if self.phase != ENDED:
+                self._end("input ended")
+        elif isinstance(event, DeviceTrouble):
+            self._device(event)
+        return self._out
+
+    @property
+    def waiting(self) -> bool:
+        """True when the coach is waiting for the person (no activity timer is running)."""
+        return self.phase in WAITING or self.phase == IDLE
+
+    @property
+    def expects_answer(self) -> bool:
+        """True when a yes or no would mean something."""
+        return self.phase in WAITING and self.phase != ENDED
+
+    @property
+    def current_id(self) -> str | None:
+        return self.exercise.id if self.exercise else None
+
+    # --- output helpers --------------------------------------------------------------------
+
+    def _say(self, text: str, kind: str = "info") -> None:
+        if not text:
+            return
+        self._out.append(Say(text, kind))
+        if kind in {"instruction", "question", "safety"}:
+            self.last_instruction = text
+
+    def _tone(self, name: str) -> None:
+        self._out.append(Tone(name))
+
+    def _log(self, kind: str, **data: object) -> None:
+        self._out.append(Log(kind, dict(data)))
+
+    def _start_timer(self, seconds: float) -> None:
+        self._cancel_timer()
+        self._serial += 1
+        self._timer = f"t{self._serial}"
+        self._out.append(StartTimer(self._timer, max(0.0, seconds)))
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._out.append(CancelTimer(self._timer))
+            self._timer = None
+
+    def _wait_for_user(self, phase: str) -> None:
+        """Enter a waiting phase: a re-prompt timer runs so silence is never a dead end."""
+        self.phase = phase
+        self.silences = 0
+        # Silence counts from when the coach stops talking, not from when it started.
+        self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
+
+    # --- session start ---------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        if self.phase != IDLE:
+            return
+        self._log("session_start", routine=self.start_routine)
+        if (self.rate, self.volume) != (Profile().rate, Profile().volume):
+            self._out.append(SetVoice(self.rate, self.volume))
+        self._say(script.WELCOME)
+        self._say(script.SAFETY_NOTE, "safety")
+        for warning in self.warnings:
+            self._say(warning, "error")
+        remembered = sorted(self.profile.constraints)
+        if remembered:
+            self._say(script.constraints_question(remembered), "question")
+            self._wait_for_user(CONFIRM_CONSTRAINTS)
+        else:
+            self._after_constraints()
+
+    def _after_constraints(self) -> None:
+        if self.start_routine:
+            self._start_routine(self.catalogue.routine(self.start_routine))
+        elif self._resume_target() is not None:
+            routine, exercise = self._resume_target()  # type: ignore[misc]
+            self._say(script.resume_offer(routine, exercise), "question")
+            self._wait_for_user(RESUME_OFFER)
+        else:
+            self._ask_choice()
+
+    def _resume_target(self) -> tuple[Routine, Exercise] | None:
+        point = self.resume_point
+        if point is None:
+            return None
+        try:
+            return self.catalogue.routine(point.routine), self.catalogue.exercise(point.exercise)
+        except KeyError:
+            return None  # the catalogue changed since; nothing sensible to resume
+
+    def _ask_choice(self) -> None:
+        self._say(script.choose_prompt(self.default_routine), "question")
+        self._wait_for_user(CHOOSING)
+
+    # --- dispatch --------------------------------------------------------------------------
+
+    def _heard(self, event: Heard) -> None:
+        if self.phase == IDLE:
+            self._begin()
+        name = TABLE.get(self.phase, {}).get(event.intent) or GLOBAL.get(event.intent, "sorry")
+        if self.phase == ENDED and name not in TABLE[ENDED].values():
+            name = {"pain": "pain", "emergency": "emergency", "help": "help"}.get(
+                event.intent, "ended_hint")
+        handler: Callable[[Heard], None] = getattr(self, f"_on_{name}")
+        handler(event)
+
+    def _timer_expired(self) -> None:
+        if self.phase == STEPS:
+            self._advance_step()
+        elif self.phase == ACTIVE:
+            self._cue()
+        elif self.phase in WAITING:
+            self._silence()
+
+    def _silence(self) -> None:
+        self.silences += 1
+        if self.phase == EMERGENCY:
+            # One reminder of how to get help, then wait as long as it takes: whoever is on
+            # the floor must not be talked at, nor left with a session that ended itself.
+            if self.silences == 1:
+                self._say(script.EMERGENCY_HELP, "safety")
+                self._say(script.EMERGENCY_WAIT, "question")
+            return
+        if self.phase == CHOOSING and self.finished_routine:
+            if self.silences == 1:
+                self._say(script.ANOTHER, "question")
+                self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
+            else:
+                self._say(script.FINISHED_SILENCE)
+                self._end("finished")
+            return
+        if self.silences == 1 and self.phase != PAUSED:
+            self._say(self._reprompt(), "question")
+            self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
+        elif self.phase != PAUSED:
+            self._suspend(PAUSED)
+            self._say(script.SILENCE_PAUSE, "instruction")
+
+    def _reprompt(self) -> str:
+        if self.phase == READY:
+            return script.READY_AGAIN
+        if self.phase == CHOOSING:
+            return script.choose_again(self.default_routine)
+        return self.last_instruction or script.HELP["question"]
+
+    # --- choosing --------------------------------------------------------------------------
+
+    def _on_start_default(self, _: Heard) -> None:
+        self._start_routine(self.default_routine)
+
+    def _on_choose_routine(self, event: Heard) -> None:
+        routine = self.catalogue.routines.get(event.slots.get("routine", ""))
+        if routine is None:
+            self._on_sorry(event)
+            return
+        self._leave_exercise()
+        self._start_routine(routine)
+
+    def _on_choose_exercise(self, event: Heard) -> None:
+        ident = event.slots.get("exercise", "")
+        if ident not in self.catalogue.exercises:
+            self._on_sorry(event)
+            return
+        self._leave_exercise()
+        if ident in self.queue[self.index :]:
+            self.index = self.queue.index(ident, self.index)
+        elif self.queue and self.phase != CHOOSING:
+            self.queue.insert(self.index, ident)
+        else:
+            self.queue, self.index, self.routine = [ident], 0, None
+        self.finished_routine = False
+        self._enter_exercise()
+
+    def _start_routine(self, routine: Routine) -> None:
+        self.routine = routine
+        self.queue = list(routine.exercises)
+        self.index = 0
+        self.finished_routine = False
+        self._log("routine", routine=routine.id, exercises=list(routine.exercises))
+        self._say(script.routine_intro(routine, len(self.queue)), "instruction")
+        self._enter_exercise()
+
+    # --- exercises -------------------------------------------------------------------------
+
+    def _enter_exercise(self) -> None:
+        """Introduce queue[index], adapted to the person's constraints, or skip it."""
+        while self.index < len(self.queue):
+            original = self.catalogue.exercise(self.queue[self.index])
+            wanted = self.preferred.get(original.id, original.id)
+            if wanted not in self.catalogue.exercises:
+                wanted = original.id  # a remembered version that no longer exists
+            adaptation = adapt(self.catalogue, wanted, self.constraints)
+            if adaptation.exercise is None:
+                self._say(script.skip_reason(original, adaptation.reason), "instruction")
+                self._log("exercise_skipped", exercise=original.id, reason=adaptation.reason)
+                self.index += 1
+                continue
+            exercise = adaptation.exercise
+            if wanted != original.id:
+                self._log("swapped", exercise=original.id, to=wanted, reason="preferred")
+            if adaptation.swapped:
+                why = ",".join(sorted(self.constraints))
+                self._log("swapped", exercise=wanted, to=exercise.id, reason=why)
+            if exercise.id != original.id:
+                reason = adaptation.reason or script.PREFERRED
+                self._say(script.swap_line(original, exercise, reason))
+            self._introduce(exercise)
+            return
+        self._routine_done()
+
+    def _introduce(self, exercise: Exercise) -> None:
+        self.exercise = exercise
+        self.plan = script.plan(exercise, self.rest_scale)
+        self.running = None
+        self.reps_done, self.hold_done = 0, 0.0
+        total = len(self.queue)
+        self._log("exercise_start", exercise=exercise.id, index=self.index, total=total)
+        self._say(script.exercise_intro(exercise, self.index, total), "instruction")
+        self._say(exercise.intro)
+        self._say(script.equipment_line(exercise))
+        for caution in exercise.cautions[:1]:
+            self._say(caution, "safety")
+        self.step = 0
+        self.phase = STEPS
+        self._say_step()
+
+    def _say_step(self) -> None:
+        assert self.exercise is not None
+        self._say(self.exercise.steps[self.step], "instruction")
+        self._start_timer(self._speech_backlog() + script.STEP_GAP_SECONDS)
+
+    def _speech_backlog(self) -> float:
+        """Roughly how long the lines said in answer to this event take to speak, so the
+        next step waits for the introduction as well as for its own words."""
+        said = " ".join(a.text for a in self._out if isinstance(a, Say))
+        return script.speaking_seconds(said, self.rate)
+
+    def _advance_step(self) -> None:
+        assert self.exercise is not None
+        if self.step + 1 < len(self.exercise.steps):
+            self.step += 1
+            self._say_step()
+        else:
+            self._say(script.READY, "question")
+            self._wait_for_user(READY)
+
+    def _on_next_step(self, _: Heard) -> None:
+        self._cancel_timer()
+        self._advance_step()
+
+    def _on_previous_step(self, _: Heard) -> None:
+        self.step = max(0, self.step - 1)
+        self._say_step()
+
+    def _finish_exercise(self) -> None:
+        assert self.exercise is not None
+        self._log(
+            "exercise_done",
+            exercise=self.exercise.id,
+            reps=self.reps_done,
+            hold_seconds=round(self.hold_done, 1),
+        )
+        self._say(script.exercise_done(self.exercise))
+        self.exercise = None
+        self.index += 1
+        self._enter_exercise()
+
+    def _leave_exercise(self) -> None:
+        """Stop whatever runs, noting progress, before jumping elsewhere."""
+        self._cancel_timer()
+        self.running = None
+        self.suspended = None
+
+    def _routine_done(self) -> None:
+        self.exercise = None
+        self.finished_routine = True
+        self._say(script.ROUTINE_DONE)
+        self._say(script.ANOTHER, "question")
+        self._wait_for_user(CHOOSING)
+
+    def _on_next_exercise(self, _: Heard) -> None:
+        if self.exercise is None:
+            self._on_start_default(_)
+            return
+        self._leave_exercise()
+        self._say("Moving on.")
+        self._finish_exercise()
+
+    def _on_previous_exercise(self, _: Heard) -> None:
+        if not self.queue:
+            self._on_not_now(_)
+            return
+        if self.index == 0:
+            self._say(script.FIRST_EXERCISE)
+        self._leave_exercise()
+        self.index = max(0, self.index - 1)
+        self.finished_routine = False
+        self._enter_exercise()
+
+    def _on_skip(self, event: Heard) -> None:
+        if self.exercise is None:
+            self._on_not_now(event)
+            return
+        self._leave_exercise()
+        self._log("exercise_skipped", exercise=self.exercise.id, reason="asked to skip")
+        self._say(f"Okay, skipping {self.exercise.name}.")
+        self.exercise = None
+        self.index += 1
+        self._enter_exercise()
+
+    # --- timed segments --------------------------------------------------------------------
+
+    def _on_begin_segments(self, _: Heard) -> None:
+        self._start_segment(0 if self.running is None else self.running.segment)
+
+    def _start_segment(self, index: int, elapsed: float = 0.0) -> None:
+        assert self.exercise is not None
+        if index >= len(self.plan):
+            self._finish_exercise()
+            return
+        self.phase = ACTIVE
+        segment = self.plan[index]
+        cues = self._cues(segment)
+        fired = sum(1 for offset, _ in cues if offset <= elapsed and elapsed > 0)
+        self.running = Running(index, self.now - elapsed, fired)
+        if elapsed == 0:
+            self._say(script.segment_start(self.exercise, segment), "instruction")
+            if segment.kind == "hold":
+                self._tone("hold_start")
+        self._schedule_next_cue()
+
+    @staticmethod
+    def _cues(segment: script.Segment) -> list[tuple[float, str]]:
+        if segment.kind == "hold":
+            return script.hold_cues(segment.seconds)
+        if segment.kind == "reps":
+            return script.rep_cues(segment)
+        if segment.kind == "rest":
+            return script.rest_cues(segment)
+        return [(segment.seconds, "switch_done")]
+
+    def _schedule_next_cue(self) -> None:
+        assert self.running is not None
+        cues = self._cues(self.plan[self.running.segment])
+        offset, _ = cues[self.running.fired]
+        self._start_timer(offset - (self.now - self.running.started))
+
+    def _cue(self) -> None:
+        assert self.running is not None
+        segment = self.plan[self.running.segment]
+        cues = self._cues(segment)
+        elapsed = self.now - self.running.started
+        while self.running.fired < len(cues) and cues[self.running.fired][0] <= elapsed + 1e-6:
+            _, cue = cues[self.running.fired]
+            self.running = replace(self.running, fired=self.running.fired + 1)
+            self._give_cue(cue, segment)
+        if self.running.fired >= len(cues):
+            self._segment_done(segment)
+        else:
+            self._schedule_next_cue()
+
+    def _give_cue(self, cue: str, segment: script.Segment) -> None:
+        if cue == "halfway":
+            self._say(script.HALFWAY, "cue")
+        elif cue == "ten_left":
+            self._say(script.TEN_LEFT, "cue")
+        elif cue.startswith("count_"):
+            self._tone("countdown")
+            self._say(script.number(int(cue.removeprefix("count_"))), "count")
+        elif cue == "release":
+            self._tone("release")
+            self._say(script.RELEASE, "cue")
+        elif cue.startswith("rep_"):
+            self._tone("rep")
+            self._say(script.number(int(cue.removeprefix("rep_"))), "count")
+        elif cue == "rest_ten_left":
+            self._say(script.REST_TEN_LEFT, "cue")
+        elif cue == "rest_over":
+            self._tone("rest_over")
+            self._say(script.REST_OVER, "cue")
+
+    def _segment_done(self, segment: script.Segment) -> None:
+        assert self.running is not None
+        if segment.kind == "hold":
+            self.hold_done += segment.seconds
+        elif segment.kind == "reps":
+            self.reps_done += segment.reps
+        following = self.running.segment + 1
+        if segment.then_ready:
+            self.running = Running(following, self.now)
+            self._say(script.READY, "question")
+            self._wait_for_user(READY)
+            return
+        self._start_segment(following)
+
+    def _elapsed(self) -> float | None:
+        if self.phase != ACTIVE or self.running is None:
+            return None
+        return self.now - self.running.started
+
+    # --- pausing and side phases ------------------------------------------------------------
+
+    def _suspend(self, phase: str) -> None:
+        """Stop the clock of whatever runs and remember it, then enter a side phase."""
+        if self.phase not in SIDE_PHASES:
+            self.suspended = Suspended(self.phase, self._elapsed())
+        self._cancel_timer()
+        if phase == PAUSED:
+            self.phase = PAUSED  # no re-prompt: a pause waits as long as it takes
+        else:
+            self._wait_for_user(phase)
+
+    def _restore(self) -> None:
+        """Go back to the suspended phase; a hold carries on with the time it had left."""
+        back = self.suspended or Suspended(CHOOSING)
+        self.suspended = None
+        if back.phase == ACTIVE and self.running is not None:
+            segment = self.plan[self.running.segment]
+            left = segment.seconds - (back.elapsed or 0.0)
+            self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
+            self._start_segment(self.running.segment, back.elapsed or 0.0)
+        elif back.phase == STEPS and self.exercise is not None:
+            self.phase = STEPS
+            self._say_step()
+        elif back.phase == READY:
+            self._say(script.READY, "question")
+            self._wait_for_user(READY)
+        elif back.phase == CHOOSING or self.exercise is None:
+            if self.finished_routine:
+                self._say(script.ANOTHER, "question")
+                self._wait_for_user(CHOOSING)
+            else:
+                self._ask_choice()
+        else:
+            self._say(self.last_instruction, "question")
+            self._wait_for_user(back.phase)
+
+    def _on_pause(self, _: Heard) -> None:
+        self._suspend(PAUSED)
+        self._say(script.PAUSED, "instruction")
+
+    def _on_already_paused(self, _: Heard) -> None:
+        self._say(script.PAUSED, "instruction")
+
+    def _on_resume(self, _: Heard) -> None:
+        self._restore()
+
+    def _on_not_paused(self, event: Heard) -> None:
+        if self.phase == STEPS:
+            self._say("We're going through the steps.")
+            return
+        self._on_already_going(event)
+
+    def _on_already_going(self, _: Heard) -> None:
+        self._say("We're already going. Say pause if you need a break.")
+
+    def _on_not_ready(self, _: Heard) -> None:
+        self._say(script.NOT_READY)
+        self._wait_for_user(self.phase)
+
+    def _on_ask_stop(self, _: Heard) -> None:
+        self._suspend(CONFIRM_STOP)
+        self._say(script.STOP_QUESTION, "question")
+
+    def _on_cancel_stop(self, _: Heard) -> None:
+        self._say(script.STOP_CANCELLED)
+        self._restore()
+
+    def _on_end_by_request(self, _: Heard) -> None:
+        self._end("asked to stop")
+
+    def _end(self, reason: str) -> None:
+        self._cancel_timer()
+        if self.exercise is not None and self.running is not None:
+            self._log(
+                "exercise_done",
+                exercise=self.exercise.id,
+                reps=self.reps_done,
+                hold_seconds=round(self.hold_done, 1),
+            )
+        self._say(script.GOODBYE)
+        self._log("session_end", reason=reason)
+        self.phase = ENDED
+        self.exercise = None
+        self._out.append(End(reason))
+
+    # --- safety --------------------------------------------------------------------------
+
+    def _on_pain(self, _: Heard) -> None:
+        # Pain always stops the clock first; nothing resumes until the person says so.
+        self._cancel_timer()
+        self._log("pain", exercise=self.current_id)
+        self._say(script.PAIN_STOP, "safety")
+        self._say(script.PAIN_ADVICE, "safety")
+        if self.phase == ENDED:
+            return
+        if self.exercise is None:
+            self._say(script.PAIN_IDLE, "question")
+            self._wait_for_user(CHOOSING)
+            return
+        self._suspend(PAIN)
+        self._say(script.PAIN_OFFER, "question")
+
+    def _on_emergency(self, _: Heard) -> None:
+        # Like pain, everything stops at once; then how to get help, since the coach
+        # cannot call anyone, and a wait with no time limit.
+        self._cancel_timer()
+        self._log("emergency", exercise=self.current_id)
+        self._say(script.EMERGENCY_STOP, "safety")
+        self._say(script.EMERGENCY_HELP, "safety")
+        self._say(script.EMERGENCY_FALL, "safety")
+        if self.phase == ENDED:
+            return
+        self._suspend(EMERGENCY)
+        self._say(script.EMERGENCY_WAIT, "question")
+
+    def _on_emergency_wait(self, _: Heard) -> None:
+        self._say(script.EMERGENCY_WAIT, "question")
+        self._wait_for_user(EMERGENCY)
+
+    def _on_resume_after_emergency(self, _: Heard) -> None:
+        self._resume_gently(script.RESUME_AFTER_EMERGENCY)
+
+    def _on_resume_after_pain(self, _: Heard) -> None:
+        self._resume_gently(script.RESUME_CAREFUL)
+
+    def _resume_gently(self, line: str) -> None:
+        """Back from pain or an emergency: a hold starts again from its beginning."""
+        self._say(line, "safety")
+        back = self.suspended
+        self.suspended = None
+        if back is not None and back.phase == ACTIVE and self.running is not None:
+            self._start_segment(self.running.segment)  # from the start of the segment
+        else:
+            self.suspended = back
+            self._restore()
+
+    def _on_tired(self, _: Heard) -> None:
+        self._log("tired", exercise=self.current_id)
+        self.rest_scale = 1.5  # rests stay longer for the rest of the session
+        self._suspend(TIRED)
+        self._say(script.TIRED_REST)
+        self._say(script.TIRED_OFFER, "question")
+
+    def _on_end_tired(self, _: Heard) -> None:
+        self._end("tired")
+
+    def _on_carry_on_tired(self, _: Heard) -> None:
+        back = self.suspended
+        self.suspended = None
+        if self.exercise is None or back is None or back.phase not in {ACTIVE, READY, STEPS}:
+            self.suspended = back
+            self._restore()
+            return
+        self._say(script.TIRED_CARRY_ON)
+        resume_at = self.running.segment if self.running is not None else 0
+        rest = script.Segment("rest", script.TIRED_REST_SECONDS, then_ready=True)
+        self.plan.insert(resume_at, rest)
+        self._start_segment(resume_at)
+
+    # --- adapting --------------------------------------------------------------------------
+
+    def _on_constraint(self, event: Heard) -> None:
+        constraint = INTENT_CONSTRAINT[event.intent]
+        if constraint in self.constraints:
+            self._say(script.CONSTRAINT_ALREADY[constraint])
+            return
+        self.constraints.add(constraint)
+        self._log("constraint", constraint=constraint, active=sorted(self.constraints))
+        self._say(script.CONSTRAINT_ACK[constraint])
+        if self.exercise is None or fits(self.exercise, self.constraints):
+            return
+        original = self.exercise
+        adaptation = adapt(self.catalogue, original.id, self.constraints)
+        self._leave_exercise()
+        if adaptation.exercise is None:
+            self._say(script.skip_reason(original, adaptation.reason), "instruction")
+            self._log("exercise_skipped", exercise=original.id, reason=adaptation.reason)
+            self.exercise = None
+            self.index += 1
+            self._enter_exercise()
+            return
+        self._log("swapped", exercise=original.id, to=adaptation.exercise.id, reason=constraint)
+        self._say(script.swap_line(original, adaptation.exercise, adaptation.reason))
+        self._introduce(adaptation.exercise)
+
+    def _on_easier(self, event: Heard) -> None:
+        self._swap_level(event, "easier")
+
+    def _on_harder(self, event: Heard) -> None:
+        self._swap_level(event, "harder")
+
+    def _swap_level(self, event: Heard, direction: str) -> None:
+        if self.exercise is None:
+            self._say(script.NO_EXERCISE)
+            return
+        linked = self.exercise.easier if direction == "easier" else self.exercise.harder
+        target = None
+        if linked is not None:
+            target = adapt(self.catalogue, linked, self.constraints).exercise
+        if target is None or target.id == self.exercise.id:
+            self._say(script.ALREADY_EASIEST if direction == "easier" else script.ALREADY_HARDEST)
+            if self.phase == PAIN:
+                self._say(script.PAIN_OFFER, "question")
+            return
+        original = self.exercise
+        self._leave_exercise()
+        self.preferred[self.queue[self.index] if self.queue else original.id] = target.id
+        self._log("swapped", exercise=original.id, to=target.id, reason=direction)
+        line = script.easier_line if direction == "easier" else script.harder_line
+        self._say(line(target))
+        self._introduce(target)
+
+    # --- information -----------------------------------------------------------------------
+
+    def _on_help(self, _: Heard) -> None:
+        key = HELP_KEY.get(self.phase, "question")
+        self._say(script.HELP[key])
+        if key != "ended":
+            self._say(script.ALWAYS)
+        self._keep_waiting()
+
+    def _on_status(self, _: Heard) -> None:
+        self._say(self._status())
+        self._keep_waiting()
+
+    def _status(self) -> str:
+        if self.exercise is None:
+            if self.finished_routine:
+                return "We've finished the routine."
+            return "We haven't started yet."
+        parts = [script.exercise_intro(self.exercise, self.index, len(self.queue))]
+        running, elapsed = self.running, self._elapsed()
+        if self.suspended is not None and self.suspended.elapsed is not None:
+            elapsed = self.suspended.elapsed
+        if running is not None and elapsed is not None:
+            segment = self.plan[running.segment]
+            left = max(0.0, segment.seconds - elapsed)
+            if segment.kind == "reps":
+                done = max(0, running.fired - (1 if running.fired > segment.reps else 0))
+                left_reps = segment.reps - min(done, segment.reps)
+                unit = "rep" if left_reps == 1 else "reps"
+                parts.append(f"{script.number(left_reps).capitalize()} {unit} left.")
+            else:
+                what = {"hold": "in this hold", "rest": "of rest"}.get(segment.kind, "")
+                parts.append(f"{script.about_seconds(left).capitalize()} left {what}.".strip())
+            if segment.sets > 1:
+                of = f"{script.number(segment.set_no)} of {script.number(segment.sets)}"
+                parts.append(f"Set {of}.")
+        elif self.phase == STEPS:
+            parts.append(
+                f"Step {script.number(self.step + 1)} of {script.number(len(self.exercise.steps))}."
+            )
+        return " ".join(parts)
+
+    def _on_repeat(self, _: Heard) -> None:
+        if not self.last_instruction:
+            self._say(script.NOTHING_TO_REPEAT)
+            return
+        self._out.append(Say(self.last_instruction, "instruction"))
+        if self.phase == STEPS:
+            self._start_timer(self._speech_backlog() + script.STEP_GAP_SECONDS)
+        else:
+            self._keep_waiting()
+
+    def _on_progress(self, _: Heard) -> None:
+        p = self.progress_summary
+        if p is None or p.sessions_total == 0:
+            self._say(script.FIRST_SESSION)
+        else:
+            sessions = (
+                "one session"
+                if p.sessions_this_week == 1
+                else (f"{script.number(p.sessions_this_week)} sessions")
+            )
+            days = p.days_active_last_14
+            self._say(
+                f"This week you've done {sessions} and {script.number(p.exercises_this_week)} "
+                f"exercises, and you've been active on {script.number(days)} of the last "
+                "fourteen days. Keep it up."
+            )
+        self._keep_waiting()
+
+    def _on_voice(self, event: Heard) -> None:
+        rate, volume = self.rate, self.volume
+        if event.intent == "slower":
+            rate = max(MIN_RATE, rate - RATE_STEP)
+        elif event.intent == "faster":
+            rate = min(MAX_RATE, rate + RATE_STEP)
+        elif event.intent == "louder":
+            volume = min(MAX_VOLUME, round(volume + VOLUME_STEP, 2))
+        else:
+            volume = max(MIN_VOLUME, round(volume - VOLUME_STEP, 2))
+        if (rate, volume) == (self.rate, self.volume):
+            self._say(script.VOICE_LIMIT[event.intent])
+        else:
+            self.rate, self.volume = rate, volume
+            self._out.append(SetVoice(rate, volume))
+            self._log("voice", rate=rate, volume=volume)
+            self._say(script.VOICE_CHANGED[event.intent])
+        self._keep_waiting()
+
+    def _keep_waiting(self) -> None:
+        """An aside while waiting restarts the silence clock rather than using it up."""
+        if self.phase in WAITING and self.phase not in {PAUSED, ENDED}:
+            self._wait_for_user(self.phase)
+
+    def _on_sorry(self, _: Heard) -> None:
+        self._say(script.sorry(script.HELP[HELP_KEY.get(self.phase, "question")]), "error")
+        self._keep_waiting()
+
+    def _on_not_now(self, event: Heard) -> None:
+        if event.intent in {"yes", "no"}:
+            self._on_sorry(event)  # an answer when nothing was asked
+            return
+        self._say(script.NOT_NOW)
+        self._keep_waiting()
+
+    # --- remembered state at the start -------------------------------------------------------
+
+    def _on_keep_constraints(self, _: Heard) -> None:
+        self.constraints = set(self.profile.constraints)
+        self._log("constraint", constraint=None, active=sorted(self.constraints))
+        self._say("Okay, I'll keep that in mind.")
+        self._after_constraints()
+
+    def _on_drop_constraints(self, _: Heard) -> None:
+        self.constraints = set()
+        self._log("constraint", constraint=None, active=[])
+        self._say("Good to hear. I'll use the usual exercises.")
+        self._after_constraints()
+
+    def _on_accept_resume(self, _: Heard) -> None:
+        target = self._resume_target()
+        assert target is not None
+        assert self.resume_point is not None
+        routine, _exercise = target
+        self.routine = routine
+        self.queue = list(routine.exercises)
+        self.index = min(self.resume_point.index, len(self.queue) - 1)
+        self._log("routine", routine=routine.id, exercises=self.queue)
+        self._say(f"Okay, back to {script.routine_name(routine)}.")
+        self._enter_exercise()
+
+    def _on_decline_resume(self, _: Heard) -> None:
+        self._ask_choice()
+
+    # --- after the end -------------------------------------------------------------------------
+
+    def _on_restart(self, _: Heard) -> None:
+        self.phase = CHOOSING
+        self._log("session_start", routine=None)
+        self._start_routine(self.default_routine)
+
+    def _on_restart_with(self, event: Heard) -> None:
+        self.phase = CHOOSING
+        self._log("session_start", routine=event.slots.get("routine"))
+        self.queue, self.index = [], 0
+        if event.intent == "choose_routine":
+            self._on_choose_routine(event)
+        else:
+            self._on_choose_exercise(event)
+
+    def _on_already_ended(self, _: Heard) -> None:
+        self._say(script.ENDED)
+
+    def _on_ended_hint(self, _: Heard) -> None:
+        self._say(script.ENDED)
+
+    # --- devices -----------------------------------------------------------------------------
+
+    def _device(self, event: DeviceTrouble) -> None:
+        if event.ok:
+            if self.phase == PAUSED:
+                self._say(f"The {event.what} is back.")
+                self._restore()
+            return
+        if self.phase not in {PAUSED, ENDED, IDLE}:
+            self._suspend(PAUSED)
+        self._log("device", what=event.what)
+        self._say(f"I've lost the {event.what}, so I've paused. I'll carry on when it's back.")

@@ -1,0 +1,362 @@
+"""What the coach says, and the timed plan of an exercise.
+
+All wording lives here, so the dialogue core (coach.py) deals in states and the voice of
+the product can be read, and changed, in one place.  Lines are short and calm: they are
+heard, not read, often by someone tired and lying down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voicecoach.coach.catalogue import Exercise, Routine
+
+SIDE_NAMES = ("left", "right")
+#: Pause after a spoken step, on top of the time it takes to say it, to do what it says.
+STEP_GAP_SECONDS = 3.0
+#: Short pause that lets a person change sides.
+SWITCH_SECONDS = 6.0
+#: Rest between holds when the data gives none.
+DEFAULT_REST_BETWEEN_HOLDS = 10
+#: A longer rest when someone says they are tired.
+TIRED_REST_SECONDS = 60
+#: Lead-in before the first counted rep, so nobody is rushed.
+REPS_LEAD_IN = 2.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One timed piece of an exercise: a hold, a set of reps, a rest or a change of side."""
+
+    kind: str
+    """"hold", "reps", "rest" or "switch"."""
+    seconds: float
+    """Total length in seconds."""
+    side: str | None = None
+    """"left", "right", "alternate" or None."""
+    reps: int = 0
+    rep_seconds: float = 0.0
+    set_no: int = 1
+    sets: int = 1
+    then_ready: bool = False
+    """After this rest, wait for the person to say they are ready (used after tiredness)."""
+
+
+def plan(exercise: Exercise, rest_scale: float = 1.0) -> list[Segment]:
+    """The timed segments of one exercise, from its dose and sides."""
+    dose = exercise.dose
+    sides: tuple[str | None, ...] = SIDE_NAMES if exercise.sides == "each" else (None,)
+    rest = max(dose.rest_seconds, 0) * rest_scale
+    segments: list[Segment] = []
+    for side_index, side in enumerate(sides):
+        if side_index:
+            segments.append(Segment("switch", SWITCH_SECONDS, side=side))
+        for set_no in range(1, dose.sets + 1):
+            if set_no > 1 and rest:
+                segments.append(Segment("rest", rest, set_no=set_no, sets=dose.sets))
+            segments.extend(_one_set(exercise, side, set_no, rest_scale))
+    return segments
+
+
+def _one_set(exercise: Exercise, side: str | None, set_no: int, rest_scale: float) -> list[Segment]:
+    dose = exercise.dose
+    if dose.mode == "reps":
+        side = "alternate" if exercise.sides == "alternate" else side
+        seconds = REPS_LEAD_IN + dose.reps * dose.rep_seconds
+        return [Segment("reps", seconds, side, dose.reps, dose.rep_seconds, set_no, dose.sets)]
+    between = (dose.rest_seconds or DEFAULT_REST_BETWEEN_HOLDS) * rest_scale
+    out: list[Segment] = []
+    for hold in range(dose.reps):
+        if hold:
+            out.append(Segment("rest", between, set_no=set_no, sets=dose.sets))
+        if exercise.sides == "alternate":
+            out.append(Segment("hold", dose.hold_seconds, "left", set_no=set_no, sets=dose.sets))
+            out.append(Segment("switch", SWITCH_SECONDS, side="right"))
+            out.append(Segment("hold", dose.hold_seconds, "right", set_no=set_no, sets=dose.sets))
+        else:
+            out.append(Segment("hold", dose.hold_seconds, side, set_no=set_no, sets=dose.sets))
+    return out
+
+
+def speaking_seconds(text: str, rate: int) -> float:
+    """Roughly how long a line takes to say at `rate` words per minute."""
+    return len(text.split()) * 60.0 / max(rate, 1)
+
+
+def hold_cues(seconds: float) -> list[tuple[float, str]]:
+    """(offset, cue) pairs inside a hold: halfway / ten seconds left, then three-two-one."""
+    cues: list[tuple[float, str]] = []
+    if seconds >= 16:
+        cues.append((seconds / 2, "halfway"))
+    if seconds >= 30:
+        cues.append((seconds - 10, "ten_left"))
+    cues.extend((seconds - n, f"count_{n}") for n in (3, 2, 1) if seconds - n > 0)
+    cues.append((seconds, "release"))
+    return sorted(cues)
+
+
+def rep_cues(segment: Segment) -> list[tuple[float, str]]:
+    """(offset, cue) pairs of a set of reps: a steady count, then done."""
+    cues = [(REPS_LEAD_IN + i * segment.rep_seconds, f"rep_{i + 1}") for i in range(segment.reps)]
+    cues.append((segment.seconds, "reps_done"))
+    return cues
+
+
+def rest_cues(segment: Segment) -> list[tuple[float, str]]:
+    cues = [(segment.seconds - 10, "rest_ten_left")] if segment.seconds >= 25 else []
+    return [*cues, (segment.seconds, "rest_over")]
+
+
+_UNITS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number(n: int) -> str:
+    """0..99 as words (the speech engine reads them more naturally than digits)."""
+    if 0 <= n < 20:
+        return _UNITS[n]
+    if 20 <= n < 100:
+        tens, units = divmod(n, 10)
+        return _TENS[tens] + (f" {_UNITS[units]}" if units else "")
+    return str(n)
+
+
+def sentence(text: str) -> str:
+    """Capitalised and ending in a full stop, whatever the data gave."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def seconds_phrase(seconds: float) -> str:
+    s = int(round(seconds))
+    if s >= 60 and s % 60 == 0:
+        minutes = s // 60
+        return "one minute" if minutes == 1 else f"{number(minutes)} minutes"
+    return f"{number(s)} seconds" if s != 1 else "one second"
+
+
+def about_seconds(seconds: float) -> str:
+    """'about 20 seconds' for a status answer: rounded, never exact-sounding."""
+    s = max(1, int(round(seconds)))
+    if s > 10:
+        s = int(5 * round(s / 5))
+        return f"about {seconds_phrase(s)}"
+    return seconds_phrase(s)
+
+
+# --- fixed lines ----------------------------------------------------------------------------
+
+WELCOME = "Hello. I'm your exercise coach, and I'll talk you through each exercise."
+SAFETY_NOTE = (
+    "One thing first: I'm not a therapist. Follow your own therapist's advice, go gently, "
+    "and if anything hurts, say it hurts and we'll stop straight away."
+)
+PAIN_STOP = "Stop there and rest. Never push through pain."
+PAIN_ADVICE = "If the pain is sharp or doesn't settle, tell your doctor or therapist."
+PAIN_OFFER = (
+    "When you're ready, say easier for a gentler version, skip to move on, or stop to finish."
+)
+PAIN_IDLE = "Rest as long as you need. Say stop to finish, or pick a routine when you feel ready."
+EMERGENCY_STOP = "I've stopped everything."
+EMERGENCY_HELP = (
+    "I can't call anyone myself. If you're hurt, or can't get up safely, get help now: "
+    "use your phone or your alarm, or call out to someone nearby. "
+    "If it's serious, phone your emergency number."
+)
+EMERGENCY_FALL = "If you've fallen, don't rush to get up."
+EMERGENCY_WAIT = "I'll wait here. Say resume when you're safe and ready, or stop to finish."
+TIRED_REST = "Let's take a longer rest. Tiredness is a good reason to ease off."
+TIRED_OFFER = "Would you like to finish for today? Say yes to finish, or no to carry on."
+TIRED_CARRY_ON = "All right. Rest for a minute first, then we'll carry on."
+STOP_QUESTION = "Do you want to end the session? Say yes or no."
+STOP_CANCELLED = "Okay, let's carry on."
+PAUSED = "Paused. Take your time, and say resume when you're ready."
+SILENCE_PAUSE = "I'll wait here. Whenever you're ready, say resume, or say help."
+FINISHED_SILENCE = "It's gone quiet, so I'll finish here."
+GOODBYE = "Well done today. Goodbye."
+READY = "Say ready when you're in position."
+READY_AGAIN = "Take your time. Say ready when you're set, or skip to move on."
+NOT_READY = "No rush. Say ready when you're set."
+ROUTINE_DONE = "That's the whole routine finished. Really well done."
+ANOTHER = "Say another routine to keep going, or say stop to finish."
+SORRY = "Sorry, I didn't catch that."
+ALREADY_EASIEST = "This is already the gentlest version I have. You can say skip to move on."
+ALREADY_HARDEST = "This is already the hardest version I have."
+FIRST_EXERCISE = "This is the first exercise, so there's nothing before it."
+NOTHING_TO_REPEAT = "I haven't said anything to repeat yet."
+NO_EXERCISE = "We haven't started an exercise yet."
+NOT_NOW = "I can't do that right now."
+ENDED = "The session has ended. Say start to begin a new one."
+RELEASE = "And release."
+HALFWAY = "Halfway there."
+TEN_LEFT = "Ten seconds left."
+REST_TEN_LEFT = "Ten seconds, get ready."
+REST_OVER = "Rest over."
+RESUME_CAREFUL = "Okay, gently now. Stop at once if it hurts again."
+RESUME_AFTER_EMERGENCY = "Okay. Take it slowly, and stop whenever you need to."
+PREFERRED = "That's the version you settled on last time."
+FIRST_SESSION = "This is our first session together, so let's make a start."
+VOICE_LIMIT = {
+    "slower": "That's as slow as I go.",
+    "faster": "That's as fast as I go.",
+    "louder": "That's as loud as I go.",
+    "quieter": "That's as quiet as I go.",
+}
+VOICE_CHANGED = {
+    "slower": "Okay, I'll speak more slowly.",
+    "faster": "Okay, I'll speak a bit faster.",
+    "louder": "Okay, I'll speak up.",
+    "quieter": "Okay, I'll speak more quietly.",
+}
+CONSTRAINT_ACK = {
+    "no_lying": "Got it, nothing lying down for the rest of today.",
+    "no_standing": "Got it, no standing for the rest of today.",
+    "in_bed": "Got it, you're in bed. I'll pick exercises you can do there.",
+    "seated": "Got it, you're sitting. I'll keep everything seated.",
+}
+CONSTRAINT_ALREADY = {
+    "no_lying": "I know, we're keeping everything off the floor.",
+    "no_standing": "I know, we're not standing today.",
+    "in_bed": "I know, we're staying in bed.",
+    "seated": "I know, we're staying seated.",
+}
+CONSTRAINT_MEMORY = {
+    "no_lying": "you couldn't lie down",
+    "no_standing": "you couldn't stand",
+    "in_bed": "you were in bed",
+    "seated": "you were sitting",
+}
+
+HELP = {
+    "choosing": "Say start, or a routine like stretching or seated, or an exercise name.",
+    "steps": "Say next or repeat for the steps, ready to begin, easier, or it hurts.",
+    "ready": "Say ready to begin, easier, skip, or it hurts.",
+    "active": "Say pause, next, easier, how long, or it hurts.",
+    "paused": "Say resume to carry on, skip, or stop to finish.",
+    "question": "Say yes or no.",
+    "pain": "Say easier, skip, or stop.",
+    "emergency": "Say resume when you're safe and ready, or stop to finish.",
+    "ended": "Say start to begin a new session.",
+}
+ALWAYS = "And stop, or it hurts, work at any time. If you fall, say I've fallen."
+
+
+def routine_name(routine: Routine) -> str:
+    """'the morning routine', whether or not the data's name already says 'routine'."""
+    name = routine.name.lower()
+    return f"the {name}" if name.endswith("routine") else f"the {name} routine"
+
+
+def choose_prompt(default: Routine) -> str:
+    return (
+        f"Say start for {routine_name(default)}, or name another routine or an exercise. "
+        "Say help at any time."
+    )
+
+
+def choose_again(default: Routine) -> str:
+    return f"Which would you like? Say start for {routine_name(default)}, or say help."
+
+
+def routine_intro(routine: Routine, count: int) -> str:
+    return f"Let's do {routine_name(routine)}. {routine.description} {count_phrase(count)}."
+
+
+def count_phrase(count: int) -> str:
+    return "One exercise" if count == 1 else f"{number(count).capitalize()} exercises"
+
+
+def exercise_intro(exercise: Exercise, index: int, total: int) -> str:
+    if total <= 1:
+        return f"Let's do {exercise.name}."
+    return f"Exercise {number(index + 1)} of {number(total)}: {exercise.name}."
+
+
+def equipment_line(exercise: Exercise) -> str:
+    names = {
+        "towel": "a towel",
+        "chair": "a sturdy chair",
+        "ball": "a small ball",
+        "foam_roller": "a foam roller or a rolled-up towel",
+        "wall": "a wall or counter to hold",
+        "bed": "your bed",
+        "pillow": "a pillow",
+    }
+    items = [names.get(e, e.replace("_", " ")) for e in exercise.equipment]
+    if not items:
+        return ""
+    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return f"You'll need {listed}."
+
+
+def segment_start(exercise: Exercise, segment: Segment) -> str:
+    """The line that opens a hold, a set of reps, a rest or a change of side."""
+    side = f"{segment.side.capitalize()} side. " if segment.side in SIDE_NAMES else ""
+    set_part = (
+        f"Set {number(segment.set_no)} of {number(segment.sets)}. " if segment.sets > 1 else ""
+    )
+    if segment.kind == "hold":
+        return f"{side}{set_part}Hold for {seconds_phrase(segment.seconds)}."
+    if segment.kind == "reps":
+        each = " Both sides make one." if segment.side == "alternate" else ""
+        pause = (
+            f" Pause {seconds_phrase(exercise.dose.hold_seconds)} at the top."
+            if exercise.dose.hold_seconds
+            else ""
+        )
+        return f"{side}{set_part}{number(segment.reps).capitalize()} reps.{each}{pause} I'll count."
+    if segment.kind == "switch":
+        return f"Switch sides. Get ready with your {segment.side} side."
+    return f"Rest for {seconds_phrase(segment.seconds)}."
+
+
+def exercise_done(exercise: Exercise) -> str:
+    return f"Well done, that's {exercise.name} finished."
+
+
+def skip_reason(exercise: Exercise, reason: str) -> str:
+    return f"We'll skip {exercise.name}. {sentence(reason)}".strip()
+
+
+def swap_line(original: Exercise, replacement: Exercise, reason: str) -> str:
+    reason = reason.strip().rstrip(".")
+    if reason.startswith("so "):  # the catalogue gives "so you don't have to lie down"
+        return f"Instead of {original.name}, let's do {replacement.name}, {reason}."
+    why = f" {sentence(reason)}" if reason else ""
+    return f"Instead of {original.name}, let's do {replacement.name}.{why}"
+
+
+def easier_line(replacement: Exercise) -> str:
+    return f"Let's make it easier: {replacement.name}."
+
+
+def harder_line(replacement: Exercise) -> str:
+    return f"Let's step it up: {replacement.name}."
+
+
+def resume_offer(routine: Routine, exercise: Exercise) -> str:
+    return (
+        f"Last time you stopped during {routine_name(routine)}, at {exercise.name}. "
+        "Would you like to carry on from there?"
+    )
+
+
+def constraints_question(constraints: list[str]) -> str:
+    said = " and ".join(CONSTRAINT_MEMORY[c] for c in constraints)
+    return f"Last time {said}. Is that still true today?"
+
+
+def sorry(hint: str) -> str:
+    return f"{SORRY} {hint}"
+
+
+def resumed(remaining: float | None) -> str:
+    if remaining is None:
+        return "Let's carry on."
+    return f"Carrying on, {seconds_phrase(remaining)} left."

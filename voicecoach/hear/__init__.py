@@ -1,0 +1,1 @@
+"""Hearing: audio in, endpointing, denoising, the recognizers and their vocabulary."""

@@ -1,0 +1,1 @@
+"""Memory: the session store and the carers' report."""

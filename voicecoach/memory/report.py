@@ -1,0 +1,408 @@
+"""A one-page HTML report for a therapist or carer: adherence, swaps and skips, pain.
+
+The page is self-contained (inline CSS and an inline SVG chart, no scripts, no network), so
+it can be e-mailed, printed or opened from a USB stick.  Everything here is a pure function
+of what the store returns, plus `now`, so tests can build a report for a fixed date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from voicecoach.coach.profile import Profile
+from voicecoach.memory.store import ExerciseEntry, LogEntry, SessionSummary, Store
+
+WEEKS_SHOWN_MIN, WEEKS_SHOWN_MAX = 8, 26
+RECENT_SESSIONS = 15
+
+#: How a constraint or swap reason reads in the report.
+REASONS = {
+    "no_lying": "can't lie down",
+    "no_standing": "can't stand",
+    "in_bed": "in bed",
+    "seated": "seated",
+    "easier": "asked for an easier version",
+    "harder": "asked for a harder version",
+    "preferred": "their usual version (chosen in an earlier session)",
+    "asked to skip": "asked to skip it",
+}
+
+END_REASONS = {
+    "finished": "finished the routine",
+    "asked to stop": "stopped early (asked to)",
+    "tired": "stopped early (tired)",
+    "input ended": "ended",
+    "interrupted": "interrupted (power or program stopped)",
+    "terminated": "interrupted (the coach was shut down)",
+    "error": "interrupted (a fault in the coach)",
+}
+
+
+# --- small formatting helpers, shared with `voicecoach history` -------------------------------
+
+
+def local(t: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(t)
+
+
+def iso_time(t: float) -> str:
+    return local(t).isoformat(sep=" ", timespec="seconds")
+
+
+def short_date(t: float) -> str:
+    """'Mon 16 Nov 2026 09:00'."""
+    d = local(t)
+    return f"{d:%a} {d.day} {d:%b %Y %H:%M}"
+
+
+def day_month(d: dt.date) -> str:
+    return f"{d.day} {d:%b}"
+
+
+def describe_end(s: SessionSummary) -> str:
+    if s.end_reason is None:
+        return "not ended (in progress, or stopped without warning)"
+    return END_REASONS.get(s.end_reason, s.end_reason)
+
+
+def reason_text(reason: str | None) -> str:
+    if not reason:
+        return "no reason given"
+    return REASONS.get(reason, reason)
+
+
+def exercise_namer() -> Callable[[str], str]:
+    """Exercise id -> name from the catalogue, or the id made readable if it cannot load."""
+    try:
+        from voicecoach.coach.catalogue import load_catalogue
+
+        names = {i: e.name for i, e in load_catalogue().exercises.items()}
+    except Exception:  # the report must still be written if the catalogue is broken
+        names = {}
+
+    def name(ident: str) -> str:
+        text = names.get(ident) or ident.replace("_", " ")
+        return text[:1].upper() + text[1:]
+
+    return name
+
+
+# --- the data behind the page -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    monday: dt.date
+    sessions: int
+    exercises: int
+    pain: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    now: float
+    sessions: list[SessionSummary]
+    """Newest first."""
+    exercises: list[ExerciseEntry]
+    reports: list[LogEntry]
+    """pain, emergency and tired logs, oldest first."""
+    profile: Profile
+
+
+def load_report_data(store: Store, now: float) -> ReportData:
+    return ReportData(
+        now=now,
+        sessions=store.sessions(),
+        exercises=store.exercise_log(),
+        reports=store.log_entries(["pain", "emergency", "tired"]),
+        profile=store.profile(),
+    )
+
+
+def monday_of(t: float) -> dt.date:
+    d = local(t).date()
+    return d - dt.timedelta(days=d.weekday())
+
+
+def weekly_counts(data: ReportData) -> list[WeekCount]:
+    """Sessions (with at least one exercise done), exercises done and pain, per week."""
+    this_week = monday_of(data.now)
+    first = min((monday_of(s.started) for s in data.sessions), default=this_week)
+    weeks = (this_week - first).days // 7 + 1
+    weeks = max(WEEKS_SHOWN_MIN, min(WEEKS_SHOWN_MAX, weeks))
+    mondays = [this_week - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    sessions: Counter[dt.date] = Counter(monday_of(s.started) for s in data.sessions if s.done > 0)
+    exercises: Counter[dt.date] = Counter(
+        monday_of(e.finished or e.started) for e in data.exercises if e.status == "done"
+    )
+    pain: Counter[dt.date] = Counter(monday_of(r.t) for r in data.reports if r.kind == "pain")
+    return [WeekCount(m, sessions[m], exercises[m], pain[m]) for m in mondays]
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+CSS = """
+:root { --ink: #1f2933; --muted: #52606d; --line: #d9e2ec; --bar: #2a7f8f; --warn: #b44d12; }
+* { box-sizing: border-box; }
+body { font: 17px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       color: var(--ink); margin: 0; background: #f5f7fa; }
+main { max-width: 920px; margin: 0 auto; padding: 28px 32px 40px; background: #fff; }
+h1 { font-size: 28px; margin: 0 0 4px; }
+h2 { font-size: 21px; margin: 32px 0 8px; padding-bottom: 4px;
+     border-bottom: 2px solid var(--line); }
+p.lead { color: var(--muted); margin: 0 0 16px; }
+.cards { display: flex; gap: 12px; flex-wrap: wrap; margin: 16px 0; }
+.card { flex: 1 1 140px; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
+.card b { display: block; font-size: 30px; line-height: 1.2; }
+.card span { color: var(--muted); font-size: 15px; }
+.card.warn b { color: var(--warn); }
+table { border-collapse: collapse; width: 100%; font-size: 15px; }
+th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line);
+         vertical-align: top; }
+th { color: var(--muted); font-weight: 600; }
+td:first-child { white-space: nowrap; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+.none { color: var(--muted); font-style: italic; }
+.pain { color: var(--warn); font-weight: 600; }
+svg text { font: 13px system-ui, "DejaVu Sans", sans-serif; fill: var(--muted); }
+svg .count { fill: var(--ink); font-weight: 600; }
+footer { margin-top: 36px; color: var(--muted); font-size: 14px; }
+@media print { body { background: #fff; } main { padding: 0; } }
+"""
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value))
+
+
+def table(headers: Iterable[str], rows: Iterable[Iterable[str]], numeric: set[int]) -> str:
+    """Cells are already-escaped HTML."""
+    head = "".join(
+        f'<th class="n">{h}</th>' if i in numeric else f"<th>{h}</th>"
+        for i, h in enumerate(headers)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def chart_svg(weeks: list[WeekCount], width: int = 856, height: int = 260) -> str:
+    """Bars of sessions per week, each labelled with its count; no scripts, no fonts to load."""
+    left, right, top, bottom = 40, 10, 24, 52
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max([w.sessions for w in weeks] + [4])
+    step = 1 if peak <= 8 else 2 if peak <= 16 else 5
+    top_value = -(-peak // step) * step
+    slot = plot_w / len(weeks)
+    bar_w = min(48.0, slot * 0.7)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title">',
+        '<title id="chart-title">Sessions per week: '
+        + esc(", ".join(f"week of {day_month(w.monday)}: {w.sessions}" for w in weeks))
+        + "</title>",
+    ]
+    for value in range(0, top_value + 1, step):
+        y = top + plot_h - plot_h * value / top_value
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="#d9e2ec" stroke-width="1"/>'
+            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{value}</text>'
+        )
+    label_every = 1 if len(weeks) <= 13 else 2
+    for i, w in enumerate(weeks):
+        cx = left + slot * (i + 0.5)
+        h = plot_h * w.sessions / top_value
+        y = top + plot_h - h
+        if w.sessions:
+            parts.append(
+                f'<rect x="{cx - bar_w / 2:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+                f'height="{h:.1f}" rx="3" fill="#2a7f8f"/>'
+            )
+        parts.append(
+            f'<text class="count" x="{cx:.1f}" y="{y - 6:.1f}" text-anchor="middle">'
+            f"{w.sessions}</text>"
+        )
+        if (len(weeks) - 1 - i) % label_every == 0:  # always label the current week
+            parts.append(
+                f'<text x="{cx:.1f}" y="{height - bottom + 20}" text-anchor="middle">'
+                f"{esc(day_month(w.monday))}</text>"
+            )
+    parts.append(f'<text x="{left}" y="{height - 6}">Week starting (Monday)</text></svg>')
+    return "".join(parts)
+
+
+def summary_section(data: ReportData, weeks: list[WeekCount]) -> str:
+    active = [s for s in data.sessions if s.done > 0]
+    if not data.sessions:
+        return '<p class="lead">No sessions have been recorded yet.</p>'
+    first, last = data.sessions[-1], data.sessions[0]
+    recent = weeks[-4:]
+    per_week = sum(w.sessions for w in recent) / len(recent)
+    since = data.now - 28 * 86400
+    pain = sum(1 for r in data.reports if r.kind == "pain" and r.t >= since)
+    tired = sum(1 for r in data.reports if r.kind == "tired" and r.t >= since)
+    emergencies = sum(1 for r in data.reports if r.kind == "emergency" and r.t >= since)
+    cards = [
+        (sum(w.sessions for w in recent), "sessions in the last 4 weeks", False),
+        (f"{per_week:.1f}", "sessions per week, on average", False),
+        (sum(w.exercises for w in recent), "exercises done in the last 4 weeks", False),
+        (pain, "pain reports in the last 4 weeks", pain > 0),
+        (tired, "tiredness reports in the last 4 weeks", False),
+    ]
+    if emergencies:  # a fall or a call for help: first thing a carer should see
+        cards.insert(0, (emergencies, "falls or calls for help in the last 4 weeks", True))
+    card_html = "".join(
+        f'<div class="card{" warn" if warn else ""}"><b>{esc(v)}</b><span>{esc(t)}</span></div>'
+        for v, t, warn in cards
+    )
+    text = (
+        f"{len(data.sessions)} sessions recorded from {esc(short_date(first.started))} "
+        f"to {esc(short_date(last.started))}; {len(active)} of them with at least one "
+        "exercise done. The last session: "
+        f"{esc(last.routine or 'exercises of their own choice')}, "
+        f"{last.done} done, {esc(describe_end(last))}."
+    )
+    return f'<p class="lead">{text}</p><div class="cards">{card_html}</div>'
+
+
+def changes_section(data: ReportData, name: Callable[[str], str]) -> str:
+    """Swaps and skips grouped by exercise, what happened and why, most frequent first."""
+    groups: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for e in data.exercises:
+        if e.status == "swapped":
+            what = f"swapped for {name(e.swapped_to or '?')}"
+        elif e.status == "skipped":
+            what = "skipped"
+        else:
+            continue
+        groups[(e.exercise, what, reason_text(e.reason))].append(e.finished or e.started)
+    if not groups:
+        return '<p class="none">No exercise was swapped or skipped.</p>'
+    rows = [
+        (esc(name(ex)), esc(what), esc(why), str(len(times)), esc(short_date(max(times))))
+        for (ex, what, why), times in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+    return table(["Exercise", "What happened", "Why", "Times", "Last time"], rows, {3})
+
+
+def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
+    """Each pain, emergency or tiredness report, with what became of the exercise."""
+    if not data.reports:
+        return '<p class="none">No pain, tiredness or fall was reported.</p>'
+    outcome: dict[tuple[int, str], str] = {}
+    for e in data.exercises:
+        key = (e.session_id, e.exercise)
+        if e.status == "swapped":
+            outcome[key] = f"swapped for {name(e.swapped_to or '?')}"
+        elif e.status == "skipped":
+            outcome[key] = "skipped"
+        elif e.status == "done":
+            outcome[key] = "finished"
+        else:
+            outcome[key] = "not finished"
+    rows = []
+    for r in reversed(data.reports):
+        exercise = r.data.get("exercise")
+        label = {"pain": '<span class="pain">Pain</span>',
+                 "emergency": '<span class="pain">Fall or call for help</span>'}.get(
+                     r.kind, "Tired")
+        rows.append(
+            (
+                esc(short_date(r.t)),
+                label,
+                esc(name(exercise)) if exercise else '<span class="none">between exercises</span>',
+                esc(outcome.get((r.session_id, exercise), "")) if exercise else "",
+            )
+        )
+    return table(["When", "Report", "During", "Then the exercise was"], rows, set())
+
+
+def profile_section(profile: Profile, name: Callable[[str], str]) -> str:
+    constraints = ", ".join(REASONS.get(c, c) for c in sorted(profile.constraints))
+    items = [
+        "Standing limits: "
+        + (esc(constraints) if constraints else '<span class="none">none</span>'),
+        f"Speaking rate {profile.rate} words per minute, volume {profile.volume:.0%}.",
+    ]
+    for ex, alt in sorted(profile.preferred.items()):
+        items.append(f"Uses {esc(name(alt))} instead of {esc(name(ex))}.")
+    return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def sessions_section(data: ReportData) -> str:
+    if not data.sessions:
+        return '<p class="none">No sessions yet.</p>'
+    rows = [
+        (
+            esc(short_date(s.started)),
+            esc(s.routine or "own choice"),
+            f"{s.minutes:.0f}",
+            str(s.done),
+            str(s.skipped),
+            str(s.swapped),
+            f'<span class="pain">{s.pain}</span>' if s.pain else "0",
+            str(s.tired),
+            esc(describe_end(s)),
+        )
+        for s in data.sessions[:RECENT_SESSIONS]
+    ]
+    headers = ["Date", "Routine", "Min", "Done", "Skipped", "Swapped", "Pain", "Tired", "Ended"]
+    return table(headers, rows, {2, 3, 4, 5, 6, 7})
+
+
+def render_report(data: ReportData, name: Callable[[str], str] | None = None) -> str:
+    """The whole page as a string."""
+    name = name or exercise_namer()
+    weeks = weekly_counts(data)
+    week_rows = [
+        (esc(day_month(w.monday)), str(w.sessions), str(w.exercises), str(w.pain))
+        for w in reversed(weeks)
+    ]
+    body = [
+        "<h1>Home exercise report</h1>",
+        f'<p class="lead">From the voicecoach exercise coach, written '
+        f"{esc(short_date(data.now))}. Times are local.</p>",
+        summary_section(data, weeks),
+        "<h2>Sessions per week</h2>",
+        '<p class="lead">Sessions in which at least one exercise was done.</p>',
+        chart_svg(weeks),
+        "<details><summary>The numbers, week by week</summary>",
+        table(["Week of", "Sessions", "Exercises done", "Pain reports"], week_rows, {1, 2, 3}),
+        "</details>",
+        "<h2>Exercises swapped or skipped, and why</h2>",
+        changes_section(data, name),
+        "<h2>Pain, tiredness and calls for help</h2>",
+        reports_section(data, name),
+        "<h2>What the coach remembers</h2>",
+        profile_section(data.profile, name),
+        f"<h2>Recent sessions (last {RECENT_SESSIONS})</h2>",
+        sessions_section(data),
+        "<footer>This page was made on the coach's own device and needs no internet. "
+        "Pain reports stop the exercise at once; the coach then offers an easier version "
+        "or skipping.</footer>",
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Home exercise report</title>"
+        f"<style>{CSS}</style></head><body><main>" + "\n".join(body) + "</main></body></html>\n"
+    )
+
+
+def write_report(store: Store, path: str, now: float | None = None) -> None:
+    data = load_report_data(store, store.clock() if now is None else now)
+    page = render_report(data)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)

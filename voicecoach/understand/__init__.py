@@ -1,0 +1,1 @@
+"""Understanding: the intents data and what a transcript means."""

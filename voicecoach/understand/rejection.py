@@ -1,0 +1,137 @@
+"""From what the recognizer heard to what the coach acts on: layered rejection.
+
+A sentence to someone else in the room must not become a command, and a misheard "stop"
+costs more than a missed one.  The layers, in order:
+1. the recognizers only know the coach's words (voicecoach.hear.vocab), so most ordinary
+   speech comes out as word salad;
+2. the recognizer's own utterance confidence must reach a floor;
+3. the matcher (voicecoach.understand.intents) must find a phrase close enough;
+4. consequential intents (stop, skip, choose_*) need more recognizer certainty, both
+   for the whole utterance and for its weakest word;
+5. yes/no only count when the coach asked a question (`expecting_answer`).
+When the best reading means nothing, the engine's next-best readings are tried in turn, but
+only for intents that cost little if wrong: never stop, skip or choose_*.
+Each engine's confidences mean different things, so each has its own Thresholds.  The
+final confidence is the matcher's similarity weighted by the recognizer's confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from voicecoach.hear.recognizer import Transcript
+
+NONE = "none"
+ANSWERS = frozenset({"yes", "no"})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where each rejection layer draws its line, for one engine's kind of confidence.
+
+    An utterance below a floor is still accepted when the words heard are exactly a
+    phrase of the intent (matcher similarity >= `exact`): a recognizer that had to
+    force ordinary talk into the coach's words rarely lands on a whole phrase, while a
+    real command often does, even when the posterior is modest.
+    """
+
+    min_utterance: float
+    """Recognizer confidence below which nothing counts (unless exact)."""
+    min_consequential: float
+    """Recognizer confidence needed for stop, skip and choose_* (unless exact)."""
+    min_word_consequential: float
+    """The weakest word of a consequential command must reach this, exact or not."""
+    exact: float = 0.99
+    """Matcher similarity that counts as "heard a whole phrase"."""
+    log_scale: bool = False
+    """Confidences are posteriors spanning decades (PocketSphinx): compare on a log scale
+    when blending into the final confidence."""
+
+
+#: Tuned with `python -m voicecoach.bench asr` (see docs/asr.md).  PocketSphinx's lattice
+#: posteriors are tiny even for right answers (0.01 is common for a clean command), while
+#: ordinary talk forced into command words scores below 0.001.
+POCKETSPHINX_THRESHOLDS = Thresholds(
+    min_utterance=0.001, min_consequential=0.01, min_word_consequential=0.05, log_scale=True
+)
+#: Vosk word confidences are calibrated 0..1; "[unk]" words count as 0.  Its grammar holds
+#: whole phrases, so hearing one exactly proves little: no exemption.  Not yet measured
+#: here (no model could be downloaded): conventional values, to be checked with the bench.
+VOSK_THRESHOLDS = Thresholds(
+    min_utterance=0.35, min_consequential=0.6, min_word_consequential=0.5, exact=1.01
+)
+THRESHOLDS = {"pocketsphinx": POCKETSPHINX_THRESHOLDS, "vosk": VOSK_THRESHOLDS}
+DEFAULT_THRESHOLDS = VOSK_THRESHOLDS
+
+
+def thresholds_for(engine: str) -> Thresholds:
+    return THRESHOLDS.get(engine, DEFAULT_THRESHOLDS)
+
+
+def recognizer_score(t: Transcript, thresholds: Thresholds) -> float:
+    """The recognizer's confidence mapped to 0..1 comparably across engines."""
+    if not thresholds.log_scale:
+        return max(0.0, min(1.0, t.confidence))
+    # 1 -> 1, 1e-4 and below -> 0: posteriors of right answers spread over decades.
+    return max(0.0, min(1.0, 1.0 + math.log10(max(t.confidence, 1e-9)) / 4.0))
+
+
+class MatcherLike(Protocol):
+    intents: Any
+
+    def match(self, text: str, expecting_answer: bool = False) -> Any: ...
+
+
+def _consequential(matcher: MatcherLike, intent: str) -> bool:
+    intents = getattr(matcher, "intents", None)
+    if intents is not None and hasattr(intents, "consequential"):
+        return bool(intents.consequential(intent))
+    return intent in {"stop", "skip"} or intent.startswith("choose_")
+
+
+def understand(
+    t: Transcript,
+    matcher: MatcherLike,
+    expecting_answer: bool = False,
+    thresholds: Thresholds | None = None,
+):  # -> voicecoach.understand.intents.Match
+    """The final intent, slots and confidence for one transcript (`none` when rejected).
+
+    `thresholds` default to those of the engine that made the transcript.
+    """
+    th = thresholds or thresholds_for(t.engine)
+    best = _understand_one(t, matcher, expecting_answer, th)
+    if best.intent != NONE:
+        return best
+    for alternative in t.alternatives:
+        # The alternative's words carry no confidences of their own: the utterance's stand in.
+        m = _understand_one(replace(t, text=alternative, words=(), alternatives=()), matcher,
+                            expecting_answer, th)
+        if m.intent != NONE and not _consequential(matcher, m.intent):
+            return m
+    return best
+
+
+def _understand_one(t: Transcript, matcher: MatcherLike, expecting_answer: bool,
+                    th: Thresholds):
+    m = matcher.match(t.text, expecting_answer=expecting_answer)
+    score = recognizer_score(t, th)
+
+    def reject() -> Any:
+        return replace(m, intent=NONE, slots={}, confidence=1.0 - score)
+
+    if not t.text.strip() or m.intent == NONE:
+        return m
+    exact = m.confidence >= th.exact
+    if t.confidence < th.min_utterance and not exact:
+        return reject()
+    if m.intent in ANSWERS and not expecting_answer:
+        return reject()
+    if _consequential(matcher, m.intent) and (
+        (t.confidence < th.min_consequential and not exact)
+        or t.min_word_confidence < th.min_word_consequential
+    ):
+        return reject()
+    return replace(m, confidence=m.confidence * (0.7 + 0.3 * score))

@@ -1,0 +1,1 @@
+"""The voice: speech, tones and the output timeline."""
