@@ -27,14 +27,14 @@ def imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("voicecoach"))
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.startswith("voicecoach"):
-                found.add(node.module)
-                # `from voicecoach.coach import script` imports a module, not a name.
-                found.update(
-                    f"{node.module}.{a.name}" for a in node.names
-                    if (PACKAGE.parent / node.module.replace(".", "/") / f"{a.name}.py").exists()
-                )
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("voicecoach"):
+            module = str(node.module)
+            found.add(module)
+            # `from voicecoach.coach import script` imports a module, not a name.
+            found.update(
+                f"{module}.{a.name}" for a in node.names
+                if (PACKAGE.parent / module.replace(".", "/") / f"{a.name}.py").exists()
+            )
     return found
 
 

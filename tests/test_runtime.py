@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from voicecoach.app.runtime import Runtime
 from voicecoach.coach import script
 from voicecoach.coach.events import Begin
@@ -44,9 +46,10 @@ class TimelineOut:
         return start + clip.seconds
 
     def stop_speech(self, at=None) -> None:
+        # As the real mixer does: what is playing is cut, what is queued is never heard.
+        self.clips = [c for c in self.clips if c[1] < at]
         for c in self.clips:
-            if c[2] > at:
-                c[2] = max(c[1], at)
+            c[2] = min(c[2], at)
 
     def busy_until(self) -> float:
         return max((c[2] for c in self.clips), default=0.0)
@@ -169,3 +172,21 @@ def test_a_lost_speaker_pauses_and_the_coach_carries_on_when_it_is_back(catalogu
     assert runtime.coach.phase == "steps"
     states = [r["state"] for r in runtime.events.records if r["type"] == "device"]
     assert states == ["speaker lost", "speaker back"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("i've fallen", "emergency"), ("call an ambulance", "emergency"), ("it hurts", "pain"),
+     ("help", "help")],
+)
+def test_safety_words_cut_the_coach_off_mid_sentence(catalogue, matcher, text, intent):
+    runtime, out = runtime_for(catalogue, matcher)
+    # Said 6 s into the ~25 s welcome: acted on at once, the welcome cut where it was heard.
+    stream = ScriptedStream([said(text, 6.0, 6.8)])
+    runtime.run_file(chunks(20), stream)
+    assert heard(runtime) == [(intent, None)]
+    barge = [r for r in runtime.events.records if r["type"] == "barge_in"]
+    assert [b["intent"] for b in barge] == [intent]
+    answer = [c for c in out.clips if c[1] >= barge[0]["t"]]
+    assert answer
+    assert answer[0][1] - 6.8 < 1.0

@@ -47,12 +47,13 @@ from voicecoach.coach.events import (
     Tone,
 )
 from voicecoach.coach.machine import Coach
+from voicecoach.understand.flags import load_flags
 from voicecoach.understand.intents import Match, Matcher
 
 log = logging.getLogger(__name__)
 
-#: What may act while the coach is speaking: the ways out and the brakes.
-CONTROL_WHILE_SPEAKING = frozenset({"stop", "pause", "pain"})
+#: What may act while the coach is speaking: the ways out and the brakes (intents/flags.toml).
+CONTROL_WHILE_SPEAKING = load_flags().interrupting
 #: How long after a line ends its words still count as a possible echo.
 ECHO_TAIL_SECONDS = 1.0
 #: How often a lost microphone is looked for again.

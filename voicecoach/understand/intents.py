@@ -25,6 +25,8 @@ from typing import IO, Protocol
 
 from rapidfuzz import fuzz, process
 
+from voicecoach.understand.flags import CANONICAL, NONE, load_flags
+
 
 class Named(Protocol):
     """An exercise or routine as the slots see it (the catalogue's entries fit)."""
@@ -46,14 +48,6 @@ class SlotSource(Protocol):
     @property
     def routines(self) -> Mapping[str, Named]: ...
 
-CANONICAL = (
-    "start", "next", "previous", "repeat", "pause", "resume", "stop", "skip", "easier",
-    "harder", "cant_lie_down", "cant_stand", "in_bed", "seated", "pain", "tired", "slower",
-    "faster", "louder", "quieter", "help", "status", "yes", "no", "choose_exercise",
-    "choose_routine", "progress", "emergency",
-)  # fmt: skip
-NONE = "none"
-ANSWERS = frozenset({"yes", "no"})
 SLOTS = ("exercise", "routine")
 
 #: Similarity (0..1) a transcript needs to count as a phrase of an ordinary intent ...
@@ -193,6 +187,7 @@ def _build(name: str, data: Mapping[str, object], catalogue: SlotSource) -> Inte
     table = data.get("intents")
     if not isinstance(meta, dict) or not isinstance(table, dict):
         raise IntentDataError(f"{name}: needs [meta] and [intents.<name>] tables")
+    flags = load_flags()
     intents: dict[str, Intent] = {}
     for intent_name, entry in table.items():
         where = f"{name}: intent '{intent_name}'"
@@ -206,7 +201,7 @@ def _build(name: str, data: Mapping[str, object], catalogue: SlotSource) -> Inte
                 if slot not in SLOTS:
                     raise IntentDataError(f"{where}: phrase '{phrase}' has unknown slot {{{slot}}}")
         intents[intent_name] = Intent(
-            intent_name, tuple(phrases), bool(entry.get("consequential", False))
+            intent_name, tuple(phrases), flags[intent_name].consequential
         )
     missing = [i for i in CANONICAL if i not in intents]
     if missing:
@@ -235,6 +230,7 @@ class Matcher:
 
     def __init__(self, intents: IntentSet) -> None:
         self.intents = intents
+        self._answers = load_flags().answers
         self._templates = intents.templates()
         self._choices = [t for t, _ in self._templates]
         # Phrases are only compared with transcripts of the same polarity (see NEGATIONS).
@@ -272,7 +268,7 @@ class Matcher:
         if (
             best_score < needed
             or wanted_slots != set(slots)
-            or (intent in ANSWERS and not expecting_answer)
+            or (intent in self._answers and not expecting_answer)
         ):
             return Match(text, NONE, {}, 1.0 - best_score, phrase)
         return Match(text, intent, slots, best_score, phrase)

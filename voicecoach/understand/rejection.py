@@ -22,9 +22,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from voicecoach.hear.recognizer import Transcript
+from voicecoach.understand.flags import NONE, load_flags
 
-NONE = "none"
-ANSWERS = frozenset({"yes", "no"})
+FLAGS = load_flags()
+ANSWERS = FLAGS.answers
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def _consequential(matcher: MatcherLike, intent: str) -> bool:
     intents = getattr(matcher, "intents", None)
     if intents is not None and hasattr(intents, "consequential"):
         return bool(intents.consequential(intent))
-    return intent in {"stop", "skip"} or intent.startswith("choose_")
+    return FLAGS[intent].consequential
 
 
 def understand(
