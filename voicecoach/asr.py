@@ -1,16 +1,21 @@
 """Speech recognition: the Recognizer protocol, the transcript, and choosing an engine.
 
-Two engines implement the protocol, both restricted to what the coach can understand
-(generated from intents/ by voicecoach.vocab):
-- Vosk (voicecoach.asr_vosk), for daily use, when an English model sits under models/;
-- PocketSphinx (voicecoach.asr_pocketsphinx), the built-in fallback: its wheel carries a
-  US-English model, so the coach listens right after `pip install`.
+Three engines implement the protocol:
+- Whisper tiny.en (voicecoach.asr_whisper), the default: a neural open-vocabulary
+  recognizer whose model comes in a PyPI package, with Silero VAD (voicecoach.vad) for the
+  end of speech; chosen when it is installed, its model is intact and this machine runs it
+  fast enough (a one-off timing probe at start-up);
+- Vosk (voicecoach.asr_vosk), when an English model sits under models/ (restricted to the
+  coach's words, generated from intents/ by voicecoach.vocab);
+- PocketSphinx (voicecoach.asr_pocketsphinx), the fallback: its wheel carries a US-English
+  model, and it too only knows the coach's words.
 
 A recognizer turns one utterance (16 kHz mono int16) into a Transcript.  Streams cut live
-audio into utterances with the end-of-speech detector of voicecoach.endpoint.  Engines
-that can decode incrementally (both of ours) decode *while the person speaks*
-(DecodingStream): when the end-of-speech silence has passed, only the decoder's final
-step is left, so the answer is not held up by decoding the whole utterance.
+audio into utterances with an end-of-speech detector (voicecoach.endpoint, or voicecoach.vad for
+Whisper).  Engines that can decode incrementally (PocketSphinx, Vosk) decode *while the
+person speaks* (DecodingStream): when the end-of-speech silence has passed, only the
+decoder's final step is left.  Whisper is not incremental: it keeps the audio and decodes
+it right after the person stops (encoding only the utterance, not a 30 s window).
 """
 
 from __future__ import annotations
@@ -28,7 +33,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("vosk", "pocketsphinx")
+ENGINES = ("whisper", "vosk", "pocketsphinx")
+
+#: The start-up probe (encode + decode 2 s of audio) must take less than this, or the
+#: machine is too slow for Whisper and PocketSphinx is used.  Here (x86, one core) ~0.1 s;
+#: a Pi 4 core is 3-4x slower.
+WHISPER_PROBE_LIMIT = 1.0
 
 #: Where models live: $VOICECOACH_MODELS, else ./models (the repository's folder).
 MODELS_ENV = "VOICECOACH_MODELS"
@@ -141,12 +151,18 @@ class DecodingStream:
     """
 
     def __init__(self, decoder: IncrementalDecoder, end_silence: float = 0.8,
-                 denoiser: Denoiser | None = None, **endpoint_options: Any):
-        from voicecoach.endpoint import Endpointer
+                 denoiser: Denoiser | None = None, endpointer: Any = None,
+                 **endpoint_options: Any):
+        """`endpointer`: the end-of-speech detector's class (default
+        voicecoach.endpoint.Endpointer; voicecoach.vad.SileroEndpointer takes the same
+        arguments), built with `end_silence`, this stream as listener, `endpoint_options`."""
+        if endpointer is None:
+            from voicecoach.endpoint import Endpointer
 
+            endpointer = Endpointer
         self._decoder = decoder
         self._denoiser = denoiser
-        self._endpointer = Endpointer(end_silence=end_silence, listener=self,
+        self._endpointer = endpointer(end_silence=end_silence, listener=self,
                                       **endpoint_options)
         self._done: list[Transcript] = []
         self._last: AudioChunk | None = None  # for the denoiser's lagging rest at the end
@@ -227,23 +243,67 @@ def find_vosk_model(root: Path | None = None) -> Path | None:
 _announced: set[str] = set()
 
 
+def _announce(level: int, why: str) -> None:
+    if why not in _announced:
+        _announced.add(why)
+        log.log(level, "speech recognition: %s", why)
+
+
+def _whisper_problem(model: Path | None = None) -> str | None:
+    from voicecoach.asr_whisper import find_model
+
+    return find_model(model)[1]
+
+
 def describe_choice(engine: str | None = None, model: Path | None = None) -> tuple[str, str]:
-    """(engine name, a plain sentence saying why) without loading anything."""
+    """(engine name, a plain sentence saying why) without loading anything.
+
+    For the default (None/"auto") this cannot know the result of Whisper's speed probe:
+    open_recognizer() says so in the log when the probe turns Whisper down.
+    """
     if engine not in (None, "auto", *ENGINES):
-        raise RecognizerUnavailable(f"unknown engine {engine!r}; choose vosk or pocketsphinx")
+        raise RecognizerUnavailable(
+            f"unknown engine {engine!r}; choose whisper, vosk or pocketsphinx")
     if engine == "pocketsphinx":
         return "pocketsphinx", "PocketSphinx (asked for)"
+    if engine == "whisper":
+        problem = _whisper_problem(model)
+        if problem:
+            return "pocketsphinx", f"PocketSphinx: Whisper was asked for, but {problem}"
+        return "whisper", "Whisper tiny.en (asked for)"
     found = model if model is not None else find_vosk_model()
     if engine == "vosk":
         if found is None:
             return "vosk", f"Vosk (asked for), but there is no model under {models_dir()}/"
         return "vosk", f"Vosk with the model {found} (asked for)"
-    if found is not None:
+    if model is not None and found is not None:
         return "vosk", f"Vosk with the model {found}"
-    return "pocketsphinx", (
-        f"PocketSphinx (built in): no English Vosk model under {models_dir()}/ "
-        "(`voicecoach models download` fetches one)"
-    )
+    problem = _whisper_problem()
+    if problem is None:
+        return "whisper", "Whisper tiny.en (default: installed, model intact)"
+    if found is not None:
+        return "vosk", f"Vosk with the model {found} (Whisper unavailable: {problem})"
+    return "pocketsphinx", f"PocketSphinx (built in): Whisper is unavailable: {problem}"
+
+
+def _open_whisper(forced: bool, model: Path | None) -> Recognizer | None:
+    """Whisper, or None (logged) when it cannot load or this machine is too slow for it."""
+    from voicecoach.asr_whisper import WhisperRecognizer
+
+    try:
+        recognizer = WhisperRecognizer(model)
+    except RecognizerUnavailable as e:
+        _announce(logging.WARNING, f"PocketSphinx instead of Whisper: {e}")
+        return None
+    if not forced:
+        took = recognizer.probe()
+        if took > WHISPER_PROBE_LIMIT:
+            _announce(logging.WARNING, (
+                f"PocketSphinx instead of Whisper: this machine took {took:.2f} s for a 2 s "
+                f"test utterance (limit {WHISPER_PROBE_LIMIT} s); --engine whisper forces it"))
+            return None
+        log.debug("Whisper probe: %.3f s for 2 s of audio", took)
+    return recognizer
 
 
 def open_recognizer(
@@ -251,13 +311,22 @@ def open_recognizer(
     model: Path | None = None,
     phrases: PhraseSource | None = None,
 ) -> Recognizer:
-    """Load a recognizer.  `engine` None/"auto": Vosk if an English model is found, else
-    PocketSphinx.  `phrases` defaults to the packaged intents.  Logs the choice once.
+    """Load a recognizer.  `engine` None/"auto": Whisper when it is installed, its model is
+    intact and the start-up probe shows the machine is fast enough; else Vosk if an English
+    model is found; else PocketSphinx.  A Whisper that cannot load (asked for or not) falls
+    back to PocketSphinx with a warning, never a crash.  `model` is the Vosk model folder,
+    or with engine "whisper" a CTranslate2 Whisper folder.  `phrases` defaults to the
+    packaged intents.  Logs the choice once.
     """
     name, why = describe_choice(engine, model)
-    if why not in _announced:
-        _announced.add(why)
-        log.info("speech recognition: %s", why)
+    if name == "whisper":
+        whisper = _open_whisper(engine == "whisper", model if engine == "whisper" else None)
+        if whisper is not None:
+            _announce(logging.INFO, why)
+            return whisper
+        name = "pocketsphinx"
+    else:
+        _announce(logging.WARNING if "but" in why else logging.INFO, why)
     if phrases is None:
         from voicecoach.vocab import PhraseSource
 
