@@ -11,8 +11,9 @@ CTranslate2, MIT); it is loaded by path, never from a hub.  CTranslate2 runs it 
   next. next."), so the output is capped at a length the audio can hold and a run of the
   same words is collapsed (`collapse_repeats`).
 - **Decoding**: greedy or a small beam, no timestamps, English, no temperature fallback, no
-  previous-text conditioning.  The text is lower-cased, its punctuation stripped (except
-  apostrophes), small numbers spelt out.
+  previous-text conditioning; a short fixed prompt of command words (`PROMPT`) as the
+  "previous text" biases the decoder towards the coach's words.  The text is lower-cased,
+  its punctuation stripped (except apostrophes), small numbers spelt out.
 - **Confidence**: exp(average token log-probability), 0..1.  Word confidences come from a
   teacher-forced pass over the chosen tokens (`Whisper.align`'s token probabilities), the
   weakest token of each word.
@@ -64,6 +65,12 @@ HALLUCINATIONS = frozenset({
     "please subscribe", "subscribe", "like and subscribe", "music", "applause",
     "silence", "laughs", "sighs", "foreign",
 })
+
+#: Text the decoder sees as "what was said before": it biases Whisper towards the coach's
+#: words.  Measured on synthetic speech: isolated "pause" came out "plus" and "resume" as
+#: "res zoom" without it, right with it; ordinary sentences were still transcribed as
+#: said.  A longer list (14 commands) lost "skip": short is better.  Costs ~40 ms a decode.
+PROMPT = "Pause, stop, next, resume, yes, no, skip, it hurts, I'm tired."
 
 #: Below this average token log-probability nothing counts (Whisper's own default -1.0).
 MIN_AVG_LOGPROB = -1.0
@@ -128,7 +135,10 @@ def collapse_repeats(words: list[str]) -> list[str]:
         head = words[:period]
         # At least two words (or the whole phrase) of the repeat, so a sentence that merely
         # ends with its first word ("i can i") is left alone.
-        if n - period >= min(period, 2) and all(words[i] == head[i % period] for i in range(n)):
+        # The last repeat may stop inside a word ("resume resume res").
+        if n - period >= min(period, 2) and all(
+                words[i] == head[i % period] for i in range(n - 1)) and (
+                head[(n - 1) % period].startswith(words[-1])):
             return head
     # A repeated tail ("i can't lie down i can't lie down"), after a different start.
     for period in range(1, n // 2 + 1):
@@ -211,6 +221,7 @@ class WhisperRecognizer:
         pad_seconds: float = 1.0,
         min_window: float = 3.0,
         word_confidences: bool = True,
+        prompt: str | None = PROMPT,
         vad_options: dict[str, Any] | None = None,
     ):
         path, problem = find_model(model)
@@ -237,6 +248,10 @@ class WhisperRecognizer:
                                     language="en")
         self._features = FeatureExtractor(feature_size=self._model.n_mels)
         self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        if prompt:
+            self._prompt = [self._tokenizer.sot_prev,
+                            *self._tokenizer.encode(" " + prompt.strip()), *self._prompt]
+        self._start = len(self._prompt) - 2  # where the start-of-transcript token sits
         self.beam_size = beam_size
         self.pad_seconds = pad_seconds
         self.min_window = min_window
@@ -310,7 +325,7 @@ class WhisperRecognizer:
         if not self.word_confidences or not tokens:
             return tuple((w, confidence) for w in words)
         encoded, frames = self._last_encoded
-        probs = self._model.align(encoded, self._prompt, [tokens],
+        probs = self._model.align(encoded, self._prompt[self._start:], [tokens],
                                   max(frames, 2))[0].text_token_probs
         # Tokens group into words at a leading space (" can" + "'t" spell "can't").
         groups: list[tuple[list[int], float]] = []
