@@ -64,6 +64,8 @@ def test_number_words():
     ("resume resume resume res", "resume"),
     ("i can't lie down i can't", "i can't lie down"),
     ("no no", "no"),
+    ("next stop stop stop stop stop", "stop"),  # a slip towards the prompt, then the loop
+    ("i am done done", "i am done"),
     ("i can i", "i can i"),  # not a repeat: a sentence that ends with its first word
     ("let us do the glute bridge", "let us do the glute bridge"),
 ])

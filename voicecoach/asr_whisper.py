@@ -140,6 +140,15 @@ def collapse_repeats(words: list[str]) -> list[str]:
                 words[i] == head[i % period] for i in range(n - 1)) and (
                 head[(n - 1) % period].startswith(words[-1])):
             return head
+    # A phrase said three times or more after a word or two: the loop is the utterance and
+    # the start a slip towards the prompt ("next stop stop stop stop" for "stop").
+    for period in range(1, n // 3 + 1):
+        unit = words[n - period :]
+        copies = 1
+        while words[n - (copies + 1) * period : n - copies * period] == unit:
+            copies += 1
+        if copies >= 3 and n - copies * period <= 2:
+            return unit
     # A repeated tail ("i can't lie down i can't lie down"), after a different start.
     for period in range(1, n // 2 + 1):
         if words[n - 2 * period : n - period] == words[n - period :]:
@@ -388,10 +397,16 @@ class WhisperRecognizer:
 
     # -- start-up check --
 
-    def probe(self, seconds: float = 2.0) -> float:
-        """Seconds to encode and decode `seconds` of near-silence: how fast this machine is."""
+    def probe(self, seconds: float = 2.0, tries: int = 3) -> float:
+        """Seconds to encode and decode `seconds` of near-silence: how fast this machine is.
+
+        The best of `tries`: the first run pays for warming up, and a busy moment (another
+        program on the same cores) should not decide the engine for the whole session."""
         rng = np.random.default_rng(0)
         noise = (rng.standard_normal(int(seconds * RATE)) * 30).astype("<i2").tobytes()
-        started = time.perf_counter()
-        self.decode(noise)
-        return time.perf_counter() - started
+        best = math.inf
+        for _ in range(tries):
+            started = time.perf_counter()
+            self.decode(noise)
+            best = min(best, time.perf_counter() - started)
+        return best
