@@ -213,3 +213,19 @@ def test_safety_words_cut_the_coach_off_mid_sentence(catalogue, matcher, text, i
     answer = [c for c in out.clips if c[1] >= barge[0]["t"]]
     assert answer
     assert answer[0][1] - 6.8 < 1.0
+
+
+def test_after_stop_and_yes_start_a_minute_later_begins_a_new_session(catalogue, matcher):
+    runtime, out = runtime_for(catalogue, matcher)
+    stream = ScriptedStream(
+        [said("stop", 30.0, 30.5), said("yes", 36.0, 36.3), said("start", 100.0, 100.4)]
+    )
+    runtime.run_file(chunks(110), stream)
+    records = runtime.events.records
+    end = next(i for i, r in enumerate(records) if r.get("action") == "end")
+    later = records[end + 1 :]
+    assert any(r.get("action") == "log" and r.get("kind") == "session_start" for r in later)
+    assert any((r.get("text") or "").startswith("Let's do the morning routine") for r in later)
+    # The second session runs until the recording ends.
+    ends = [r["reason"] for r in records if r.get("action") == "end"]
+    assert ends == ["asked to stop", "input ended"]

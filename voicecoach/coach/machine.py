@@ -189,7 +189,8 @@ class Coach:
         self.warnings = warnings
         self.rate = self.profile.rate
         self.volume = self.profile.volume
-        self.constraints: set[str] = set()
+        # Remembered limits hold from the first word: only the person lifts them ("no").
+        self.constraints: set[str] = set(self.profile.constraints)
         self.preferred = dict(self.profile.preferred)
         self.phase = IDLE
         self.routine: Routine | None = None
@@ -329,6 +330,8 @@ class Coach:
             self._begin()
         name = TABLE.get(self.phase, {}).get(event.intent) or GLOBAL.get(event.intent, "sorry")
         if self.phase == ENDED and name not in TABLE[ENDED].values():
+            if event.intent == "none":
+                return  # listening quietly for "start": talk in the room gets no answer
             name = {"pain": "pain", "emergency": "emergency", "help": "help"}.get(
                 event.intent, "ended_hint")
         handler: Callable[[Heard], None] = getattr(self, f"_on_{name}")
@@ -376,6 +379,11 @@ class Coach:
     # --- choosing --------------------------------------------------------------------------
 
     def _on_start_default(self, _: Heard) -> None:
+        if self.finished_routine:
+            # "Ready" or "I'm all right" after a whole routine is not a wish for another.
+            self._say(script.WHICH_NEXT, "question")
+            self._keep_waiting()
+            return
         self._start_routine(self.default_routine)
 
     def _on_choose_routine(self, event: Heard) -> None:

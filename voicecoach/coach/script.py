@@ -192,6 +192,7 @@ READY_AGAIN = "Take your time. Say ready when you're set, or skip to move on."
 NOT_READY = "No rush. Say ready when you're set."
 ROUTINE_DONE = "That's the whole routine finished. Really well done."
 ANOTHER = "Say another routine to keep going, or say stop to finish."
+WHICH_NEXT = "Which routine next? Say its name, like stretching or seated, or say stop to finish."
 SORRY = "Sorry, I didn't catch that."
 ALREADY_EASIEST = "This is already the gentlest version I have. You can say skip to move on."
 ALREADY_HARDEST = "This is already the hardest version I have."
@@ -351,13 +352,13 @@ def harder_line(replacement: Exercise) -> str:
 def resume_offer(routine: Routine, exercise: Exercise) -> str:
     return (
         f"Last time you stopped during {routine_name(routine)}, at {exercise.name}. "
-        "Would you like to carry on from there?"
+        "Would you like to carry on from there? Say yes or no."
     )
 
 
 def constraints_question(constraints: list[str]) -> str:
     said = " and ".join(CONSTRAINT_MEMORY[c] for c in constraints)
-    return f"Last time {said}. Is that still true today?"
+    return f"Last time {said}, so I'll keep to that. Is that still true today? Say yes or no."
 
 
 def sorry(hint: str) -> str:
