@@ -160,3 +160,28 @@ def test_ready_after_a_routine_does_not_start_another(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, lines)
     assert len(transcript.logs("routine")) == 1
     assert transcript.said(script.WHICH_NEXT)
+
+
+def test_one_resolved_profile_config_then_what_the_person_said_clamped():
+    from voicecoach.coach.profile import MAX_RATE, MIN_VOLUME, resolve
+
+    assert resolve(120, None).rate == 120
+    assert resolve(120, 0.5, Profile(rate=150, volume=0.9)) == Profile(rate=150, volume=0.9)
+    assert resolve(500, 0.0) == Profile(rate=MAX_RATE, volume=MIN_VOLUME)
+
+
+def test_the_store_s_remembered_voice_wins_over_the_config_and_seeds_the_coach(
+    catalogue, tmp_path
+):
+    from voicecoach.app.session import start_session
+    from voicecoach.coach.events import Log
+
+    db = tmp_path / "coach.db"
+    coach, recorder = start_session(catalogue, db, rate=120)
+    assert coach.rate == 120
+    recorder(Log("voice", {"rate": 150, "volume": 0.8}))  # the person said "faster"
+    recorder(Log("session_end", {"reason": "asked to stop"}))
+    recorder.close()
+    coach, recorder = start_session(catalogue, db, rate=120)
+    recorder.close()
+    assert (coach.profile.rate, coach.rate) == (150, 150)
