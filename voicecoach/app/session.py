@@ -14,7 +14,7 @@ from pathlib import Path
 from voicecoach.coach.catalogue import Catalogue
 from voicecoach.coach.events import Log
 from voicecoach.coach.machine import Coach
-from voicecoach.coach.profile import DEFAULT_RATE, DEFAULT_VOLUME, Profile
+from voicecoach.coach.profile import resolve
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,13 @@ def start_session(
     rate: int | None = None,
     volume: float | None = None,
 ) -> tuple[Coach, Recorder]:
-    """A coach primed from the store at `db_path` (None: no store at all)."""
+    """A coach primed from the store at `db_path` (None: no store at all).
+
+    Its profile (`coach.profile`) is the one resolved profile: `rate` and `volume` from
+    the config, then what the person said last time; open the speaker with it."""
     warnings: list[str] = []
     recorder = Recorder()
-    profile, progress, resume = _defaults(rate, volume), None, None
+    profile, progress, resume = resolve(rate, volume), None, None
     if db_path is not None:
         from voicecoach.memory.store import Store, StoreError
 
@@ -71,7 +74,7 @@ def start_session(
                 log.warning("%s", store.warning)
                 warnings.append(store.spoken_warning)
             # The config gives starting values; what the person asked for since wins.
-            profile = store.profile(_defaults(rate, volume))
+            profile = resolve(rate, volume, store.profile(resolve(rate, volume)))
             progress = store.progress()
             resume = store.interrupted()
             recorder = Recorder(store, store.start_session(routine))
@@ -88,9 +91,3 @@ def start_session(
     )
     return coach, recorder
 
-
-def _defaults(rate: int | None, volume: float | None) -> Profile:
-    return Profile(
-        rate=DEFAULT_RATE if rate is None else rate,
-        volume=DEFAULT_VOLUME if volume is None else volume,
-    )

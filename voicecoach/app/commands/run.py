@@ -99,14 +99,17 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
         )
     except RecognizerUnavailable as err:
         raise _Trouble(str(err)) from err
-    out = _open_output(args, settings)
-    try:
-        speaker = open_speaker(settings.voice, settings.rate or 150, settings.volume or 0.8)
-    except SpeechError as err:
-        out.close()
-        raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
     db = None if args.no_db else settings.db_path
     coach, recorder = start_session(catalogue, db, args.routine, settings.rate, settings.volume)
+    out = _open_output(args, settings)
+    try:
+        # The resolved profile (config, then what the person said last time) opens the
+        # speaker, so the voice heard is the one the coach believes it has.
+        speaker = open_speaker(settings.voice, coach.profile.rate, coach.profile.volume)
+    except SpeechError as err:
+        out.close()
+        recorder.close()
+        raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
     events = EventLog(args.log)
 
     def cue(name: str):
