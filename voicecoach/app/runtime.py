@@ -131,6 +131,11 @@ class Runtime:
     def feed(self, event: Event, heard: Match | None = None) -> None:
         for action in self.coach.handle(event):
             self.execute(action, event.t, heard)
+        # The store writes behind the coach; trouble it met since (a full disk) is said once.
+        take_notice = getattr(self.on_log, "take_notice", None)
+        notice = take_notice() if take_notice is not None else None
+        if notice:
+            self.execute(Say(notice, "error"), event.t)
 
     def fire_timers(self, until: float) -> None:
         """Expire every timer due by `until`, in order, each at its own deadline."""

@@ -201,6 +201,14 @@ REST_OVER = "Rest over."
 RESUME_CAREFUL = "Okay, gently now. Stop at once if it hurts again."
 RESUME_AFTER_EMERGENCY = "Okay. Take it slowly, and stop whenever you need to."
 PREFERRED = "That's the version you settled on last time."
+NOTEBOOK_UNAVAILABLE = (
+    "I can't open my notebook right now. The exercises work just the same, "
+    "and I'll keep trying to write today's session down."
+)
+NOTEBOOK_FULL = (
+    "My notebook's disk is full, so I'm keeping today's notes in my head until there's room. "
+    "We can carry on as normal."
+)
 FIRST_SESSION = "This is our first session together, so let's make a start."
 VOICE_LIMIT = {
     "slower": "That's as slow as I go.",

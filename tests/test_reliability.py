@@ -1,0 +1,240 @@
+"""Reliability: faults a real home brings (full disk, locked database, SIGTERM, broken data,
+broken models, loud or clipped speech) and what must survive them.
+
+Every test here is fast; the real full disk (tmpfs), long locks, SIGKILL at random points
+and the 2-hour soak run in `python -m voicecoach.bench reliability`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from voicecoach.app.session import start_session
+from voicecoach.coach import script
+from voicecoach.coach.events import Heard, Log, Say, TimerExpired
+from voicecoach.memory.store import Store, StoreError
+from voicecoach.memory.writer import StoreWriter
+
+pytestmark = pytest.mark.reliability
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "voicecoach.db"
+
+
+def fill_up(store: Store) -> None:
+    """A real SQLITE_FULL from here on: the file may not grow by a single page."""
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def make_room(store: Store) -> None:
+    store._conn.execute("PRAGMA max_page_count = 1073741823")
+
+
+def big(i: int) -> Log:
+    # Wide enough that a few fill a page, so the full disk is met within a few writes.
+    return Log("exercise_start", {"exercise": f"ex{i}", "index": i, "total": 99, "pad": "x" * 900})
+
+
+# --- the store itself ----------------------------------------------------------------------
+
+
+def test_disk_full_mid_session_is_a_plain_store_error_not_a_raw_sqlite_one(db: Path) -> None:
+    store = Store.open(db)
+    sid = store.start_session(None)
+    fill_up(store)
+    with pytest.raises(StoreError) as err:
+        store.write([(sid, float(i), big(i)) for i in range(50)])
+    assert err.value.cause == "full"
+    assert "full" in str(err.value)
+    assert "rollback" not in str(err.value).lower()
+    make_room(store)
+    store.write([(sid, 99.0, Log("pain", {"exercise": None}))])  # the store still works
+    assert store.log_entries(["pain"])
+    store.close()
+
+
+class FullFromBirth(Store):
+    """A disk with no room for even the schema: every new connection may grow by nothing."""
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        conn.execute("PRAGMA max_page_count = 1")
+        return conn
+
+
+def test_disk_full_before_the_database_exists_says_full(db: Path) -> None:
+    with pytest.raises(StoreError) as err:
+        FullFromBirth.open(db)
+    assert err.value.cause == "full"
+    assert "no transaction" not in str(err.value)
+
+
+def test_old_format_is_upgraded_and_can_record_a_stopped_exercise(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    from voicecoach.memory import store as store_module
+
+    conn.executescript(
+        store_module._SCHEMA.replace(", 'stopped'", "") + "; INSERT INTO schema_version VALUES (1);"
+    )
+    conn.close()
+    with Store.open(db) as store:
+        sid = store.start_session(None)
+        store.record(sid, Log("exercise_start", {"exercise": "bird_dog", "index": 0, "total": 1}))
+        store.record(
+            sid,
+            Log("exercise_stopped", {"exercise": "bird_dog", "outcome": "pain", "reps": 2}),
+        )
+        (entry,) = store.exercise_log()
+    assert (entry.status, entry.reason, entry.reps) == ("stopped", "pain", 2)
+
+
+# --- writing behind the coach ---------------------------------------------------------------
+
+
+class Gate(Store):
+    """A store whose writes wait on a gate (a lock held by someone else, a slow card)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.gate = threading.Event()
+
+    def write(self, items):  # type: ignore[no-untyped-def]
+        self.gate.wait()
+        super().write(items)
+
+
+def test_record_never_waits_for_the_disk(db: Path) -> None:
+    store = Gate.open(db)
+    writer = StoreWriter(store, store.start_session(None))
+    writer.record(Log("pain", {"exercise": None}))  # returns although the write is stuck
+    assert writer.pending == 1
+    store.gate.set()
+    assert writer.flush(timeout=5)
+    writer.close()
+    assert [e.kind for e in Store.open(db).log_entries()] == ["pain"]
+
+
+def test_disk_full_keeps_logs_in_memory_says_so_once_and_writes_them_later(db: Path) -> None:
+    store = Store.open(db)
+    writer = StoreWriter(
+        store, store.start_session(None), retry_seconds=0.02, full_notice=script.NOTEBOOK_FULL
+    )
+    fill_up(store)
+    for i in range(40):
+        writer.record(big(i))
+    writer.record(Log("pain", {"exercise": "ex39"}))
+    assert not writer.flush(timeout=0.5)
+    assert writer.trouble is not None
+    assert writer.trouble.cause == "full"
+    assert writer.take_notice() == script.NOTEBOOK_FULL
+    assert writer.take_notice() is None  # once
+    make_room(store)
+    assert writer.flush(timeout=5)
+    writer.close()
+    kinds = [e.kind for e in Store.open(db).log_entries()]
+    assert kinds == ["exercise_start"] * 40 + ["pain"]
+
+
+def test_a_lock_held_by_another_program_loses_nothing_and_keeps_the_order(db: Path) -> None:
+    store = Store.open(db, busy_timeout=0.05)
+    writer = StoreWriter(store, store.start_session(None), retry_seconds=0.02)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    for kind in ("session_start", "pain", "emergency"):
+        writer.record(Log(kind, {"exercise": None}))
+    assert not writer.flush(timeout=0.3)
+    assert writer.trouble is not None
+    assert writer.trouble.cause == "locked"
+    other.execute("COMMIT")
+    other.close()
+    assert writer.flush(timeout=5)
+    writer.close()
+    assert [e.kind for e in Store.open(db).log_entries()] == ["session_start", "pain", "emergency"]
+
+
+def test_a_database_that_cannot_be_opened_at_first_is_opened_later(db: Path) -> None:
+    tries: list[int] = []
+
+    def opener() -> tuple[Store, int]:
+        tries.append(1)
+        if len(tries) < 3:
+            raise StoreError("the disk holding it is full; free some space", "full")
+        store = Store.open(db)
+        return store, store.start_session(None)
+
+    writer = StoreWriter(opener=opener, retry_seconds=0.02)
+    writer.record(Log("pain", {"exercise": None}))
+    writer.end_session("finished")
+    assert writer.flush(timeout=5)
+    writer.close()
+    with Store.open(db) as store:
+        assert [e.kind for e in store.log_entries()] == ["pain"]
+        assert store.sessions()[0].end_reason == "finished"
+
+
+def test_what_cannot_be_written_by_close_is_logged_not_raised(db: Path, caplog) -> None:
+    store = Store.open(db)
+    writer = StoreWriter(store, store.start_session(None), retry_seconds=0.02)
+    fill_up(store)
+    for i in range(40):
+        writer.record(big(i))
+    writer.close(timeout=0.2)
+    assert writer.unsaved
+    assert "not saved" in caplog.text
+
+
+def test_an_unusable_database_never_stops_the_session(catalogue, tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    coach, recorder = start_session(catalogue, tmp_path / "not-a-folder" / "v.db")
+    assert script.NOTEBOOK_UNAVAILABLE in coach.warnings
+    said = [a.text for a in coach.handle(Heard("start", 1.0)) if isinstance(a, Say)]
+    assert script.NOTEBOOK_UNAVAILABLE in said
+    for action in coach.handle(Heard("pain", 2.0)):
+        if isinstance(action, Log):
+            recorder(action)  # kept, never raised
+    recorder.close("asked to stop", timeout=5)
+    assert recorder.writer is not None
+    assert recorder.writer.unsaved
+
+
+# --- the coach answers first ----------------------------------------------------------------
+
+
+def test_a_locked_database_does_not_delay_the_answer_to_it_hurts(catalogue, db: Path) -> None:
+    """The writer is stuck on a lock; the coach's answer comes back all the same."""
+    coach, recorder = start_session(catalogue, db)
+    store = recorder.store
+    assert store is not None
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    said: list[str] = []
+    try:
+        for action in coach.handle(Heard("start", 1.0)) + coach.handle(Heard("pain", 2.0)):
+            if isinstance(action, Log):
+                recorder(action)  # must return at once although the file is locked
+            elif isinstance(action, Say):
+                said.append(action.text)
+        assert script.PAIN_STOP in said
+        assert recorder.writer is not None
+        assert recorder.writer.pending > 0
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    recorder.close("asked to stop")
+    kinds = [e.kind for e in Store.open(db).log_entries()]
+    assert "pain" in kinds
+
+
+def test_timer_expiry_is_harmless_after_close(catalogue, db: Path) -> None:
+    coach, recorder = start_session(catalogue, db)
+    recorder.close("finished")
+    for action in coach.handle(TimerExpired("t1", 99.0)):
+        if isinstance(action, Log):
+            recorder(action)  # logged as not saved, never raised
