@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from sessions import run_session
 
 from voicecoach.app.session import start_session
 from voicecoach.coach import script
@@ -238,3 +239,131 @@ def test_timer_expiry_is_harmless_after_close(catalogue, db: Path) -> None:
     for action in coach.handle(TimerExpired("t1", 99.0)):
         if isinstance(action, Log):
             recorder(action)  # logged as not saved, never raised
+
+
+# --- safety holds are sticky; outcomes are recorded truthfully ------------------------------
+
+HOLD_CUES = {script.RELEASE, script.HALFWAY, script.TEN_LEFT, "three", "two", "one"}
+
+
+def cues_after(transcript, t: float) -> list[str]:
+    return [
+        r.action.text
+        for r in transcript.records
+        if r.t > t and isinstance(r.action, Say) and r.action.text in HOLD_CUES
+    ]
+
+
+@pytest.mark.parametrize("trouble", ["ow it hurts", "i've fallen over", "i can't get up"])
+def test_stop_then_no_after_a_safety_report_does_not_restart_the_hold(
+    catalogue, matcher, trouble: str
+) -> None:
+    lines = ["knee to chest", "ready", f"+10 {trouble}", "+5 stop", "+2 no", "+300 hello"]
+    transcript, coach = run_session(catalogue, matcher, lines)
+    declined = transcript.said(script.STOP_QUESTION)[0]
+    assert not cues_after(transcript, declined.t)
+    assert not [s for s in transcript.says() if "left" in s and s.startswith("Okay")]
+    assert transcript.said(script.STOP_CANCELLED_ON_HOLD)
+    assert not transcript.said(script.STOP_CANCELLED)
+
+
+@pytest.mark.parametrize(
+    ("trouble", "asides"),
+    [
+        ("ow it hurts", ["pause", "yes"]),  # a yes to nothing is not "resume"
+        ("i've fallen over", ["yes"]),
+        ("ow it hurts", ["i'm tired", "no"]),  # carrying on after tiredness
+    ],
+)
+def test_only_an_explicit_resume_restarts_and_then_from_the_start_of_the_hold(
+    catalogue, matcher, trouble: str, asides: list[str]
+) -> None:
+    lines = ["knee to chest", "ready", f"+10 {trouble}", *[f"+3 {a}" for a in asides]]
+    transcript, _ = run_session(catalogue, matcher, [*lines, "+200 hello"])
+    stopped = transcript.said(script.PAIN_STOP if "hurts" in trouble else script.EMERGENCY_STOP)
+    assert not cues_after(transcript, stopped[0].t)
+    transcript, _ = run_session(catalogue, matcher, [*lines, "+3 resume"])
+    gentle = {script.RESUME_CAREFUL, script.RESUME_AFTER_EMERGENCY}
+    gently = [r for r in transcript.records if getattr(r.action, "text", None) in gentle]
+    assert gently
+    assert [t for t in transcript.said(script.HALFWAY) if t.t > gently[-1].t]
+
+
+def test_i_cant_get_up_asks_whether_they_have_fallen_and_yes_is_the_emergency_path(
+    catalogue, matcher
+) -> None:
+    lines = ["knee to chest", "ready", "+10 i can't get up", "+3 yes"]
+    transcript, coach = run_session(catalogue, matcher, lines)
+    asked = transcript.said(script.FALL_QUESTION)[0]
+    assert transcript.said(script.EMERGENCY_STOP)[0].t <= asked.t
+    assert [r for r in transcript.said(script.EMERGENCY_HELP) if r.t >= asked.t]
+    assert transcript.logs("cant_get_up") == [{"exercise": "knee_to_chest"}]
+    assert transcript.logs("emergency") == [{"exercise": "knee_to_chest"}]
+
+
+def test_i_cant_get_up_then_no_helps_them_up_and_pauses(catalogue, matcher) -> None:
+    lines = ["knee to chest", "ready", "+10 i can't get up", "+3 no", "+300 hello"]
+    transcript, coach = run_session(catalogue, matcher, lines)
+    assert transcript.said(script.GET_UP_HELP)
+    assert not transcript.logs("emergency")
+    assert not cues_after(transcript, transcript.said(script.GET_UP_HELP)[0].t)
+
+
+def test_silence_after_i_cant_get_up_is_never_taken_for_an_answer(catalogue, matcher) -> None:
+    lines = ["knee to chest", "ready", "+10 i can't get up", "+900 hello"]
+    transcript, coach = run_session(catalogue, matcher, lines)
+    asked = transcript.said(script.FALL_QUESTION)[0]
+    assert transcript.said(script.EMERGENCY_HELP)  # how to get help, once, then a quiet wait
+    assert not cues_after(transcript, asked.t)
+    assert not transcript.said(script.GET_UP_HELP)
+    assert transcript.ended().reason == "input ended"
+
+
+def test_cant_get_up_is_a_safety_intent_that_interrupts() -> None:
+    from voicecoach.understand.flags import load_flags
+
+    flags = load_flags()
+    assert "cant_get_up" in flags.interrupting
+    assert flags.table["cant_get_up"].safety
+
+
+@pytest.mark.parametrize(
+    ("lines", "outcome"),
+    [
+        (["+10 ow it hurts", "+3 stop", "+2 yes"], "pain"),
+        (["+10 i've fallen over", "+3 stop", "+2 yes"], "emergency"),
+        (["+10 i can't get up", "+3 yes", "+3 stop", "+2 yes"], "emergency"),
+        (["+10 i'm tired", "+3 yes"], "tired"),
+    ],
+)
+def test_an_exercise_cut_short_is_recorded_as_stopped_not_done(
+    catalogue, matcher, db: Path, lines: list[str], outcome: str
+) -> None:
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", *lines])
+    assert not transcript.logs("exercise_done")
+    (stopped,) = transcript.logs("exercise_stopped")
+    assert (stopped["exercise"], stopped["outcome"]) == ("knee_to_chest", outcome)
+    with Store.open(db) as store:
+        sid = store.start_session(None)
+        for kind in LOG_ORDER(transcript):
+            store.record(sid, kind)
+        (entry,) = store.exercise_log()
+        assert (entry.status, entry.reason) == ("stopped", outcome)
+        assert store.progress().exercises_this_week == 0
+        assert store.sessions()[0].done == 0
+
+
+def LOG_ORDER(transcript) -> list[Log]:  # noqa: N802 - reads as a phrase in the test
+    return [r.action for r in transcript.records if isinstance(r.action, Log)]
+
+
+def test_skipping_after_pain_says_why_in_the_log(catalogue, matcher) -> None:
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+5 ow it hurts",
+                                                     "+3 skip"])  # fmt: skip
+    assert transcript.logs("exercise_skipped")[0]["reason"] == "pain"
+
+
+def test_a_finished_exercise_is_still_done(catalogue, matcher) -> None:
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+600 stop", "yes"])
+    assert transcript.logs("exercise_done")
+    assert not transcript.logs("exercise_stopped")

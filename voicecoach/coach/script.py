@@ -176,6 +176,13 @@ TIRED_OFFER = "Would you like to finish for today? Say yes to finish, or no to c
 TIRED_CARRY_ON = "All right. Rest for a minute first, then we'll carry on."
 STOP_QUESTION = "Do you want to end the session? Say yes or no."
 STOP_CANCELLED = "Okay, let's carry on."
+STOP_CANCELLED_ON_HOLD = "Okay, we won't finish yet."
+FALL_QUESTION = "Have you fallen? Say yes or no."
+GET_UP_HELP = (
+    "Okay. There's no hurry. Get up slowly, in your own way, using something steady like a "
+    "sturdy chair, and sit down to rest once you're up. If you can't manage it safely, "
+    "call someone to help you."
+)
 PAUSED = "Paused. Take your time, and say resume when you're ready."
 SILENCE_PAUSE = "I'll wait here. Whenever you're ready, say resume, or say help."
 FINISHED_SILENCE = "It's gone quiet, so I'll finish here."
