@@ -367,3 +367,88 @@ def test_a_finished_exercise_is_still_done(catalogue, matcher) -> None:
     transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+600 stop", "yes"])
     assert transcript.logs("exercise_done")
     assert not transcript.logs("exercise_stopped")
+
+
+# --- signals: the session is closed with its reason and the output WAV written ---------------
+
+
+def _session_started(db: Path) -> bool:
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(db, timeout=0.1) as conn:
+            return bool(conn.execute("SELECT COUNT(*) FROM log").fetchone()[0])
+    except sqlite3.Error:
+        return False
+
+
+@pytest.mark.parametrize(("sig", "reason"), [("SIGTERM", "terminated"), ("SIGINT", "interrupted")])
+def test_a_signal_closes_the_session_with_its_reason_and_writes_the_wav(
+    tmp_path: Path, sig: str, reason: str
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import wave
+
+    from voicecoach.voice import synth
+
+    audio_in = synth.write_wav(tmp_path / "in.wav", synth.silence(900))
+    db, out = tmp_path / "v.db", tmp_path / "out.wav"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "run", "--engine", "pocketsphinx",
+         "--audio-in", str(audio_in), "--audio-out", str(out), "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": "."},
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not _session_started(db) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+    with wave.open(str(out)) as w:
+        assert w.getnframes() > 0  # the welcome, at least
+    with Store.open(db) as store:
+        assert store.sessions()[0].end_reason == reason
+
+
+def test_audio_in_is_read_in_blocks_and_matches_reading_it_whole(tmp_path: Path) -> None:
+    import numpy as np
+
+    from voicecoach.hear.audio import WavStream, read_wav
+
+    rng = np.random.default_rng(1)
+    stereo = (rng.standard_normal((44100 * 3, 2)) * 3000).astype("<i2")
+    path = tmp_path / "s.wav"
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(44100)
+        w.writeframes(stereo.tobytes())
+    stream = WavStream(path, block_seconds=0.5)
+    chunks = iter(stream)
+    next(chunks)
+    assert stream._file.tell() < path.stat().st_size / 4  # only the first block was read
+    whole = read_wav(path)
+    streamed = b"".join(c.audio for c in WavStream(path, block_seconds=0.5))
+    assert len(streamed) == len(whole)
+    a = np.frombuffer(streamed, "<i2").astype(int)
+    b = np.frombuffer(whole, "<i2").astype(int)
+    assert np.max(np.abs(a - b)) <= 1
+
+
+def test_the_no_microphone_hint_names_an_option_that_exists() -> None:
+    from voicecoach.app.cli import build_parser
+    from voicecoach.hear.audio import NO_INPUT_HELP
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr]
+    options = {o for a in run._actions for o in a.option_strings}
+    named = {w.strip(".,") for w in NO_INPUT_HELP.split() if w.startswith("--")}
+    assert named
+    assert named <= options
