@@ -372,14 +372,11 @@ def test_a_finished_exercise_is_still_done(catalogue, matcher) -> None:
 # --- signals: the session is closed with its reason and the output WAV written ---------------
 
 
-def _session_started(db: Path) -> bool:
-    if not db.exists():
-        return False
-    try:
-        with sqlite3.connect(db, timeout=0.1) as conn:
-            return bool(conn.execute("SELECT COUNT(*) FROM log").fetchone()[0])
-    except sqlite3.Error:
-        return False
+def _has_spoken(events: Path) -> bool:
+    """The coach has put a line on the output timeline (a Say record has its end time)."""
+    return events.exists() and '"action": "say"' in events.read_text() and (
+        '"end": ' in events.read_text()
+    )
 
 
 @pytest.mark.parametrize(("sig", "reason"), [("SIGTERM", "terminated"), ("SIGINT", "interrupted")])
@@ -396,14 +393,15 @@ def test_a_signal_closes_the_session_with_its_reason_and_writes_the_wav(
     from voicecoach.voice import synth
 
     audio_in = synth.write_wav(tmp_path / "in.wav", synth.silence(900))
-    db, out = tmp_path / "v.db", tmp_path / "out.wav"
+    db, out, events = tmp_path / "v.db", tmp_path / "out.wav", tmp_path / "events.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "voicecoach", "run", "--engine", "pocketsphinx",
-         "--audio-in", str(audio_in), "--audio-out", str(out), "--db", str(db)],
+         "--audio-in", str(audio_in), "--audio-out", str(out), "--db", str(db),
+         "--log", str(events)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": "."},
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while not _session_started(db) and proc.poll() is None and time.monotonic() < deadline:
+    while not _has_spoken(events) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(getattr(signal, sig))
