@@ -40,6 +40,7 @@ from voicecoach.coach.events import (
     Event,
     Heard,
     Log,
+    Say,
 )
 from voicecoach.coach.machine import Coach
 from voicecoach.understand.intents import Match, Matcher
@@ -164,6 +165,11 @@ class Runtime:
 
     def feed(self, event: Event, heard: Match | None = None) -> None:
         self.loop.feed(event, heard)
+        # The store writes behind the coach; trouble it met since (a full disk) is said once.
+        take_notice = getattr(self.on_log, "take_notice", None)
+        notice = take_notice() if take_notice is not None else None
+        if notice:
+            self.loop.execute(Say(notice, "error"), event.t)
 
     def fire_timers(self, until: float) -> None:
         """Expire every timer (and act on every deferred command) due by `until`, in order."""

@@ -122,11 +122,14 @@ LOG_KINDS = {
     "routine": ("routine", "exercises"),
     "exercise_start": ("exercise", "index", "total"),
     "exercise_done": ("exercise", "reps", "hold_seconds"),
+    "exercise_stopped": ("exercise", "outcome", "reps", "hold_seconds"),  # outcome: pain,
+    # emergency, cant_get_up or tired: cut short, so not done
     "exercise_skipped": ("exercise", "reason"),
     "swapped": ("exercise", "to", "reason"),
     "constraint": ("constraint", "active"),  # constraint None: the set was confirmed or cleared
     "pain": ("exercise",),
     "emergency": ("exercise",),
+    "cant_get_up": ("exercise",),
     "tired": ("exercise",),
     "voice": ("rate", "volume"),
     "device": ("what",),

@@ -14,8 +14,12 @@ A session moves through phases:
         ▲                                 │                                        │
         └──────── routine done ◄──────────┴────────────────────────────────────────┘
 
-and, from anywhere, into the side phases paused, confirm_stop, pain, emergency and tired,
-which remember where they came from.  TABLE below says, for each phase, which method answers
+and, from anywhere, into the side phases paused, confirm_stop, pain, emergency, fall_check
+and tired, which remember where they came from.  Pain, an emergency and a possible fall
+("I can't get up") put the session on hold (`hold`): from then on nothing restarts
+until the person says resume (and then gently, from the start of the hold); cancelling a
+stop, a device coming back or carrying on after tiredness return to the hold, not to the
+exercise.  TABLE below says, for each phase, which method answers
 each intent; intents missing there fall back to GLOBAL, so "stop", "it hurts" and "help"
 work in every phase.  Everything that affects transitions lives in this file.
 """
@@ -63,9 +67,9 @@ FLAGS = load_flags()
 # Phases.  Waiting phases expect the person to say something; the others run on timers.
 IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "active"
 PAUSED, CONFIRM_STOP, PAIN, TIRED = "paused", "confirm_stop", "pain", "tired"
-EMERGENCY = "emergency"
+EMERGENCY, FALL_CHECK = "emergency", "fall_check"
 CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
-SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, TIRED})
+SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, FALL_CHECK, TIRED})
 WAITING = frozenset(
     {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED} | SIDE_PHASES
 )
@@ -74,7 +78,8 @@ WAITING = frozenset(
 #: phases ask a question, so their line is "question".
 HELP_KEY = {
     CHOOSING: "choosing", IDLE: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
-    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", ENDED: "ended",
+    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", FALL_CHECK: "emergency",
+    ENDED: "ended",
 }  # fmt: skip
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
@@ -110,8 +115,9 @@ TABLE: dict[str, dict[str, str]] = {
     },
     EMERGENCY: {
         "resume": "resume_after_emergency", "start": "resume_after_emergency",
-        "yes": "resume_after_emergency", "help": "emergency", "pause": "emergency_wait",
+        "yes": "emergency_wait", "help": "emergency", "pause": "emergency_wait",
     },
+    FALL_CHECK: {"yes": "emergency", "no": "not_fallen", "help": "emergency"},
     TIRED: {
         "yes": "end_tired", "stop": "end_tired", "no": "carry_on_tired",
         "resume": "carry_on_tired", "start": "carry_on_tired",
@@ -124,6 +130,7 @@ TABLE: dict[str, dict[str, str]] = {
 
 GLOBAL: dict[str, str] = {
     "stop": "ask_stop", "pain": "pain", "emergency": "emergency", "help": "help",
+    "cant_get_up": "cant_get_up",
     "status": "status",
     "repeat": "repeat", "pause": "pause", "resume": "not_paused", "tired": "tired",
     "slower": "voice", "faster": "voice", "louder": "voice", "quieter": "voice",
@@ -207,6 +214,9 @@ class Coach:
         self.last_instruction = ""
         self.silences = 0
         self.finished_routine = False
+        self.hold: str | None = None
+        """PAIN, EMERGENCY, FALL_CHECK or PAUSED while the session is on hold for safety:
+        where asides return to, until an explicit resume."""
         self.now = 0.0
         self._timer: str | None = None
         self._serial = 0
@@ -332,8 +342,8 @@ class Coach:
         if self.phase == ENDED and name not in TABLE[ENDED].values():
             if event.intent == "none":
                 return  # listening quietly for "start": talk in the room gets no answer
-            name = {"pain": "pain", "emergency": "emergency", "help": "help"}.get(
-                event.intent, "ended_hint")
+            name = {"pain": "pain", "emergency": "emergency", "help": "help",
+                    "cant_get_up": "cant_get_up"}.get(event.intent, "ended_hint")
         handler: Callable[[Heard], None] = getattr(self, f"_on_{name}")
         handler(event)
 
@@ -347,12 +357,13 @@ class Coach:
 
     def _silence(self) -> None:
         self.silences += 1
-        if self.phase == EMERGENCY:
+        if self.phase in (EMERGENCY, FALL_CHECK):
             # One reminder of how to get help, then wait as long as it takes: whoever is on
             # the floor must not be talked at, nor left with a session that ended itself.
             if self.silences == 1:
                 self._say(script.EMERGENCY_HELP, "safety")
-                self._say(script.EMERGENCY_WAIT, "question")
+                wait = script.EMERGENCY_WAIT if self.phase == EMERGENCY else script.FALL_QUESTION
+                self._say(wait, "question")
             return
         if self.phase == CHOOSING and self.finished_routine:
             if self.silences == 1:
@@ -502,6 +513,7 @@ class Coach:
         self._cancel_timer()
         self.running = None
         self.suspended = None
+        self.hold = None
 
     def _routine_done(self) -> None:
         self.exercise = None
@@ -533,8 +545,9 @@ class Coach:
         if self.exercise is None:
             self._on_not_now(event)
             return
+        reason = self._held_outcome() or "asked to skip"
         self._leave_exercise()
-        self._log("exercise_skipped", exercise=self.exercise.id, reason="asked to skip")
+        self._log("exercise_skipped", exercise=self.exercise.id, reason=reason)
         self._say(f"Okay, skipping {self.exercise.name}.")
         self.exercise = None
         self.index += 1
@@ -658,7 +671,11 @@ class Coach:
             self._wait_for_user(phase)
 
     def _restore(self) -> None:
-        """Go back to the suspended phase; a hold carries on with the time it had left."""
+        """Go back to the suspended phase; a hold carries on with the time it had left.
+        On hold for safety, go back to the hold instead: only "resume" leaves it."""
+        if self.hold is not None:
+            self._back_to_hold()
+            return
         back = self.suspended or Suspended(CHOOSING)
         self.suspended = None
         if back.phase == ACTIVE and self.running is not None:
@@ -666,6 +683,9 @@ class Coach:
             left = segment.seconds - (back.elapsed or 0.0)
             self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
             self._start_segment(self.running.segment, back.elapsed or 0.0)
+        elif back.phase == ENDED:  # a possible fall after the end: back to the end, quietly
+            self.phase = ENDED
+            self._say(script.ENDED)
         elif back.phase == STEPS and self.exercise is not None:
             self.phase = STEPS
             self._say_step()
@@ -689,7 +709,11 @@ class Coach:
     def _on_already_paused(self, _: Heard) -> None:
         self._say(script.PAUSED, "instruction")
 
-    def _on_resume(self, _: Heard) -> None:
+    def _on_resume(self, event: Heard) -> None:
+        if self.hold is not None and event.intent in {"resume", "start"}:
+            line = script.RESUME_CAREFUL if self.hold == PAIN else script.RESUME_AFTER_EMERGENCY
+            self._resume_gently(line)
+            return
         self._restore()
 
     def _on_not_paused(self, event: Heard) -> None:
@@ -721,7 +745,7 @@ class Coach:
         self._say(script.STOP_QUESTION, "question")
 
     def _on_cancel_stop(self, _: Heard) -> None:
-        self._say(script.STOP_CANCELLED)
+        self._say(script.STOP_CANCELLED_ON_HOLD if self.hold else script.STOP_CANCELLED)
         self._restore()
 
     def _on_end_by_request(self, _: Heard) -> None:
@@ -729,12 +753,16 @@ class Coach:
 
     def _end(self, reason: str) -> None:
         self._cancel_timer()
-        if self.exercise is not None and self.running is not None:
+        outcome = self._held_outcome() or ("tired" if reason == "tired" else None)
+        if self.exercise is not None and (self.running is not None or outcome):
+            # Only an exercise that was going and was not cut short by pain, a fall or
+            # tiredness counts as done (history, weekly progress and the carers' report).
             self._log(
-                "exercise_done",
+                "exercise_stopped" if outcome else "exercise_done",
                 exercise=self.exercise.id,
                 reps=self.reps_done,
                 hold_seconds=round(self.hold_done, 1),
+                **({"outcome": outcome} if outcome else {}),
             )
         self._say(script.GOODBYE)
         self._log("session_end", reason=reason)
@@ -743,6 +771,49 @@ class Coach:
         self._out.append(End(reason))
 
     # --- safety --------------------------------------------------------------------------
+
+    def _held_outcome(self) -> str | None:
+        """Why the exercise in hand was cut short, for the log: None if it was not."""
+        if self.hold is None or self.exercise is None:
+            return None
+        return {PAIN: "pain", PAUSED: "cant_get_up"}.get(self.hold, "emergency")
+
+    def _back_to_hold(self) -> None:
+        """An aside is over but the session is on hold: say so again and keep waiting."""
+        hold = self.hold
+        assert hold is not None
+        if hold == PAUSED:
+            self.phase = PAUSED
+            self._cancel_timer()
+            self._say(script.PAUSED, "instruction")
+            return
+        question = {
+            PAIN: script.PAIN_OFFER, EMERGENCY: script.EMERGENCY_WAIT,
+            FALL_CHECK: script.FALL_QUESTION,
+        }[hold]  # fmt: skip
+        self._say(question, "question")
+        self._wait_for_user(hold)
+
+    def _on_cant_get_up(self, _: Heard) -> None:
+        # Maybe a fall, maybe a hard chair: stop everything and ask, never assume.
+        self._cancel_timer()
+        self._log("cant_get_up", exercise=self.current_id)
+        if self.phase != FALL_CHECK:
+            self._say(script.EMERGENCY_STOP, "safety")
+        self._suspend(FALL_CHECK)
+        self.hold = FALL_CHECK
+        self._say(script.FALL_QUESTION, "question")
+
+    def _on_not_fallen(self, _: Heard) -> None:
+        """Not on the floor: how to get up or sit safely, then a pause until they resume."""
+        self._say(script.GET_UP_HELP, "safety")
+        if self.suspended is not None and self.suspended.phase == ENDED:
+            self.hold, self.suspended = None, None
+            self.phase = ENDED
+            self._cancel_timer()
+            return
+        self.hold = PAUSED
+        self._back_to_hold()
 
     def _on_pain(self, _: Heard) -> None:
         # Pain always stops the clock first; nothing resumes until the person says so.
@@ -753,10 +824,12 @@ class Coach:
         if self.phase == ENDED:
             return
         if self.exercise is None:
+            self.hold = None
             self._say(script.PAIN_IDLE, "question")
             self._wait_for_user(CHOOSING)
             return
         self._suspend(PAIN)
+        self.hold = PAIN
         self._say(script.PAIN_OFFER, "question")
 
     def _on_emergency(self, _: Heard) -> None:
@@ -770,6 +843,7 @@ class Coach:
         if self.phase == ENDED:
             return
         self._suspend(EMERGENCY)
+        self.hold = EMERGENCY
         self._say(script.EMERGENCY_WAIT, "question")
 
     def _on_emergency_wait(self, _: Heard) -> None:
@@ -784,6 +858,7 @@ class Coach:
 
     def _resume_gently(self, line: str) -> None:
         """Back from pain or an emergency: a hold starts again from its beginning."""
+        self.hold = None
         self._say(line, "safety")
         back = self.suspended
         self.suspended = None
@@ -804,6 +879,9 @@ class Coach:
         self._end("tired")
 
     def _on_carry_on_tired(self, _: Heard) -> None:
+        if self.hold is not None:
+            self._back_to_hold()
+            return
         back = self.suspended
         self.suspended = None
         if self.exercise is None or back is None or back.phase not in {ACTIVE, READY, STEPS}:

@@ -183,6 +183,13 @@ TIRED_OFFER = "Would you like to finish for today? Say yes to finish, or no to c
 TIRED_CARRY_ON = "All right. Rest for a minute first, then we'll carry on."
 STOP_QUESTION = "Do you want to end the session? Say yes or no."
 STOP_CANCELLED = "Okay, let's carry on."
+STOP_CANCELLED_ON_HOLD = "Okay, we won't finish yet."
+FALL_QUESTION = "Have you fallen? Say yes or no."
+GET_UP_HELP = (
+    "Okay. There's no hurry. Get up slowly, in your own way, using something steady like a "
+    "sturdy chair, and sit down to rest once you're up. If you can't manage it safely, "
+    "call someone to help you."
+)
 PAUSED = "Paused. Take your time, and say resume when you're ready."
 SILENCE_PAUSE = "I'll wait here. Whenever you're ready, say resume, or say help."
 FINISHED_SILENCE = "It's gone quiet, so I'll finish here."
@@ -209,6 +216,14 @@ REST_OVER = "Rest over."
 RESUME_CAREFUL = "Okay, gently now. Stop at once if it hurts again."
 RESUME_AFTER_EMERGENCY = "Okay. Take it slowly, and stop whenever you need to."
 PREFERRED = "That's the version you settled on last time."
+NOTEBOOK_UNAVAILABLE = (
+    "I can't open my notebook right now. The exercises work just the same, "
+    "and I'll keep trying to write today's session down."
+)
+NOTEBOOK_FULL = (
+    "My notebook's disk is full, so I'm keeping today's notes in my head until there's room. "
+    "We can carry on as normal."
+)
 FIRST_SESSION = "This is our first session together, so let's make a start."
 VOICE_LIMIT = {
     "slower": "That's as slow as I go.",
