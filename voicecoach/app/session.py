@@ -64,9 +64,11 @@ def start_session(
     routine: str | None = None,
     rate: int | None = None,
     volume: float | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> tuple[Coach, Recorder]:
-    """A coach primed from the store at `db_path` (None: no store at all)."""
-    warnings: list[str] = []
+    """A coach primed from the store at `db_path` (None: no store at all); `warnings` are
+    said at the start, with any trouble the store has."""
+    said: list[str] = list(warnings)
     recorder = Recorder()
     profile, progress, resume = _defaults(rate, volume), None, None
     if db_path is not None:
@@ -78,7 +80,7 @@ def start_session(
             store = Store.open(db_path)
             if store.spoken_warning:
                 log.warning("%s", store.warning)
-                warnings.append(store.spoken_warning)
+                said.append(store.spoken_warning)
             # The config gives starting values; what the person asked for since wins.
             profile = store.profile(_defaults(rate, volume))
             progress = store.progress()
@@ -88,7 +90,7 @@ def start_session(
             )
         except StoreError as err:
             log.error("database %s: %s; the session goes on, and its log is kept", db_path, err)
-            warnings.append(script.NOTEBOOK_UNAVAILABLE)
+            said.append(script.NOTEBOOK_UNAVAILABLE)
             if store is not None:
                 _close_quietly(store)
 
@@ -104,7 +106,7 @@ def start_session(
         progress=progress,
         resume_point=None if routine else resume,
         routine=routine,
-        warnings=tuple(warnings),
+        warnings=tuple(said),
     )
     return coach, recorder
 

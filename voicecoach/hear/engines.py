@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from voicecoach.hear.engine_vosk import is_vosk_model
+from voicecoach.hear.engine_vosk import is_vosk_model, model_problem
 from voicecoach.hear.recognizer import Recognizer, RecognizerUnavailable
 from voicecoach.hear.vocab import PhraseSource
 
@@ -48,10 +48,18 @@ def describe_choice(engine: str | None = None, model: Path | None = None) -> tup
     if engine == "pocketsphinx":
         return "pocketsphinx", "PocketSphinx (asked for)"
     found = model if model is not None else find_vosk_model()
+    problem = model_problem(found) if found is not None else None
     if engine == "vosk":
         if found is None:
             return "vosk", f"Vosk (asked for), but there is no model under {models_dir()}/"
+        if problem:
+            return "vosk", f"Vosk (asked for), but {problem}: PocketSphinx will stand in"
         return "vosk", f"Vosk with the model {found} (asked for)"
+    if found is not None and problem:
+        return "pocketsphinx", (
+            f"PocketSphinx (built in): {problem}; "
+            "`voicecoach models download` fetches a good copy"
+        )
     if found is not None:
         return "vosk", f"Vosk with the model {found}"
     return "pocketsphinx", (
@@ -85,3 +93,24 @@ def open_recognizer(
     from voicecoach.hear.engine_pocketsphinx import PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(phrases)
+
+
+def open_with_fallback(
+    engine: str | None,
+    model: Path | None,
+    phrases: PhraseSource,
+) -> tuple[Recognizer, str | None]:
+    """Like open_recognizer, but a model that fails to load gives way to the next engine
+    (PocketSphinx, built in): listening with a plainer engine beats not listening.
+    Returns the recognizer and, when it fell back, why (in plain words, for the log)."""
+    try:
+        return open_recognizer(engine, model, phrases), None
+    except RecognizerUnavailable as err:
+        name, _ = describe_choice(engine, model)
+        if name == "pocketsphinx":
+            raise  # nothing further to fall back on
+        why = f"{err}; using PocketSphinx (built in) instead"
+        log.error("speech recognition: %s", why)
+        from voicecoach.hear.engine_pocketsphinx import PocketSphinxRecognizer
+
+        return PocketSphinxRecognizer(phrases), why
