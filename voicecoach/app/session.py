@@ -17,7 +17,7 @@ from voicecoach.coach import script
 from voicecoach.coach.catalogue import Catalogue
 from voicecoach.coach.events import Log
 from voicecoach.coach.machine import Coach
-from voicecoach.coach.profile import DEFAULT_RATE, DEFAULT_VOLUME, Profile
+from voicecoach.coach.profile import resolve
 
 if TYPE_CHECKING:
     from voicecoach.memory.store import Store
@@ -67,10 +67,13 @@ def start_session(
     warnings: tuple[str, ...] = (),
 ) -> tuple[Coach, Recorder]:
     """A coach primed from the store at `db_path` (None: no store at all); `warnings` are
-    said at the start, with any trouble the store has."""
+    said at the start, with any trouble the store has.
+
+    Its profile (`coach.profile`) is the one resolved profile: `rate` and `volume` from
+    the config, then what the person said last time; open the speaker with it."""
     said: list[str] = list(warnings)
     recorder = Recorder()
-    profile, progress, resume = _defaults(rate, volume), None, None
+    profile, progress, resume = resolve(rate, volume), None, None
     if db_path is not None:
         from voicecoach.memory.store import Store, StoreError
         from voicecoach.memory.writer import StoreWriter
@@ -82,7 +85,7 @@ def start_session(
                 log.warning("%s", store.warning)
                 said.append(store.spoken_warning)
             # The config gives starting values; what the person asked for since wins.
-            profile = store.profile(_defaults(rate, volume))
+            profile = resolve(rate, volume, store.profile(resolve(rate, volume)))
             progress = store.progress()
             resume = store.interrupted()
             writer = StoreWriter(
@@ -111,6 +114,7 @@ def start_session(
     return coach, recorder
 
 
+
 def _close_quietly(store: Store) -> None:
     from voicecoach.memory.store import StoreError
 
@@ -118,10 +122,3 @@ def _close_quietly(store: Store) -> None:
         store.close()
     except StoreError as err:
         log.debug("closing the database after an error: %s", err)
-
-
-def _defaults(rate: int | None, volume: float | None) -> Profile:
-    return Profile(
-        rate=DEFAULT_RATE if rate is None else rate,
-        volume=DEFAULT_VOLUME if volume is None else volume,
-    )

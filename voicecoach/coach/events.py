@@ -87,6 +87,10 @@ class StartTimer:
 
     timer: str
     seconds: float
+    after_speech: bool = True
+    """Count from when the speech and tones asked for so far have been heard (a rest, a
+    re-prompt, the wait after a step); False counts from the event's own time (the cues
+    inside a hold, kept on the hold's clock whatever their words take to say)."""
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,10 @@ from voicecoach.coach.profile import (
     Progress,
     ResumePoint,
 )
+from voicecoach.understand.flags import load_flags
+
+#: Per-intent flags (intents/flags.toml): which intents are answers, which interrupt.
+FLAGS = load_flags()
 
 # Phases.  Waiting phases expect the person to say something; the others run on timers.
 IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "active"
@@ -95,7 +99,8 @@ TABLE: dict[str, dict[str, str]] = {
         "start": "begin_segments", "yes": "begin_segments", "next": "begin_segments",
         "resume": "begin_segments", "no": "not_ready", "previous": "previous_exercise",
     },
-    ACTIVE: {"next": "next_exercise", "previous": "previous_exercise", "start": "already_going"},
+    ACTIVE: {"next": "next_exercise", "previous": "previous_exercise", "start": "ready_now",
+             "yes": "ready_now", "resume": "ready_now"},
     PAUSED: {
         "resume": "resume", "start": "resume", "yes": "resume", "next": "next_exercise",
         "previous": "previous_exercise", "pause": "already_paused",
@@ -151,10 +156,13 @@ class Running:
 
     segment: int
     """Index into the exercise plan."""
-    started: float
-    """Event time the segment (re)started, shifted back by time already done."""
+    started: float | None
+    """When the segment's clock started (its opening line heard, its tone played), shifted
+    back by time already done; None while the opening line is still being said."""
     fired: int = 0
     """How many of the segment's cues have been given."""
+    done_before: float = 0.0
+    """Seconds already done when the segment (re)started (a resumed hold)."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +196,8 @@ class Coach:
         self.warnings = warnings
         self.rate = self.profile.rate
         self.volume = self.profile.volume
-        self.constraints: set[str] = set()
+        # Remembered limits hold from the first word: only the person lifts them ("no").
+        self.constraints: set[str] = set(self.profile.constraints)
         self.preferred = dict(self.profile.preferred)
         self.phase = IDLE
         self.routine: Routine | None = None
@@ -262,11 +271,13 @@ class Coach:
     def _log(self, kind: str, **data: object) -> None:
         self._out.append(Log(kind, dict(data)))
 
-    def _start_timer(self, seconds: float) -> None:
+    def _start_timer(self, seconds: float, after_speech: bool = True) -> None:
+        """One live timer.  It counts from when what was said so far has been heard, or
+        (after_speech False) from now: a hold's cues keep the hold's own clock."""
         self._cancel_timer()
         self._serial += 1
         self._timer = f"t{self._serial}"
-        self._out.append(StartTimer(self._timer, max(0.0, seconds)))
+        self._out.append(StartTimer(self._timer, max(0.0, seconds), after_speech))
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -277,8 +288,8 @@ class Coach:
         """Enter a waiting phase: a re-prompt timer runs so silence is never a dead end."""
         self.phase = phase
         self.silences = 0
-        # Silence counts from when the coach stops talking, not from when it started.
-        self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
+        # Silence counts from when the coach stops talking (timers start after speech).
+        self._start_timer(REPROMPT_SECONDS)
 
     # --- session start ---------------------------------------------------------------------
 
@@ -329,6 +340,8 @@ class Coach:
             self._begin()
         name = TABLE.get(self.phase, {}).get(event.intent) or GLOBAL.get(event.intent, "sorry")
         if self.phase == ENDED and name not in TABLE[ENDED].values():
+            if event.intent == "none":
+                return  # listening quietly for "start": talk in the room gets no answer
             name = {"pain": "pain", "emergency": "emergency", "help": "help",
                     "cant_get_up": "cant_get_up"}.get(event.intent, "ended_hint")
         handler: Callable[[Heard], None] = getattr(self, f"_on_{name}")
@@ -355,14 +368,14 @@ class Coach:
         if self.phase == CHOOSING and self.finished_routine:
             if self.silences == 1:
                 self._say(script.ANOTHER, "question")
-                self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
+                self._start_timer(REPROMPT_SECONDS)
             else:
                 self._say(script.FINISHED_SILENCE)
                 self._end("finished")
             return
         if self.silences == 1 and self.phase != PAUSED:
             self._say(self._reprompt(), "question")
-            self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
+            self._start_timer(REPROMPT_SECONDS)
         elif self.phase != PAUSED:
             self._suspend(PAUSED)
             self._say(script.SILENCE_PAUSE, "instruction")
@@ -377,6 +390,11 @@ class Coach:
     # --- choosing --------------------------------------------------------------------------
 
     def _on_start_default(self, _: Heard) -> None:
+        if self.finished_routine:
+            # "Ready" or "I'm all right" after a whole routine is not a wish for another.
+            self._say(script.WHICH_NEXT, "question")
+            self._keep_waiting()
+            return
         self._start_routine(self.default_routine)
 
     def _on_choose_routine(self, event: Heard) -> None:
@@ -458,13 +476,7 @@ class Coach:
     def _say_step(self) -> None:
         assert self.exercise is not None
         self._say(self.exercise.steps[self.step], "instruction")
-        self._start_timer(self._speech_backlog() + script.STEP_GAP_SECONDS)
-
-    def _speech_backlog(self) -> float:
-        """Roughly how long the lines said in answer to this event take to speak, so the
-        next step waits for the introduction as well as for its own words."""
-        said = " ".join(a.text for a in self._out if isinstance(a, Say))
-        return script.speaking_seconds(said, self.rate)
+        self._start_timer(script.STEP_GAP_SECONDS)
 
     def _advance_step(self) -> None:
         assert self.exercise is not None
@@ -555,11 +567,20 @@ class Coach:
         segment = self.plan[index]
         cues = self._cues(segment)
         fired = sum(1 for offset, _ in cues if offset <= elapsed and elapsed > 0)
-        self.running = Running(index, self.now - elapsed, fired)
+        self.running = Running(index, None, fired, elapsed)
         if elapsed == 0:
             self._say(script.segment_start(self.exercise, segment), "instruction")
-            if segment.kind == "hold":
-                self._tone("hold_start")
+        # The segment's clock starts once its opening line has been heard: a timer of
+        # nothing, after speech (see _start_clock).
+        self._start_timer(0.0)
+
+    def _start_clock(self) -> None:
+        """The opening line has been heard: the hold tone, and the segment's clock runs."""
+        assert self.running is not None
+        segment = self.plan[self.running.segment]
+        if segment.kind == "hold" and self.running.done_before == 0:
+            self._tone("hold_start")
+        self.running = replace(self.running, started=self.now - self.running.done_before)
         self._schedule_next_cue()
 
     @staticmethod
@@ -574,12 +595,16 @@ class Coach:
 
     def _schedule_next_cue(self) -> None:
         assert self.running is not None
+        assert self.running.started is not None
         cues = self._cues(self.plan[self.running.segment])
         offset, _ = cues[self.running.fired]
-        self._start_timer(offset - (self.now - self.running.started))
+        self._start_timer(offset - (self.now - self.running.started), after_speech=False)
 
     def _cue(self) -> None:
         assert self.running is not None
+        if self.running.started is None:
+            self._start_clock()
+            return
         segment = self.plan[self.running.segment]
         cues = self._cues(segment)
         elapsed = self.now - self.running.started
@@ -620,7 +645,7 @@ class Coach:
             self.reps_done += segment.reps
         following = self.running.segment + 1
         if segment.then_ready:
-            self.running = Running(following, self.now)
+            self.running = Running(following, None)
             self._say(script.READY, "question")
             self._wait_for_user(READY)
             return
@@ -629,6 +654,8 @@ class Coach:
     def _elapsed(self) -> float | None:
         if self.phase != ACTIVE or self.running is None:
             return None
+        if self.running.started is None:
+            return self.running.done_before
         return self.now - self.running.started
 
     # --- pausing and side phases ------------------------------------------------------------
@@ -694,6 +721,17 @@ class Coach:
             self._say("We're going through the steps.")
             return
         self._on_already_going(event)
+
+    def _on_ready_now(self, event: Heard) -> None:
+        """"Ready" while changing sides ends the get-ready pause; otherwise we're going."""
+        running = self.running
+        if running is not None and self.plan[running.segment].kind == "switch":
+            self._cancel_timer()
+            self._start_segment(running.segment + 1)
+        elif event.intent in FLAGS.answers:
+            self._on_sorry(event)  # nothing was asked
+        else:
+            self._on_already_going(event)
 
     def _on_already_going(self, _: Heard) -> None:
         self._say("We're already going. Say pause if you need a break.")
@@ -957,7 +995,7 @@ class Coach:
             return
         self._out.append(Say(self.last_instruction, "instruction"))
         if self.phase == STEPS:
-            self._start_timer(self._speech_backlog() + script.STEP_GAP_SECONDS)
+            self._start_timer(script.STEP_GAP_SECONDS)
         else:
             self._keep_waiting()
 
@@ -1008,7 +1046,7 @@ class Coach:
         self._keep_waiting()
 
     def _on_not_now(self, event: Heard) -> None:
-        if event.intent in {"yes", "no"}:
+        if event.intent in FLAGS.answers:
             self._on_sorry(event)  # an answer when nothing was asked
             return
         self._say(script.NOT_NOW)

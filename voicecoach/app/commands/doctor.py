@@ -196,7 +196,7 @@ def check_recognizer(engine: str, model: Path | None) -> Check:
             "recognizer", WARN, f"Not checked: the phrases it listens for are broken ({e})."
         )
     try:
-        _, why = describe_choice(name, model)
+        expected, why = describe_choice(name, model)
         recognizer = open_recognizer(name, model, phrases)
     except Exception as e:
         return Check(
@@ -209,7 +209,10 @@ def check_recognizer(engine: str, model: Path | None) -> Check:
     close = getattr(recognizer, "close", None)
     if callable(close):
         close()
-    return Check("recognizer", OK, why)
+    if recognizer.name != expected:
+        # Whisper could not load or was too slow here: open_recognizer fell back.
+        why = f"fallback: {why} could not be used here (the log says why)"
+    return Check("recognizer", OK, f"engine {recognizer.name}: {why}")
 
 
 def check_speech(voice: str | None, rate: int | None, volume: float | None) -> Check:

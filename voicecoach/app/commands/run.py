@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.jsonl",
         help="write what was heard and every action, with times",
     )
-    parser.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"], help="recognizer")
+    parser.add_argument("--engine", choices=["auto", "whisper", "vosk", "pocketsphinx"],
+                        help="recognizer (auto: Whisper if it runs here, else PocketSphinx)")
     parser.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
     parser.add_argument("--input-device", metavar="NAME|INDEX", help="microphone")
     parser.add_argument("--output-device", metavar="NAME|INDEX", help="speaker")
@@ -141,12 +142,6 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
         )
     except RecognizerUnavailable as err:
         raise _Trouble(str(err)) from err
-    out = _open_output(args, settings)
-    try:
-        speaker = open_speaker(settings.voice, settings.rate or 150, settings.volume or 0.8)
-    except SpeechError as err:
-        out.close()
-        raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
     db = None if args.no_db else settings.db_path
     warnings = ((script.DATA_FALLBACK,) if loaded.problem else ()) + (
         (script.ENGINE_FALLBACK,) if fell_back else ()
@@ -154,6 +149,15 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
     coach, recorder = start_session(
         catalogue, db, args.routine, settings.rate, settings.volume, warnings=warnings
     )
+    out = _open_output(args, settings)
+    try:
+        # The resolved profile (config, then what the person said last time) opens the
+        # speaker, so the voice heard is the one the coach believes it has.
+        speaker = open_speaker(settings.voice, coach.profile.rate, coach.profile.volume)
+    except SpeechError as err:
+        out.close()
+        recorder.close("error")
+        raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
     events = EventLog(args.log)
 
     def cue(name: str):
