@@ -138,6 +138,9 @@ class Exercise:
     """Constraint -> the spoken reason for skipping when no version fits."""
     source: str = "seed"
     """"seed" (from the articles) or "adapted" (our own design)."""
+    described_as: tuple[str, ...] = ()
+    """What people call it by what it is or is for ("balancing", "tight calves"): spoken
+    slot values, like the aliases, but never said back by the coach."""
 
     def __post_init__(self) -> None:
         # Callers may pass plain dicts; freeze them so the exercise stays immutable and hashable.
@@ -163,6 +166,8 @@ class Routine:
     """One spoken sentence."""
     exercises: tuple[str, ...]
     """Exercise ids, in order."""
+    described_as: tuple[str, ...] = ()
+    """What people call it by what it is for ("for bedtime", "to get stronger")."""
 
     @property
     def spoken_names(self) -> tuple[str, ...]:
@@ -340,10 +345,11 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
 _EXERCISE_FIELDS = {
     "id", "name", "aliases", "position", "kind", "areas", "equipment", "sides", "intro", "steps",
     "dose", "cautions", "easier", "harder", "alternatives", "not_adaptable", "source",
+    "described_as",
 }  # fmt: skip
 _EXERCISE_REQUIRED = {"id", "name", "position", "kind", "areas", "sides", "intro", "steps", "dose"}
 _DOSE_FIELDS = {"mode", "hold_seconds", "reps", "sets", "rest_seconds", "rep_seconds", "note"}
-_ROUTINE_FIELDS = {"id", "name", "aliases", "description", "exercises"}
+_ROUTINE_FIELDS = {"id", "name", "aliases", "description", "exercises", "described_as"}
 _ROUTINE_REQUIRED = {"id", "name", "description", "exercises"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -421,6 +427,7 @@ def _parse_exercise(entry: _Entry, ident: str) -> Exercise:
         alternatives=FrozenMap(alternatives),
         not_adaptable=FrozenMap(not_adaptable),
         source=entry.choice("source", SOURCES, "seed"),
+        described_as=entry.texts("described_as"),
     )
 
 
@@ -460,6 +467,7 @@ def _parse_routines(file: str, data: dict[str, Any]) -> dict[str, Routine]:
             aliases=entry.texts("aliases"),
             description=entry.text("description"),
             exercises=entry.texts("exercises", nonempty=True),
+            described_as=entry.texts("described_as"),
         )
     missing = [r for r in REQUIRED_ROUTINES if r not in routines]
     if missing:
@@ -546,8 +554,10 @@ def normalise_name(name: str) -> str:
 def _check_spoken_names(ex_file: str, ro_file: str, exercises: Mapping[str, Exercise],
                         routines: Mapping[str, Routine]) -> None:
     owners: dict[str, str] = {}
-    entries = [(ex_file, f"exercise {e.id!r}", e.spoken_names) for e in exercises.values()]
-    entries += [(ro_file, f"routine {r.id!r}", r.spoken_names) for r in routines.values()]
+    entries = [(ex_file, f"exercise {e.id!r}", (*e.spoken_names, *e.described_as))
+               for e in exercises.values()]
+    entries += [(ro_file, f"routine {r.id!r}", (*r.spoken_names, *r.described_as))
+                for r in routines.values()]
     for file, label, names in entries:
         for name in names:
             if not SPOKEN_NAME.match(name):
