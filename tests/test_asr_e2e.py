@@ -30,8 +30,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pocketsphinx(intent_set):
+    """A fresh recognizer for each test: the live decoder's cepstral mean carries over from
+    one utterance to the next (as it should, for one person in one room), so a shared one
+    made each test's result depend on which voices the tests before it used."""
     from voicecoach.hear.engine_pocketsphinx import PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(PhraseSource.from_intents(intent_set))

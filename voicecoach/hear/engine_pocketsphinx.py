@@ -5,9 +5,10 @@ the intent phrases (voicecoach.hear.vocab), so the decoder only knows the coach'
 n-gram model rather than a strict JSGF grammar: a grammar turns about half of ordinary
 sentences into a command, while an n-gram decode of a non-command comes out as a broken
 word salad with low posterior confidence, which the matcher and the rejection layers
-refuse.  Word and utterance confidences are lattice posteriors.  Each utterance goes
-through spectral subtraction first (voicecoach.hear.audio.reduce_noise): PocketSphinx's
-acoustic model was trained on clean speech and suffers badly in steady noise.
+refuse.  Word and utterance confidences are lattice posteriors.  All audio goes through
+the streaming denoiser first (voicecoach.hear.denoise): PocketSphinx's acoustic model was
+trained on clean speech and suffers badly in steady noise.  A file goes through the very
+stream a microphone does, so `recognize` hears what `run` hears.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from voicecoach.hear.audio import reduce_noise
-from voicecoach.hear.recognizer import DecodingStream, Transcript
+from voicecoach.hear.recognizer import DecodingStream, Transcript, transcribe_by_stream
 from voicecoach.hear.vocab import PhraseSource, write_pocketsphinx_files
 
 log = logging.getLogger(__name__)
@@ -82,15 +82,9 @@ class PocketSphinxRecognizer:
         return max(0.0, min(1.0, float(prob)))
 
     def transcribe(self, pcm: bytes) -> Transcript:
-        """One whole utterance, decoded in one go (a file: no need to wait for speech)."""
-        d = self._decoder
-        if self.denoise:
-            pcm = reduce_noise(pcm)
-        d.start_utt()
-        if pcm:
-            d.process_raw(pcm, full_utt=True)
-        d.end_utt()
-        return self._result(len(pcm) / 32000)
+        """A recording, heard exactly as the live stream hears it (denoiser, endpointer,
+        decoding while speaking): `recognize` and `run` cannot disagree."""
+        return transcribe_by_stream(self.stream(), pcm, self.name)
 
     # IncrementalDecoder: the live path, decoding while the person speaks.
     def begin(self) -> None:

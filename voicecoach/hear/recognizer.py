@@ -52,11 +52,14 @@ class Transcript:
 
 def joined(transcripts: list[Transcript], engine: str = "") -> Transcript:
     """Pieces of one utterance (an engine or the endpointer split it) as one transcript;
-    the least confident piece sets the confidence."""
+    the least confident piece sets the confidence.  Next-best readings are kept only when
+    there is one piece (they read the piece, not the whole)."""
     pieces = [t for t in transcripts if t.text]
     if not pieces:
         end = max((t.end for t in transcripts), default=0.0)
         return Transcript("", 0.0, (), 0.0, end, engine)
+    if len(pieces) == 1:  # whole: its next-best readings still apply
+        return replace(pieces[0], engine=engine or pieces[0].engine)
     return Transcript(" ".join(t.text for t in pieces), min(t.confidence for t in pieces),
                       tuple(w for t in pieces for w in t.words), pieces[0].start,
                       pieces[-1].end, engine or pieces[0].engine)
@@ -115,6 +118,21 @@ class Denoiser(Protocol):
 
     @property
     def delay(self) -> float: ...
+
+
+def transcribe_by_stream(stream: RecognizerStream, pcm: bytes, engine: str = "") -> Transcript:
+    """A whole recording (16 kHz mono int16) fed to a live stream as a microphone would
+    feed it, in 0.1 s chunks: what the runtime would hear, as one transcript."""
+    from voicecoach.hear.audio import pcm_chunks
+
+    heard: list[Transcript] = []
+    for chunk in pcm_chunks(pcm, 0.1):
+        heard += stream.feed(chunk)
+    heard += stream.flush()
+    if not heard:
+        return Transcript("", 0.0, (), 0.0, len(pcm) / 32000, engine)
+    # A pause inside the command can split it: the matcher sees it whole.
+    return joined(heard, engine)
 
 
 class RecognizerUnavailable(RuntimeError):
