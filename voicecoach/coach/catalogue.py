@@ -19,7 +19,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 
-from voicecoach.coach.profile import CONSTRAINTS
+from voicecoach.coach.constraints import (
+    CONSTRAINTS,
+    IN_BED,
+    NO_LYING,
+    NO_STANDING,
+    SEATED,
+    fits_position,
+)
 
 POSITIONS = ("lying", "quadruped", "seated", "standing", "bed")
 """lying: on the back on the floor or a firm surface; bed: lying in bed."""
@@ -31,19 +38,12 @@ EQUIPMENT = ("towel", "chair", "ball", "foam_roller", "wall", "bed", "pillow")
 MODES = ("hold", "reps")
 SOURCES = ("seed", "adapted")
 
-#: Positions each constraint allows (adapt.ALLOWED re-exports this).
-ALLOWED: Mapping[str, frozenset[str]] = {
-    "no_lying": frozenset({"seated", "standing"}),
-    "no_standing": frozenset({"lying", "quadruped", "seated", "bed"}),
-    "in_bed": frozenset({"bed", "seated"}),
-    "seated": frozenset({"seated"}),
-}
 #: Every exercise must fit, have an alternative for, or give a reason to skip these.
-REQUIRED_CONSTRAINTS = ("no_lying", "no_standing", "in_bed")
+REQUIRED_CONSTRAINTS = (NO_LYING, NO_STANDING, IN_BED)
 #: Seed exercises must have an easier version.
 REQUIRED_ROUTINES = ("stretching", "strengthening", "spasticity", "bed", "seated", "morning")
 #: Routines whose exercises must all already fit a constraint.
-ROUTINE_FITS = {"bed": "in_bed", "seated": "seated"}
+ROUTINE_FITS = {"bed": IN_BED, "seated": SEATED}
 MAX_STEP_WORDS = 25
 """Steps are spoken one at a time to someone listening; longer ones get lost."""
 SPOKEN_NAME = re.compile(r"^[a-z]+(?:[ '-][a-z]+)*$")
@@ -228,11 +228,6 @@ def exercise_to_json(e: Exercise) -> dict[str, Any]:
     }
 
 
-def fits_position(position: str, constraints: tuple[str, ...] | frozenset[str]) -> bool:
-    """Whether an exercise done in `position` suits every constraint."""
-    return all(position in ALLOWED[c] for c in constraints)
-
-
 # --- loading ------------------------------------------------------------------------------
 
 Source = TextIO | Path | None
@@ -307,7 +302,7 @@ class _Entry:
         return value
 
     def text(self, key: str, default: str | None = None) -> str:
-        value = self.get(key, str, default)
+        value: str = self.get(key, str, default)
         if value is not None and not value.strip():
             self.fail(f"{key} must not be empty")
         return value

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from voicecoach.coach import script
 from voicecoach.coach.adapt import adapt, fits
 from voicecoach.coach.catalogue import Catalogue, Exercise, Routine
+from voicecoach.coach.constraints import INTENT_CONSTRAINT
 from voicecoach.coach.events import (
     Action,
     Begin,
@@ -59,7 +60,7 @@ from voicecoach.coach.profile import (
     Progress,
     ResumePoint,
 )
-from voicecoach.understand.flags import load_flags
+from voicecoach.understand.flags import NONE, load_flags
 
 #: Per-intent flags (intents/flags.toml): which intents are answers, which interrupt.
 FLAGS = load_flags()
@@ -141,13 +142,6 @@ GLOBAL: dict[str, str] = {
     "progress": "progress", "start": "not_now", "yes": "not_now", "no": "not_now",
     "none": "sorry",
 }  # fmt: skip
-
-INTENT_CONSTRAINT = {
-    "cant_lie_down": "no_lying",
-    "cant_stand": "no_standing",
-    "in_bed": "in_bed",
-    "seated": "seated",
-}
 
 
 @dataclass(frozen=True)
@@ -340,7 +334,7 @@ class Coach:
             self._begin()
         name = TABLE.get(self.phase, {}).get(event.intent) or GLOBAL.get(event.intent, "sorry")
         if self.phase == ENDED and name not in TABLE[ENDED].values():
-            if event.intent == "none":
+            if event.intent == NONE:
                 return  # listening quietly for "start": talk in the room gets no answer
             name = {"pain": "pain", "emergency": "emergency", "help": "help",
                     "cant_get_up": "cant_get_up"}.get(event.intent, "ended_hint")

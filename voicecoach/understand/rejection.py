@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from voicecoach.hear.recognizer import Transcript
 from voicecoach.understand.flags import NONE, load_flags
+
+if TYPE_CHECKING:
+    from voicecoach.understand.intents import Match
 
 FLAGS = load_flags()
 ANSWERS = FLAGS.answers
@@ -94,7 +97,7 @@ def recognizer_score(t: Transcript, thresholds: Thresholds) -> float:
 class MatcherLike(Protocol):
     intents: Any
 
-    def match(self, text: str, expecting_answer: bool = False) -> Any: ...
+    def match(self, text: str, expecting_answer: bool = False) -> Match: ...
 
 
 def _consequential(matcher: MatcherLike, intent: str) -> bool:
@@ -109,7 +112,7 @@ def understand(
     matcher: MatcherLike,
     expecting_answer: bool = False,
     thresholds: Thresholds | None = None,
-):  # -> voicecoach.understand.intents.Match
+) -> Match:
     """The final intent, slots and confidence for one transcript (`none` when rejected).
 
     `thresholds` default to those of the engine that made the transcript.
@@ -129,11 +132,11 @@ def understand(
 
 
 def _understand_one(t: Transcript, matcher: MatcherLike, expecting_answer: bool,
-                    th: Thresholds):
+                    th: Thresholds) -> Match:
     m = matcher.match(t.text, expecting_answer=expecting_answer)
     score = recognizer_score(t, th)
 
-    def reject() -> Any:
+    def reject() -> Match:
         return replace(m, intent=NONE, slots={}, confidence=1.0 - score)
 
     if not t.text.strip() or m.intent == NONE:
