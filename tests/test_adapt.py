@@ -33,7 +33,8 @@ def test_constraints_come_from_the_profile():
     assert set(ALLOWED) == set(CONSTRAINTS)
     assert all(ALLOWED[c] <= set(POSITIONS) for c in CONSTRAINTS)
     assert ALLOWED["no_lying"] == {"seated", "standing"}
-    assert ALLOWED["no_standing"] == {"lying", "quadruped", "seated", "bed"}
+    # No kneeling on all fours for someone who cannot stand: it starts from the floor.
+    assert ALLOWED["no_standing"] == {"lying", "seated", "bed"}
     assert ALLOWED["in_bed"] == {"bed", "seated"}
     assert ALLOWED["seated"] == {"seated"}
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from voicecoach.coach import script
-from voicecoach.coach.adapt import adapt, fits
+from voicecoach.coach.adapt import adapt, fits, order_routine
 from voicecoach.coach.catalogue import Catalogue, Exercise, Routine
 from voicecoach.coach.events import (
     Action,
@@ -61,9 +61,10 @@ IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "ac
 PAUSED, CONFIRM_STOP, PAIN, TIRED = "paused", "confirm_stop", "pain", "tired"
 EMERGENCY = "emergency"
 CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
+CHECK_READY = "check_ready"
 SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, TIRED})
 WAITING = frozenset(
-    {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED} | SIDE_PHASES
+    {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED, CHECK_READY} | SIDE_PHASES
 )
 
 #: phase -> the script.HELP line for it (help, and the "sorry" after a miss); the other
@@ -112,6 +113,8 @@ TABLE: dict[str, dict[str, str]] = {
         "resume": "carry_on_tired", "start": "carry_on_tired",
     },
     CONFIRM_CONSTRAINTS: {"yes": "keep_constraints", "no": "drop_constraints"},
+    CHECK_READY: {"yes": "steady", "no": "not_steady", "skip": "not_steady",
+                  "next": "not_steady", "easier": "not_steady"},
     RESUME_OFFER: {"yes": "accept_resume", "resume": "accept_resume", "no": "decline_resume"},
     ENDED: {"start": "restart", "yes": "restart", "choose_routine": "restart_with",
             "choose_exercise": "restart_with", "stop": "already_ended"},
@@ -198,6 +201,16 @@ class Coach:
         self.last_instruction = ""
         self.silences = 0
         self.finished_routine = False
+        # What has been said this session, so nothing is said twice.
+        self.introduced: set[str] = set()
+        self.said_cautions: set[str] = set()
+        self.equipment_said: set[str] = set()
+        self.done_versions: list[str] = []
+        """Versions done (or under way) in the current routine, so none is done twice."""
+        self.pending: Exercise | None = None
+        """An exercise waiting on a readiness question (CHECK_READY)."""
+        self.cleared: set[str] = set()
+        """Exercises the person said they are steady enough for, this session."""
         self.now = 0.0
         self._timer: str | None = None
         self._serial = 0
@@ -393,12 +406,49 @@ class Coach:
 
     def _start_routine(self, routine: Routine) -> None:
         self.routine = routine
-        self.queue = list(routine.exercises)
+        self.done_versions = []
+        self.queue = order_routine(
+            self.catalogue, routine.exercises, self.constraints, self.preferred
+        )
         self.index = 0
         self.finished_routine = False
-        self._log("routine", routine=routine.id, exercises=list(routine.exercises))
+        self._log("routine", routine=routine.id, exercises=list(self.queue))
         self._say(script.routine_intro(routine, len(self.queue)), "instruction")
+        self._say(script.have_ready(self._new_equipment(self._versions(self.queue))))
         self._enter_exercise()
+
+    def _versions(self, ids: list[str]) -> list[Exercise]:
+        """The versions of these exercises the person will do, given their constraints."""
+        out = []
+        for ident in ids:
+            wanted = self.preferred.get(ident, ident)
+            version = adapt(self.catalogue, wanted if wanted in self.catalogue.exercises
+                            else ident, self.constraints).exercise
+            if version is not None:
+                out.append(version)
+        return out
+
+    def _new_equipment(self, exercises: list[Exercise]) -> list[str]:
+        """Equipment not mentioned yet this session; no chair for someone already sitting
+        in theirs, no bed for someone in it."""
+        skip = set(self.equipment_said)
+        if self.constraints & {"seated", "in_bed"}:
+            skip.add("chair")
+        if "in_bed" in self.constraints:
+            skip.add("bed")
+        items = [item for e in exercises for item in e.equipment if item not in skip]
+        items = list(dict.fromkeys(items))
+        self.equipment_said.update(items)
+        return items
+
+    def _cautions(self, exercise: Exercise) -> list[str]:
+        """Every caution the first time an exercise comes up this session, and the ones a
+        limit makes matter whenever it is on; never the same words twice in a session."""
+        lines = list(exercise.cautions) if exercise.id not in self.introduced else []
+        lines += [text for c, text in exercise.limit_cautions.items() if c in self.constraints]
+        fresh = [text for text in dict.fromkeys(lines) if text not in self.said_cautions]
+        self.said_cautions.update(fresh)
+        return fresh
 
     # --- exercises -------------------------------------------------------------------------
 
@@ -416,6 +466,9 @@ class Coach:
                 self.index += 1
                 continue
             exercise = adaptation.exercise
+            if exercise.requires and exercise.id not in self.cleared:
+                self._ask_if_steady(exercise)
+                return
             if wanted != original.id:
                 self._log("swapped", exercise=original.id, to=wanted, reason="preferred")
             if adaptation.swapped:
@@ -436,13 +489,41 @@ class Coach:
         total = len(self.queue)
         self._log("exercise_start", exercise=exercise.id, index=self.index, total=total)
         self._say(script.exercise_intro(exercise, self.index, total), "instruction")
-        self._say(exercise.intro)
-        self._say(script.equipment_line(exercise))
-        for caution in exercise.cautions[:1]:
+        if exercise.id not in self.introduced:
+            self._say(exercise.intro)
+        self._say(script.have_ready(self._new_equipment([exercise]), for_exercise=True))
+        for caution in self._cautions(exercise):
             self._say(caution, "safety")
+        self.introduced.add(exercise.id)
+        if exercise.id not in self.done_versions:
+            self.done_versions.append(exercise.id)
         self.step = 0
         self.phase = STEPS
         self._say_step()
+
+    def _ask_if_steady(self, exercise: Exercise) -> None:
+        """Before an exercise that builds on another (the lunge on the single leg stand)."""
+        assert exercise.requires is not None
+        first = self.catalogue.exercise(exercise.requires)
+        self.pending = exercise
+        self._say(script.steady_question(exercise, first, first.id in self.done_versions),
+                  "question")
+        self._wait_for_user(CHECK_READY)
+
+    def _on_steady(self, _: Heard) -> None:
+        assert self.pending is not None
+        self.cleared.add(self.pending.id)
+        self.pending = None
+        self._enter_exercise()
+
+    def _on_not_steady(self, _: Heard) -> None:
+        assert self.pending is not None
+        exercise, self.pending = self.pending, None
+        first = self.catalogue.exercise(exercise.requires or exercise.id)
+        self._say(script.not_steady(exercise, first))
+        self._log("exercise_skipped", exercise=self.queue[self.index], reason="balance first")
+        self.index += 1
+        self._enter_exercise()
 
     def _say_step(self) -> None:
         assert self.exercise is not None
@@ -592,12 +673,15 @@ class Coach:
             self._say(script.RELEASE, "cue")
         elif cue.startswith("rep_"):
             self._tone("rep")
-            self._say(script.number(int(cue.removeprefix("rep_"))), "count")
+            self._say(script.rep_line(segment, int(cue.removeprefix("rep_"))), "count")
+        elif cue.startswith("move_"):
+            self._say(segment.moves[int(cue.removeprefix("move_"))][1], "cue")
         elif cue == "rest_ten_left":
             self._say(script.REST_TEN_LEFT, "cue")
         elif cue == "rest_over":
             self._tone("rest_over")
-            self._say(script.REST_OVER, "cue")
+            if segment.seconds >= script.SHORT_REST:  # after a short rest the next line is enough
+                self._say(script.REST_OVER, "cue")
 
     def _segment_done(self, segment: script.Segment) -> None:
         assert self.running is not None
@@ -788,6 +872,11 @@ class Coach:
         self.constraints.add(constraint)
         self._log("constraint", constraint=constraint, active=sorted(self.constraints))
         self._say(script.CONSTRAINT_ACK[constraint])
+        self._replan()
+        if self.phase == CHECK_READY:
+            self.pending = None
+            self._enter_exercise()  # the exercise asked about may no longer be the one
+            return
         if self.exercise is None or fits(self.exercise, self.constraints):
             return
         original = self.exercise
@@ -803,6 +892,23 @@ class Coach:
         self._log("swapped", exercise=original.id, to=adaptation.exercise.id, reason=constraint)
         self._say(script.swap_line(original, adaptation.exercise, adaptation.reason))
         self._introduce(adaptation.exercise)
+
+    def _replan(self) -> None:
+        """After a new limit: the rest of the routine again, with no version done twice and
+        positions kept together."""
+        if self.routine is None or not self.queue:
+            return
+        start = self.index + (1 if self.exercise is not None else 0)
+        done = list(self.done_versions)
+        if self.exercise is not None:
+            current = adapt(self.catalogue, self.exercise.id, self.constraints).exercise
+            done += [current.id] if current is not None else []
+        rest = order_routine(
+            self.catalogue, self.queue[start:], self.constraints, self.preferred, done
+        )
+        if rest != self.queue[start:]:
+            self.queue = self.queue[:start] + rest
+            self._log("routine", routine=self.routine.id, exercises=list(self.queue))
 
     def _on_easier(self, event: Heard) -> None:
         self._swap_level(event, "easier")

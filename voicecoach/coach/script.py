@@ -22,6 +22,10 @@ DEFAULT_REST_BETWEEN_HOLDS = 10
 TIRED_REST_SECONDS = 60
 #: Lead-in before the first counted rep, so nobody is rushed.
 REPS_LEAD_IN = 2.0
+#: Holds shorter than this get no countdown, only the release.
+SHORT_HOLD = 10.0
+#: Rests shorter than this end with a tone but no "rest over".
+SHORT_REST = 15.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Segment:
     sets: int = 1
     then_ready: bool = False
     """After this rest, wait for the person to say they are ready (used after tiredness)."""
+    moves: tuple[tuple[float, str], ...] = ()
+    """reps: (offset within one rep, spoken cue) for each move of a rep."""
 
 
 def plan(exercise: Exercise, rest_scale: float = 1.0) -> list[Segment]:
@@ -63,7 +69,8 @@ def _one_set(exercise: Exercise, side: str | None, set_no: int, rest_scale: floa
     if dose.mode == "reps":
         side = "alternate" if exercise.sides == "alternate" else side
         seconds = REPS_LEAD_IN + dose.reps * dose.rep_seconds
-        return [Segment("reps", seconds, side, dose.reps, dose.rep_seconds, set_no, dose.sets)]
+        return [Segment("reps", seconds, side, dose.reps, dose.rep_seconds, set_no, dose.sets,
+                        moves=move_offsets(exercise))]
     between = (dose.rest_seconds or DEFAULT_REST_BETWEEN_HOLDS) * rest_scale
     out: list[Segment] = []
     for hold in range(dose.reps):
@@ -78,6 +85,20 @@ def _one_set(exercise: Exercise, side: str | None, set_no: int, rest_scale: floa
     return out
 
 
+def move_offsets(exercise: Exercise) -> tuple[tuple[float, str], ...]:
+    """Where each move of one rep falls: the rep's length shared out by the moves' beats."""
+    moves = exercise.moves
+    if not moves:
+        return ()
+    beats = exercise.beats or tuple(1.0 for _ in moves)
+    unit = exercise.dose.rep_seconds / sum(beats)
+    offsets, at = [], 0.0
+    for beat, move in zip(beats, moves, strict=True):
+        offsets.append((round(at, 3), move))
+        at += beat * unit
+    return tuple(offsets)
+
+
 def speaking_seconds(text: str, rate: int) -> float:
     """Roughly how long a line takes to say at `rate` words per minute."""
     return len(text.split()) * 60.0 / max(rate, 1)
@@ -86,6 +107,9 @@ def speaking_seconds(text: str, rate: int) -> float:
 def hold_cues(seconds: float) -> list[tuple[float, str]]:
     """(offset, cue) pairs inside a hold: halfway / ten seconds left, then three-two-one."""
     cues: list[tuple[float, str]] = []
+    if seconds < SHORT_HOLD:
+        # A short hold is over before a countdown could help: just say when to let go.
+        return [(seconds, "release")]
     if seconds >= 16:
         cues.append((seconds / 2, "halfway"))
     if seconds >= 30:
@@ -96,10 +120,21 @@ def hold_cues(seconds: float) -> list[tuple[float, str]]:
 
 
 def rep_cues(segment: Segment) -> list[tuple[float, str]]:
-    """(offset, cue) pairs of a set of reps: a steady count, then done."""
-    cues = [(REPS_LEAD_IN + i * segment.rep_seconds, f"rep_{i + 1}") for i in range(segment.reps)]
+    """(offset, cue) pairs of a set of reps: each rep's count with its first move, then its
+    other moves in time with it ("move_J"), then done."""
+    cues: list[tuple[float, str]] = []
+    for i in range(segment.reps):
+        start = REPS_LEAD_IN + i * segment.rep_seconds
+        cues.append((start, f"rep_{i + 1}"))
+        cues.extend((start + at, f"move_{j}") for j, (at, _) in enumerate(segment.moves) if j)
     cues.append((segment.seconds, "reps_done"))
     return cues
+
+
+def rep_line(segment: Segment, rep: int) -> str:
+    """The count of a rep with its first move: "Three. Sit back slowly."."""
+    count = number(rep).capitalize() + "."
+    return f"{count} {segment.moves[0][1]}" if segment.moves else number(rep)
 
 
 def rest_cues(segment: Segment) -> list[tuple[float, str]]:
@@ -278,42 +313,80 @@ def exercise_intro(exercise: Exercise, index: int, total: int) -> str:
     return f"Exercise {number(index + 1)} of {number(total)}: {exercise.name}."
 
 
-def equipment_line(exercise: Exercise) -> str:
-    names = {
-        "towel": "a towel",
-        "chair": "a sturdy chair",
-        "ball": "a small ball",
-        "foam_roller": "a foam roller or a rolled-up towel",
-        "wall": "a wall or counter to hold",
-        "bed": "your bed",
-        "pillow": "a pillow",
-    }
-    items = [names.get(e, e.replace("_", " ")) for e in exercise.equipment]
+EQUIPMENT_NAMES = {
+    "towel": "a towel",
+    "chair": "a sturdy chair",
+    "ball": "a small ball",
+    "foam_roller": "a foam roller or a rolled-up towel",
+    "wall": "a wall or counter to hold",
+    "bed": "your bed",
+    "pillow": "a pillow",
+}
+
+
+def listing(items: list[str]) -> str:
+    """'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def have_ready(equipment: list[str], for_exercise: bool = False) -> str:
+    """What to have ready: said once a session per item, for a routine or one exercise."""
+    items = [EQUIPMENT_NAMES.get(e, e.replace("_", " ")) for e in equipment]
     if not items:
         return ""
-    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-    return f"You'll need {listed}."
+    if for_exercise:
+        return f"You'll need {listing(items)}."
+    return f"Before we start, have ready {listing(items)}."
+
+
+def side_line(exercise: Exercise, side: str | None) -> str:
+    """Which side works now: the exercise's own words ("Your left foot on the ball.")."""
+    if side not in SIDE_NAMES:
+        return ""
+    assert side is not None
+    if exercise.side_cue:
+        return sentence(exercise.side_cue.replace("{side}", side))
+    return f"{side.capitalize()} side."
 
 
 def segment_start(exercise: Exercise, segment: Segment) -> str:
     """The line that opens a hold, a set of reps, a rest or a change of side."""
-    side = f"{segment.side.capitalize()} side. " if segment.side in SIDE_NAMES else ""
+    side = side_line(exercise, segment.side)
+    side = f"{side} " if side else ""
     set_part = (
         f"Set {number(segment.set_no)} of {number(segment.sets)}. " if segment.sets > 1 else ""
     )
     if segment.kind == "hold":
-        return f"{side}{set_part}Hold for {seconds_phrase(segment.seconds)}."
+        doing = exercise.hold_cue.rstrip(".") if exercise.hold_cue else "Hold"
+        joiner = ", for" if exercise.hold_cue else " for"
+        return f"{side}{set_part}{doing}{joiner} {seconds_phrase(segment.seconds)}."
     if segment.kind == "reps":
         each = " Both sides make one." if segment.side == "alternate" else ""
-        pause = (
-            f" Pause {seconds_phrase(exercise.dose.hold_seconds)} at the top."
-            if exercise.dose.hold_seconds
-            else ""
-        )
-        return f"{side}{set_part}{number(segment.reps).capitalize()} reps.{each}{pause} I'll count."
+        unit = "rep" if segment.reps == 1 else "reps"
+        guide = " I'll talk you through them." if segment.moves else " I'll count."
+        return f"{side}{set_part}{number(segment.reps).capitalize()} {unit}.{each}{guide}"
     if segment.kind == "switch":
+        if exercise.sides == "alternate":
+            return "Other side."
         return f"Switch sides. Get ready with your {segment.side} side."
     return f"Rest for {seconds_phrase(segment.seconds)}."
+
+
+def steady_question(exercise: Exercise, first: Exercise, done_today: bool) -> str:
+    """Before an exercise that needs another to feel steady first."""
+    if done_today:
+        return f"Before the {exercise.name}: did the {first.name} feel steady? Say yes or no."
+    return (
+        f"The {exercise.name} needs steady balance. Does the {first.name} feel steady "
+        "for you these days? Say yes or no."
+    )
+
+
+def not_steady(exercise: Exercise, first: Exercise) -> str:
+    return (
+        f"Then we'll leave the {exercise.name} for now. Keep practising the {first.name}, "
+        "and we'll try it once that feels steady."
+    )
 
 
 def exercise_done(exercise: Exercise) -> str:
