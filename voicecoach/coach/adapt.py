@@ -38,6 +38,8 @@ SWAP_REASONS = {
     "seated": "can stay seated",
 }
 QUADRUPED_REASON = "don't have to get down on your hands and knees"
+#: In bed, a seated version is done sitting on the edge of the bed, not "in bed".
+EDGE_OF_BED_REASON = "can do it sitting on the edge of your bed"
 NO_VERSION = "I don't have a version of this one that suits you right now."
 
 
@@ -96,16 +98,19 @@ def adapt(catalogue: Catalogue, exercise_id: str, constraints: Iterable[str]) ->
                 continue
             target = catalogue.exercise(target_id)
             if fits_position(target.position, active):
-                return Adaptation(target, original, swap_reason(broken, original.position))
+                reason = swap_reason(broken, original.position, target.position)
+                return Adaptation(target, original, reason)
             visited.append(target)
             queue.append(target)
     return Adaptation(None, original, _skip_reason(visited, active))
 
 
-def swap_reason(constraints: Iterable[str], position: str = "lying") -> str:
+def swap_reason(constraints: Iterable[str], position: str = "lying", to: str = "") -> str:
     """Why a version was swapped, e.g. "so you don't have to lie down and can stay seated"."""
     parts = [
-        QUADRUPED_REASON if c == "no_lying" and position == "quadruped" else SWAP_REASONS[c]
+        QUADRUPED_REASON if c == "no_lying" and position == "quadruped"
+        else EDGE_OF_BED_REASON if c == "in_bed" and to == "seated"
+        else SWAP_REASONS[c]
         for c in _active(constraints)
     ]
     return "so you " + " and ".join(parts)
