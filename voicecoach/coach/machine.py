@@ -60,9 +60,11 @@ from voicecoach.coach.profile import (
 IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "active"
 PAUSED, CONFIRM_STOP, PAIN, TIRED = "paused", "confirm_stop", "pain", "tired"
 EMERGENCY = "emergency"
+UNWELL = "unwell"
+"""After dizziness, overheating or a spasm: waiting until the person feels better."""
 CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
 CHECK_READY = "check_ready"
-SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, TIRED})
+SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, TIRED, UNWELL})
 WAITING = frozenset(
     {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED, CHECK_READY} | SIDE_PHASES
 )
@@ -71,7 +73,7 @@ WAITING = frozenset(
 #: phases ask a question, so their line is "question".
 HELP_KEY = {
     CHOOSING: "choosing", IDLE: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
-    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", ENDED: "ended",
+    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", ENDED: "ended", UNWELL: "unwell",
 }  # fmt: skip
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
@@ -113,6 +115,7 @@ TABLE: dict[str, dict[str, str]] = {
         "resume": "carry_on_tired", "start": "carry_on_tired",
     },
     CONFIRM_CONSTRAINTS: {"yes": "keep_constraints", "no": "drop_constraints"},
+    UNWELL: {"feel_better": "feel_better", "resume": "feel_better", "start": "feel_better"},
     CHECK_READY: {"yes": "steady", "no": "not_steady", "skip": "not_steady",
                   "next": "not_steady", "easier": "not_steady"},
     RESUME_OFFER: {"yes": "accept_resume", "resume": "accept_resume", "no": "decline_resume"},
@@ -124,6 +127,7 @@ GLOBAL: dict[str, str] = {
     "stop": "ask_stop", "pain": "pain", "emergency": "emergency", "help": "help",
     "status": "status",
     "repeat": "repeat", "pause": "pause", "resume": "not_paused", "tired": "tired",
+    "dizzy": "symptom", "overheated": "symptom", "spasm": "symptom", "feel_better": "glad",
     "slower": "voice", "faster": "voice", "louder": "voice", "quieter": "voice",
     "cant_lie_down": "constraint", "cant_stand": "constraint", "in_bed": "constraint",
     "seated": "constraint", "easier": "easier", "harder": "harder", "skip": "skip",
@@ -210,6 +214,10 @@ class Coach:
         self.pending: Exercise | None = None
         """An exercise waiting on a readiness question (CHECK_READY)."""
         self.cleared: set[str] = set()
+        self.resume_elapsed: float | None = None
+        """Seconds done of the segment a symptom interrupted, to carry on from on "ready"."""
+        self.symptom_back: str | None = None
+        """PAIN or EMERGENCY when a symptom came during one: that still needs "resume"."""
         """Exercises the person said they are steady enough for, this session."""
         self.now = 0.0
         self._timer: str | None = None
@@ -332,8 +340,8 @@ class Coach:
             self._begin()
         name = TABLE.get(self.phase, {}).get(event.intent) or GLOBAL.get(event.intent, "sorry")
         if self.phase == ENDED and name not in TABLE[ENDED].values():
-            name = {"pain": "pain", "emergency": "emergency", "help": "help"}.get(
-                event.intent, "ended_hint")
+            name = {"pain": "pain", "emergency": "emergency", "help": "help", "dizzy": "symptom",
+                    "overheated": "symptom", "spasm": "symptom"}.get(event.intent, "ended_hint")
         handler: Callable[[Heard], None] = getattr(self, f"_on_{name}")
         handler(event)
 
@@ -347,6 +355,11 @@ class Coach:
 
     def _silence(self) -> None:
         self.silences += 1
+        if self.phase == UNWELL:
+            # One reminder, then wait: someone dizzy or in spasm is not hurried along.
+            if self.silences == 1:
+                self._say(self.last_instruction, "question")
+            return
         if self.phase == EMERGENCY:
             # One reminder of how to get help, then wait as long as it takes: whoever is on
             # the floor must not be talked at, nor left with a session that ended itself.
@@ -571,6 +584,7 @@ class Coach:
         self._cancel_timer()
         self.running = None
         self.suspended = None
+        self.resume_elapsed = None
 
     def _routine_done(self) -> None:
         self.exercise = None
@@ -612,6 +626,18 @@ class Coach:
     # --- timed segments --------------------------------------------------------------------
 
     def _on_begin_segments(self, _: Heard) -> None:
+        if self.resume_elapsed is not None and self.running is not None:
+            # Back after a symptom: carry on from where the person was.
+            elapsed, self.resume_elapsed = self.resume_elapsed, None
+            segment = self.plan[self.running.segment]
+            if segment.kind == "reps" and elapsed > script.REPS_LEAD_IN:
+                # From the start of the rep that was cut short, with its count.
+                done = (elapsed - script.REPS_LEAD_IN + 1e-6) // segment.rep_seconds
+                elapsed = max(0.0, script.REPS_LEAD_IN + done * segment.rep_seconds - 0.001)
+            left = segment.seconds - elapsed
+            self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
+            self._start_segment(self.running.segment, elapsed)
+            return
         self._start_segment(0 if self.running is None else self.running.segment)
 
     def _start_segment(self, index: int, elapsed: float = 0.0) -> None:
@@ -805,14 +831,16 @@ class Coach:
         self._suspend(PAIN)
         self._say(script.PAIN_OFFER, "question")
 
-    def _on_emergency(self, _: Heard) -> None:
+    def _on_emergency(self, event: Heard) -> None:
         # Like pain, everything stops at once; then how to get help, since the coach
-        # cannot call anyone, and a wait with no time limit.
+        # cannot call anyone, advice that fits what was said (chest pain is not a fall),
+        # and a wait with no time limit.
         self._cancel_timer()
         self._log("emergency", exercise=self.current_id)
         self._say(script.EMERGENCY_STOP, "safety")
         self._say(script.EMERGENCY_HELP, "safety")
-        self._say(script.EMERGENCY_FALL, "safety")
+        for line in script.emergency_advice(event.text):
+            self._say(line, "safety")
         if self.phase == ENDED:
             return
         self._suspend(EMERGENCY)
@@ -838,6 +866,61 @@ class Coach:
         else:
             self.suspended = back
             self._restore()
+
+    def _on_symptom(self, event: Heard) -> None:
+        """Dizzy, too hot or a spasm: stop at once, say what helps, wait until it passes."""
+        self._cancel_timer()
+        self._log("symptom", symptom=event.intent, exercise=self.current_id)
+        for line in script.SYMPTOM_ADVICE[event.intent]:
+            self._say(line, "safety")
+        if event.intent == "overheated":
+            self._lengthen_rests()
+        if self.phase == ENDED:
+            return
+        if self.phase in {PAIN, EMERGENCY}:
+            self.symptom_back = self.phase
+        elif self.phase != UNWELL:
+            self.symptom_back = None
+        self._suspend(UNWELL)
+        self._say(script.SYMPTOM_OFFER[event.intent], "question")
+
+    def _lengthen_rests(self) -> None:
+        """Longer rests for the rest of today, this exercise's remaining ones included."""
+        if self.rest_scale >= script.HOT_REST_SCALE:
+            return
+        factor = script.HOT_REST_SCALE / self.rest_scale
+        self.rest_scale = script.HOT_REST_SCALE
+        current = self.running.segment if self.running is not None else -1
+        self.plan = [
+            replace(seg, seconds=round(seg.seconds * factor))
+            if i > current and seg.kind == "rest" else seg
+            for i, seg in enumerate(self.plan)
+        ]
+
+    def _on_feel_better(self, _: Heard) -> None:
+        back, self.symptom_back = self.symptom_back, None
+        if back is not None:
+            # The symptom came during pain or an emergency: only "resume" goes on from that.
+            self._say(script.GLAD)
+            self._say(script.PAIN_OFFER if back == PAIN else script.EMERGENCY_WAIT, "question")
+            self._wait_for_user(back)
+            return
+        self._say(script.FEEL_BETTER)
+        suspended = self.suspended
+        if suspended is not None and suspended.phase == ACTIVE and self.running is not None:
+            self.suspended = None
+            self.resume_elapsed = suspended.elapsed or 0.0
+            self._say(script.BACK_IN_POSITION, "question")
+            self._wait_for_user(READY)
+        else:
+            self._restore()
+
+    def _on_glad(self, _: Heard) -> None:
+        """ "I'm fine now" outside a symptom: welcome, but it restarts nothing."""
+        self._say(script.GLAD)
+        if self.phase in {PAIN, EMERGENCY}:
+            self._say(script.HELP[HELP_KEY[self.phase]], "question")
+        self._keep_waiting()
 
     def _on_tired(self, _: Heard) -> None:
         self._log("tired", exercise=self.current_id)

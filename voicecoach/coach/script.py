@@ -20,6 +20,8 @@ SWITCH_SECONDS = 6.0
 DEFAULT_REST_BETWEEN_HOLDS = 10
 #: A longer rest when someone says they are tired.
 TIRED_REST_SECONDS = 60
+#: Rests grow by this much for the rest of the session once someone is too hot.
+HOT_REST_SCALE = 1.5
 #: Lead-in before the first counted rep, so nobody is rushed.
 REPS_LEAD_IN = 2.0
 #: Holds shorter than this get no countdown, only the release.
@@ -204,7 +206,48 @@ EMERGENCY_HELP = (
     "use your phone or your alarm, or call out to someone nearby. "
     "If it's serious, phone your emergency number."
 )
-EMERGENCY_FALL = "If you've fallen, don't rush to get up."
+EMERGENCY_FALL = (
+    "If you've fallen, stay still for a moment and check yourself. Don't rush to get up."
+)
+EMERGENCY_MEDICAL = (
+    "If you have chest pain, or you're struggling to breathe, phone your emergency number "
+    "now. Don't wait to see if it passes."
+)
+EMERGENCY_FAINT = (
+    "If you feel faint, sit or lie down where you are, and call someone to be with you."
+)
+#: Words in what was said that pick the advice; with none of them, all advice is given.
+EMERGENCY_WORDS = {
+    EMERGENCY_MEDICAL: ("chest", "breath", "breathe", "heart"),
+    EMERGENCY_FAINT: ("faint", "pass out", "blacked", "black out"),
+    EMERGENCY_FALL: ("fall", "fell", "floor"),
+}
+SYMPTOM_ADVICE = {
+    "dizzy": (
+        "Stop there. Sit down, or hold on to something steady.",
+        "Breathe slowly, and rest your eyes on one spot until it passes.",
+    ),
+    "overheated": (
+        "Stop and rest. Heat can bring MS symptoms on for a while, and they ease as you cool.",
+        "Move somewhere cooler if you can, loosen a layer, and sip some cool water.",
+    ),
+    "spasm": (
+        "Stop the movement and let the muscle be.",
+        "Breathe out slowly. As it eases, gently straighten the limb or shift your position. "
+        "Never force it.",
+    ),
+}
+SYMPTOM_OFFER = {
+    "dizzy": "I'll wait. When it has passed, say I'm fine now and we'll carry on gently. "
+    "Or say stop to finish for today.",
+    "overheated": "I'll wait while you cool down. Say I'm fine now to carry on gently, "
+    "or stop to finish for today.",
+    "spasm": "I'll wait until it settles. Then say I'm fine now and we'll carry on gently, "
+    "or say stop to finish.",
+}
+FEEL_BETTER = "Good. We'll carry on gently."
+BACK_IN_POSITION = "Get back into position slowly, and say ready when you are."
+GLAD = "Good to hear."
 EMERGENCY_WAIT = "I'll wait here. Say resume when you're safe and ready, or stop to finish."
 TIRED_REST = "Let's take a longer rest. Tiredness is a good reason to ease off."
 TIRED_OFFER = "Would you like to finish for today? Say yes to finish, or no to carry on."
@@ -277,9 +320,18 @@ HELP = {
     "question": "Say yes or no.",
     "pain": "Say easier, skip, or stop.",
     "emergency": "Say resume when you're safe and ready, or stop to finish.",
+    "unwell": "Say I'm fine now when it has passed, or stop to finish.",
     "ended": "Say start to begin a new session.",
 }
 ALWAYS = "And stop, or it hurts, work at any time. If you fall, say I've fallen."
+
+
+def emergency_advice(said: str) -> list[str]:
+    """The advice that fits what was said: chest pain is not a fall.  When nothing tells
+    ("call an ambulance"), every piece of advice, the most urgent first."""
+    said = said.lower()
+    picked = [line for line, words in EMERGENCY_WORDS.items() if any(w in said for w in words)]
+    return picked or list(EMERGENCY_WORDS)
 
 
 def routine_name(routine: Routine) -> str:
