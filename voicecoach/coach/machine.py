@@ -64,6 +64,9 @@ UNWELL = "unwell"
 """After dizziness, overheating or a spasm: waiting until the person feels better."""
 CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
 CHECK_READY = "check_ready"
+CHECK_IN = "check_in"
+"""How are you feeling today?, asked before a routine given at start-up: a short timed wait
+for "tired" (a gentler session); anything else, or nothing, starts the routine as usual."""
 SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, TIRED, UNWELL})
 WAITING = frozenset(
     {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED, CHECK_READY} | SIDE_PHASES
@@ -83,7 +86,13 @@ REPROMPT_SECONDS = 15.0
 TABLE: dict[str, dict[str, str]] = {
     CHOOSING: {
         "start": "start_default", "yes": "start_default", "next": "start_default",
-        "resume": "start_default", "no": "not_ready",
+        "resume": "start_default", "no": "not_ready", "tired": "low_energy",
+        "feel_better": "feeling_fine",
+    },
+    CHECK_IN: {
+        "tired": "low_energy", "no": "low_energy", "yes": "feeling_fine",
+        "feel_better": "feeling_fine", "start": "feeling_fine", "resume": "feeling_fine",
+        "next": "feeling_fine", "none": "feeling_fine",
     },
     STEPS: {
         "next": "next_step", "previous": "previous_step", "start": "begin_segments",
@@ -214,6 +223,14 @@ class Coach:
         self.pending: Exercise | None = None
         """An exercise waiting on a readiness question (CHECK_READY)."""
         self.cleared: set[str] = set()
+        self.checked_in = False
+        """Asked and answered "how are you feeling today?" (or started without it)."""
+        self.gentle = False
+        """Low energy today: a shorter, gentler session."""
+        self.routine_started = 0.0
+        self.routine_count = 0
+        """Exercises finished in the current routine, and in the whole session."""
+        self.session_count = 0
         self.resume_elapsed: float | None = None
         """Seconds done of the segment a symptom interrupted, to carry on from on "ready"."""
         self.symptom_back: str | None = None
@@ -299,8 +316,13 @@ class Coach:
         self._log("session_start", routine=self.start_routine)
         if (self.rate, self.volume) != (Profile().rate, Profile().volume):
             self._out.append(SetVoice(self.rate, self.volume))
-        self._say(script.WELCOME)
-        self._say(script.SAFETY_NOTE, "safety")
+        if self.progress_summary is not None and self.progress_summary.sessions_total > 0:
+            # Someone who knows the coach: a short hello, the safety reminder in one line.
+            self._say(script.WELCOME_BACK)
+            self._say(script.SAFETY_REMINDER, "safety")
+        else:
+            self._say(script.WELCOME)
+            self._say(script.SAFETY_NOTE, "safety")
         for warning in self.warnings:
             self._say(warning, "error")
         remembered = sorted(self.profile.constraints)
@@ -312,7 +334,9 @@ class Coach:
 
     def _after_constraints(self) -> None:
         if self.start_routine:
-            self._start_routine(self.catalogue.routine(self.start_routine))
+            self._say(script.CHECK_IN_QUESTION, "question")
+            self.phase = CHECK_IN
+            self._start_timer(self._speech_backlog() + script.CHECK_IN_SECONDS)
         elif self._resume_target() is not None:
             routine, exercise = self._resume_target()  # type: ignore[misc]
             self._say(script.resume_offer(routine, exercise), "question")
@@ -330,8 +354,38 @@ class Coach:
             return None  # the catalogue changed since; nothing sensible to resume
 
     def _ask_choice(self) -> None:
+        if not self.checked_in:
+            self._say(script.CHECK_IN_CHOOSING, "question")
         self._say(script.choose_prompt(self.default_routine), "question")
         self._wait_for_user(CHOOSING)
+
+    def _on_low_energy(self, event: Heard) -> None:
+        """Low energy today (before any routine): fewer exercises, one set, longer rests."""
+        if self.checked_in or self.finished_routine:
+            self._on_tired(event)
+            return
+        self.checked_in, self.gentle = True, True
+        self.rest_scale = max(self.rest_scale, script.GENTLE_REST_SCALE)
+        self._log("check_in", energy="low")
+        self._say(script.GENTLE_TODAY)
+        self._after_check_in()
+
+    def _on_feeling_fine(self, event: Heard) -> None:
+        if self.checked_in:
+            self._on_glad(event)
+            return
+        self.checked_in = True
+        self._log("check_in", energy="ok")
+        self._say(script.GOOD_TO_GO)
+        self._after_check_in()
+
+    def _after_check_in(self) -> None:
+        if self.phase == CHECK_IN and self.start_routine:
+            self._cancel_timer()
+            self._start_routine(self.catalogue.routine(self.start_routine))
+        else:
+            self._say(script.choose_prompt(self.default_routine), "question")
+            self._wait_for_user(CHOOSING)
 
     # --- dispatch --------------------------------------------------------------------------
 
@@ -346,7 +400,9 @@ class Coach:
         handler(event)
 
     def _timer_expired(self) -> None:
-        if self.phase == STEPS:
+        if self.phase == CHECK_IN:
+            self._on_feeling_fine(Heard("none", self.now))  # no answer: the usual session
+        elif self.phase == STEPS:
             self._advance_step()
         elif self.phase == ACTIVE:
             self._cue()
@@ -423,6 +479,10 @@ class Coach:
         self.queue = order_routine(
             self.catalogue, routine.exercises, self.constraints, self.preferred
         )
+        if self.gentle:
+            self.queue = self.queue[: script.GENTLE_EXERCISES]
+        self.checked_in = True
+        self.routine_started, self.routine_count = self.now, 0
         self.index = 0
         self.finished_routine = False
         self._log("routine", routine=routine.id, exercises=list(self.queue))
@@ -496,7 +556,10 @@ class Coach:
 
     def _introduce(self, exercise: Exercise) -> None:
         self.exercise = exercise
-        self.plan = script.plan(exercise, self.rest_scale)
+        dosed = exercise
+        if self.gentle and exercise.dose.sets > 1:
+            dosed = replace(exercise, dose=replace(exercise.dose, sets=1))  # one set today
+        self.plan = script.plan(dosed, self.rest_scale)
         self.running = None
         self.reps_done, self.hold_done = 0, 0.0
         total = len(self.queue)
@@ -575,6 +638,8 @@ class Coach:
             hold_seconds=round(self.hold_done, 1),
         )
         self._say(script.exercise_done(self.exercise))
+        self.routine_count += 1
+        self.session_count += 1
         self.exercise = None
         self.index += 1
         self._enter_exercise()
@@ -589,7 +654,8 @@ class Coach:
     def _routine_done(self) -> None:
         self.exercise = None
         self.finished_routine = True
-        self._say(script.ROUTINE_DONE)
+        minutes = (self.now - self.routine_started) / 60
+        self._say(script.routine_summary(self.routine_count, minutes))
         self._say(script.ANOTHER, "question")
         self._wait_for_user(CHOOSING)
 
@@ -808,7 +874,7 @@ class Coach:
                 reps=self.reps_done,
                 hold_seconds=round(self.hold_done, 1),
             )
-        self._say(script.GOODBYE)
+        self._say(script.goodbye(self.session_count))
         self._log("session_end", reason=reason)
         self.phase = ENDED
         self.exercise = None

@@ -189,11 +189,28 @@ def about_seconds(seconds: float) -> str:
 
 # --- fixed lines ----------------------------------------------------------------------------
 
-WELCOME = "Hello. I'm your exercise coach, and I'll talk you through each exercise."
+WELCOME = "Hello, I'm your exercise coach."
 SAFETY_NOTE = (
-    "One thing first: I'm not a therapist. Follow your own therapist's advice, go gently, "
-    "and if anything hurts, say it hurts and we'll stop straight away."
+    "I'm not a therapist: follow your own therapist's advice, go gently, and if anything "
+    "hurts, say it hurts and we'll stop."
 )
+WELCOME_BACK = "Hello again. Good to have you back."
+SAFETY_REMINDER = "As always, go gently, and if anything hurts, say it hurts and we'll stop."
+CHECK_IN_QUESTION = (
+    "How are you feeling today? Say ready if you're good to go, or tired if your energy "
+    "is low, and we'll keep it short and gentle."
+)
+CHECK_IN_CHOOSING = "How are you feeling today? If your energy is low, say tired."
+#: Seconds after the check-in question to wait for "tired" before starting as usual.
+CHECK_IN_SECONDS = 6.0
+GOOD_TO_GO = "Good."
+GENTLE_TODAY = (
+    "Thanks for telling me. We'll keep it short and gentle today: fewer exercises, one set "
+    "each, and longer rests. Stop whenever you've had enough."
+)
+#: A low-energy session: at most this many exercises, one set each, rests this much longer.
+GENTLE_EXERCISES = 3
+GENTLE_REST_SCALE = 1.5
 PAIN_STOP = "Stop there and rest. Never push through pain."
 PAIN_ADVICE = "If the pain is sharp or doesn't settle, tell your doctor or therapist."
 PAIN_OFFER = (
@@ -261,7 +278,6 @@ GOODBYE = "Well done today. Goodbye."
 READY = "Say ready when you're in position."
 READY_AGAIN = "Take your time. Say ready when you're set, or skip to move on."
 NOT_READY = "No rush. Say ready when you're set."
-ROUTINE_DONE = "That's the whole routine finished. Really well done."
 ANOTHER = "Say another routine to keep going, or say stop to finish."
 SORRY = "Sorry, I didn't catch that."
 ALREADY_EASIEST = "This is already the gentlest version I have. You can say skip to move on."
@@ -439,6 +455,26 @@ def not_steady(exercise: Exercise, first: Exercise) -> str:
         f"Then we'll leave the {exercise.name} for now. Keep practising the {first.name}, "
         "and we'll try it once that feels steady."
     )
+
+
+def minutes_phrase(minutes: float) -> str:
+    whole = max(1, int(round(minutes)))
+    return "about a minute" if whole == 1 else f"about {number(whole)} minutes"
+
+
+def routine_summary(done: int, minutes: float) -> str:
+    """The close of a routine: what was done, how long it took, well done."""
+    if done == 0:
+        return "That's the end of the routine."
+    what = "one exercise" if done == 1 else f"{number(done)} exercises"
+    return f"That's the routine finished: {what} in {minutes_phrase(minutes)}. Really well done."
+
+
+def goodbye(done: int) -> str:
+    if done == 0:
+        return GOODBYE
+    what = "one exercise" if done == 1 else f"{number(done)} exercises"
+    return f"You did {what} today. Well done, and goodbye."
 
 
 def exercise_done(exercise: Exercise) -> str:
