@@ -17,7 +17,7 @@ from voicecoach.app.timers import VirtualClock
 from voicecoach.coach import script
 from voicecoach.coach.adapt import fits
 from voicecoach.coach.catalogue import Catalogue, load_catalogue
-from voicecoach.coach.events import Action, Begin, InputEnded, Log, Say, Tone
+from voicecoach.coach.events import Action, Begin, Log, Say, Tone
 from voicecoach.coach.machine import Coach
 from voicecoach.understand.intents import Match, Matcher, load_intents
 
@@ -33,7 +33,7 @@ def run(catalogue: Catalogue, matcher: Matcher, routine: str, wheelchair: bool) 
         actions.append((t, action))
 
     session = TypedSession(coach, matcher, VirtualClock(), emit)
-    session.feed(Begin(0.0))
+    session.loop.feed(Begin(0.0))
     lines = (["i'm in my wheelchair"] if wheelchair else []) + [f"the {routine} routine"]
     for _ in range(400):
         session.fire_until_waiting()
@@ -44,7 +44,7 @@ def run(catalogue: Catalogue, matcher: Matcher, routine: str, wheelchair: bool) 
         line = lines.pop(0) if lines else ANSWERS.get(coach.phase, "yes")
         session.say(line)
     if not session.ended:
-        session.feed(InputEnded(session.clock.now()))
+        session.loop.finish(session.clock.now())
     return measure(catalogue, actions, coach.rate, wheelchair)
 
 
