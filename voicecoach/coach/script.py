@@ -391,7 +391,15 @@ def choose_again(default: Routine) -> str:
 
 
 def routine_intro(routine: Routine, count: int) -> str:
-    return f"Let's do {routine_name(routine)}. {routine.description} {count_phrase(count)}."
+    """The routine and what it is for; the count only when today's differs from the usual
+    (a gentler day, or versions merged after adapting), since the description gives it."""
+    intro = f"Let's do {routine_name(routine)}. {routine.description}"
+    counted = routine.description.lower().startswith(number(len(routine.exercises)) + " ")
+    if count != len(routine.exercises):
+        intro += f" Today, {count_phrase(count).lower()}."
+    elif not counted:
+        intro += f" {count_phrase(count)}."
+    return intro
 
 
 def count_phrase(count: int) -> str:
