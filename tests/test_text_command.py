@@ -6,6 +6,7 @@ import io
 import json
 
 from voicecoach.app.cli import main
+from voicecoach.coach import script
 
 
 def run_text(monkeypatch, capsys, lines: str, *args: str) -> list[str]:
@@ -22,7 +23,8 @@ def test_json_actions_carry_time_exercise_and_intent(monkeypatch, capsys):
     assert all({"t", "action", "text", "exercise", "intent"} <= set(r) for r in records)
     pause = next(r for r in records if r["intent"] == "pause")
     assert pause["exercise"] == "knee_to_chest"
-    hold = next(r for r in records if r["text"] and r["text"].startswith("Left side. Hold"))
+    opening = "Your left knee to your chest. Hold"
+    hold = next(r for r in records if r["text"] and r["text"].startswith(opening))
     assert pause["t"] - hold["t"] == 12
     assert records[-1]["action"] == "end"
     assert {r["action"] for r in records} >= {"say", "tone", "start_timer", "log", "end"}
@@ -31,7 +33,7 @@ def test_json_actions_carry_time_exercise_and_intent(monkeypatch, capsys):
 def test_plain_output_reads_like_a_conversation(monkeypatch, capsys):
     out = run_text(monkeypatch, capsys, "start\n", "--fast")
     assert out[0].endswith(
-        "coach: Hello. I'm your exercise coach, and I'll talk you through each exercise."
+        "coach: Hello, I'm your exercise coach."
     )
     assert any("you:   start   -> start" in line for line in out)
     assert out[-1].endswith("(session ended: input ended)")
@@ -63,6 +65,6 @@ def test_two_sessions_with_one_database_remember_constraints_and_voice(
     assert voice[0]["rate"] == 130
     says = [r["text"] for r in records if r["action"] == "say"]
     asked = [text for text in says if "Last time" in text]
-    assert asked == ["Last time you couldn't lie down. Is that still true today?"]
+    assert asked == [script.constraints_question(["no_lying"])]
     started = [r for r in records if r["action"] == "log" and r["kind"] == "exercise_start"]
     assert started[0]["data"]["exercise"] == "knee_to_chest_seated"

@@ -8,15 +8,18 @@ costs more than a missed one.  The layers, in order:
 3. the matcher (voicecoach.understand.intents) must find a phrase close enough;
 4. consequential intents (stop, skip, choose_*) need more recognizer certainty, both
    for the whole utterance and for its weakest word;
-5. yes/no only count when the coach asked a question (`expecting_answer`).
+5. yes/no are reported whether or not the coach asked anything (the coach decides what an
+   unexpected answer means), but when nothing was asked they need the certainty of a
+   consequential command: a stray "yeah" from the telly is not worth a reply.
 When the best reading means nothing, the engine's next-best readings are tried in turn, but
-only for intents that cost little if wrong: never stop, skip or choose_*.
+only for intents that cost little if wrong: never stop, skip or choose_*, nor an answer
+nobody asked for.
 Then, when the engine can check sentences against the audio (Whisper: `Transcript.verify`),
 closed-set verification: the command phrasings nearest the words heard, plus the safety
 words, are scored on the audio itself; the best counts if it scores well enough and
 better than what was heard ("res you resume" -> "resume"; a TV sentence fits none).
 Each engine's confidences mean different things, so each has its own Thresholds.  The
-final confidence is the matcher's similarity weighted by the recognizer's confidence.
+final confidence is the recogniser's confidence weighted by the recognizer's.
 """
 
 from __future__ import annotations
@@ -146,7 +149,8 @@ def understand(
         # The alternative's words carry no confidences of their own: the utterance's stand in.
         m = _understand_one(replace(t, text=alternative, words=(), alternatives=()), matcher,
                             expecting_answer, th)
-        if m.intent != NONE and not _consequential(matcher, m.intent):
+        unasked = m.intent in ANSWERS and not expecting_answer
+        if m.intent != NONE and not _consequential(matcher, m.intent) and not unasked:
             return m
     if t.verify is not None and th.verify_min is not None:
         verdict = verify(t, matcher, expecting_answer, th)
@@ -170,22 +174,25 @@ class Verdict:
 
 
 _POOLS: dict[int, tuple[Any, list[str], list[str]]] = {}
+#: Always scored, whatever the words heard: the ways out (not every safety intent: each
+#: phrasing scored costs a decoder pass over its tokens, ~5-10 ms on one core).
+ALWAYS_VERIFIED = ("stop", "pain", "emergency", "help")
 
 
 def _pool(matcher: MatcherLike) -> tuple[list[str], list[str]]:
-    """(every phrasing without a slot, the first phrasing of each safety intent)."""
+    """(every phrasing without a slot, the first phrasing of each way out)."""
     cached = _POOLS.get(id(matcher))
     if cached is not None and cached[0] is matcher:
         return cached[1], cached[2]
     templates = matcher.intents.templates()
     phrases = list(dict.fromkeys(p for p, _ in templates if "{" not in p))
-    safety_intents = FLAGS.named("safety")
     firsts: dict[str, str] = {}
     for phrase, intent in templates:
-        if intent in safety_intents and "{" not in phrase:
+        if intent in ALWAYS_VERIFIED and "{" not in phrase:
             firsts.setdefault(intent, phrase)
-    _POOLS[id(matcher)] = (matcher, phrases, list(firsts.values()))
-    return phrases, list(firsts.values())
+    safety = [firsts[i] for i in ALWAYS_VERIFIED if i in firsts]
+    _POOLS[id(matcher)] = (matcher, phrases, safety)
+    return phrases, safety
 
 
 def candidates(text: str, matcher: MatcherLike, nearest: int) -> list[str]:
@@ -216,8 +223,8 @@ def verify(t: Transcript, matcher: MatcherLike, expecting_answer: bool, th: Thre
     verdict = Verdict(tuple(pool), tuple(scores), heard_score)
     for i in order:
         m = matcher.match(pool[i], expecting_answer=expecting_answer)
-        if m.intent == NONE:
-            continue  # an answer when nothing was asked
+        if m.intent == NONE or (m.intent in ANSWERS and not expecting_answer):
+            continue  # an answer nobody asked for is never a guess
         best = replace(verdict, best=pool[i], best_score=scores[i])
         same = _plain(pool[i]) == _plain(matcher.intents.normalise(t.text))
         if th.verify_min is None or scores[i] < th.verify_min or (
@@ -241,9 +248,8 @@ def _understand_one(t: Transcript, matcher: MatcherLike, expecting_answer: bool,
     exact = m.confidence >= th.exact
     if t.confidence < th.min_utterance and not exact:
         return reject()
-    if m.intent in ANSWERS and not expecting_answer:
-        return reject()
-    if _consequential(matcher, m.intent) and (
+    strict = _consequential(matcher, m.intent) or (m.intent in ANSWERS and not expecting_answer)
+    if strict and (
         (t.confidence < th.min_consequential and not exact)
         or t.min_word_confidence < th.min_word_consequential
     ):

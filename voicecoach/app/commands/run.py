@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HELP = "start the coach: listen on the microphone, speak on the speaker"
@@ -73,40 +76,88 @@ class _Trouble(RuntimeError):
     """A plain-language reason the coach cannot start."""
 
 
+class _Terminated(BaseException):
+    """SIGTERM (systemd stopping the service, a shutdown): end the session cleanly."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def _install_sigterm() -> object | None:
+    """SIGTERM ends the session like Ctrl-C does; None when not on the main thread."""
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding caller): leave signals alone
+        return None
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """While closing, a second SIGTERM or Ctrl-C must not cut the closing short."""
+    try:
+        saved = (signal.signal(signal.SIGTERM, signal.SIG_IGN),
+                 signal.signal(signal.SIGINT, signal.SIG_IGN))  # fmt: skip
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, saved[0])
+        signal.signal(signal.SIGINT, saved[1])
+
+
 def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, read top to bottom
-    from voicecoach.app.runtime import EventLog, Runtime
+    from voicecoach.app.data import DataTrouble, load_catalogue_safely, load_phrases
     from voicecoach.app.session import start_session
-    from voicecoach.coach.catalogue import load_catalogue
-    from voicecoach.hear.engines import open_recognizer
+    from voicecoach.coach import script
+    from voicecoach.hear.engines import open_with_fallback
     from voicecoach.hear.recognizer import RecognizerUnavailable
     from voicecoach.hear.vocab import PhraseSource
-    from voicecoach.understand.intents import Matcher, load_intents
+    from voicecoach.understand.intents import Matcher
     from voicecoach.understand.rejection import understand
     from voicecoach.voice import tones
     from voicecoach.voice.speech import SpeechError, open_speaker
 
-    catalogue = load_catalogue()
+    try:
+        loaded = load_catalogue_safely()
+        intents = load_phrases(loaded.catalogue)
+    except DataTrouble as err:
+        _say_alone(args, settings, script.DATA_BROKEN)
+        raise _Trouble(str(err)) from err
+    # Only now: the runtime reads the intent flags as it is imported.
+    from voicecoach.app.runtime import EventLog, Runtime
+
+    catalogue = loaded.catalogue
     if args.routine and args.routine not in catalogue.routines:
         raise _Trouble(f"unknown routine '{args.routine}' (known: {', '.join(catalogue.routines)})")
-    intents = load_intents(None, catalogue)
     matcher = Matcher(intents)
     engine = args.engine or settings.engine
     try:
-        recognizer = open_recognizer(
+        recognizer, fell_back = open_with_fallback(
             None if engine == "auto" else engine,
             args.model or settings.model_path,
             PhraseSource.from_intents(intents),
         )
     except RecognizerUnavailable as err:
         raise _Trouble(str(err)) from err
+    db = None if args.no_db else settings.db_path
+    warnings = ((script.DATA_FALLBACK,) if loaded.problem else ()) + (
+        (script.ENGINE_FALLBACK,) if fell_back else ()
+    )
+    coach, recorder = start_session(
+        catalogue, db, args.routine, settings.rate, settings.volume, warnings=warnings
+    )
     out = _open_output(args, settings)
     try:
-        speaker = open_speaker(settings.voice, settings.rate or 150, settings.volume or 0.8)
+        # The resolved profile (config, then what the person said last time) opens the
+        # speaker, so the voice heard is the one the coach believes it has.
+        speaker = open_speaker(settings.voice, coach.profile.rate, coach.profile.volume)
     except SpeechError as err:
         out.close()
+        recorder.close("error")
         raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
-    db = None if args.no_db else settings.db_path
-    coach, recorder = start_session(catalogue, db, args.routine, settings.rate, settings.volume)
     events = EventLog(args.log)
 
     def cue(name: str):
@@ -116,13 +167,15 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
     runtime = Runtime(coach, matcher, speaker, out, cue, understand, events, recorder)
     end_silence = args.end_silence or settings.end_silence
     stream = recognizer.stream(end_silence=end_silence)
+    previous = _install_sigterm()
+    reason: str | None = "error"  # unless the run says otherwise
     try:
         if args.audio_in is not None:
-            from voicecoach.hear.audio import wav_chunks
+            from voicecoach.hear.audio import WavStream
 
-            try:
-                chunks = list(wav_chunks(args.audio_in))
-            except (OSError, ValueError) as err:
+            try:  # the header is checked now; the audio is read as it is needed
+                chunks = WavStream(args.audio_in)
+            except ValueError as err:
                 raise _Trouble(f"cannot read {args.audio_in}: {err}") from err
             runtime.run_file(chunks, stream, pace=args.audio_out is None)
         else:
@@ -135,15 +188,22 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
                 _say_trouble(runtime, str(err))
                 raise _Trouble(str(err)) from err
             runtime.run_live(lambda: MicrophoneSource(device), stream)
+        reason = "interrupted"  # only used if the coach did not end the session itself
     except KeyboardInterrupt:
         log.info("stopped by Ctrl-C")
+        reason = "interrupted"
+    except _Terminated:
+        log.info("stopped by SIGTERM: closing the session")
+        reason = "terminated"
     finally:
-        if not runtime.ended and recorder.session_id is not None:
-            recorder.store.end_session(recorder.session_id, "interrupted")  # type: ignore[union-attr]
-        recorder.close()
-        events.close()
-        out.close()
-        speaker.close()
+        with _signals_held():
+            # The session's end and everything queued are written, the WAV rendered.
+            recorder.close(None if runtime.ended else reason, timeout=5.0)
+            events.close()
+            out.close()
+            speaker.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
     return 0
 
 
@@ -156,6 +216,23 @@ def _open_output(args: argparse.Namespace, settings):
         return SoundDeviceOut(_device(args.output_device or settings.output_device))
     except NoOutputDevice as err:
         raise _Trouble(f"{err} (or write the coach's voice to a file with --audio-out)") from err
+
+
+def _say_alone(args: argparse.Namespace, settings, message: str) -> None:
+    """Say why the coach cannot start, before there is a runtime: on the speaker (or the
+    --audio-out file), since the person may be nowhere near a screen."""
+    try:
+        from voicecoach.voice.speech import open_speaker
+
+        out = _open_output(args, settings)
+        try:
+            speaker = open_speaker(settings.voice, settings.rate or 150, settings.volume or 0.8)
+            out.play(speaker.render(message), out.busy_until())
+            speaker.close()
+        finally:
+            out.close()
+    except Exception as err:  # no speaker either: the message is printed all the same
+        log.debug("could not speak the error: %s", err)
 
 
 def _say_trouble(runtime, message: str) -> None:
