@@ -459,7 +459,9 @@ def main(argv: list[str]) -> int:
                    help="the tuning corpus (phrasings from intents/ and the bench's own "
                         "non-commands, voicecoach.bench.tuning) instead of tests/data, with "
                         "verification details per file: for choosing thresholds")
-    p.add_argument("--diagnose", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--diagnose", action="store_true",
+                   help="record what verification made of every file (with --keep: in "
+                        "results-ENGINE.json), e.g. the intent before it; slower")
     p.add_argument("--worker", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -507,7 +509,7 @@ def main(argv: list[str]) -> int:
             pin = ["taskset", "-c", args.taskset] if args.taskset else []
             cmd = [*pin, sys.executable, "-m", "voicecoach.bench", "asr", "--worker", engine,
                    str(corpus), "--mode", args.mode] + (
-                       ["--diagnose"] if args.tuning else []) + (
+                       ["--diagnose"] if args.tuning or args.diagnose else []) + (
                        ["--model", args.model] if args.model else [])
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
