@@ -145,7 +145,7 @@ def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7,
     """Write the corpus WAVs into `directory`; return what each should be.
 
     `tuning`: phrasings from intents/ and the bench's own non-commands
-    (voicecoach.bench.tuning), never tests/data, for choosing thresholds.
+    (voicecoach.bench._tuning), never tests/data, for choosing thresholds.
 
     `sample`: at most this many held-out phrasings, in-grammar phrases and non-commands
     each (a random, seeded sample), for machines where the whole corpus is too slow.
@@ -156,7 +156,7 @@ def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7,
     rng = random.Random(seed)
     intents = load_intents(None, load_catalogue())
     if tuning:
-        from voicecoach.bench import tuning as tuning_data
+        from voicecoach.bench import _tuning as tuning_data
 
         rng = random.Random(seed + 1000)  # not the benchmark's sample
         heldout = []
@@ -457,7 +457,7 @@ def main(argv: list[str]) -> int:
                         "whole: each file in one piece")
     p.add_argument("--tuning", action="store_true",
                    help="the tuning corpus (phrasings from intents/ and the bench's own "
-                        "non-commands, voicecoach.bench.tuning) instead of tests/data, with "
+                        "non-commands, voicecoach.bench._tuning) instead of tests/data, with "
                         "verification details per file: for choosing thresholds")
     p.add_argument("--diagnose", action="store_true",
                    help="record what verification made of every file (with --keep: in "

@@ -90,7 +90,7 @@ VOSK_THRESHOLDS = Thresholds(
 #: confidences are teacher-forced token probabilities, noisy for short words.  Tuned with
 #: `python -m voicecoach.bench asr --engine whisper` (docs/asr.md).
 #: Verification and confirmation bars (mean token log-probabilities) were chosen on the
-#: tuning corpus (voicecoach.bench.tuning: 112 phrasings from intents/ x clean, pink 10 dB,
+#: tuning corpus (voicecoach.bench._tuning: 112 phrasings from intents/ x clean, pink 10 dB,
 #: babble 10 and 5 dB, reverb; 75 non-commands of our own x clean, babble 10 dB) with
 #: `python -m voicecoach.bench asr --tuning --engine whisper --keep DIR`: false accepts
 #: 2.2 -> 0.4 %, clean 83.0 -> 84.8 %, babble 10 dB 29.5 -> 36.6 %, reverb 76.8 -> 80.4 %.
