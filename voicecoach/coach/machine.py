@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from voicecoach.coach import script
 from voicecoach.coach.adapt import adapt, fits, order_routine
@@ -64,82 +65,103 @@ from voicecoach.understand.flags import load_flags
 #: Per-intent flags (intents/flags.toml): which intents are answers, which interrupt.
 FLAGS = load_flags()
 
-# Phases.  Waiting phases expect the person to say something; the others run on timers.
-IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "active"
-PAUSED, CONFIRM_STOP, PAIN, TIRED = "paused", "confirm_stop", "pain", "tired"
-EMERGENCY, FALL_CHECK = "emergency", "fall_check"
-UNWELL = "unwell"
-"""After dizziness, overheating or a spasm: waiting until the person feels better."""
-CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
-CHECK_READY = "check_ready"
-CHECK_IN = "check_in"
-"""How are you feeling today?, asked before a routine given at start-up: a short timed wait
-for "tired" (a gentler session); anything else, or nothing, starts the routine as usual."""
-SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, FALL_CHECK, TIRED, UNWELL})
+
+class Phase(StrEnum):
+    """Where a session is.  A StrEnum, so logs and stored values keep their plain strings.
+    Waiting phases expect the person to say something; the others run on timers."""
+
+    IDLE = "idle"
+    CHOOSING = "choosing"
+    CHECK_IN = "check_in"
+    """How are you feeling today?, asked before a routine given at start-up: a short timed
+    wait for "tired" (a gentler session); anything else, or nothing, starts the routine."""
+    STEPS = "steps"
+    READY = "ready"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CONFIRM_STOP = "confirm_stop"
+    PAIN = "pain"
+    TIRED = "tired"
+    EMERGENCY = "emergency"
+    FALL_CHECK = "fall_check"
+    UNWELL = "unwell"
+    """After dizziness, overheating or a spasm: waiting until the person feels better."""
+    CONFIRM_CONSTRAINTS = "confirm_constraints"
+    RESUME_OFFER = "resume_offer"
+    CHECK_READY = "check_ready"
+    ENDED = "ended"
+
+
+SIDE_PHASES = frozenset({
+    Phase.PAUSED, Phase.CONFIRM_STOP, Phase.PAIN, Phase.EMERGENCY, Phase.FALL_CHECK, Phase.TIRED,
+    Phase.UNWELL,
+})  # fmt: skip
 WAITING = frozenset(
-    {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED, CHECK_READY} | SIDE_PHASES
+    {Phase.CHOOSING, Phase.READY, Phase.CONFIRM_CONSTRAINTS, Phase.RESUME_OFFER, Phase.ENDED,
+     Phase.CHECK_READY} | SIDE_PHASES
 )
 
 #: phase -> the script.HELP line for it (help, and the "sorry" after a miss); the other
 #: phases ask a question, so their line is "question".
 HELP_KEY = {
-    CHOOSING: "choosing", IDLE: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
-    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", FALL_CHECK: "emergency",
-    ENDED: "ended", UNWELL: "unwell",
+    Phase.CHOOSING: "choosing", Phase.IDLE: "choosing", Phase.STEPS: "steps",
+    Phase.READY: "ready", Phase.ACTIVE: "active", Phase.PAUSED: "paused", Phase.PAIN: "pain",
+    Phase.EMERGENCY: "emergency", Phase.FALL_CHECK: "emergency",
+    Phase.ENDED: "ended", Phase.UNWELL: "unwell",
 }  # fmt: skip
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
 REPROMPT_SECONDS = 15.0
 
 #: phase -> intent -> handler name.  Intents not listed fall through to GLOBAL.
-TABLE: dict[str, dict[str, str]] = {
-    CHOOSING: {
+TABLE: dict[Phase, dict[str, str]] = {
+    Phase.CHOOSING: {
         "start": "start_default", "yes": "start_default", "next": "start_default",
         "resume": "start_default", "no": "not_ready", "tired": "low_energy",
         "feel_better": "feeling_fine",
     },
-    CHECK_IN: {
+    Phase.CHECK_IN: {
         "tired": "low_energy", "no": "low_energy", "yes": "feeling_fine",
         "feel_better": "feeling_fine", "start": "feeling_fine", "resume": "feeling_fine",
         "next": "feeling_fine", "none": "feeling_fine",
     },
-    STEPS: {
+    Phase.STEPS: {
         "next": "next_step", "previous": "previous_step", "start": "begin_segments",
         "yes": "begin_segments",
     },
-    READY: {
+    Phase.READY: {
         "start": "begin_segments", "yes": "begin_segments", "next": "begin_segments",
         "resume": "begin_segments", "no": "not_ready", "previous": "previous_exercise",
     },
-    ACTIVE: {"next": "next_exercise", "previous": "previous_exercise", "start": "ready_now",
+    Phase.ACTIVE: {"next": "next_exercise", "previous": "previous_exercise", "start": "ready_now",
              "yes": "ready_now", "resume": "ready_now"},
-    PAUSED: {
+    Phase.PAUSED: {
         "resume": "resume", "start": "resume", "yes": "resume", "next": "next_exercise",
         "previous": "previous_exercise", "pause": "already_paused",
     },
-    CONFIRM_STOP: {
+    Phase.CONFIRM_STOP: {
         "yes": "end_by_request", "stop": "end_by_request", "no": "cancel_stop",
         "resume": "cancel_stop", "start": "cancel_stop",
     },
-    PAIN: {
+    Phase.PAIN: {
         "resume": "resume_after_pain", "start": "resume_after_pain", "next": "skip",
         "no": "skip", "yes": "easier",
     },
-    EMERGENCY: {
+    Phase.EMERGENCY: {
         "resume": "resume_after_emergency", "start": "resume_after_emergency",
         "yes": "emergency_wait", "help": "emergency", "pause": "emergency_wait",
     },
-    FALL_CHECK: {"yes": "emergency", "no": "not_fallen", "help": "emergency"},
-    TIRED: {
+    Phase.FALL_CHECK: {"yes": "emergency", "no": "not_fallen", "help": "emergency"},
+    Phase.TIRED: {
         "yes": "end_tired", "stop": "end_tired", "no": "carry_on_tired",
         "resume": "carry_on_tired", "start": "carry_on_tired",
     },
-    CONFIRM_CONSTRAINTS: {"yes": "keep_constraints", "no": "drop_constraints"},
-    UNWELL: {"feel_better": "feel_better", "resume": "feel_better", "start": "feel_better"},
-    CHECK_READY: {"yes": "steady", "no": "not_steady", "skip": "not_steady",
+    Phase.CONFIRM_CONSTRAINTS: {"yes": "keep_constraints", "no": "drop_constraints"},
+    Phase.UNWELL: {"feel_better": "feel_better", "resume": "feel_better", "start": "feel_better"},
+    Phase.CHECK_READY: {"yes": "steady", "no": "not_steady", "skip": "not_steady",
                   "next": "not_steady", "easier": "not_steady"},
-    RESUME_OFFER: {"yes": "accept_resume", "resume": "accept_resume", "no": "decline_resume"},
-    ENDED: {"start": "restart", "yes": "restart", "choose_routine": "restart_with",
+    Phase.RESUME_OFFER: {"yes": "accept_resume", "resume": "accept_resume", "no": "decline_resume"},
+    Phase.ENDED: {"start": "restart", "yes": "restart", "choose_routine": "restart_with",
             "choose_exercise": "restart_with", "stop": "already_ended"},
 }  # fmt: skip
 
@@ -185,7 +207,7 @@ class Running:
 class Suspended:
     """What a side phase (paused, confirm_stop, pain, tired) returns to."""
 
-    phase: str
+    phase: Phase
     elapsed: float | None = None
     """Seconds already done of the running segment, if one was running."""
 
@@ -215,7 +237,7 @@ class Coach:
         # Remembered limits hold from the first word: only the person lifts them ("no").
         self.constraints: set[str] = set(self.profile.constraints)
         self.preferred = dict(self.profile.preferred)
-        self.phase = IDLE
+        self.phase: Phase = Phase.IDLE
         self.routine: Routine | None = None
         self.queue: list[str] = []
         self.index = 0
@@ -237,7 +259,7 @@ class Coach:
         self.done_versions: list[str] = []
         """Versions done (or under way) in the current routine, so none is done twice."""
         self.pending: Exercise | None = None
-        """An exercise waiting on a readiness question (CHECK_READY)."""
+        """An exercise waiting on a readiness question (Phase.CHECK_READY)."""
         self.cleared: set[str] = set()
         """Exercises the person said they are steady enough for, this session."""
         self.checked_in = False
@@ -250,7 +272,7 @@ class Coach:
         self.session_count = 0
         self.resume_elapsed: float | None = None
         """Seconds done of the segment a symptom interrupted, to carry on from on "ready"."""
-        self.hold: str | None = None
+        self.hold: Phase | None = None
         """PAIN, EMERGENCY, FALL_CHECK or PAUSED while the session is on hold for safety:
         where asides return to, until an explicit resume."""
         self.now = 0.0
@@ -272,7 +294,7 @@ class Coach:
                 self._timer = None
                 self._timer_expired()
         elif isinstance(event, InputEnded):
-            if self.phase != ENDED:
+            if self.phase != Phase.ENDED:
                 self._end("input ended")
         elif isinstance(event, DeviceTrouble):
             self._device(event)
@@ -281,12 +303,12 @@ class Coach:
     @property
     def waiting(self) -> bool:
         """True when the coach is waiting for the person (no activity timer is running)."""
-        return self.phase in WAITING or self.phase == IDLE
+        return self.phase in WAITING or self.phase == Phase.IDLE
 
     @property
     def expects_answer(self) -> bool:
         """True when a yes or no would mean something."""
-        return self.phase in WAITING and self.phase != ENDED
+        return self.phase in WAITING and self.phase != Phase.ENDED
 
     @property
     def current_id(self) -> str | None:
@@ -320,7 +342,7 @@ class Coach:
             self._out.append(CancelTimer(self._timer))
             self._timer = None
 
-    def _wait_for_user(self, phase: str) -> None:
+    def _wait_for_user(self, phase: Phase) -> None:
         """Enter a waiting phase: a re-prompt timer runs so silence is never a dead end."""
         self.phase = phase
         self.silences = 0
@@ -330,7 +352,7 @@ class Coach:
     # --- session start ---------------------------------------------------------------------
 
     def _begin(self) -> None:
-        if self.phase != IDLE:
+        if self.phase != Phase.IDLE:
             return
         self._log("session_start", routine=self.start_routine)
         if (self.rate, self.volume) != (Profile().rate, Profile().volume):
@@ -347,19 +369,19 @@ class Coach:
         remembered = sorted(self.profile.constraints)
         if remembered:
             self._say(script.constraints_question(remembered), "question")
-            self._wait_for_user(CONFIRM_CONSTRAINTS)
+            self._wait_for_user(Phase.CONFIRM_CONSTRAINTS)
         else:
             self._after_constraints()
 
     def _after_constraints(self) -> None:
         if self.start_routine:
             self._say(script.CHECK_IN_QUESTION, "question")
-            self.phase = CHECK_IN
+            self.phase = Phase.CHECK_IN
             self._start_timer(script.CHECK_IN_SECONDS)
         elif self._resume_target() is not None:
             routine, exercise = self._resume_target()  # type: ignore[misc]
             self._say(script.resume_offer(routine, exercise), "question")
-            self._wait_for_user(RESUME_OFFER)
+            self._wait_for_user(Phase.RESUME_OFFER)
         else:
             self._ask_choice()
 
@@ -376,7 +398,7 @@ class Coach:
         if not self.checked_in:
             self._say(script.CHECK_IN_CHOOSING, "question")
         self._say(script.choose_prompt(self.default_routine), "question")
-        self._wait_for_user(CHOOSING)
+        self._wait_for_user(Phase.CHOOSING)
 
     def _on_low_energy(self, event: Heard) -> None:
         """Low energy today (before any routine): fewer exercises, one set, longer rests."""
@@ -399,20 +421,20 @@ class Coach:
         self._after_check_in()
 
     def _after_check_in(self) -> None:
-        if self.phase == CHECK_IN and self.start_routine:
+        if self.phase == Phase.CHECK_IN and self.start_routine:
             self._cancel_timer()
             self._start_routine(self.catalogue.routine(self.start_routine))
         else:
             self._say(script.choose_prompt(self.default_routine), "question")
-            self._wait_for_user(CHOOSING)
+            self._wait_for_user(Phase.CHOOSING)
 
     # --- dispatch --------------------------------------------------------------------------
 
     def _heard(self, event: Heard) -> None:
-        if self.phase == IDLE:
+        if self.phase == Phase.IDLE:
             self._begin()
         name = TABLE.get(self.phase, {}).get(event.intent) or GLOBAL.get(event.intent, "sorry")
-        if self.phase == ENDED and name not in TABLE[ENDED].values():
+        if self.phase == Phase.ENDED and name not in TABLE[Phase.ENDED].values():
             if event.intent == "none":
                 return  # listening quietly for "start": talk in the room gets no answer
             name = {"pain": "pain", "emergency": "emergency", "help": "help",
@@ -422,31 +444,31 @@ class Coach:
         handler(event)
 
     def _timer_expired(self) -> None:
-        if self.phase == CHECK_IN:
+        if self.phase == Phase.CHECK_IN:
             self._on_feeling_fine(Heard("none", self.now))  # no answer: the usual session
-        elif self.phase == STEPS:
+        elif self.phase == Phase.STEPS:
             self._advance_step()
-        elif self.phase == ACTIVE:
+        elif self.phase == Phase.ACTIVE:
             self._cue()
         elif self.phase in WAITING:
             self._silence()
 
     def _silence(self) -> None:
         self.silences += 1
-        if self.phase == UNWELL:
+        if self.phase == Phase.UNWELL:
             # One reminder, then wait: someone dizzy or in spasm is not hurried along.
             if self.silences == 1:
                 self._say(self.last_instruction, "question")
             return
-        if self.phase in (EMERGENCY, FALL_CHECK):
+        if self.phase in (Phase.EMERGENCY, Phase.FALL_CHECK):
             # One reminder of how to get help, then wait as long as it takes: whoever is on
             # the floor must not be talked at, nor left with a session that ended itself.
             if self.silences == 1:
                 self._say(script.EMERGENCY_HELP, "safety")
-                wait = script.EMERGENCY_WAIT if self.phase == EMERGENCY else script.FALL_QUESTION
-                self._say(wait, "question")
+                emergency = self.phase == Phase.EMERGENCY
+                self._say(script.EMERGENCY_WAIT if emergency else script.FALL_QUESTION, "question")
             return
-        if self.phase == CHOOSING and self.finished_routine:
+        if self.phase == Phase.CHOOSING and self.finished_routine:
             if self.silences == 1:
                 self._say(script.ANOTHER, "question")
                 self._start_timer(REPROMPT_SECONDS)
@@ -454,17 +476,17 @@ class Coach:
                 self._say(script.FINISHED_SILENCE)
                 self._end("finished")
             return
-        if self.silences == 1 and self.phase != PAUSED:
+        if self.silences == 1 and self.phase != Phase.PAUSED:
             self._say(self._reprompt(), "question")
             self._start_timer(REPROMPT_SECONDS)
-        elif self.phase != PAUSED:
-            self._suspend(PAUSED)
+        elif self.phase != Phase.PAUSED:
+            self._suspend(Phase.PAUSED)
             self._say(script.SILENCE_PAUSE, "instruction")
 
     def _reprompt(self) -> str:
-        if self.phase == READY:
+        if self.phase == Phase.READY:
             return script.READY_AGAIN
-        if self.phase == CHOOSING:
+        if self.phase == Phase.CHOOSING:
             return script.choose_again(self.default_routine)
         return self.last_instruction or script.HELP["question"]
 
@@ -494,7 +516,7 @@ class Coach:
         self._leave_exercise()
         if ident in self.queue[self.index :]:
             self.index = self.queue.index(ident, self.index)
-        elif self.queue and self.phase != CHOOSING:
+        elif self.queue and self.phase != Phase.CHOOSING:
             self.queue.insert(self.index, ident)
         else:
             self.queue, self.index, self.routine = [ident], 0, None
@@ -602,7 +624,7 @@ class Coach:
         if exercise.id not in self.done_versions:
             self.done_versions.append(exercise.id)
         self.step = 0
-        self.phase = STEPS
+        self.phase = Phase.STEPS
         self._say_step()
 
     def _ask_if_steady(self, exercise: Exercise) -> None:
@@ -612,7 +634,7 @@ class Coach:
         self.pending = exercise
         self._say(script.steady_question(exercise, first, first.id in self.done_versions),
                   "question")
-        self._wait_for_user(CHECK_READY)
+        self._wait_for_user(Phase.CHECK_READY)
 
     def _on_steady(self, _: Heard) -> None:
         assert self.pending is not None
@@ -641,7 +663,7 @@ class Coach:
             self._say_step()
         else:
             self._say(script.READY, "question")
-            self._wait_for_user(READY)
+            self._wait_for_user(Phase.READY)
 
     def _on_next_step(self, _: Heard) -> None:
         self._cancel_timer()
@@ -680,7 +702,7 @@ class Coach:
         minutes = (self.now - self.routine_started) / 60
         self._say(script.routine_summary(self.routine_count, minutes))
         self._say(script.ANOTHER, "question")
-        self._wait_for_user(CHOOSING)
+        self._wait_for_user(Phase.CHOOSING)
 
     def _on_next_exercise(self, _: Heard) -> None:
         if self.exercise is None:
@@ -735,7 +757,7 @@ class Coach:
         if index >= len(self.plan):
             self._finish_exercise()
             return
-        self.phase = ACTIVE
+        self.phase = Phase.ACTIVE
         segment = self.plan[index]
         cues = self._cues(segment)
         fired = sum(1 for offset, _ in cues if offset <= elapsed and elapsed > 0)
@@ -822,12 +844,12 @@ class Coach:
         if segment.then_ready:
             self.running = Running(following, None)
             self._say(script.READY, "question")
-            self._wait_for_user(READY)
+            self._wait_for_user(Phase.READY)
             return
         self._start_segment(following)
 
     def _elapsed(self) -> float | None:
-        if self.phase != ACTIVE or self.running is None:
+        if self.phase != Phase.ACTIVE or self.running is None:
             return None
         if self.running.started is None:
             return self.running.done_before
@@ -835,13 +857,13 @@ class Coach:
 
     # --- pausing and side phases ------------------------------------------------------------
 
-    def _suspend(self, phase: str) -> None:
+    def _suspend(self, phase: Phase) -> None:
         """Stop the clock of whatever runs and remember it, then enter a side phase."""
         if self.phase not in SIDE_PHASES:
             self.suspended = Suspended(self.phase, self._elapsed())
         self._cancel_timer()
-        if phase == PAUSED:
-            self.phase = PAUSED  # no re-prompt: a pause waits as long as it takes
+        if phase == Phase.PAUSED:
+            self.phase = Phase.PAUSED  # no re-prompt: a pause waits as long as it takes
         else:
             self._wait_for_user(phase)
 
@@ -851,26 +873,26 @@ class Coach:
         if self.hold is not None:
             self._back_to_hold()
             return
-        back = self.suspended or Suspended(CHOOSING)
+        back = self.suspended or Suspended(Phase.CHOOSING)
         self.suspended = None
-        if back.phase == ACTIVE and self.running is not None:
+        if back.phase == Phase.ACTIVE and self.running is not None:
             segment = self.plan[self.running.segment]
             left = segment.seconds - (back.elapsed or 0.0)
             self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
             self._start_segment(self.running.segment, back.elapsed or 0.0)
-        elif back.phase == ENDED:  # a possible fall after the end: back to the end, quietly
-            self.phase = ENDED
+        elif back.phase == Phase.ENDED:  # a possible fall after the end: back to the end, quietly
+            self.phase = Phase.ENDED
             self._say(script.ENDED)
-        elif back.phase == STEPS and self.exercise is not None:
-            self.phase = STEPS
+        elif back.phase == Phase.STEPS and self.exercise is not None:
+            self.phase = Phase.STEPS
             self._say_step()
-        elif back.phase == READY:
+        elif back.phase == Phase.READY:
             self._say(script.READY, "question")
-            self._wait_for_user(READY)
-        elif back.phase == CHOOSING or self.exercise is None:
+            self._wait_for_user(Phase.READY)
+        elif back.phase == Phase.CHOOSING or self.exercise is None:
             if self.finished_routine:
                 self._say(script.ANOTHER, "question")
-                self._wait_for_user(CHOOSING)
+                self._wait_for_user(Phase.CHOOSING)
             else:
                 self._ask_choice()
         else:
@@ -878,7 +900,7 @@ class Coach:
             self._wait_for_user(back.phase)
 
     def _on_pause(self, _: Heard) -> None:
-        self._suspend(PAUSED)
+        self._suspend(Phase.PAUSED)
         self._say(script.PAUSED, "instruction")
 
     def _on_already_paused(self, _: Heard) -> None:
@@ -886,13 +908,13 @@ class Coach:
 
     def _on_resume(self, event: Heard) -> None:
         if self.hold is not None and event.intent in {"resume", "start"}:
-            line = script.RESUME_CAREFUL if self.hold == PAIN else script.RESUME_AFTER_EMERGENCY
-            self._resume_gently(line)
+            pain = self.hold == Phase.PAIN
+            self._resume_gently(script.RESUME_CAREFUL if pain else script.RESUME_AFTER_EMERGENCY)
             return
         self._restore()
 
     def _on_not_paused(self, event: Heard) -> None:
-        if self.phase == STEPS:
+        if self.phase == Phase.STEPS:
             self._say("We're going through the steps.")
             return
         self._on_already_going(event)
@@ -916,7 +938,7 @@ class Coach:
         self._wait_for_user(self.phase)
 
     def _on_ask_stop(self, _: Heard) -> None:
-        self._suspend(CONFIRM_STOP)
+        self._suspend(Phase.CONFIRM_STOP)
         self._say(script.STOP_QUESTION, "question")
 
     def _on_cancel_stop(self, _: Heard) -> None:
@@ -941,7 +963,7 @@ class Coach:
             )
         self._say(script.goodbye(self.session_count))
         self._log("session_end", reason=reason)
-        self.phase = ENDED
+        self.phase = Phase.ENDED
         self.exercise = None
         self._out.append(End(reason))
 
@@ -951,20 +973,20 @@ class Coach:
         """Why the exercise in hand was cut short, for the log: None if it was not."""
         if self.hold is None or self.exercise is None:
             return None
-        return {PAIN: "pain", PAUSED: "cant_get_up"}.get(self.hold, "emergency")
+        return {Phase.PAIN: "pain", Phase.PAUSED: "cant_get_up"}.get(self.hold, "emergency")
 
     def _back_to_hold(self) -> None:
         """An aside is over but the session is on hold: say so again and keep waiting."""
         hold = self.hold
         assert hold is not None
-        if hold == PAUSED:
-            self.phase = PAUSED
+        if hold == Phase.PAUSED:
+            self.phase = Phase.PAUSED
             self._cancel_timer()
             self._say(script.PAUSED, "instruction")
             return
         question = {
-            PAIN: script.PAIN_OFFER, EMERGENCY: script.EMERGENCY_WAIT,
-            FALL_CHECK: script.FALL_QUESTION,
+            Phase.PAIN: script.PAIN_OFFER, Phase.EMERGENCY: script.EMERGENCY_WAIT,
+            Phase.FALL_CHECK: script.FALL_QUESTION,
         }[hold]  # fmt: skip
         self._say(question, "question")
         self._wait_for_user(hold)
@@ -973,21 +995,21 @@ class Coach:
         # Maybe a fall, maybe a hard chair: stop everything and ask, never assume.
         self._cancel_timer()
         self._log("cant_get_up", exercise=self.current_id)
-        if self.phase != FALL_CHECK:
+        if self.phase != Phase.FALL_CHECK:
             self._say(script.EMERGENCY_STOP, "safety")
-        self._suspend(FALL_CHECK)
-        self.hold = FALL_CHECK
+        self._suspend(Phase.FALL_CHECK)
+        self.hold = Phase.FALL_CHECK
         self._say(script.FALL_QUESTION, "question")
 
     def _on_not_fallen(self, _: Heard) -> None:
         """Not on the floor: how to get up or sit safely, then a pause until they resume."""
         self._say(script.GET_UP_HELP, "safety")
-        if self.suspended is not None and self.suspended.phase == ENDED:
+        if self.suspended is not None and self.suspended.phase == Phase.ENDED:
             self.hold, self.suspended = None, None
-            self.phase = ENDED
+            self.phase = Phase.ENDED
             self._cancel_timer()
             return
-        self.hold = PAUSED
+        self.hold = Phase.PAUSED
         self._back_to_hold()
 
     def _on_pain(self, _: Heard) -> None:
@@ -996,15 +1018,15 @@ class Coach:
         self._log("pain", exercise=self.current_id)
         self._say(script.PAIN_STOP, "safety")
         self._say(script.PAIN_ADVICE, "safety")
-        if self.phase == ENDED:
+        if self.phase == Phase.ENDED:
             return
         if self.exercise is None:
             self.hold = None
             self._say(script.PAIN_IDLE, "question")
-            self._wait_for_user(CHOOSING)
+            self._wait_for_user(Phase.CHOOSING)
             return
-        self._suspend(PAIN)
-        self.hold = PAIN
+        self._suspend(Phase.PAIN)
+        self.hold = Phase.PAIN
         self._say(script.PAIN_OFFER, "question")
 
     def _on_emergency(self, event: Heard) -> None:
@@ -1017,15 +1039,15 @@ class Coach:
         self._say(script.EMERGENCY_HELP, "safety")
         for line in script.emergency_advice(event.text):
             self._say(line, "safety")
-        if self.phase == ENDED:
+        if self.phase == Phase.ENDED:
             return
-        self._suspend(EMERGENCY)
-        self.hold = EMERGENCY
+        self._suspend(Phase.EMERGENCY)
+        self.hold = Phase.EMERGENCY
         self._say(script.EMERGENCY_WAIT, "question")
 
     def _on_emergency_wait(self, _: Heard) -> None:
         self._say(script.EMERGENCY_WAIT, "question")
-        self._wait_for_user(EMERGENCY)
+        self._wait_for_user(Phase.EMERGENCY)
 
     def _on_resume_after_emergency(self, _: Heard) -> None:
         self._resume_gently(script.RESUME_AFTER_EMERGENCY)
@@ -1039,7 +1061,7 @@ class Coach:
         self._say(line, "safety")
         back = self.suspended
         self.suspended = None
-        if back is not None and back.phase == ACTIVE and self.running is not None:
+        if back is not None and back.phase == Phase.ACTIVE and self.running is not None:
             self._start_segment(self.running.segment)  # from the start of the segment
         else:
             self.suspended = back
@@ -1053,9 +1075,9 @@ class Coach:
             self._say(line, "safety")
         if event.intent == "overheated":
             self._lengthen_rests()
-        if self.phase == ENDED:
+        if self.phase == Phase.ENDED:
             return
-        self._suspend(UNWELL)
+        self._suspend(Phase.UNWELL)
         self._say(script.SYMPTOM_OFFER[event.intent], "question")
 
     def _lengthen_rests(self) -> None:
@@ -1080,25 +1102,25 @@ class Coach:
             return
         self._say(script.FEEL_BETTER)
         suspended = self.suspended
-        if suspended is not None and suspended.phase == ACTIVE and self.running is not None:
+        if suspended is not None and suspended.phase == Phase.ACTIVE and self.running is not None:
             self.suspended = None
             self.resume_elapsed = suspended.elapsed or 0.0
             self._say(script.BACK_IN_POSITION, "question")
-            self._wait_for_user(READY)
+            self._wait_for_user(Phase.READY)
         else:
             self._restore()
 
     def _on_glad(self, _: Heard) -> None:
         """ "I'm fine now" outside a symptom: welcome, but it restarts nothing."""
         self._say(script.GLAD)
-        if self.phase in {PAIN, EMERGENCY, FALL_CHECK}:
+        if self.phase in {Phase.PAIN, Phase.EMERGENCY, Phase.FALL_CHECK}:
             self._say(script.HELP[HELP_KEY[self.phase]], "question")
         self._keep_waiting()
 
     def _on_tired(self, _: Heard) -> None:
         self._log("tired", exercise=self.current_id)
         self.rest_scale = 1.5  # rests stay longer for the rest of the session
-        self._suspend(TIRED)
+        self._suspend(Phase.TIRED)
         self._say(script.TIRED_REST)
         self._say(script.TIRED_OFFER, "question")
 
@@ -1111,7 +1133,8 @@ class Coach:
             return
         back = self.suspended
         self.suspended = None
-        if self.exercise is None or back is None or back.phase not in {ACTIVE, READY, STEPS}:
+        going = {Phase.ACTIVE, Phase.READY, Phase.STEPS}
+        if self.exercise is None or back is None or back.phase not in going:
             self.suspended = back
             self._restore()
             return
@@ -1132,7 +1155,7 @@ class Coach:
         self._log("constraint", constraint=constraint, active=sorted(self.constraints))
         self._say(script.CONSTRAINT_ACK[constraint])
         self._replan()
-        if self.phase == CHECK_READY:
+        if self.phase == Phase.CHECK_READY:
             self.pending = None
             self._enter_exercise()  # the exercise asked about may no longer be the one
             return
@@ -1185,7 +1208,7 @@ class Coach:
             target = adapt(self.catalogue, linked, self.constraints).exercise
         if target is None or target.id == self.exercise.id:
             self._say(script.ALREADY_EASIEST if direction == "easier" else script.ALREADY_HARDEST)
-            if self.phase == PAIN:
+            if self.phase == Phase.PAIN:
                 self._say(script.PAIN_OFFER, "question")
             return
         original = self.exercise
@@ -1232,7 +1255,7 @@ class Coach:
             if segment.sets > 1:
                 of = f"{script.number(segment.set_no)} of {script.number(segment.sets)}"
                 parts.append(f"Set {of}.")
-        elif self.phase == STEPS:
+        elif self.phase == Phase.STEPS:
             parts.append(
                 f"Step {script.number(self.step + 1)} of {script.number(len(self.exercise.steps))}."
             )
@@ -1243,7 +1266,7 @@ class Coach:
             self._say(script.NOTHING_TO_REPEAT)
             return
         self._out.append(Say(self.last_instruction, "instruction"))
-        if self.phase == STEPS:
+        if self.phase == Phase.STEPS:
             self._start_timer(script.STEP_GAP_SECONDS)
         else:
             self._keep_waiting()
@@ -1287,7 +1310,7 @@ class Coach:
 
     def _keep_waiting(self) -> None:
         """An aside while waiting restarts the silence clock rather than using it up."""
-        if self.phase in WAITING and self.phase not in {PAUSED, ENDED}:
+        if self.phase in WAITING and self.phase not in {Phase.PAUSED, Phase.ENDED}:
             self._wait_for_user(self.phase)
 
     def _on_sorry(self, _: Heard) -> None:
@@ -1333,12 +1356,12 @@ class Coach:
     # --- after the end -------------------------------------------------------------------------
 
     def _on_restart(self, _: Heard) -> None:
-        self.phase = CHOOSING
+        self.phase = Phase.CHOOSING
         self._log("session_start", routine=None)
         self._start_routine(self.default_routine)
 
     def _on_restart_with(self, event: Heard) -> None:
-        self.phase = CHOOSING
+        self.phase = Phase.CHOOSING
         self._log("session_start", routine=event.slots.get("routine"))
         self.queue, self.index = [], 0
         if event.intent == "choose_routine":
@@ -1356,11 +1379,11 @@ class Coach:
 
     def _device(self, event: DeviceTrouble) -> None:
         if event.ok:
-            if self.phase == PAUSED:
+            if self.phase == Phase.PAUSED:
                 self._say(f"The {event.what} is back.")
                 self._restore()
             return
-        if self.phase not in {PAUSED, ENDED, IDLE}:
-            self._suspend(PAUSED)
+        if self.phase not in {Phase.PAUSED, Phase.ENDED, Phase.IDLE}:
+            self._suspend(Phase.PAUSED)
         self._log("device", what=event.what)
         self._say(f"I've lost the {event.what}, so I've paused. I'll carry on when it's back.")
