@@ -29,9 +29,12 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
+# setuptools warns on every editable install that folders named like the package could
+# shadow it; ours is the package itself, so that one warning is noise.  Others still show.
+quiet="ignore:Editable installation"
 if [ "$dev" = 1 ]; then
-    .venv/bin/python -m pip install -q -e ".[test]"
+    PYTHONWARNINGS="$quiet" .venv/bin/python -m pip install -q -e ".[test]"
 else
-    .venv/bin/python -m pip install -q -e .
+    PYTHONWARNINGS="$quiet" .venv/bin/python -m pip install -q -e .
 fi
 echo "install.sh: ready. Start the coach with .venv/bin/voicecoach"

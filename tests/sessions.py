@@ -15,14 +15,19 @@ from voicecoach.understand.intents import Match, Matcher
 @dataclass
 class Record:
     t: float
+    """When it happens; for a line or a tone, when it starts on the timeline."""
     action: Action
     heard: Match | None
     exercise: str | None
+    end: float | None = None
+    """When a line or a tone has been heard to the end (None for other actions)."""
 
 
 @dataclass
 class Transcript:
     records: list[Record] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
+    """What the session loop said about what was heard (barge-in, deferred ...)."""
 
     def says(self) -> list[str]:
         return [r.action.text for r in self.records if isinstance(r.action, Say)]
@@ -64,9 +69,13 @@ def run_session(
     coach = Coach(catalogue, **coach_options)
     transcript = Transcript()
 
-    def emit(t: float, action: Action, heard: Match | None) -> None:
-        transcript.records.append(Record(t, action, heard, coach.current_id))
+    session = TypedSession(coach, matcher, VirtualClock(), lambda *_: None)
 
-    session = TypedSession(coach, matcher, VirtualClock(), emit)
+    def emit_span(t: float, action: Action, heard: Match | None, span) -> None:
+        end = span[1] if span is not None else None
+        transcript.records.append(Record(t, action, heard, coach.current_id, end))
+
+    session.loop.emit = emit_span
+    session.loop.note = transcript.notes.append
     run_fast(session, lines)
     return transcript, coach

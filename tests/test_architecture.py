@@ -140,3 +140,11 @@ def test_the_rule_itself(edges: dict[str, set[str]], expected: list[str]) -> Non
 def test_a_circle_is_found() -> None:
     edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert circles(edges) == [["a", "b", "c"]]
+
+
+def test_the_architecture_page_names_the_stages_in_order() -> None:
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text("utf-8")
+    line = next(x for x in page.splitlines() if x.startswith("Stage order:"))
+    assert tuple(s.strip() for s in line.removeprefix("Stage order:").split("→")) == STAGES
+    for name in STAGES:
+        assert f"`voicecoach/{name}/`" in page

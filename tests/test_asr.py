@@ -160,16 +160,25 @@ def fake_vosk_layout(folder):
     return folder
 
 
-def test_pocketsphinx_when_no_vosk_model(tmp_path, monkeypatch):
+def no_whisper(monkeypatch, tmp_path):
+    """Make the Whisper model look missing (an empty folder)."""
+    (tmp_path / "no-whisper").mkdir()
+    monkeypatch.setenv("VOICECOACH_WHISPER_MODEL", str(tmp_path / "no-whisper"))
+
+
+def test_pocketsphinx_when_neither_whisper_nor_vosk(tmp_path, monkeypatch):
     monkeypatch.setenv("VOICECOACH_MODELS", str(tmp_path))
+    no_whisper(monkeypatch, tmp_path)
     assert find_vosk_model() is None
     name, why = describe_choice()
     assert name == "pocketsphinx"
-    assert "models download" in why
+    assert "Whisper is unavailable" in why
+    assert "model.bin is missing" in why
 
 
-def test_vosk_when_an_english_model_is_there(tmp_path, monkeypatch):
+def test_vosk_when_an_english_model_is_there_and_no_whisper(tmp_path, monkeypatch):
     monkeypatch.setenv("VOICECOACH_MODELS", str(tmp_path))
+    no_whisper(monkeypatch, tmp_path)
     fake_vosk_layout(tmp_path / "vosk-model-fr-0.22")
     assert find_vosk_model() is None  # French does not count
     small = fake_vosk_layout(tmp_path / "vosk-model-small-en-us-0.15")
@@ -192,7 +201,7 @@ def test_a_folder_that_is_not_a_model_is_refused(tmp_path):
 
 def test_unknown_engine_is_refused():
     with pytest.raises(RecognizerUnavailable, match="unknown engine"):
-        describe_choice("whisper")
+        describe_choice("kaldi")
 
 
 # --- layered rejection --------------------------------------------------------------------

@@ -7,7 +7,7 @@ from sessions import run_session
 
 from voicecoach.coach import script
 from voicecoach.coach.adapt import fits
-from voicecoach.coach.events import Begin, Heard, Log, Say, StartTimer, TimerExpired
+from voicecoach.coach.events import Begin, Heard, Log, Say, StartTimer, TimerExpired, Tone
 from voicecoach.coach.machine import ACTIVE, CHOOSING, PAIN, PAUSED, REPROMPT_SECONDS, Coach
 from voicecoach.coach.profile import Profile, Progress, ResumePoint
 
@@ -34,7 +34,10 @@ def test_a_whole_routine_runs_to_the_end(catalogue, matcher):
 def test_hold_cues_come_at_the_right_times(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready"])
     hold = transcript.after("Hold for thirty seconds")
-    start = hold[0].t
+    # The hold's clock is the tone's: it sounds once the line has been heard.
+    tone = next(r for r in hold if isinstance(r.action, Tone) and r.action.name == "hold_start")
+    assert tone.t >= hold[0].end
+    start = tone.t
     when: dict[str, float] = {}
     for r in hold:
         if isinstance(r.action, Say):
@@ -43,24 +46,30 @@ def test_hold_cues_come_at_the_right_times(catalogue, matcher):
                 break
     assert when[script.HALFWAY] == pytest.approx(15)
     assert when[script.TEN_LEFT] == pytest.approx(20)
-    assert when["three"] == pytest.approx(27)
-    assert when[script.RELEASE] == pytest.approx(30)
+    # The three-two-one and the release are tones on the hold's clock, each word after its tone.
+    ticks = [r.t - start for r in hold if isinstance(r.action, Tone)]
+    assert ticks[1:5] == pytest.approx([27, 28, 29, 30])
+    assert [r.action.name for r in hold if isinstance(r.action, Tone)][4] == "release"
+    assert when[script.RELEASE] > 30
 
 
 def test_pause_mid_hold_resumes_with_the_time_left(catalogue, matcher):
-    lines = ["knee to chest", "ready", "+12 pause", "+100 resume"]
+    lines = ["knee to chest", "ready", "+14 pause", "+100 resume"]
     transcript, _ = run_session(catalogue, matcher, lines)
+    tone = next(r for r in transcript.records if getattr(r.action, "name", "") == "hold_start")
+    paused_at = transcript.said(script.PAUSED)[0].t
+    left = 30 - (paused_at - tone.t)
     resumed = transcript.said("Carrying on")[0]
     assert "eighteen seconds left" in resumed.action.text
-    release = transcript.said(script.RELEASE)[0]
-    assert release.t - resumed.t == pytest.approx(18)
+    # The clock runs again once "carrying on" has been heard, for the seconds that were left.
+    release = next(r for r in transcript.records if getattr(r.action, "name", "") == "release")
+    assert release.t - resumed.end == pytest.approx(left)
     # Nothing was cued while paused.
-    paused_at = transcript.said(script.PAUSED)[0].t
     assert not [r for r in transcript.records if paused_at < r.t < resumed.t]
 
 
 def test_status_during_a_hold_and_during_reps(catalogue, matcher):
-    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+9 how long left"])
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+11 how long left"])
     assert transcript.said("About twenty seconds left in this hold")
     lines = ["sit to stand", "ready", "+10 how many more"]
     transcript, _ = run_session(catalogue, matcher, lines)
@@ -160,7 +169,8 @@ def test_tired_gives_a_longer_rest_and_offers_to_end(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, lines)
     rest = transcript.said("Rest for one minute")
     assert rest
-    assert transcript.said(script.READY)[-1].t - rest[0].t == pytest.approx(60)
+    over = next(r for r in transcript.records if getattr(r.action, "name", "") == "rest_over")
+    assert over.t - rest[0].end == pytest.approx(60)
 
 
 def test_voice_changes_within_limits(catalogue, matcher):
@@ -221,7 +231,7 @@ def test_yes_outside_a_question_is_not_acted_on(catalogue):
 def test_remembered_constraints_are_confirmed_once(catalogue, matcher):
     profile = Profile(constraints=frozenset({"no_lying"}))
     transcript, coach = run_session(catalogue, matcher, ["yes", "knee to chest"], profile=profile)
-    assert transcript.said("Last time you couldn't lie down. Is that still true today?")
+    assert transcript.said("Last time you couldn't lie down, so I'll keep to that.")
     assert coach.constraints == {"no_lying"}
     assert transcript.logs("exercise_start")[0]["exercise"] != "knee_to_chest"
 

@@ -8,9 +8,10 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from voicecoach.app.loop import EstimatedTimeline, SessionLoop
 from voicecoach.coach import script
 from voicecoach.coach.catalogue import load_catalogue
-from voicecoach.coach.events import Begin, CancelTimer, End, Heard, Say, StartTimer, TimerExpired
+from voicecoach.coach.events import Begin, End, Heard, Say
 from voicecoach.coach.machine import Coach
 from voicecoach.understand.intents import CANONICAL
 
@@ -38,29 +39,30 @@ def steps(draw, catalogue):
 
 
 class Driver:
-    """Feeds events and honours timers the way a runtime would."""
+    """Drives the coach through the session loop every runtime uses, on a virtual clock."""
 
     def __init__(self, coach: Coach) -> None:
         self.coach = coach
         self.now = 0.0
-        self.timers: dict[str, float] = {}
+        self.actions: list = []
+        self.loop = SessionLoop(
+            coach, EstimatedTimeline(), lambda t, a, h, span: self.actions.append(a)
+        )
+        self.timers = self.loop.timers.deadlines
 
     def feed(self, event) -> list:
-        actions = self.coach.handle(event)
-        for a in actions:
-            if isinstance(a, StartTimer):
-                self.timers[a.timer] = self.now + a.seconds
-            elif isinstance(a, CancelTimer):
-                self.timers.pop(a.timer, None)
-        return actions
+        """Hand an event to the coach; for what the person says, as the loop screens it."""
+        start = len(self.actions)
+        if isinstance(event, Heard):
+            self.loop.hear(event)
+        else:
+            self.loop.feed(event)
+        return self.actions[start:]
 
     def run(self, step) -> None:
         if step[0] == "wait":
             until = self.now + step[1]
-            while self.timers and min(self.timers.values()) <= until:
-                name = min(self.timers, key=self.timers.__getitem__)
-                self.now = self.timers.pop(name)
-                self.feed(TimerExpired(name, self.now))
+            self.loop.advance(until)
             self.now = until
         else:
             _, intent, slots = step
@@ -125,6 +127,9 @@ def test_stop_always_leads_to_an_end_on_yes(data):
     assert [a for a in first if isinstance(a, Say)]
     if was_ended:
         return  # "stop" after the end just says the session is over
-    second = driver.feed(Heard("yes", driver.now))
-    ended = any(isinstance(a, End) for a in first + second)
+    # Said over the question, "yes" acts when the question has been heard.
+    start = len(driver.actions)
+    driver.feed(Heard("yes", driver.now))
+    driver.run(("wait", 30.0))
+    ended = any(isinstance(a, End) for a in first + driver.actions[start:])
     assert ended or driver.coach.phase == "ended"

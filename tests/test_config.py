@@ -75,7 +75,7 @@ def test_paths_expand_home_and_are_relative_to_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('engine = "whisper"', 'engine must be one of "auto", "vosk", "pocketsphinx"'),
+        ('engine = "kaldi"', 'engine must be one of "auto", "whisper", "vosk", "pocketsphinx"'),
         ("rate = 500", "rate must be from 90 to 220 words per minute, got 500"),
         ('rate = "fast"', "rate must be a whole number of words per minute"),
         ("volume = 2", "volume must be from 0.3 to 1.0, got 2"),

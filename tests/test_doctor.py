@@ -98,7 +98,8 @@ def test_bad_config_is_named_and_other_checks_still_run(tmp_path: Path) -> None:
     result = doctor(tmp_path, "--config", str(config), "--db", str(tmp_path / "x.db"))
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
-    assert 'engine must be one of "auto", "vosk", "pocketsphinx"' in " ".join(result.stdout.split())
+    assert ('engine must be one of "auto", "whisper", "vosk", "pocketsphinx"'
+            in " ".join(result.stdout.split()))
     assert " database " in result.stdout
 
 
@@ -206,7 +207,7 @@ def unit_settings() -> dict[str, str]:
 def test_unit_restarts_the_coach_and_starts_at_login() -> None:
     unit = unit_settings()
     assert unit["ExecStart"] == "%h/voicecoach/.venv/bin/voicecoach run"
-    assert unit["Restart"] == "on-failure"
+    assert unit["Restart"] == "always"  # the coach never exits by itself: any exit is recovered
     assert unit["RestartSec"] == "5"
     assert unit["WantedBy"] == "default.target"
     assert unit["KillSignal"] == "SIGINT"  # the coach ends cleanly, like Ctrl-C

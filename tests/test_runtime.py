@@ -98,7 +98,15 @@ def chunks(seconds: float) -> list[Chunk]:
 
 
 def heard(runtime: Runtime) -> list[tuple[str, str | None]]:
-    return [(r["intent"], r.get("ignored")) for r in runtime.events.records if r["type"] == "heard"]
+    return [
+        (r["intent"], r.get("ignored") or r.get("deferred") and "deferred")
+        for r in runtime.events.records
+        if r["type"] == "heard"
+    ]
+
+
+def noted(runtime: Runtime, kind: str) -> list[dict]:
+    return [r for r in runtime.events.records if r["type"] == kind]
 
 
 def test_commands_act_when_the_coach_is_quiet(catalogue, matcher):
@@ -111,12 +119,27 @@ def test_commands_act_when_the_coach_is_quiet(catalogue, matcher):
     assert runtime.ended
 
 
-def test_only_control_phrases_act_while_the_coach_speaks(catalogue, matcher):
+def test_an_ordinary_command_over_the_coach_acts_when_its_speech_ends(catalogue, matcher):
     runtime, out = runtime_for(catalogue, matcher)
-    # The welcome takes ~25 s at 0.4 s a word: "next" at 5 s is ignored, "stop" is not.
+    # The welcome takes ~25 s at 0.4 s a word: "slower" at 4 s waits for it, never dropped.
+    runtime.run_file(chunks(40), ScriptedStream([said("slower", 4.0, 4.5)]))
+    assert heard(runtime) == [("slower", "deferred")]
+    # The welcome, the safety note and the first question were queued together.
+    welcome_end = next(c[2] for c in out.clips if c[0].text.startswith("Say start for"))
+    acted = noted(runtime, "deferred_acted")
+    assert [(a["intent"], a["t"]) for a in acted] == [("slower", pytest.approx(welcome_end))]
+    answer = next(c for c in out.clips if c[0].text == script.VOICE_CHANGED["slower"])
+    assert answer[1] >= welcome_end
+    assert not noted(runtime, "barge_in")
+
+
+def test_only_what_interrupts_cuts_the_coach_off(catalogue, matcher):
+    runtime, out = runtime_for(catalogue, matcher)
+    # "next" at 4 s waits for the welcome to end; "stop" at 8 s cuts it and supersedes "next".
     stream = ScriptedStream([said("next", 4.0, 4.5), said("stop", 8.0, 8.5)])
     runtime.run_file(chunks(20), stream)
-    assert heard(runtime) == [("next", "coach speaking"), ("stop", None)]
+    assert heard(runtime) == [("next", "deferred"), ("stop", None)]
+    assert [(n["intent"], n["by"]) for n in noted(runtime, "superseded")] == [("next", "stop")]
     barge = [r for r in runtime.events.records if r["type"] == "barge_in"]
     assert barge
     assert barge[0]["intent"] == "stop"
@@ -134,7 +157,7 @@ def test_over_the_coachs_voice_a_next_best_guess_does_not_act(catalogue, matcher
     later = replace(said("paws for thought", 50.0, 50.5), alternatives=("pause",))
     runtime.run_file(chunks(70), ScriptedStream([guess, later]))
     # While the welcome plays, only the best reading counts; once quiet, the guess may act.
-    assert heard(runtime)[0] == ("none", "coach speaking")
+    assert heard(runtime)[0] == ("none", "not a command, coach speaking")
     assert heard(runtime)[1] == ("pause", None)
 
 
@@ -190,3 +213,19 @@ def test_safety_words_cut_the_coach_off_mid_sentence(catalogue, matcher, text, i
     answer = [c for c in out.clips if c[1] >= barge[0]["t"]]
     assert answer
     assert answer[0][1] - 6.8 < 1.0
+
+
+def test_after_stop_and_yes_start_a_minute_later_begins_a_new_session(catalogue, matcher):
+    runtime, out = runtime_for(catalogue, matcher)
+    stream = ScriptedStream(
+        [said("stop", 30.0, 30.5), said("yes", 36.0, 36.3), said("start", 100.0, 100.4)]
+    )
+    runtime.run_file(chunks(110), stream)
+    records = runtime.events.records
+    end = next(i for i, r in enumerate(records) if r.get("action") == "end")
+    later = records[end + 1 :]
+    assert any(r.get("action") == "log" and r.get("kind") == "session_start" for r in later)
+    assert any((r.get("text") or "").startswith("Let's do the morning routine") for r in later)
+    # The second session runs until the recording ends.
+    ends = [r["reason"] for r in records if r.get("action") == "end"]
+    assert ends == ["asked to stop", "input ended"]

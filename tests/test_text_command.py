@@ -6,6 +6,7 @@ import io
 import json
 
 from voicecoach.app.cli import main
+from voicecoach.coach import script
 
 
 def run_text(monkeypatch, capsys, lines: str, *args: str) -> list[str]:
@@ -63,6 +64,6 @@ def test_two_sessions_with_one_database_remember_constraints_and_voice(
     assert voice[0]["rate"] == 130
     says = [r["text"] for r in records if r["action"] == "say"]
     asked = [text for text in says if "Last time" in text]
-    assert asked == ["Last time you couldn't lie down. Is that still true today?"]
+    assert asked == [script.constraints_question(["no_lying"])]
     started = [r for r in records if r["action"] == "log" and r["kind"] == "exercise_start"]
     assert started[0]["data"]["exercise"] == "knee_to_chest_seated"

@@ -19,7 +19,7 @@ from typing import Any
 
 from voicecoach.coach.profile import MAX_RATE, MAX_VOLUME, MIN_RATE, MIN_VOLUME
 
-ENGINES = ("auto", "vosk", "pocketsphinx")
+ENGINES = ("auto", "whisper", "vosk", "pocketsphinx")
 MIN_END_SILENCE, MAX_END_SILENCE = 0.2, 3.0
 DEFAULT_END_SILENCE = 0.8  # as voicecoach.hear.endpoint
 

@@ -10,10 +10,12 @@ Time comes from one of two places:
   have in real life: after the end-of-speech silence plus the real processing time.
 - a microphone (`run_live`): a monotonic clock; the recognizer runs on its own thread.
 
-While the coach is talking it keeps listening, but only safety and control phrases act
-(stop, pause, it hurts), and an utterance made only of words the coach has just said is
-taken for its own voice coming back (echo) and ignored.  A control phrase cuts the
-speech at once (barge-in).
+The coach, its timers and its timeline are one `SessionLoop` (voicecoach.app.loop), the
+same one typed sessions and tests use.  While the coach is talking it keeps listening:
+what interrupts (intents/flags.toml: stop, it hurts, help ...) cuts its voice at once
+(barge-in), any other command is acted on when its speech ends, and an utterance made
+only of words the coach has just said is taken for its own voice coming back (echo) and
+ignored.  Every utterance is logged with what became of it.
 """
 
 from __future__ import annotations
@@ -29,31 +31,22 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from voicecoach.app.actionjson import action_json
-from voicecoach.app.timers import MonotonicClock, Timers
+from voicecoach.app.loop import DEFERRED, IGNORED, SessionLoop, Spoken
+from voicecoach.app.timers import MonotonicClock
 from voicecoach.coach.events import (
     Action,
     Begin,
-    CancelTimer,
     DeviceTrouble,
-    End,
     Event,
     Heard,
-    InputEnded,
     Log,
     Say,
-    SetVoice,
-    StartTimer,
-    TimerExpired,
-    Tone,
 )
 from voicecoach.coach.machine import Coach
-from voicecoach.understand.flags import load_flags
 from voicecoach.understand.intents import Match, Matcher
 
 log = logging.getLogger(__name__)
 
-#: What may act while the coach is speaking: the ways out and the brakes (intents/flags.toml).
-CONTROL_WHILE_SPEAKING = load_flags().interrupting
 #: How long after a line ends its words still count as a possible echo.
 ECHO_TAIL_SECONDS = 1.0
 #: How often a lost microphone is looked for again.
@@ -96,17 +89,38 @@ class EventLog:
 
 
 @dataclass
-class Spoken:
-    """A line on the output timeline, kept for echo and barge-in decisions."""
+class AudioTimeline:
+    """The session loop's Timeline on real audio: speech rendered by the speaker, tones by
+    `tone`, both mixed onto the output's timeline."""
 
-    text: str
-    start: float
-    end: float
+    speaker: SpeakerLike
+    out: AudioOutLike
+    tone_clip: Callable[[str], Any]
+
+    def say(self, text: str, at: float) -> tuple[float, float]:
+        started = time.perf_counter()
+        clip = self.speaker.render(text)
+        # Rendering takes real time: the line cannot start before it is ready.
+        begin = max(at + time.perf_counter() - started, self.out.busy_until())
+        return begin, self.out.play(clip, begin)
+
+    def tone(self, name: str, at: float) -> tuple[float, float]:
+        # A cue keeps its time even over the tail of a word ("three" ends in silence).
+        return at, self.out.play(self.tone_clip(name), at)
+
+    def set_voice(self, rate: int, volume: float) -> None:
+        self.speaker.set_voice(rate, volume)
+
+    def busy_until(self) -> float:
+        return self.out.busy_until()
+
+    def cut(self, at: float) -> None:
+        self.out.stop_speech(at)
 
 
 @dataclass
 class Runtime:
-    """Coach + matcher + recognizer + speaker + output, on one timeline."""
+    """Coach + matcher + recognizer + speaker + output, on one timeline (one SessionLoop)."""
 
     coach: Coach
     matcher: Matcher
@@ -116,39 +130,62 @@ class Runtime:
     understand: Callable[..., Match]
     events: EventLog = field(default_factory=lambda: EventLog(None))
     on_log: Callable[[Log], None] | None = None
-    timers: Timers = field(default_factory=Timers)
-    spoken: list[Spoken] = field(default_factory=list)
     speaker_lost: bool = False
     echo_guard: bool = False
     """Ignore utterances made of words the coach is saying (on for a live microphone,
     which hears the speaker; off for a file, which cannot)."""
-    ended: bool = False
-    lag: float = 0.0
-    """Processing time (seconds) spent on the event being handled, added to output times."""
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set to make `run_live` return (SIGTERM, Ctrl-C); the coach never stops by itself."""
+    loop: SessionLoop = field(init=False)
+
+    def __post_init__(self) -> None:
+        timeline = AudioTimeline(self.speaker, self.out, self.tone)
+        self.loop = SessionLoop(self.coach, timeline, self._emit, self.events.write)
+
+    @property
+    def ended(self) -> bool:
+        return self.loop.ended
+
+    @property
+    def spoken(self) -> list[Spoken]:
+        return self.loop.spoken
+
+    def _emit(
+        self, t: float, action: Action, heard: Match | None, span: tuple[float, float] | None
+    ) -> None:
+        record = action_json(t, action, self.coach.current_id, heard)
+        record["type"] = "action"
+        if span is not None:
+            record.update(start=round(span[0], 3), end=round(span[1], 3))
+        if isinstance(action, Log) and self.on_log is not None:
+            self.on_log(action)
+        self.events.write(record)
 
     # --- events in ------------------------------------------------------------------------
 
     def feed(self, event: Event, heard: Match | None = None) -> None:
-        for action in self.coach.handle(event):
-            self.execute(action, event.t, heard)
+        self.loop.feed(event, heard)
+        # The store writes behind the coach; trouble it met since (a full disk) is said once.
+        take_notice = getattr(self.on_log, "take_notice", None)
+        notice = take_notice() if take_notice is not None else None
+        if notice:
+            self.loop.execute(Say(notice, "error"), event.t)
 
     def fire_timers(self, until: float) -> None:
-        """Expire every timer due by `until`, in order, each at its own deadline."""
-        while not self.ended and (due := self.timers.pop_due(until)) is not None:
-            self.lag = 0.0
-            self.feed(TimerExpired(due[0], due[1]))
+        """Expire every timer (and act on every deferred command) due by `until`, in order."""
+        self.loop.advance(until)
 
     def heard(self, transcript: Any, now: float) -> None:
-        """One finished utterance: understand it, screen it while speaking, hand it on."""
+        """One finished utterance: understand it, screen it, hand it to the session loop."""
         started = time.perf_counter()
-        speaking = self._speaking_at(transcript.start, now)
+        speaking = self.loop.speaking(transcript.start, now)
         if speaking is not None and transcript.alternatives:
             # Over the coach's own voice only the best reading may act: a next-best guess
             # must not cut the coach off.
             transcript = replace(transcript, alternatives=())
         match = self.understand(transcript, self.matcher, self.coach.expects_answer)
         # The room echoes a little after the coach stops: its own words may come back late.
-        echoing = self._speaking_at(transcript.start, now, ECHO_TAIL_SECONDS)
+        echoing = self.loop.speaking(transcript.start, now, ECHO_TAIL_SECONDS)
         record = {
             "t": round(now, 3),
             "type": "heard",
@@ -162,16 +199,17 @@ class Runtime:
         if self.echo_guard and echoing is not None and self._is_echo(transcript.text, echoing):
             self.events.write({**record, "ignored": "echo"})
             return
-        if speaking is not None and match.intent not in CONTROL_WHILE_SPEAKING:
-            self.events.write({**record, "ignored": "coach speaking"})
-            return
-        self.events.write(record)
-        if speaking is not None:
-            self.out.stop_speech(now)
-            self.events.write({"t": round(now, 3), "type": "barge_in", "intent": match.intent})
-        self.lag = time.perf_counter() - started
         heard = Heard(match.intent, now, match.slots, match.confidence, transcript.text)
-        self.feed(heard, match)
+        # The record goes first so the log reads in order; what happened to it follows.
+        outcome = self.loop.screen(heard)
+        if outcome == IGNORED:
+            self.events.write({**record, "ignored": "not a command, coach speaking"})
+            return
+        if outcome == DEFERRED:
+            self.events.write({**record, "deferred": "until the coach's speech ends"})
+        else:
+            self.events.write(record)
+        self.loop.hear(heard, match, time.perf_counter() - started)
 
     def _check_speaker(self, now: float) -> None:
         """A speaker that stopped by itself: pause the coach, retry, carry on when back."""
@@ -192,64 +230,25 @@ class Runtime:
             self.events.write({"t": round(now, 3), "type": "device", "state": "speaker back"})
             self.feed(DeviceTrouble("speaker", True, now))
 
-    def _speaking_at(self, start: float, now: float, tail: float = 0.0) -> Spoken | None:
-        """The line the coach was saying while the person spoke (from `start` to `now`)."""
-        for line in reversed(self.spoken):
-            if line.start <= now and line.end + tail >= start:
-                return line
-        return None
-
     def _is_echo(self, text: str, line: Spoken) -> bool:
         words = set(self.matcher.intents.normalise(text).split())
         recent = " ".join(s.text for s in self.spoken[-3:] if s.end >= line.start - 5)
         said = set(self.matcher.intents.normalise(recent).split())
         return bool(words) and words <= said
 
-    # --- actions out ----------------------------------------------------------------------
-
-    def execute(self, action: Action, t: float, heard: Match | None = None) -> None:
-        at = t + self.lag
-        record = action_json(at, action, self.coach.current_id, heard)
-        record["type"] = "action"
-        if isinstance(action, Say):
-            started = time.perf_counter()
-            clip = self.speaker.render(action.text)
-            self.lag += time.perf_counter() - started
-            begin = max(t + self.lag, self.out.busy_until())
-            end = self.out.play(clip, begin)
-            self.spoken.append(Spoken(action.text, begin, end))
-            del self.spoken[:-20]
-            record.update(start=round(begin, 3), end=round(end, 3))
-        elif isinstance(action, Tone):
-            begin = max(t + self.lag, self.out.busy_until())
-            end = self.out.play(self.tone(action.name), begin)
-            record.update(start=round(begin, 3), end=round(end, 3))
-        elif isinstance(action, SetVoice):
-            self.speaker.set_voice(action.rate, action.volume)
-        elif isinstance(action, StartTimer):
-            self.timers.start(action.timer, action.seconds, t)
-        elif isinstance(action, CancelTimer):
-            self.timers.cancel(action.timer)
-        elif isinstance(action, Log):
-            if self.on_log is not None:
-                self.on_log(action)
-        elif isinstance(action, End):
-            self.ended = True
-        self.events.write(record)
-
     # --- drivers --------------------------------------------------------------------------
 
     def run_file(self, chunks: Iterable[Any], stream: StreamLike, pace: bool = False) -> None:
         """Read the person from audio chunks; time is the audio's own.
 
-        With `pace`, wait for each chunk's time on a real clock, for a real speaker.
+        The whole recording is read even after a session ends: a later "start" begins the
+        next one, as it would on the microphone.  With `pace`, wait for each chunk's time
+        on a real clock, for a real speaker.
         """
         clock = MonotonicClock() if pace else None
         self.feed(Begin(0.0))
         end = 0.0
         for chunk in chunks:
-            if self.ended:
-                break
             if clock is not None:
                 clock.sleep_until(chunk.timestamp)
             self.fire_timers(chunk.timestamp)
@@ -258,29 +257,18 @@ class Runtime:
             end = chunk.timestamp + chunk.seconds
             decode = time.perf_counter() - started
             for transcript in transcripts:
-                if not self.ended:
-                    self.heard(transcript, end + decode)
+                self.heard(transcript, end + decode)
         for transcript in stream.flush():
-            if not self.ended:
-                self.heard(transcript, end)
-        self._finish(end, clock)
-
-    def _finish(self, now: float, clock: MonotonicClock | None) -> None:
-        """After the input: let running activity reach its next wait, then end cleanly."""
-        while not self.ended and not self.coach.waiting:
-            due = self.timers.next_deadline()
-            if due is None:
-                break
-            if clock is not None:
-                clock.sleep_until(due[1])
-            self.fire_timers(due[1])
-            now = due[1]
-        if not self.ended:
-            self.lag = 0.0
-            self.feed(InputEnded(max(now, self.out.busy_until())))
+            self.heard(transcript, end)
+        self.loop.settle(clock.sleep_until if clock is not None else None)
+        self.loop.finish(end)
 
     def run_live(self, open_source: Callable[[], Iterable[Any]], stream: StreamLike) -> None:
-        """Listen to a microphone in real time until the session ends (or Ctrl-C)."""
+        """Listen to a microphone in real time until stopped (Ctrl-C, SIGTERM or `stopping`).
+
+        A session that ends leaves the coach listening quietly for "start": a screenless
+        device must never go silent for good.
+        """
         # One timeline for everything: the output's own clock when it has one, so the
         # times given to play() mean what they say.
         clock = _OutputClock(self.out) if hasattr(self.out, "now") else MonotonicClock()
@@ -294,10 +282,10 @@ class Runtime:
         listener.start()
         self.feed(Begin(clock.now()))
         try:
-            while not self.ended:
+            while not self.stopping.is_set():
                 self._check_speaker(clock.now())
-                due = self.timers.next_deadline()
-                timeout = None if due is None else max(0.0, due[1] - clock.now())
+                due = self.loop.next_due()
+                timeout = None if due is None else max(0.0, due - clock.now())
                 if self.speaker_lost:
                     timeout = RETRY_SECONDS if timeout is None else min(timeout, RETRY_SECONDS)
                 try:
@@ -311,8 +299,9 @@ class Runtime:
                     self.heard(payload, now)
                 elif kind == "device":
                     self.events.write({"t": round(now, 3), "type": "device", "state": payload})
-                    self.lag = 0.0
                     self.feed(DeviceTrouble("microphone", payload == "back", now))
+                elif kind == "stop":
+                    return
         finally:
             # Close the microphone before the interpreter exits: PortAudio shutting down
             # under an open stream can hang the process.

@@ -1,8 +1,9 @@
 """Start a session: the coach, with what the store remembers, and a recorder for its logs.
 
-Shared by `voicecoach run` and `voicecoach text --db`.  A store that cannot be used (a
-locked or unwritable database) never stops the session: the coach says so once, and
-the session goes on unrecorded rather than lost in a crash.
+Shared by `voicecoach run` and `voicecoach text --db`.  The recorder writes behind the
+coach (voicecoach.memory.writer): the coach answers first, whatever the disk is doing.  A
+store that cannot be opened never stops the session: the coach says so once, the session
+goes on, and the writer keeps trying to open it and writes the log when it can.
 """
 
 from __future__ import annotations
@@ -10,45 +11,51 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from voicecoach.coach import script
 from voicecoach.coach.catalogue import Catalogue
 from voicecoach.coach.events import Log
 from voicecoach.coach.machine import Coach
-from voicecoach.coach.profile import DEFAULT_RATE, DEFAULT_VOLUME, Profile
+from voicecoach.coach.profile import resolve
+
+if TYPE_CHECKING:
+    from voicecoach.memory.store import Store
+    from voicecoach.memory.writer import StoreWriter
 
 log = logging.getLogger(__name__)
-
-NO_STORE = (
-    "I can't open my notebook right now, so I won't remember today's session. "
-    "The exercises work just the same."
-)
-STORE_TROUBLE = "I couldn't write that down, but we can carry on."
 
 
 @dataclass
 class Recorder:
-    """Hands the coach's Log actions to the store, as they happen."""
+    """Hands the coach's Log actions to the store's writer; never blocks, never raises."""
 
-    store: object | None = None
-    session_id: int | None = None
-    failed: bool = False
+    writer: StoreWriter | None = None
 
     def __call__(self, entry: Log) -> None:
-        if self.store is None or self.session_id is None:
+        if self.writer is not None:
+            self.writer.record(entry)
+
+    @property
+    def store(self) -> Store | None:
+        return self.writer.store if self.writer is not None else None
+
+    @property
+    def session_id(self) -> int | None:
+        return self.writer.session_id if self.writer is not None else None
+
+    def take_notice(self) -> str | None:
+        """A sentence for the coach to say once (the disk filled up), else None."""
+        return self.writer.take_notice() if self.writer is not None else None
+
+    def close(self, reason: str | None = None, timeout: float = 10.0) -> None:
+        """End the session with `reason` unless the coach ended it, write what is queued
+        (waiting up to `timeout` s for a lock or a full disk), close the store."""
+        if self.writer is None:
             return
-        from voicecoach.memory.store import StoreError
-
-        try:
-            # A session_end record ends the session in the store as well.
-            self.store.record(self.session_id, entry)  # type: ignore[attr-defined]
-        except StoreError as err:
-            # Logged every time; the store keeps what it could not write for the next try.
-            log.error("could not record %s: %s", entry.kind, err)
-            self.failed = True
-
-    def close(self) -> None:
-        if self.store is not None:
-            self.store.close()  # type: ignore[attr-defined]
+        if reason is not None:
+            self.writer.end_session(reason)
+        self.writer.close(timeout)
 
 
 def start_session(
@@ -58,26 +65,42 @@ def start_session(
     rate: int | None = None,
     volume: float | None = None,
 ) -> tuple[Coach, Recorder]:
-    """A coach primed from the store at `db_path` (None: no store at all)."""
+    """A coach primed from the store at `db_path` (None: no store at all).
+
+    Its profile (`coach.profile`) is the one resolved profile: `rate` and `volume` from
+    the config, then what the person said last time; open the speaker with it."""
     warnings: list[str] = []
     recorder = Recorder()
-    profile, progress, resume = _defaults(rate, volume), None, None
+    profile, progress, resume = resolve(rate, volume), None, None
     if db_path is not None:
         from voicecoach.memory.store import Store, StoreError
+        from voicecoach.memory.writer import StoreWriter
 
+        store: Store | None = None
         try:
             store = Store.open(db_path)
             if store.spoken_warning:
                 log.warning("%s", store.warning)
                 warnings.append(store.spoken_warning)
             # The config gives starting values; what the person asked for since wins.
-            profile = store.profile(_defaults(rate, volume))
+            profile = resolve(rate, volume, store.profile(resolve(rate, volume)))
             progress = store.progress()
             resume = store.interrupted()
-            recorder = Recorder(store, store.start_session(routine))
+            writer = StoreWriter(
+                store, store.start_session(routine), full_notice=script.NOTEBOOK_FULL
+            )
         except StoreError as err:
-            log.error("database %s: %s", db_path, err)
-            warnings.append(NO_STORE)
+            log.error("database %s: %s; the session goes on, and its log is kept", db_path, err)
+            warnings.append(script.NOTEBOOK_UNAVAILABLE)
+            if store is not None:
+                _close_quietly(store)
+
+            def opener() -> tuple[Store, int]:
+                again = Store.open(db_path)
+                return again, again.start_session(routine)
+
+            writer = StoreWriter(opener=opener, full_notice=script.NOTEBOOK_FULL)
+        recorder = Recorder(writer)
     coach = Coach(
         catalogue,
         profile=profile,
@@ -89,8 +112,10 @@ def start_session(
     return coach, recorder
 
 
-def _defaults(rate: int | None, volume: float | None) -> Profile:
-    return Profile(
-        rate=DEFAULT_RATE if rate is None else rate,
-        volume=DEFAULT_VOLUME if volume is None else volume,
-    )
+def _close_quietly(store: Store) -> None:
+    from voicecoach.memory.store import StoreError
+
+    try:
+        store.close()
+    except StoreError as err:
+        log.debug("closing the database after an error: %s", err)

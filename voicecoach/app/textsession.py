@@ -1,9 +1,14 @@
 """Drive a coach from typed lines: what `voicecoach text` does.
 
-A plain line is said as soon as the coach is waiting for the person; a line `+N text` is
-said N seconds after the previous line, whatever the coach is doing (so "+5 pause" lands
-mid-hold).  With a virtual clock timers elapse instantly; with a real clock they take as
-long as they say.  Every action is handed to `emit` with the time and what was heard.
+A plain line is said as soon as the coach is waiting for the person and has finished
+speaking; a line `+N text` is said N seconds after the previous line, whatever the coach
+is doing (so "+5 pause" lands mid-hold).  The coach runs in the same `SessionLoop` as the
+spoken runtime, on a timeline that estimates how long each line takes to say at the
+voice's rate, so the transcript shows what a listener would hear, and when.
+
+With a virtual clock (`run_fast`) timers elapse instantly; in real time (`run_realtime`)
+a thread reads the lines as they are typed and each acts at once ("it hurts" mid-hold
+stops the hold there and then), while timers take as long as they say.
 """
 
 from __future__ import annotations
@@ -11,27 +16,16 @@ from __future__ import annotations
 import queue
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from voicecoach.app.timers import Clock, Timers, VirtualClock
-from voicecoach.coach.events import (
-    Action,
-    Begin,
-    CancelTimer,
-    End,
-    Event,
-    Heard,
-    InputEnded,
-    StartTimer,
-    TimerExpired,
-)
+from voicecoach.app.loop import EstimatedTimeline, SessionLoop
+from voicecoach.app.timers import Clock, VirtualClock
+from voicecoach.coach.events import Action, Begin, Heard
 from voicecoach.coach.machine import Coach
 from voicecoach.understand.intents import Match, Matcher
 
 _DELAYED = re.compile(r"^\+\s*(\d+(?:\.\d+)?)\s+(.*)$")
-#: A session that never waits again is a bug; stop replaying rather than spin forever.
-MAX_EVENTS = 100_000
 
 Emit = Callable[[float, Action, Match | None], None]
 
@@ -54,62 +48,71 @@ def parse_line(line: str) -> TypedLine | None:
 
 
 class TypedSession:
-    """Coach + matcher + timers on one clock."""
+    """Coach + matcher on one clock, through the session loop."""
 
-    def __init__(self, coach: Coach, matcher: Matcher, clock: Clock, emit: Emit) -> None:
+    def __init__(
+        self,
+        coach: Coach,
+        matcher: Matcher,
+        clock: Clock,
+        emit: Emit,
+        note: Callable[[dict], None] | None = None,
+    ) -> None:
         self.coach = coach
         self.matcher = matcher
         self.clock = clock
-        self.emit = emit
-        self.timers = Timers()
-        self.events = 0
-        self.ended = False
+        timeline = EstimatedTimeline(coach.rate, coach.volume)
+        self.loop = SessionLoop(
+            coach, timeline, lambda t, action, heard, _span: emit(t, action, heard)
+        )
+        if note is not None:
+            self.loop.note = note
 
-    def feed(self, event: Event, heard: Match | None = None) -> None:
-        self.events += 1
-        if self.events > MAX_EVENTS:
-            raise RuntimeError("the session did not settle; giving up")
-        for action in self.coach.handle(event):
-            if isinstance(action, StartTimer):
-                self.timers.start(action.timer, action.seconds, event.t)
-            elif isinstance(action, CancelTimer):
-                self.timers.cancel(action.timer)
-            if isinstance(action, End):
-                self.ended = True
-            self.emit(event.t, action, heard)
+    @property
+    def ended(self) -> bool:
+        return self.loop.ended
+
+    @property
+    def timers(self):  # noqa: ANN201 - the loop's Timers
+        return self.loop.timers
 
     def fire_until(self, t: float) -> None:
-        """Let every timer due by `t` expire, in order, then move the clock to `t`."""
-        while not self.ended and (due := self.timers.next_deadline()) and due[1] <= t:
-            self.clock.sleep_until(due[1])
-            self.timers.cancel(due[0])
-            self.feed(TimerExpired(due[0], due[1]))
+        """Let everything due by `t` happen, in order, then move the clock to `t`."""
+        while (due := self.loop.next_due()) is not None and due <= t:
+            self.clock.sleep_until(due)
+            self.loop.advance(due)
         self.clock.sleep_until(t)
 
     def fire_until_waiting(self) -> None:
-        """Run timers until the coach waits for the person (or nothing is left to run)."""
-        while not self.ended and not self.coach.waiting:
-            due = self.timers.next_deadline()
-            if due is None:
-                return
-            self.clock.sleep_until(due[1])
-            self.timers.cancel(due[0])
-            self.feed(TimerExpired(due[0], due[1]))
+        """Run until the coach waits for the person and has finished speaking."""
+        quiet = self.loop.settle(self.clock.sleep_until)
+        if quiet is not None:
+            self.fire_until(quiet)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str) -> str:
         match = self.matcher.match(text, expecting_answer=self.coach.expects_answer)
         event = Heard(match.intent, self.clock.now(), match.slots, match.confidence, text)
-        self.feed(event, match)
+        return self.loop.hear(event, match)
 
 
 def run_fast(session: TypedSession, lines: Iterable[str]) -> None:
     """Replay typed lines on a virtual clock."""
     assert isinstance(session.clock, VirtualClock)
-    _replay(session, (line for line in map(parse_line, lines) if line is not None))
+    session.loop.feed(Begin(session.clock.now()))
+    last_line_at = 0.0
+    for line in (line for line in map(parse_line, lines) if line is not None):
+        if line.delay is not None:
+            session.fire_until(last_line_at + line.delay)
+        else:
+            session.fire_until_waiting()
+        last_line_at = session.clock.now()
+        session.say(line.text)
+    session.fire_until_waiting()
+    session.loop.finish(session.clock.now())
 
 
 def run_realtime(session: TypedSession, lines: Iterable[str]) -> None:
-    """Play typed lines in real time: timers keep running while nobody types."""
+    """Play typed lines in real time: each acts when typed; timers run meanwhile."""
     incoming: queue.Queue[str | None] = queue.Queue()
 
     def read() -> None:
@@ -118,41 +121,25 @@ def run_realtime(session: TypedSession, lines: Iterable[str]) -> None:
         incoming.put(None)
 
     threading.Thread(target=read, daemon=True).start()
-    _replay(session, _lines(incoming, session))
-
-
-def _replay(session: TypedSession, lines: Iterable[TypedLine]) -> None:
-    """Say each line when it is due, then let the coach reach a wait and end cleanly."""
-    session.feed(Begin(session.clock.now()))
+    session.loop.feed(Begin(session.clock.now()))
     last_line_at = 0.0
-    for line in lines:
-        if session.ended:
-            break
-        if line.delay is not None:
-            session.fire_until(last_line_at + line.delay)
-        else:
-            session.fire_until_waiting()
-        if session.ended:
-            break
-        last_line_at = session.clock.now()
-        session.say(line.text)
-    if not session.ended:
-        session.fire_until_waiting()
-        session.feed(InputEnded(session.clock.now()))
-
-
-def _lines(incoming: queue.Queue[str | None], session: TypedSession) -> Iterator[TypedLine]:
-    """Typed lines as they come, firing due timers while waiting for the next one."""
-    while not session.ended:
-        due = session.timers.next_deadline()
-        timeout = None if due is None else max(0.0, due[1] - session.clock.now())
+    while True:
+        due = session.loop.next_due()
+        timeout = None if due is None else max(0.0, due - session.clock.now())
         try:
             raw = incoming.get(timeout=timeout)
         except queue.Empty:
             session.fire_until(session.clock.now())
             continue
         if raw is None:
-            return
+            break
         line = parse_line(raw)
-        if line is not None:
-            yield line
+        if line is None:
+            continue
+        if line.delay is not None:
+            session.fire_until(last_line_at + line.delay)
+        session.fire_until(session.clock.now())
+        last_line_at = session.clock.now()
+        session.say(line.text)
+    session.fire_until_waiting()
+    session.loop.finish(session.clock.now())

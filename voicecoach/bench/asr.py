@@ -1,8 +1,10 @@
-"""`python -m voicecoach.bench asr [--quick] [--engine NAME ...]`: speech-to-intent benchmark.
+"""`python -m voicecoach.bench asr [--quick] [--sample N] [--engine NAME ...]`: speech-to-intent.
 
 Generates its corpus in a temporary directory (flite and espeak-ng voices x clean / 20 /
-10 / 5 dB pink noise), then, per engine in a child process of its own (so its peak
-memory is its own), recognizes every file and runs the layered rejection:
+10 / 5 dB pink noise / 20, 10, 5 dB babble of other talkers / a reverberant room: see
+voicecoach.bench.noises), then, per engine in a child process of its own (so its peak
+memory is its own; `--taskset 0` pins it to one core), recognizes every file and runs the
+layered rejection:
 - held-out phrasings (tests/data/heldout.toml, written blind: the honest number) and
   in-grammar phrases (from intents/) are scored separately: right intent and slots;
 - non-command sentences (tests/data/non_commands.toml): anything but `none` is a
@@ -36,6 +38,15 @@ from pathlib import Path
 from voicecoach.hear.recognizer import Transcript, joined
 
 NOISE_LEVELS: tuple[float | None, ...] = (None, 20.0, 10.0, 5.0)
+#: Every condition a command is heard in: (noise, SNR dB).  "pink" with None is clean.
+CONDITIONS: tuple[tuple[str, float | None], ...] = (
+    *(("pink", snr) for snr in NOISE_LEVELS),
+    ("babble", 20.0), ("babble", 10.0), ("babble", 5.0), ("reverb", None),
+)
+#: The conditions non-commands are heard in (false accepts).
+NEGATIVE_CONDITIONS: tuple[tuple[str, float | None], ...] = (
+    ("pink", None), ("pink", 10.0), ("babble", 10.0))
+ENGINE_NAMES = ("whisper", "vosk", "pocketsphinx")
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 
 
@@ -50,10 +61,19 @@ class Item:
     kind: str  # heldout | grammar | negative
     voice: str
     snr: float | None
+    noise: str = "pink"  # pink | babble | reverb (older manifests: pink)
 
 
-def _level(snr: float | None) -> str:
-    return "clean" if snr is None else f"{snr:g} dB"
+def _level(snr: float | None, noise: str = "pink") -> str:
+    if noise == "reverb":
+        return "reverb"
+    if snr is None:
+        return "clean"
+    return f"{snr:g} dB" if noise == "pink" else f"{noise} {snr:g} dB"
+
+
+def condition(item: Item) -> str:
+    return _level(item.snr, item.noise)
 
 
 def heldout_items(data_dir: Path = DATA) -> list[tuple[str, str, dict[str, str]]]:
@@ -98,15 +118,34 @@ def grammar_items(intents, per_intent: int, rng: random.Random):
 LEAD_SECONDS = 1.0
 
 
-def _synth_one(args: tuple[str, str, float | None, int, str]) -> None:
+BABBLE_FILE = "babble.npy"
+
+
+def _synth_one(args: tuple[str, str, float | None, str, int, str]) -> None:
+    from voicecoach.bench import noises
     from voicecoach.voice import synth
-    text, voice, snr, seed, path = args
-    synth.write_wav(path, synth.synthesize(text, voice, snr_db=snr, seed=seed,
-                                           lead=LEAD_SECONDS))
+
+    text, voice, snr, noise, seed, path = args
+    pcm = synth.synthesize(text, voice, snr_db=snr if noise == "pink" else None, seed=seed,
+                           lead=LEAD_SECONDS)
+    if noise == "babble" and snr is not None:
+        import numpy as np
+
+        track = np.load(Path(path).parent / BABBLE_FILE)
+        pcm = noises.add_babble(pcm, snr, track, seed=seed)
+    elif noise == "reverb":
+        pcm = noises.add_reverb(pcm)
+    synth.write_wav(path, pcm)
 
 
-def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7) -> list[Item]:
-    """Write the corpus WAVs into `directory`; return what each should be."""
+def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7,
+                 sample: int | None = None,
+                 conditions: tuple[tuple[str, float | None], ...] = CONDITIONS) -> list[Item]:
+    """Write the corpus WAVs into `directory`; return what each should be.
+
+    `sample`: at most this many held-out phrasings, in-grammar phrases and non-commands
+    each (a random, seeded sample), for machines where the whole corpus is too slow.
+    """
     from voicecoach.coach.catalogue import load_catalogue
     from voicecoach.understand.intents import load_intents
 
@@ -119,22 +158,35 @@ def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7)
         heldout = rng.sample(heldout, min(60, len(heldout)))
         grammar = rng.sample(grammar, min(40, len(grammar)))
         negatives = rng.sample(negatives, min(50, len(negatives)))
+    if sample is not None:
+        heldout = rng.sample(heldout, min(sample, len(heldout)))
+        grammar = rng.sample(grammar, min(sample, len(grammar)))
+        negatives = rng.sample(negatives, min(sample, len(negatives)))
+    negative_conditions = tuple(c for c in NEGATIVE_CONDITIONS if c in conditions) or (
+        conditions[:1])
+    if any(noise == "babble" for noise, _ in conditions):
+        import numpy as np
+
+        from voicecoach.bench import noises
+
+        np.save(directory / BABBLE_FILE, noises.babble_track(seed=seed).astype(np.float32))
     items: list[Item] = []
     n = 0
     # Each phrase gets a different voice at each noise level, so every voice meets every
     # level without multiplying the corpus by the number of voices.
     for kind, rows in (("heldout", heldout), ("grammar", grammar)):
         for i, (text, intent, slots) in enumerate(rows):
-            for j, snr in enumerate(NOISE_LEVELS):
+            for j, (noise, snr) in enumerate(conditions):
                 voice = voices[(i + j) % len(voices)]
-                items.append(Item(f"{n:05d}.wav", text, intent, slots, kind, voice, snr))
+                items.append(Item(f"{n:05d}.wav", text, intent, slots, kind, voice, snr, noise))
                 n += 1
     for i, text in enumerate(negatives):
-        for j, snr in enumerate((None, 10.0)):
+        for j, (noise, snr) in enumerate(negative_conditions):
             voice = voices[(i + j) % len(voices)]
-            items.append(Item(f"{n:05d}.wav", text, "none", {}, "negative", voice, snr))
+            items.append(Item(f"{n:05d}.wav", text, "none", {}, "negative", voice, snr, noise))
             n += 1
-    jobs = [(it.text, it.voice, it.snr, k, str(directory / it.file)) for k, it in enumerate(items)]
+    jobs = [(it.text, it.voice, it.snr, it.noise, k, str(directory / it.file))
+            for k, it in enumerate(items)]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(_synth_one, jobs, chunksize=16))
     return items
@@ -220,19 +272,23 @@ def score(items: list[Item], run: dict) -> dict:
     by_file = {r["file"]: r for r in run["results"]}
     acc: dict[str, dict[str, list[bool]]] = {"heldout": {}, "grammar": {}}
     by_family: dict[str, dict[str, list[bool]]] = {}
+    fa_by_level: dict[str, list[bool]] = {}
     false_accepts, negatives, false_rejects, commands = 0, 0, 0, 0
     for item in items:
         r = by_file[item.file]
         if item.kind == "negative":
             negatives += 1
             false_accepts += r["intent"] != "none"
+            fa_by_level.setdefault(condition(item), []).append(r["intent"] != "none")
             continue
         ok = r["intent"] == item.intent and r["slots"] == item.slots
-        acc[item.kind].setdefault(_level(item.snr), []).append(ok)
+        acc[item.kind].setdefault(condition(item), []).append(ok)
         family = f"{item.kind}, {'espeak-ng' if item.voice.startswith('espeak') else 'flite'}"
-        by_family.setdefault(family, {}).setdefault(_level(item.snr), []).append(ok)
+        by_family.setdefault(family, {}).setdefault(condition(item), []).append(ok)
         commands += 1
         false_rejects += r["intent"] == "none"
+    levels = [lvl for lvl in (_level(snr, noise) for noise, snr in CONDITIONS)
+              if any(lvl in by_level for by_level in acc.values())]
     latencies = sorted(r["latency"] for r in run["results"])
     p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
     return {
@@ -240,7 +296,10 @@ def score(items: list[Item], run: dict) -> dict:
                      for k, levels in acc.items()},
         "by_family": {k: {lvl: sum(v) / len(v) for lvl, v in levels.items()}
                       for k, levels in sorted(by_family.items())},
+        "levels": levels,
+        "counts": {k: {lvl: len(v) for lvl, v in levels_.items()} for k, levels_ in acc.items()},
         "false_accept": false_accepts / max(negatives, 1),
+        "false_accept_by_level": {k: sum(v) / len(v) for k, v in fa_by_level.items()},
         "false_reject": false_rejects / max(commands, 1),
         "latency_median_ms": 1000 * statistics.median(latencies),
         "latency_p95_ms": 1000 * p95,
@@ -250,7 +309,7 @@ def score(items: list[Item], run: dict) -> dict:
 
 
 def table(engine: str, s: dict) -> str:
-    levels = [_level(x) for x in NOISE_LEVELS]
+    levels = s.get("levels") or [_level(x) for x in NOISE_LEVELS]
     lines = [f"### {engine}", "", "| intent+slot accuracy | " + " | ".join(levels) + " |",
              "|---|" + "---:|" * len(levels)]
     for kind, label in (("heldout", "held-out phrasings"), ("grammar", "in-grammar phrases")):
@@ -259,8 +318,9 @@ def table(engine: str, s: dict) -> str:
     lines += [
         "",
         "| measure | value |", "|---|---:|",
-        f"| false accepts (non-commands, clean + 10 dB, n={s['negatives']}) "
-        f"| {100 * s['false_accept']:.1f}% |",
+        f"| false accepts (non-commands, "
+        f"{' + '.join(s.get('false_accept_by_level', {}) or ['clean', '10 dB'])}, "
+        f"n={s['negatives']}) | {100 * s['false_accept']:.1f}% |",
         f"| false rejects (commands, all levels, n={s['commands']}) "
         f"| {100 * s['false_reject']:.1f}% |",
         f"| latency end of audio -> intent, median | {s['latency_median_ms']:.0f} ms |",
@@ -275,6 +335,50 @@ def table(engine: str, s: dict) -> str:
     for family, by_level in s.get("by_family", {}).items():
         row = [f"{100 * by_level.get(lvl, float('nan')):.1f}%" for lvl in levels]
         lines.append(f"| {family} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def side_by_side(scores: dict[str, dict]) -> str:
+    """One table, engines as columns: accuracy per condition (held-out and in-grammar
+    together), false accepts, latency, memory."""
+    engines = list(scores)
+    levels: list[str] = []
+    for s in scores.values():
+        levels += [lvl for lvl in s.get("levels", []) if lvl not in levels]
+    lines = ["| intent+slot accuracy, all commands | " + " | ".join(engines) + " |",
+             "|---|" + "---:|" * len(engines)]
+
+    def both(s: dict, lvl: str) -> str:
+        # held-out and in-grammar weighted by their counts
+        parts = [(s["accuracy"].get(k, {}).get(lvl), s.get("counts", {}).get(k, {}).get(lvl, 0))
+                 for k in ("heldout", "grammar")]
+        n = sum(c for a, c in parts if a is not None)
+        if not n:
+            return "-"
+        return f"{100 * sum(a * c for a, c in parts if a is not None) / n:.1f}%"
+
+    for lvl in levels:
+        lines.append(f"| {lvl} | " + " | ".join(both(scores[e], lvl) for e in engines) + " |")
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{100 * x:.1f}%"
+
+    def fa(lvl: str):
+        return lambda s: pct(s.get("false_accept_by_level", {}).get(lvl))
+
+    fa_levels = next(iter(scores.values())).get("false_accept_by_level", {})
+    rows = [
+        ("held-out phrasings, clean", lambda s: pct(s["accuracy"]["heldout"].get("clean"))),
+        ("false accepts, all", lambda s: pct(s["false_accept"])),
+        *((f"false accepts, {lvl}", fa(lvl)) for lvl in fa_levels),
+        ("false rejects", lambda s: pct(s["false_reject"])),
+        ("latency median", lambda s: f"{s['latency_median_ms']:.0f} ms"),
+        ("latency p95", lambda s: f"{s['latency_p95_ms']:.0f} ms"),
+        ("real-time factor", lambda s: f"{s['rtf']:.3f}"),
+        ("load time", lambda s: f"{s['load_seconds']:.2f} s"),
+        ("peak RSS", lambda s: f"{s['peak_rss_mb']:.0f} MB"),
+    ]
+    for label, fmt in rows:
+        lines.append(f"| {label} | " + " | ".join(fmt(scores[e]) for e in engines) + " |")
     return "\n".join(lines)
 
 
@@ -296,8 +400,17 @@ def machine() -> str:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m voicecoach.bench asr", description=__doc__)
     p.add_argument("--quick", action="store_true", help="a small corpus (about a minute)")
-    p.add_argument("--engine", action="append", choices=("vosk", "pocketsphinx"),
-                   help="engines to run (default: pocketsphinx, and vosk if a model is found)")
+    p.add_argument("--engine", action="append", choices=ENGINE_NAMES,
+                   help="engines to run (default: pocketsphinx, whisper if installed, and "
+                        "vosk if a model is found)")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="at most N held-out, N in-grammar and N non-command sentences (each "
+                        "in every condition): for slow machines")
+    p.add_argument("--conditions", metavar="LIST",
+                   help="comma-separated: clean,pink20,pink10,pink5,babble20,babble10,"
+                        "babble5,reverb (default: all)")
+    p.add_argument("--taskset", metavar="CPUS",
+                   help="pin each engine's process to these CPUs (taskset -c), e.g. 0")
     p.add_argument("--model", help="Vosk model folder")
     p.add_argument("--voices", help="comma-separated voice names (see voice.synth.VOICES)")
     p.add_argument("--keep", metavar="DIR", help="write the corpus and raw results here")
@@ -311,7 +424,7 @@ def main(argv: list[str]) -> int:
     if args.worker:
         worker(args.worker[0], Path(args.worker[1]), args.model, args.mode)
         return 0
-    from voicecoach.hear.engines import find_vosk_model
+    from voicecoach.hear.engines import _whisper_problem, find_vosk_model
     from voicecoach.voice import synth
 
     voices = args.voices.split(",") if args.voices else [
@@ -320,7 +433,17 @@ def main(argv: list[str]) -> int:
         print("no speech synthesizer found (apt install flite espeak-ng sox)", file=sys.stderr)
         return 1
     engines = args.engine or ["pocketsphinx"] + (
+        ["whisper"] if _whisper_problem() is None else []) + (
         ["vosk"] if (args.model or find_vosk_model()) else [])
+    conditions = CONDITIONS
+    if args.conditions:
+        named = {_name(c): c for c in CONDITIONS}
+        unknown = [c for c in args.conditions.split(",") if c not in named]
+        if unknown:
+            print(f"unknown conditions: {', '.join(unknown)} (known: {', '.join(named)})",
+                  file=sys.stderr)
+            return 2
+        conditions = tuple(named[c] for c in args.conditions.split(","))
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
         if args.corpus:
             corpus = Path(args.corpus)
@@ -330,13 +453,17 @@ def main(argv: list[str]) -> int:
             corpus = Path(args.keep) if args.keep else Path(tmp)
             corpus.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
-            items = build_corpus(corpus, args.quick, voices)
+            items = build_corpus(corpus, args.quick, voices, sample=args.sample,
+                                 conditions=conditions)
             (corpus / "manifest.json").write_text(json.dumps([asdict(i) for i in items]))
             print(f"corpus: {len(items)} files, voices {', '.join(voices)}, "
                   f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        print(f"machine: {machine()}; mode: {args.mode}\n")
+        print(f"machine: {machine()}; mode: {args.mode}"
+              + (f"; pinned to CPU {args.taskset}" if args.taskset else "") + "\n")
+        scores: dict[str, dict] = {}
         for engine in engines:
-            cmd = [sys.executable, "-m", "voicecoach.bench", "asr", "--worker", engine,
+            pin = ["taskset", "-c", args.taskset] if args.taskset else []
+            cmd = [*pin, sys.executable, "-m", "voicecoach.bench", "asr", "--worker", engine,
                    str(corpus), "--mode", args.mode] + (
                        ["--model", args.model] if args.model else [])
             proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -346,5 +473,15 @@ def main(argv: list[str]) -> int:
             run = read_worker_output(proc.stdout)
             if args.keep:
                 (corpus / f"results-{engine}.json").write_text(json.dumps(run, indent=1))
-            print(table(engine, score(items, run)) + "\n")
+            scores[engine] = score(items, run)
+            print(table(engine, scores[engine]) + "\n")
+        if len(scores) > 1:
+            print("### side by side\n\n" + side_by_side(scores) + "\n")
     return 0
+
+
+def _name(c: tuple[str, float | None]) -> str:
+    noise, snr = c
+    if noise == "reverb":
+        return "reverb"
+    return "clean" if snr is None else f"{noise}{snr:g}"

@@ -87,6 +87,10 @@ class StartTimer:
 
     timer: str
     seconds: float
+    after_speech: bool = True
+    """Count from when the speech and tones asked for so far have been heard (a rest, a
+    re-prompt, the wait after a step); False counts from the event's own time (the cues
+    inside a hold, kept on the hold's clock whatever their words take to say)."""
 
 
 @dataclass(frozen=True)
@@ -118,11 +122,14 @@ LOG_KINDS = {
     "routine": ("routine", "exercises"),
     "exercise_start": ("exercise", "index", "total"),
     "exercise_done": ("exercise", "reps", "hold_seconds"),
+    "exercise_stopped": ("exercise", "outcome", "reps", "hold_seconds"),  # outcome: pain,
+    # emergency, cant_get_up or tired: cut short, so not done
     "exercise_skipped": ("exercise", "reason"),
     "swapped": ("exercise", "to", "reason"),
     "constraint": ("constraint", "active"),  # constraint None: the set was confirmed or cleared
     "pain": ("exercise",),
     "emergency": ("exercise",),
+    "cant_get_up": ("exercise",),
     "tired": ("exercise",),
     "voice": ("rate", "volume"),
     "device": ("what",),

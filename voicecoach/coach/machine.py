@@ -14,8 +14,12 @@ A session moves through phases:
         ▲                                 │                                        │
         └──────── routine done ◄──────────┴────────────────────────────────────────┘
 
-and, from anywhere, into the side phases paused, confirm_stop, pain, emergency and tired,
-which remember where they came from.  TABLE below says, for each phase, which method answers
+and, from anywhere, into the side phases paused, confirm_stop, pain, emergency, fall_check
+and tired, which remember where they came from.  Pain, an emergency and a possible fall
+("I can't get up") put the session on hold (`hold`): from then on nothing restarts
+until the person says resume (and then gently, from the start of the hold); cancelling a
+stop, a device coming back or carrying on after tiredness return to the hold, not to the
+exercise.  TABLE below says, for each phase, which method answers
 each intent; intents missing there fall back to GLOBAL, so "stop", "it hurts" and "help"
 work in every phase.  Everything that affects transitions lives in this file.
 """
@@ -55,13 +59,17 @@ from voicecoach.coach.profile import (
     Progress,
     ResumePoint,
 )
+from voicecoach.understand.flags import load_flags
+
+#: Per-intent flags (intents/flags.toml): which intents are answers, which interrupt.
+FLAGS = load_flags()
 
 # Phases.  Waiting phases expect the person to say something; the others run on timers.
 IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "active"
 PAUSED, CONFIRM_STOP, PAIN, TIRED = "paused", "confirm_stop", "pain", "tired"
-EMERGENCY = "emergency"
+EMERGENCY, FALL_CHECK = "emergency", "fall_check"
 CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
-SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, TIRED})
+SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, FALL_CHECK, TIRED})
 WAITING = frozenset(
     {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED} | SIDE_PHASES
 )
@@ -70,7 +78,8 @@ WAITING = frozenset(
 #: phases ask a question, so their line is "question".
 HELP_KEY = {
     CHOOSING: "choosing", IDLE: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
-    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", ENDED: "ended",
+    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", FALL_CHECK: "emergency",
+    ENDED: "ended",
 }  # fmt: skip
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
@@ -90,7 +99,8 @@ TABLE: dict[str, dict[str, str]] = {
         "start": "begin_segments", "yes": "begin_segments", "next": "begin_segments",
         "resume": "begin_segments", "no": "not_ready", "previous": "previous_exercise",
     },
-    ACTIVE: {"next": "next_exercise", "previous": "previous_exercise", "start": "already_going"},
+    ACTIVE: {"next": "next_exercise", "previous": "previous_exercise", "start": "ready_now",
+             "yes": "ready_now", "resume": "ready_now"},
     PAUSED: {
         "resume": "resume", "start": "resume", "yes": "resume", "next": "next_exercise",
         "previous": "previous_exercise", "pause": "already_paused",
@@ -105,8 +115,9 @@ TABLE: dict[str, dict[str, str]] = {
     },
     EMERGENCY: {
         "resume": "resume_after_emergency", "start": "resume_after_emergency",
-        "yes": "resume_after_emergency", "help": "emergency", "pause": "emergency_wait",
+        "yes": "emergency_wait", "help": "emergency", "pause": "emergency_wait",
     },
+    FALL_CHECK: {"yes": "emergency", "no": "not_fallen", "help": "emergency"},
     TIRED: {
         "yes": "end_tired", "stop": "end_tired", "no": "carry_on_tired",
         "resume": "carry_on_tired", "start": "carry_on_tired",
@@ -119,6 +130,7 @@ TABLE: dict[str, dict[str, str]] = {
 
 GLOBAL: dict[str, str] = {
     "stop": "ask_stop", "pain": "pain", "emergency": "emergency", "help": "help",
+    "cant_get_up": "cant_get_up",
     "status": "status",
     "repeat": "repeat", "pause": "pause", "resume": "not_paused", "tired": "tired",
     "slower": "voice", "faster": "voice", "louder": "voice", "quieter": "voice",
@@ -144,10 +156,13 @@ class Running:
 
     segment: int
     """Index into the exercise plan."""
-    started: float
-    """Event time the segment (re)started, shifted back by time already done."""
+    started: float | None
+    """When the segment's clock started (its opening line heard, its tone played), shifted
+    back by time already done; None while the opening line is still being said."""
     fired: int = 0
     """How many of the segment's cues have been given."""
+    done_before: float = 0.0
+    """Seconds already done when the segment (re)started (a resumed hold)."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +196,8 @@ class Coach:
         self.warnings = warnings
         self.rate = self.profile.rate
         self.volume = self.profile.volume
-        self.constraints: set[str] = set()
+        # Remembered limits hold from the first word: only the person lifts them ("no").
+        self.constraints: set[str] = set(self.profile.constraints)
         self.preferred = dict(self.profile.preferred)
         self.phase = IDLE
         self.routine: Routine | None = None
@@ -198,6 +214,9 @@ class Coach:
         self.last_instruction = ""
         self.silences = 0
         self.finished_routine = False
+        self.hold: str | None = None
+        """PAIN, EMERGENCY, FALL_CHECK or PAUSED while the session is on hold for safety:
+        where asides return to, until an explicit resume."""
         self.now = 0.0
         self._timer: str | None = None
         self._serial = 0
@@ -252,11 +271,13 @@ class Coach:
     def _log(self, kind: str, **data: object) -> None:
         self._out.append(Log(kind, dict(data)))
 
-    def _start_timer(self, seconds: float) -> None:
+    def _start_timer(self, seconds: float, after_speech: bool = True) -> None:
+        """One live timer.  It counts from when what was said so far has been heard, or
+        (after_speech False) from now: a hold's cues keep the hold's own clock."""
         self._cancel_timer()
         self._serial += 1
         self._timer = f"t{self._serial}"
-        self._out.append(StartTimer(self._timer, max(0.0, seconds)))
+        self._out.append(StartTimer(self._timer, max(0.0, seconds), after_speech))
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -267,8 +288,8 @@ class Coach:
         """Enter a waiting phase: a re-prompt timer runs so silence is never a dead end."""
         self.phase = phase
         self.silences = 0
-        # Silence counts from when the coach stops talking, not from when it started.
-        self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
+        # Silence counts from when the coach stops talking (timers start after speech).
+        self._start_timer(REPROMPT_SECONDS)
 
     # --- session start ---------------------------------------------------------------------
 
@@ -319,8 +340,10 @@ class Coach:
             self._begin()
         name = TABLE.get(self.phase, {}).get(event.intent) or GLOBAL.get(event.intent, "sorry")
         if self.phase == ENDED and name not in TABLE[ENDED].values():
-            name = {"pain": "pain", "emergency": "emergency", "help": "help"}.get(
-                event.intent, "ended_hint")
+            if event.intent == "none":
+                return  # listening quietly for "start": talk in the room gets no answer
+            name = {"pain": "pain", "emergency": "emergency", "help": "help",
+                    "cant_get_up": "cant_get_up"}.get(event.intent, "ended_hint")
         handler: Callable[[Heard], None] = getattr(self, f"_on_{name}")
         handler(event)
 
@@ -334,24 +357,25 @@ class Coach:
 
     def _silence(self) -> None:
         self.silences += 1
-        if self.phase == EMERGENCY:
+        if self.phase in (EMERGENCY, FALL_CHECK):
             # One reminder of how to get help, then wait as long as it takes: whoever is on
             # the floor must not be talked at, nor left with a session that ended itself.
             if self.silences == 1:
                 self._say(script.EMERGENCY_HELP, "safety")
-                self._say(script.EMERGENCY_WAIT, "question")
+                wait = script.EMERGENCY_WAIT if self.phase == EMERGENCY else script.FALL_QUESTION
+                self._say(wait, "question")
             return
         if self.phase == CHOOSING and self.finished_routine:
             if self.silences == 1:
                 self._say(script.ANOTHER, "question")
-                self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
+                self._start_timer(REPROMPT_SECONDS)
             else:
                 self._say(script.FINISHED_SILENCE)
                 self._end("finished")
             return
         if self.silences == 1 and self.phase != PAUSED:
             self._say(self._reprompt(), "question")
-            self._start_timer(self._speech_backlog() + REPROMPT_SECONDS)
+            self._start_timer(REPROMPT_SECONDS)
         elif self.phase != PAUSED:
             self._suspend(PAUSED)
             self._say(script.SILENCE_PAUSE, "instruction")
@@ -366,6 +390,11 @@ class Coach:
     # --- choosing --------------------------------------------------------------------------
 
     def _on_start_default(self, _: Heard) -> None:
+        if self.finished_routine:
+            # "Ready" or "I'm all right" after a whole routine is not a wish for another.
+            self._say(script.WHICH_NEXT, "question")
+            self._keep_waiting()
+            return
         self._start_routine(self.default_routine)
 
     def _on_choose_routine(self, event: Heard) -> None:
@@ -447,13 +476,7 @@ class Coach:
     def _say_step(self) -> None:
         assert self.exercise is not None
         self._say(self.exercise.steps[self.step], "instruction")
-        self._start_timer(self._speech_backlog() + script.STEP_GAP_SECONDS)
-
-    def _speech_backlog(self) -> float:
-        """Roughly how long the lines said in answer to this event take to speak, so the
-        next step waits for the introduction as well as for its own words."""
-        said = " ".join(a.text for a in self._out if isinstance(a, Say))
-        return script.speaking_seconds(said, self.rate)
+        self._start_timer(script.STEP_GAP_SECONDS)
 
     def _advance_step(self) -> None:
         assert self.exercise is not None
@@ -490,6 +513,7 @@ class Coach:
         self._cancel_timer()
         self.running = None
         self.suspended = None
+        self.hold = None
 
     def _routine_done(self) -> None:
         self.exercise = None
@@ -521,8 +545,9 @@ class Coach:
         if self.exercise is None:
             self._on_not_now(event)
             return
+        reason = self._held_outcome() or "asked to skip"
         self._leave_exercise()
-        self._log("exercise_skipped", exercise=self.exercise.id, reason="asked to skip")
+        self._log("exercise_skipped", exercise=self.exercise.id, reason=reason)
         self._say(f"Okay, skipping {self.exercise.name}.")
         self.exercise = None
         self.index += 1
@@ -542,11 +567,20 @@ class Coach:
         segment = self.plan[index]
         cues = self._cues(segment)
         fired = sum(1 for offset, _ in cues if offset <= elapsed and elapsed > 0)
-        self.running = Running(index, self.now - elapsed, fired)
+        self.running = Running(index, None, fired, elapsed)
         if elapsed == 0:
             self._say(script.segment_start(self.exercise, segment), "instruction")
-            if segment.kind == "hold":
-                self._tone("hold_start")
+        # The segment's clock starts once its opening line has been heard: a timer of
+        # nothing, after speech (see _start_clock).
+        self._start_timer(0.0)
+
+    def _start_clock(self) -> None:
+        """The opening line has been heard: the hold tone, and the segment's clock runs."""
+        assert self.running is not None
+        segment = self.plan[self.running.segment]
+        if segment.kind == "hold" and self.running.done_before == 0:
+            self._tone("hold_start")
+        self.running = replace(self.running, started=self.now - self.running.done_before)
         self._schedule_next_cue()
 
     @staticmethod
@@ -561,12 +595,16 @@ class Coach:
 
     def _schedule_next_cue(self) -> None:
         assert self.running is not None
+        assert self.running.started is not None
         cues = self._cues(self.plan[self.running.segment])
         offset, _ = cues[self.running.fired]
-        self._start_timer(offset - (self.now - self.running.started))
+        self._start_timer(offset - (self.now - self.running.started), after_speech=False)
 
     def _cue(self) -> None:
         assert self.running is not None
+        if self.running.started is None:
+            self._start_clock()
+            return
         segment = self.plan[self.running.segment]
         cues = self._cues(segment)
         elapsed = self.now - self.running.started
@@ -607,7 +645,7 @@ class Coach:
             self.reps_done += segment.reps
         following = self.running.segment + 1
         if segment.then_ready:
-            self.running = Running(following, self.now)
+            self.running = Running(following, None)
             self._say(script.READY, "question")
             self._wait_for_user(READY)
             return
@@ -616,6 +654,8 @@ class Coach:
     def _elapsed(self) -> float | None:
         if self.phase != ACTIVE or self.running is None:
             return None
+        if self.running.started is None:
+            return self.running.done_before
         return self.now - self.running.started
 
     # --- pausing and side phases ------------------------------------------------------------
@@ -631,7 +671,11 @@ class Coach:
             self._wait_for_user(phase)
 
     def _restore(self) -> None:
-        """Go back to the suspended phase; a hold carries on with the time it had left."""
+        """Go back to the suspended phase; a hold carries on with the time it had left.
+        On hold for safety, go back to the hold instead: only "resume" leaves it."""
+        if self.hold is not None:
+            self._back_to_hold()
+            return
         back = self.suspended or Suspended(CHOOSING)
         self.suspended = None
         if back.phase == ACTIVE and self.running is not None:
@@ -639,6 +683,9 @@ class Coach:
             left = segment.seconds - (back.elapsed or 0.0)
             self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
             self._start_segment(self.running.segment, back.elapsed or 0.0)
+        elif back.phase == ENDED:  # a possible fall after the end: back to the end, quietly
+            self.phase = ENDED
+            self._say(script.ENDED)
         elif back.phase == STEPS and self.exercise is not None:
             self.phase = STEPS
             self._say_step()
@@ -662,7 +709,11 @@ class Coach:
     def _on_already_paused(self, _: Heard) -> None:
         self._say(script.PAUSED, "instruction")
 
-    def _on_resume(self, _: Heard) -> None:
+    def _on_resume(self, event: Heard) -> None:
+        if self.hold is not None and event.intent in {"resume", "start"}:
+            line = script.RESUME_CAREFUL if self.hold == PAIN else script.RESUME_AFTER_EMERGENCY
+            self._resume_gently(line)
+            return
         self._restore()
 
     def _on_not_paused(self, event: Heard) -> None:
@@ -670,6 +721,17 @@ class Coach:
             self._say("We're going through the steps.")
             return
         self._on_already_going(event)
+
+    def _on_ready_now(self, event: Heard) -> None:
+        """"Ready" while changing sides ends the get-ready pause; otherwise we're going."""
+        running = self.running
+        if running is not None and self.plan[running.segment].kind == "switch":
+            self._cancel_timer()
+            self._start_segment(running.segment + 1)
+        elif event.intent in FLAGS.answers:
+            self._on_sorry(event)  # nothing was asked
+        else:
+            self._on_already_going(event)
 
     def _on_already_going(self, _: Heard) -> None:
         self._say("We're already going. Say pause if you need a break.")
@@ -683,7 +745,7 @@ class Coach:
         self._say(script.STOP_QUESTION, "question")
 
     def _on_cancel_stop(self, _: Heard) -> None:
-        self._say(script.STOP_CANCELLED)
+        self._say(script.STOP_CANCELLED_ON_HOLD if self.hold else script.STOP_CANCELLED)
         self._restore()
 
     def _on_end_by_request(self, _: Heard) -> None:
@@ -691,12 +753,16 @@ class Coach:
 
     def _end(self, reason: str) -> None:
         self._cancel_timer()
-        if self.exercise is not None and self.running is not None:
+        outcome = self._held_outcome() or ("tired" if reason == "tired" else None)
+        if self.exercise is not None and (self.running is not None or outcome):
+            # Only an exercise that was going and was not cut short by pain, a fall or
+            # tiredness counts as done (history, weekly progress and the carers' report).
             self._log(
-                "exercise_done",
+                "exercise_stopped" if outcome else "exercise_done",
                 exercise=self.exercise.id,
                 reps=self.reps_done,
                 hold_seconds=round(self.hold_done, 1),
+                **({"outcome": outcome} if outcome else {}),
             )
         self._say(script.GOODBYE)
         self._log("session_end", reason=reason)
@@ -705,6 +771,49 @@ class Coach:
         self._out.append(End(reason))
 
     # --- safety --------------------------------------------------------------------------
+
+    def _held_outcome(self) -> str | None:
+        """Why the exercise in hand was cut short, for the log: None if it was not."""
+        if self.hold is None or self.exercise is None:
+            return None
+        return {PAIN: "pain", PAUSED: "cant_get_up"}.get(self.hold, "emergency")
+
+    def _back_to_hold(self) -> None:
+        """An aside is over but the session is on hold: say so again and keep waiting."""
+        hold = self.hold
+        assert hold is not None
+        if hold == PAUSED:
+            self.phase = PAUSED
+            self._cancel_timer()
+            self._say(script.PAUSED, "instruction")
+            return
+        question = {
+            PAIN: script.PAIN_OFFER, EMERGENCY: script.EMERGENCY_WAIT,
+            FALL_CHECK: script.FALL_QUESTION,
+        }[hold]  # fmt: skip
+        self._say(question, "question")
+        self._wait_for_user(hold)
+
+    def _on_cant_get_up(self, _: Heard) -> None:
+        # Maybe a fall, maybe a hard chair: stop everything and ask, never assume.
+        self._cancel_timer()
+        self._log("cant_get_up", exercise=self.current_id)
+        if self.phase != FALL_CHECK:
+            self._say(script.EMERGENCY_STOP, "safety")
+        self._suspend(FALL_CHECK)
+        self.hold = FALL_CHECK
+        self._say(script.FALL_QUESTION, "question")
+
+    def _on_not_fallen(self, _: Heard) -> None:
+        """Not on the floor: how to get up or sit safely, then a pause until they resume."""
+        self._say(script.GET_UP_HELP, "safety")
+        if self.suspended is not None and self.suspended.phase == ENDED:
+            self.hold, self.suspended = None, None
+            self.phase = ENDED
+            self._cancel_timer()
+            return
+        self.hold = PAUSED
+        self._back_to_hold()
 
     def _on_pain(self, _: Heard) -> None:
         # Pain always stops the clock first; nothing resumes until the person says so.
@@ -715,10 +824,12 @@ class Coach:
         if self.phase == ENDED:
             return
         if self.exercise is None:
+            self.hold = None
             self._say(script.PAIN_IDLE, "question")
             self._wait_for_user(CHOOSING)
             return
         self._suspend(PAIN)
+        self.hold = PAIN
         self._say(script.PAIN_OFFER, "question")
 
     def _on_emergency(self, _: Heard) -> None:
@@ -732,6 +843,7 @@ class Coach:
         if self.phase == ENDED:
             return
         self._suspend(EMERGENCY)
+        self.hold = EMERGENCY
         self._say(script.EMERGENCY_WAIT, "question")
 
     def _on_emergency_wait(self, _: Heard) -> None:
@@ -746,6 +858,7 @@ class Coach:
 
     def _resume_gently(self, line: str) -> None:
         """Back from pain or an emergency: a hold starts again from its beginning."""
+        self.hold = None
         self._say(line, "safety")
         back = self.suspended
         self.suspended = None
@@ -766,6 +879,9 @@ class Coach:
         self._end("tired")
 
     def _on_carry_on_tired(self, _: Heard) -> None:
+        if self.hold is not None:
+            self._back_to_hold()
+            return
         back = self.suspended
         self.suspended = None
         if self.exercise is None or back is None or back.phase not in {ACTIVE, READY, STEPS}:
@@ -879,7 +995,7 @@ class Coach:
             return
         self._out.append(Say(self.last_instruction, "instruction"))
         if self.phase == STEPS:
-            self._start_timer(self._speech_backlog() + script.STEP_GAP_SECONDS)
+            self._start_timer(script.STEP_GAP_SECONDS)
         else:
             self._keep_waiting()
 
@@ -930,7 +1046,7 @@ class Coach:
         self._keep_waiting()
 
     def _on_not_now(self, event: Heard) -> None:
-        if event.intent in {"yes", "no"}:
+        if event.intent in FLAGS.answers:
             self._on_sorry(event)  # an answer when nothing was asked
             return
         self._say(script.NOT_NOW)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 #: Constraints a person can set by voice; each rules out some exercise positions.
 CONSTRAINTS = ("no_lying", "no_standing", "in_bed", "seated")
@@ -26,6 +26,23 @@ class Profile:
     """Standing constraints from earlier sessions (to confirm once at the start)."""
     preferred: dict[str, str] = field(default_factory=dict)
     """exercise id -> the alternative id the person settled on (e.g. an easier version)."""
+
+
+def resolve(
+    rate: int | None = None, volume: float | None = None, remembered: Profile | None = None
+) -> Profile:
+    """The one profile a session starts with: the config's starting values (`rate`,
+    `volume`), then what the person asked for last time (`remembered`), clamped here and
+    only here.  It opens the speaker and seeds the coach, so they cannot disagree."""
+    base = remembered or Profile(
+        rate=DEFAULT_RATE if rate is None else rate,
+        volume=DEFAULT_VOLUME if volume is None else volume,
+    )
+    return replace(
+        base,
+        rate=int(min(MAX_RATE, max(MIN_RATE, base.rate))),
+        volume=round(min(MAX_VOLUME, max(MIN_VOLUME, base.volume)), 2),
+    )
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,11 @@ from voicecoach.coach.catalogue import Exercise, Routine
 SIDE_NAMES = ("left", "right")
 #: Pause after a spoken step, on top of the time it takes to say it, to do what it says.
 STEP_GAP_SECONDS = 3.0
-#: Short pause that lets a person change sides.
-SWITCH_SECONDS = 6.0
+#: Pause that lets a person change sides, after the side is named, by the exercise's
+#: position (turning over on the floor takes longer than swapping legs on a chair); "ready"
+#: ends it sooner.
+SWITCH_SECONDS = {"lying": 12.0, "bed": 10.0, "quadruped": 10.0, "standing": 8.0, "seated": 6.0}
+DEFAULT_SWITCH_SECONDS = 8.0
 #: Rest between holds when the data gives none.
 DEFAULT_REST_BETWEEN_HOLDS = 10
 #: A longer rest when someone says they are tired.
@@ -50,7 +53,7 @@ def plan(exercise: Exercise, rest_scale: float = 1.0) -> list[Segment]:
     segments: list[Segment] = []
     for side_index, side in enumerate(sides):
         if side_index:
-            segments.append(Segment("switch", SWITCH_SECONDS, side=side))
+            segments.append(Segment("switch", switch_seconds(exercise), side=side))
         for set_no in range(1, dose.sets + 1):
             if set_no > 1 and rest:
                 segments.append(Segment("rest", rest, set_no=set_no, sets=dose.sets))
@@ -71,11 +74,15 @@ def _one_set(exercise: Exercise, side: str | None, set_no: int, rest_scale: floa
             out.append(Segment("rest", between, set_no=set_no, sets=dose.sets))
         if exercise.sides == "alternate":
             out.append(Segment("hold", dose.hold_seconds, "left", set_no=set_no, sets=dose.sets))
-            out.append(Segment("switch", SWITCH_SECONDS, side="right"))
+            out.append(Segment("switch", switch_seconds(exercise), side="right"))
             out.append(Segment("hold", dose.hold_seconds, "right", set_no=set_no, sets=dose.sets))
         else:
             out.append(Segment("hold", dose.hold_seconds, side, set_no=set_no, sets=dose.sets))
     return out
+
+
+def switch_seconds(exercise: Exercise) -> float:
+    return SWITCH_SECONDS.get(exercise.position, DEFAULT_SWITCH_SECONDS)
 
 
 def speaking_seconds(text: str, rate: int) -> float:
@@ -176,6 +183,13 @@ TIRED_OFFER = "Would you like to finish for today? Say yes to finish, or no to c
 TIRED_CARRY_ON = "All right. Rest for a minute first, then we'll carry on."
 STOP_QUESTION = "Do you want to end the session? Say yes or no."
 STOP_CANCELLED = "Okay, let's carry on."
+STOP_CANCELLED_ON_HOLD = "Okay, we won't finish yet."
+FALL_QUESTION = "Have you fallen? Say yes or no."
+GET_UP_HELP = (
+    "Okay. There's no hurry. Get up slowly, in your own way, using something steady like a "
+    "sturdy chair, and sit down to rest once you're up. If you can't manage it safely, "
+    "call someone to help you."
+)
 PAUSED = "Paused. Take your time, and say resume when you're ready."
 SILENCE_PAUSE = "I'll wait here. Whenever you're ready, say resume, or say help."
 FINISHED_SILENCE = "It's gone quiet, so I'll finish here."
@@ -185,6 +199,7 @@ READY_AGAIN = "Take your time. Say ready when you're set, or skip to move on."
 NOT_READY = "No rush. Say ready when you're set."
 ROUTINE_DONE = "That's the whole routine finished. Really well done."
 ANOTHER = "Say another routine to keep going, or say stop to finish."
+WHICH_NEXT = "Which routine next? Say its name, like stretching or seated, or say stop to finish."
 SORRY = "Sorry, I didn't catch that."
 ALREADY_EASIEST = "This is already the gentlest version I have. You can say skip to move on."
 ALREADY_HARDEST = "This is already the hardest version I have."
@@ -201,6 +216,14 @@ REST_OVER = "Rest over."
 RESUME_CAREFUL = "Okay, gently now. Stop at once if it hurts again."
 RESUME_AFTER_EMERGENCY = "Okay. Take it slowly, and stop whenever you need to."
 PREFERRED = "That's the version you settled on last time."
+NOTEBOOK_UNAVAILABLE = (
+    "I can't open my notebook right now. The exercises work just the same, "
+    "and I'll keep trying to write today's session down."
+)
+NOTEBOOK_FULL = (
+    "My notebook's disk is full, so I'm keeping today's notes in my head until there's room. "
+    "We can carry on as normal."
+)
 FIRST_SESSION = "This is our first session together, so let's make a start."
 VOICE_LIMIT = {
     "slower": "That's as slow as I go.",
@@ -312,7 +335,8 @@ def segment_start(exercise: Exercise, segment: Segment) -> str:
         )
         return f"{side}{set_part}{number(segment.reps).capitalize()} reps.{each}{pause} I'll count."
     if segment.kind == "switch":
-        return f"Switch sides. Get ready with your {segment.side} side."
+        side_name = (segment.side or "other").capitalize()
+        return f"{side_name} side next. Change sides, and say ready when you're set."
     return f"Rest for {seconds_phrase(segment.seconds)}."
 
 
@@ -343,13 +367,13 @@ def harder_line(replacement: Exercise) -> str:
 def resume_offer(routine: Routine, exercise: Exercise) -> str:
     return (
         f"Last time you stopped during {routine_name(routine)}, at {exercise.name}. "
-        "Would you like to carry on from there?"
+        "Would you like to carry on from there? Say yes or no."
     )
 
 
 def constraints_question(constraints: list[str]) -> str:
     said = " and ".join(CONSTRAINT_MEMORY[c] for c in constraints)
-    return f"Last time {said}. Is that still true today?"
+    return f"Last time {said}, so I'll keep to that. Is that still true today? Say yes or no."
 
 
 def sorry(hint: str) -> str:

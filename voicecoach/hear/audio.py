@@ -64,40 +64,135 @@ def _chunks_of_riff(data: bytes) -> dict[bytes, bytes]:
     return chunks
 
 
-def decode_wav(data: bytes):  # -> tuple[np.ndarray, int]
-    """WAV bytes -> (float samples in [-1, 1], shape (frames, channels); sample rate)."""
-    import numpy as np
+@dataclass(frozen=True)
+class WavFormat:
+    """What a WAV's 'fmt ' chunk says."""
 
-    chunks = _chunks_of_riff(data)
-    if b"fmt " not in chunks or b"data" not in chunks:
-        raise ValueError("WAV file has no 'fmt ' or 'data' chunk")
-    fmt = chunks[b"fmt "]
+    tag: int
+    channels: int
+    rate: int
+    width: int
+    """Bytes per sample."""
+    bits: int
+
+
+def _parse_fmt(fmt: bytes) -> WavFormat:
     if len(fmt) < 16:
         raise ValueError("WAV 'fmt ' chunk is too short")
-    tag, channels, rate, _, block, bits = struct.unpack("<HHIIHH", fmt[:16])
+    tag, channels, rate, _, _block, bits = struct.unpack("<HHIIHH", fmt[:16])
     if tag == _EXTENSIBLE and len(fmt) >= 26:
         tag = struct.unpack("<H", fmt[24:26])[0]
     if channels < 1 or rate < 1000 or bits == 0:
         raise ValueError(f"WAV header makes no sense ({channels} channels, {rate} Hz, {bits} bits)")
     width = (bits + 7) // 8
-    raw = chunks[b"data"]
-    raw = raw[: len(raw) // (width * channels) * width * channels]
-    if tag == _PCM and width == 1:
-        x = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128.0) / 128.0
-    elif tag == _PCM and width in (2, 4):
-        x = np.frombuffer(raw, f"<i{width}").astype(np.float64) / float(2 ** (8 * width - 1))
-    elif tag == _PCM and width == 3:
-        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        x = np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.float64) / float(1 << 23)
-    elif tag == _FLOAT and width in (4, 8):
-        x = np.clip(np.frombuffer(raw, f"<f{width}").astype(np.float64), -1.0, 1.0)
-    else:
+    if not ((tag == _PCM and width in (1, 2, 3, 4)) or (tag == _FLOAT and width in (4, 8))):
         raise ValueError(
             f"unsupported WAV encoding (format tag {tag}, {bits} bits); "
             "use PCM 8/16/24/32-bit or float 32/64-bit"
         )
-    return x.reshape(-1, channels), rate
+    return WavFormat(tag, channels, rate, width, bits)
+
+
+def _samples(raw: bytes, f: WavFormat):  # -> np.ndarray (frames, channels), float in [-1, 1]
+    """Whole frames of raw WAV data as floats; 8-bit WAV is unsigned, the rest signed."""
+    import numpy as np
+
+    raw = raw[: len(raw) // (f.width * f.channels) * f.width * f.channels]
+    if f.tag == _PCM and f.width == 1:
+        x = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128.0) / 128.0
+    elif f.tag == _PCM and f.width in (2, 4):
+        x = np.frombuffer(raw, f"<i{f.width}").astype(np.float64) / float(2 ** (8 * f.width - 1))
+    elif f.tag == _PCM:  # 24-bit
+        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
+        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        x = np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.float64) / float(1 << 23)
+    else:
+        x = np.nan_to_num(np.frombuffer(raw, f"<f{f.width}").astype(np.float64))
+        x = np.clip(x, -1.0, 1.0)
+    return x.reshape(-1, f.channels)
+
+
+def decode_wav(data: bytes):  # -> tuple[np.ndarray, int]
+    """WAV bytes -> (float samples in [-1, 1], shape (frames, channels); sample rate)."""
+    chunks = _chunks_of_riff(data)
+    if b"fmt " not in chunks or b"data" not in chunks:
+        raise ValueError("WAV file has no 'fmt ' or 'data' chunk")
+    f = _parse_fmt(chunks[b"fmt "])
+    return _samples(chunks[b"data"], f), f.rate
+
+
+class WavStream:
+    """A WAV file read a block at a time as timed 16 kHz chunks: memory stays flat however
+    long the recording.  The header is checked on opening (ValueError in plain words)."""
+
+    def __init__(self, path: str | Path, chunk_seconds: float = 0.1, block_seconds: float = 2.0):
+        self.path = Path(path)
+        self.chunk_seconds = chunk_seconds
+        try:
+            self._file = self.path.open("rb")
+        except OSError as e:
+            raise ValueError(f"cannot read {path}: {e.strerror or e}") from e
+        try:
+            self.format, self._data_left = self._header()
+        except BaseException:
+            self._file.close()
+            raise
+        self._block = max(1, int(block_seconds * self.format.rate))
+
+    def _header(self) -> tuple[WavFormat, int]:
+        head = self._file.read(12)
+        _chunks_of_riff(head)  # checks RIFF/WAVE (no chunks read yet)
+        fmt: WavFormat | None = None
+        while True:
+            h = self._file.read(8)
+            if len(h) < 8:
+                raise ValueError("WAV file has no 'fmt ' or 'data' chunk")
+            cid, size = h[:4], struct.unpack("<I", h[4:])[0]
+            if cid == b"fmt ":
+                fmt = _parse_fmt(self._file.read(size + (size & 1)))
+            elif cid == b"data":
+                if fmt is None:
+                    raise ValueError("WAV file has its 'data' before its 'fmt ' chunk")
+                # 0 or 0xFFFFFFFF: written while recording, size unknown; read to the end.
+                return fmt, (1 << 62) if size in (0, 0xFFFFFFFF) else size
+            else:
+                self._file.seek(size + (size & 1), 1)
+
+    def __iter__(self) -> Iterator[AudioChunk]:
+        f = self.format
+        frame_bytes = f.width * f.channels
+        resampler = Resampler(f.rate, RATE) if f.rate != RATE else None
+        pending = b""
+        t = 0.0
+        step = max(1, int(round(self.chunk_seconds * RATE))) * WIDTH
+        try:
+            while self._data_left > 0:
+                raw = self._file.read(min(self._block * frame_bytes, self._data_left))
+                if not raw:
+                    break
+                self._data_left -= len(raw)
+                pending += self._convert(raw, resampler)
+                while len(pending) >= step:
+                    yield AudioChunk(pending[:step], RATE, t)
+                    t += step / (WIDTH * RATE)
+                    pending = pending[step:]
+            if resampler is not None:
+                pending += _to_int16(resampler.flush())
+            for pos in range(0, len(pending), step):
+                yield AudioChunk(pending[pos : pos + step], RATE, t)
+                t += len(pending[pos : pos + step]) / (WIDTH * RATE)
+        finally:
+            self.close()
+
+    def _convert(self, raw: bytes, resampler: Resampler | None) -> bytes:
+        x = _samples(raw, self.format)
+        mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
+        if resampler is not None:
+            mono = resampler.process(mono)
+        return _to_int16(mono)
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _to_int16(x) -> bytes:
@@ -126,8 +221,15 @@ def read_wav(path: str | Path | bytes) -> bytes:
 
 
 def wav_chunks(source: str | Path | bytes, chunk_seconds: float = 0.1) -> Iterator[AudioChunk]:
-    """A WAV file (or its bytes, or raw 16 kHz PCM already read) as timed 16 kHz chunks."""
-    pcm = read_wav(source) if not _is_raw(source) else bytes(source)  # type: ignore[arg-type]
+    """A WAV file (or its bytes, or raw 16 kHz PCM already read) as timed 16 kHz chunks.
+
+    A file is read a block at a time (WavStream); use WavStream directly to have its
+    header checked before the first chunk is wanted.
+    """
+    if isinstance(source, str | Path):
+        yield from WavStream(source, chunk_seconds)
+        return
+    pcm = read_wav(source) if not _is_raw(source) else bytes(source)
     yield from pcm_chunks(pcm, chunk_seconds)
 
 
@@ -292,7 +394,7 @@ class NoInputDevice(RuntimeError):
 NO_INPUT_HELP = (
     "I cannot find a microphone. Check that one is plugged in and switched on, then run "
     "`voicecoach devices` to see the audio devices this computer knows about, and pick one "
-    "with --device NAME or --device NUMBER."
+    "with --input-device NAME or --input-device NUMBER."
 )
 
 

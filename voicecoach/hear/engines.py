@@ -1,4 +1,15 @@
-"""Choosing and opening a speech recognizer: which engine, which model, and why."""
+"""Choosing and opening a speech recognizer: which engine, which model, and why.
+
+Three engines implement the Recognizer protocol (voicecoach.hear.recognizer):
+- Whisper tiny.en (engine_whisper), the default: a neural open-vocabulary recognizer whose
+  model comes in a PyPI package, with Silero VAD (voicecoach.hear.vad) for the end of
+  speech; chosen when it is installed, its model is intact and this machine runs it fast
+  enough (a one-off timing probe at start-up);
+- Vosk (engine_vosk), when an English model sits under models/ (restricted to the coach's
+  words, generated from intents/ by voicecoach.hear.vocab);
+- PocketSphinx (engine_pocketsphinx), the fallback: its wheel carries a US-English model,
+  and it too only knows the coach's words.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +23,12 @@ from voicecoach.hear.vocab import PhraseSource
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("vosk", "pocketsphinx")
+ENGINES = ("whisper", "vosk", "pocketsphinx")
+
+#: The start-up probe (encode + decode 2 s of audio) must take less than this, or the
+#: machine is too slow for Whisper and PocketSphinx is used.  Here (x86, one core) ~0.1 s;
+#: a Pi 4 core is 3-4x slower.
+WHISPER_PROBE_LIMIT = 1.0
 
 #: Where models live: $VOICECOACH_MODELS, else ./models (the repository's folder).
 MODELS_ENV = "VOICECOACH_MODELS"
@@ -20,6 +36,7 @@ MODELS_ENV = "VOICECOACH_MODELS"
 
 def models_dir() -> Path:
     return Path(os.environ.get(MODELS_ENV) or "models")
+
 
 
 def find_vosk_model(root: Path | None = None) -> Path | None:
@@ -41,23 +58,67 @@ def find_vosk_model(root: Path | None = None) -> Path | None:
 _announced: set[str] = set()
 
 
+def _announce(level: int, why: str) -> None:
+    if why not in _announced:
+        _announced.add(why)
+        log.log(level, "speech recognition: %s", why)
+
+
+def _whisper_problem(model: Path | None = None) -> str | None:
+    from voicecoach.hear.engine_whisper import find_model
+
+    return find_model(model)[1]
+
+
 def describe_choice(engine: str | None = None, model: Path | None = None) -> tuple[str, str]:
-    """(engine name, a plain sentence saying why) without loading anything."""
+    """(engine name, a plain sentence saying why) without loading anything.
+
+    For the default (None/"auto") this cannot know the result of Whisper's speed probe:
+    open_recognizer() says so in the log when the probe turns Whisper down.
+    """
     if engine not in (None, "auto", *ENGINES):
-        raise RecognizerUnavailable(f"unknown engine {engine!r}; choose vosk or pocketsphinx")
+        raise RecognizerUnavailable(
+            f"unknown engine {engine!r}; choose whisper, vosk or pocketsphinx")
     if engine == "pocketsphinx":
         return "pocketsphinx", "PocketSphinx (asked for)"
+    if engine == "whisper":
+        problem = _whisper_problem(model)
+        if problem:
+            return "pocketsphinx", f"PocketSphinx: Whisper was asked for, but {problem}"
+        return "whisper", "Whisper tiny.en (asked for)"
     found = model if model is not None else find_vosk_model()
     if engine == "vosk":
         if found is None:
             return "vosk", f"Vosk (asked for), but there is no model under {models_dir()}/"
         return "vosk", f"Vosk with the model {found} (asked for)"
-    if found is not None:
+    if model is not None and found is not None:
         return "vosk", f"Vosk with the model {found}"
-    return "pocketsphinx", (
-        f"PocketSphinx (built in): no English Vosk model under {models_dir()}/ "
-        "(`voicecoach models download` fetches one)"
-    )
+    problem = _whisper_problem()
+    if problem is None:
+        return "whisper", "Whisper tiny.en (default: installed, model intact)"
+    if found is not None:
+        return "vosk", f"Vosk with the model {found} (Whisper unavailable: {problem})"
+    return "pocketsphinx", f"PocketSphinx (built in): Whisper is unavailable: {problem}"
+
+
+def _open_whisper(forced: bool, model: Path | None) -> Recognizer | None:
+    """Whisper, or None (logged) when it cannot load or this machine is too slow for it."""
+    from voicecoach.hear.engine_whisper import WhisperRecognizer
+
+    try:
+        recognizer = WhisperRecognizer(model)
+    except RecognizerUnavailable as e:
+        _announce(logging.WARNING, f"PocketSphinx instead of Whisper: {e}")
+        return None
+    if not forced:
+        took = recognizer.probe()
+        if took > WHISPER_PROBE_LIMIT:
+            _announce(logging.WARNING, (
+                f"PocketSphinx instead of Whisper: this machine took {took:.2f} s for a 2 s "
+                f"test utterance (limit {WHISPER_PROBE_LIMIT} s); --engine whisper forces it"))
+            return None
+        log.debug("Whisper probe: %.3f s for 2 s of audio", took)
+    return recognizer
 
 
 def open_recognizer(
@@ -65,13 +126,22 @@ def open_recognizer(
     model: Path | None,
     phrases: PhraseSource,
 ) -> Recognizer:
-    """Load a recognizer.  `engine` None/"auto": Vosk if an English model is found, else
-    PocketSphinx.  `phrases` is what it listens for.  Logs the choice once.
+    """Load a recognizer.  `engine` None/"auto": Whisper when it is installed, its model is
+    intact and the start-up probe shows the machine is fast enough; else Vosk if an English
+    model is found; else PocketSphinx.  A Whisper that cannot load (asked for or not) falls
+    back to PocketSphinx with a warning, never a crash.  `model` is the Vosk model folder,
+    or with engine "whisper" a CTranslate2 Whisper folder.  `phrases` is what the grammar
+    engines listen for.  Logs the choice once.
     """
     name, why = describe_choice(engine, model)
-    if why not in _announced:
-        _announced.add(why)
-        log.info("speech recognition: %s", why)
+    if name == "whisper":
+        whisper = _open_whisper(engine == "whisper", model if engine == "whisper" else None)
+        if whisper is not None:
+            _announce(logging.INFO, why)
+            return whisper
+        name = "pocketsphinx"
+    else:
+        _announce(logging.WARNING if "but" in why else logging.INFO, why)
     if name == "vosk":
         from voicecoach.hear.engine_vosk import VoskRecognizer
 

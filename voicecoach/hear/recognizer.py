@@ -1,17 +1,12 @@
 """Speech recognition: the Recognizer protocol, the transcript, and decoding while speaking.
 
-Two engines implement the protocol, both restricted to what the coach can understand
-(generated from intents/ by voicecoach.hear.vocab):
-- Vosk (voicecoach.hear.engine_vosk), for daily use, when an English model sits under models/;
-- PocketSphinx (voicecoach.hear.engine_pocketsphinx), the built-in fallback: its wheel carries a
-  US-English model, so the coach listens right after `pip install`.
-
 A recognizer turns one utterance (16 kHz mono int16) into a Transcript.  Streams cut live
-audio into utterances with the end-of-speech detector of voicecoach.hear.endpoint.  Engines
-that can decode incrementally (both of ours) decode *while the person speaks*
-(DecodingStream): when the end-of-speech silence has passed, only the decoder's final
-step is left, so the answer is not held up by decoding the whole utterance.
-Which engine runs is chosen in voicecoach.hear.engines.
+audio into utterances with an end-of-speech detector (voicecoach.hear.endpoint, or
+voicecoach.hear.vad for Whisper).  Engines that can decode incrementally (PocketSphinx,
+Vosk) decode *while the person speaks* (DecodingStream): when the end-of-speech silence has
+passed, only the decoder's final step is left.  Whisper is not incremental: it keeps the
+audio and decodes it right after the person stops (encoding only the utterance, not a 30 s
+window).  Which engine runs is chosen in voicecoach.hear.engines.
 """
 
 from __future__ import annotations
@@ -135,10 +130,16 @@ class DecodingStream:
     """
 
     def __init__(self, decoder: IncrementalDecoder, end_silence: float = 0.8,
-                 denoiser: Denoiser | None = None, **endpoint_options: Any):
+                 denoiser: Denoiser | None = None, endpointer: Any = None,
+                 **endpoint_options: Any):
+        """`endpointer`: the end-of-speech detector's class (default
+        voicecoach.hear.endpoint.Endpointer; voicecoach.hear.vad.SileroEndpointer takes the
+        same arguments), built with `end_silence`, this stream as listener, `endpoint_options`."""
+        if endpointer is None:
+            endpointer = Endpointer
         self._decoder = decoder
         self._denoiser = denoiser
-        self._endpointer = Endpointer(end_silence=end_silence, listener=self,
+        self._endpointer = endpointer(end_silence=end_silence, listener=self,
                                       **endpoint_options)
         self._done: list[Transcript] = []
         self._last: AudioChunk | None = None  # for the denoiser's lagging rest at the end

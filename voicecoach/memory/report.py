@@ -310,6 +310,8 @@ def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
             outcome[key] = "skipped"
         elif e.status == "done":
             outcome[key] = "finished"
+        elif e.status == "stopped":
+            outcome[key] = f"stopped ({e.reason or 'cut short'})"
         else:
             outcome[key] = "not finished"
     rows = []

@@ -39,7 +39,8 @@ from voicecoach.coach.profile import Profile, Progress, ResumePoint
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: exercises may be 'stopped' (for pain, an emergency, tiredness, on request)."""
 DEFAULT_BUSY_TIMEOUT = 5.0
 """Seconds to wait for another process that holds the database."""
 
@@ -86,7 +87,8 @@ CREATE TABLE exercises (
     position INTEGER,  -- exercise_start's index, in the coach's numbering
     total INTEGER,
     exercise TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('started', 'done', 'skipped', 'swapped')),
+    status TEXT NOT NULL
+        CHECK (status IN ('started', 'done', 'skipped', 'swapped', 'stopped')),
     swapped_to TEXT,
     reason TEXT,
     reps INTEGER,
@@ -102,6 +104,16 @@ CREATE INDEX exercises_session ON exercises(session_id);
 
 class StoreError(RuntimeError):
     """The database cannot be used; the message says what is wrong and what was done."""
+
+    def __init__(self, message: str, cause: str = "other") -> None:
+        super().__init__(message)
+        self.cause = cause
+        """One of "locked", "full", "readonly", "damaged", "other": what a retry can hope for."""
+
+    @property
+    def passing(self) -> bool:
+        """True when waiting may cure it (another program's lock, a disk that fills up)."""
+        return self.cause in ("locked", "full")
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,8 @@ class SessionSummary:
     swapped: int
     pain: int
     tired: int
+    stopped: int = 0
+    """Exercises stopped part-way (for pain, an emergency, tiredness, on request)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +148,8 @@ class ExerciseEntry:
     position: int | None
     exercise: str
     status: str
-    """started (never finished), done, skipped or swapped."""
+    """started (never finished), done, skipped, swapped or stopped (`reason` says why:
+    pain, emergency, tired, asked to stop, ...)."""
     swapped_to: str | None
     reason: str | None
     reps: int | None
@@ -164,6 +179,32 @@ def _is_corrupt(e: sqlite3.Error) -> bool:
     # "file is not a database" and "database disk image is malformed" are plain
     # DatabaseErrors; OperationalError means locked, unreadable, full: not damage.
     return isinstance(e, sqlite3.DatabaseError) and not isinstance(e, sqlite3.OperationalError)
+
+
+def _cause(e: sqlite3.Error) -> str:
+    text = str(e).lower()
+    if _is_locked(e):
+        return "locked"
+    if "full" in text:
+        return "full"
+    if "readonly" in text or "read-only" in text:
+        return "readonly"
+    return "damaged" if _is_corrupt(e) else "other"
+
+
+def _error(e: sqlite3.Error, path: Path) -> StoreError:
+    return StoreError(_plain(e, path), _cause(e))
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back whatever is open.  SQLite has often rolled back by itself already (a COMMIT
+    that failed on a full disk), and a ROLLBACK then fails: that must not hide the cause."""
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error as e:
+        log.debug("rollback failed after an error: %s", e)
 
 
 def _plain(e: sqlite3.Error, path: Path) -> str:
@@ -238,7 +279,7 @@ class Store:
         try:
             conn = self._connect()
         except sqlite3.Error as e:
-            raise StoreError(_plain(e, self.path)) from e
+            raise _error(e, self.path) from e
         try:
             self._check_and_prepare(conn)
         except StoreError:
@@ -247,7 +288,7 @@ class Store:
         except sqlite3.Error as e:
             conn.close()
             if not _is_corrupt(e):
-                raise StoreError(_plain(e, self.path)) from e
+                raise _error(e, self.path) from e
             self._move_aside(str(e))
             try:
                 conn = self._connect()
@@ -285,6 +326,8 @@ class Store:
                     f"the database {self.path} was written by a newer voicecoach "
                     f"(format {row[0]}, this one reads up to {SCHEMA_VERSION}); update voicecoach"
                 )
+            if row[0] < SCHEMA_VERSION:
+                self._upgrade(conn, row[0])
             return
         tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         if tables:
@@ -300,7 +343,28 @@ class Store:
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
+            raise
+
+    def _upgrade(self, conn: sqlite3.Connection, version: int) -> None:
+        """Bring an older file up to SCHEMA_VERSION, in one transaction."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version < 2:
+                # SQLite cannot change a CHECK constraint in place: rebuild the table.
+                create = _SCHEMA[_SCHEMA.index("CREATE TABLE exercises") :]
+                create = create[: create.index(";")].replace(
+                    "CREATE TABLE exercises", "CREATE TABLE exercises_new"
+                )
+                conn.execute(create)
+                conn.execute("INSERT INTO exercises_new SELECT * FROM exercises")
+                conn.execute("DROP TABLE exercises")
+                conn.execute("ALTER TABLE exercises_new RENAME TO exercises")
+                conn.execute("CREATE INDEX exercises_session ON exercises(session_id)")
+            conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
             raise
 
     def _move_aside(self, why: str) -> None:
@@ -340,15 +404,15 @@ class Store:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as e:
-                raise StoreError(_plain(e, self.path)) from e
+                raise _error(e, self.path) from e
             try:
                 yield conn
                 conn.execute("COMMIT")
             except sqlite3.Error as e:
-                conn.execute("ROLLBACK")
-                raise StoreError(_plain(e, self.path)) from e
+                _rollback(conn)
+                raise _error(e, self.path) from e
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
@@ -356,7 +420,7 @@ class Store:
             try:
                 return self._conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.Error as e:
-                raise StoreError(_plain(e, self.path)) from e
+                raise _error(e, self.path) from e
 
     def _set(self, conn: sqlite3.Connection, key: str, value: Any) -> None:
         conn.execute(
@@ -412,32 +476,45 @@ class Store:
             )
             return self._new_session(conn, now, routine)
 
-    def record(self, session_id: int, entry: Log) -> None:
+    def record(self, session_id: int, entry: Log, t: float | None = None) -> None:
         """Write one Log action (and any queued earlier) in one transaction.
 
-        If the database is locked the log is queued and StoreError raised; the queue is
-        written with the next record() or at close().
+        `t` is when it happened (default: now).  If the database is locked the log is
+        queued and StoreError raised; the queue is written with the next record() or at
+        close().
         """
         with self._lock:
             # A wrong id is a bug, not a passing lock: refuse it rather than queue it forever.
             if not self._read("SELECT 1 FROM sessions WHERE id = ?", (session_id,)):
                 raise StoreError(f"there is no session {session_id} in {self.path}")
-            self._pending.append((session_id, self.clock(), entry))
+            self._pending.append((session_id, self.clock() if t is None else t, entry))
             self._flush()
 
+    def write(self, items: Iterable[tuple[int, float, Log]]) -> None:
+        """Write (session id, time, log) items in one transaction, all or none.
+
+        Unlike record(), nothing is kept on failure: the caller (the write-behind queue,
+        voicecoach.memory.writer) keeps the items and tries again.
+        """
+        with self._lock:
+            self._write_logs(list(items))
+
     def _flush(self) -> None:
-        if not self._pending:
+        self._write_logs(self._pending)
+        self._pending.clear()
+
+    def _write_logs(self, items: list[tuple[int, float, Log]]) -> None:
+        if not items:
             return
         redirect = dict(self._redirect)
         with self._write() as conn:
-            for session_id, t, entry in self._pending:
+            for session_id, t, entry in items:
                 sid = redirect.get(session_id, session_id)
                 if entry.kind == "session_start" and self._has_ended(conn, sid):
                     redirect[session_id] = sid = self._new_session(conn, t, None)
                 self._apply(conn, sid, t, entry)
         # Only after the commit: a rolled-back restart must not leave a dangling redirect.
         self._redirect = redirect
-        self._pending.clear()
 
     def _has_ended(self, conn: sqlite3.Connection, sid: int) -> bool:
         row = conn.execute("SELECT ended FROM sessions WHERE id = ?", (sid,)).fetchone()
@@ -450,14 +527,14 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
-    def end_session(self, session_id: int, reason: str) -> None:
+    def end_session(self, session_id: int, reason: str, t: float | None = None) -> None:
         """End the session unless the coach's session_end log already did."""
         with self._lock:
             self._flush()
             sid = self._redirect.get(session_id, session_id)
             with self._write() as conn:
                 if not self._has_ended(conn, sid):
-                    self._end(conn, sid, self.clock(), reason)
+                    self._end(conn, sid, self.clock() if t is None else t, reason)
 
     def _end(self, conn: sqlite3.Connection, session_id: int, t: float, reason: str) -> None:
         conn.execute(
@@ -544,6 +621,14 @@ class Store:
             "UPDATE exercises SET status = 'done', reps = ?, hold_seconds = ?, finished = ? "
             "WHERE id = ?",
             (d.get("reps"), d.get("hold_seconds"), t, row),
+        )
+
+    def _on_exercise_stopped(self, conn: sqlite3.Connection, sid: int, t: float, d: dict) -> None:
+        row = self._row_for(conn, sid, t, str(d.get("exercise")))
+        conn.execute(
+            "UPDATE exercises SET status = 'stopped', reason = ?, reps = ?, hold_seconds = ?, "
+            "finished = ? WHERE id = ?",
+            (d.get("outcome"), d.get("reps"), d.get("hold_seconds"), t, row),
         )
 
     def _on_exercise_skipped(self, conn: sqlite3.Connection, sid: int, t: float, d: dict) -> None:
@@ -685,6 +770,8 @@ class Store:
             "  AND e.status = 'skipped') AS skipped, "
             "(SELECT COUNT(*) FROM exercises e WHERE e.session_id = s.id "
             "  AND e.status = 'swapped') AS swapped, "
+            "(SELECT COUNT(*) FROM exercises e WHERE e.session_id = s.id "
+            "  AND e.status = 'stopped') AS stopped, "
             "(SELECT COUNT(*) FROM log l WHERE l.session_id = s.id AND l.kind = 'pain') AS pain, "
             "(SELECT COUNT(*) FROM log l WHERE l.session_id = s.id AND l.kind = 'tired') AS tired "
             "FROM sessions s ORDER BY s.started DESC, s.id DESC LIMIT ?",
@@ -703,6 +790,7 @@ class Store:
                 swapped=r["swapped"],
                 pain=r["pain"],
                 tired=r["tired"],
+                stopped=r["stopped"],
             )
             for r in rows
         ]
@@ -769,6 +857,7 @@ _HANDLERS: dict[str, Callable[[Store, sqlite3.Connection, int, float, dict], Non
     "routine": Store._on_routine,
     "exercise_start": Store._on_exercise_start,
     "exercise_done": Store._on_exercise_done,
+    "exercise_stopped": Store._on_exercise_stopped,
     "exercise_skipped": Store._on_exercise_skipped,
     "swapped": Store._on_swapped,
     "pain": Store._on_pain,

@@ -66,7 +66,16 @@ POCKETSPHINX_THRESHOLDS = Thresholds(
 VOSK_THRESHOLDS = Thresholds(
     min_utterance=0.35, min_consequential=0.6, min_word_consequential=0.5, exact=1.01
 )
-THRESHOLDS = {"pocketsphinx": POCKETSPHINX_THRESHOLDS, "vosk": VOSK_THRESHOLDS}
+#: Whisper's confidence is exp(average token log-probability): a clean command ~0.6-0.9,
+#: and the engine already turns anything below exp(-1.0) = 0.37 into "".  Its vocabulary is
+#: open, so hearing a whole phrase exactly is real evidence (the exemption stays).  Word
+#: confidences are teacher-forced token probabilities, noisy for short words.  Tuned with
+#: `python -m voicecoach.bench asr --engine whisper` (docs/asr.md).
+WHISPER_THRESHOLDS = Thresholds(
+    min_utterance=0.4, min_consequential=0.5, min_word_consequential=0.1
+)
+THRESHOLDS = {"pocketsphinx": POCKETSPHINX_THRESHOLDS, "vosk": VOSK_THRESHOLDS,
+              "whisper": WHISPER_THRESHOLDS}
 DEFAULT_THRESHOLDS = VOSK_THRESHOLDS
 
 

@@ -31,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
     if not any(d["inputs"] for d in devices):
         print("None of these can record: plug in a microphone.")
     else:
-        print("Choose a microphone with --device NUMBER or --device NAME.")
+        print("Choose a microphone with `voicecoach run --input-device NUMBER` (or NAME).")
     return 0

@@ -176,7 +176,7 @@ def check_recognizer(engine: str, model: Path | None) -> Check:
         )
     name = None if engine == "auto" else engine
     try:
-        _, why = describe_choice(name, model)
+        expected, why = describe_choice(name, model)
         phrases = PhraseSource.from_intents(load_intents(None, load_catalogue()))
         recognizer = open_recognizer(name, model, phrases)
     except Exception as e:
@@ -190,7 +190,10 @@ def check_recognizer(engine: str, model: Path | None) -> Check:
     close = getattr(recognizer, "close", None)
     if callable(close):
         close()
-    return Check("recognizer", OK, why)
+    if recognizer.name != expected:
+        # Whisper could not load or was too slow here: open_recognizer fell back.
+        why = f"fallback: {why} could not be used here (the log says why)"
+    return Check("recognizer", OK, f"engine {recognizer.name}: {why}")
 
 
 def check_speech(voice: str | None, rate: int | None, volume: float | None) -> Check:

@@ -16,9 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help='one JSON object per file per line: {"file", "text", "intent", '
                              '"slots", "confidence"}')
-    parser.add_argument("--engine", choices=("vosk", "pocketsphinx"),
-                        help="force an engine (default: Vosk if a model is found, "
-                             "else PocketSphinx)")
+    parser.add_argument("--engine", choices=("whisper", "vosk", "pocketsphinx"),
+                        help="force an engine (default: Whisper if it is installed and fast "
+                             "enough here, else PocketSphinx)")
     parser.add_argument("--model", type=Path, help="Vosk model folder (implies --engine vosk)")
     parser.add_argument("--expecting-answer", action="store_true",
                         help="treat the files as answers to a yes/no question")
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     except RecognizerUnavailable as e:
         print(f"voicecoach recognize: {e}", file=sys.stderr)
         return 2
+    print(f"voicecoach recognize: engine {recognizer.name}", file=sys.stderr)
     failed = 0
     for name in args.files:
         try:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HELP = "start the coach: listen on the microphone, speak on the speaker"
@@ -34,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.jsonl",
         help="write what was heard and every action, with times",
     )
-    parser.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"], help="recognizer")
+    parser.add_argument("--engine", choices=["auto", "whisper", "vosk", "pocketsphinx"],
+                        help="recognizer (auto: Whisper if it runs here, else PocketSphinx)")
     parser.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
     parser.add_argument("--input-device", metavar="NAME|INDEX", help="microphone")
     parser.add_argument("--output-device", metavar="NAME|INDEX", help="speaker")
@@ -72,6 +76,38 @@ class _Trouble(RuntimeError):
     """A plain-language reason the coach cannot start."""
 
 
+class _Terminated(BaseException):
+    """SIGTERM (systemd stopping the service, a shutdown): end the session cleanly."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def _install_sigterm() -> object | None:
+    """SIGTERM ends the session like Ctrl-C does; None when not on the main thread."""
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (an embedding caller): leave signals alone
+        return None
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """While closing, a second SIGTERM or Ctrl-C must not cut the closing short."""
+    try:
+        saved = (signal.signal(signal.SIGTERM, signal.SIG_IGN),
+                 signal.signal(signal.SIGINT, signal.SIG_IGN))  # fmt: skip
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, saved[0])
+        signal.signal(signal.SIGINT, saved[1])
+
+
 def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, read top to bottom
     from voicecoach.app.runtime import EventLog, Runtime
     from voicecoach.app.session import start_session
@@ -98,14 +134,17 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
         )
     except RecognizerUnavailable as err:
         raise _Trouble(str(err)) from err
-    out = _open_output(args, settings)
-    try:
-        speaker = open_speaker(settings.voice, settings.rate or 150, settings.volume or 0.8)
-    except SpeechError as err:
-        out.close()
-        raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
     db = None if args.no_db else settings.db_path
     coach, recorder = start_session(catalogue, db, args.routine, settings.rate, settings.volume)
+    out = _open_output(args, settings)
+    try:
+        # The resolved profile (config, then what the person said last time) opens the
+        # speaker, so the voice heard is the one the coach believes it has.
+        speaker = open_speaker(settings.voice, coach.profile.rate, coach.profile.volume)
+    except SpeechError as err:
+        out.close()
+        recorder.close()
+        raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
     events = EventLog(args.log)
 
     def cue(name: str):
@@ -115,13 +154,15 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
     runtime = Runtime(coach, matcher, speaker, out, cue, understand, events, recorder)
     end_silence = args.end_silence or settings.end_silence
     stream = recognizer.stream(end_silence=end_silence)
+    previous = _install_sigterm()
+    reason: str | None = "error"  # unless the run says otherwise
     try:
         if args.audio_in is not None:
-            from voicecoach.hear.audio import wav_chunks
+            from voicecoach.hear.audio import WavStream
 
-            try:
-                chunks = list(wav_chunks(args.audio_in))
-            except (OSError, ValueError) as err:
+            try:  # the header is checked now; the audio is read as it is needed
+                chunks = WavStream(args.audio_in)
+            except ValueError as err:
                 raise _Trouble(f"cannot read {args.audio_in}: {err}") from err
             runtime.run_file(chunks, stream, pace=args.audio_out is None)
         else:
@@ -134,15 +175,22 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
                 _say_trouble(runtime, str(err))
                 raise _Trouble(str(err)) from err
             runtime.run_live(lambda: MicrophoneSource(device), stream)
+        reason = "interrupted"  # only used if the coach did not end the session itself
     except KeyboardInterrupt:
         log.info("stopped by Ctrl-C")
+        reason = "interrupted"
+    except _Terminated:
+        log.info("stopped by SIGTERM: closing the session")
+        reason = "terminated"
     finally:
-        if not runtime.ended and recorder.session_id is not None:
-            recorder.store.end_session(recorder.session_id, "interrupted")  # type: ignore[union-attr]
-        recorder.close()
-        events.close()
-        out.close()
-        speaker.close()
+        with _signals_held():
+            # The session's end and everything queued are written, the WAV rendered.
+            recorder.close(None if runtime.ended else reason, timeout=5.0)
+            events.close()
+            out.close()
+            speaker.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
     return 0
 
 

