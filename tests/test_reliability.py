@@ -450,3 +450,99 @@ def test_the_no_microphone_hint_names_an_option_that_exists() -> None:
     named = {w.strip(".,") for w in NO_INPUT_HELP.split() if w.startswith("--")}
     assert named
     assert named <= options
+
+
+# --- broken data and broken models: named, spoken, and the coach carries on -----------------
+
+
+def packaged_copy(folder: Path) -> Path:
+    from importlib import resources
+
+    folder.mkdir(parents=True)
+    for name in ("exercises.toml", "routines.toml"):
+        (folder / name).write_bytes(resources.files("voicecoach.data").joinpath(name).read_bytes())
+    return folder
+
+
+def test_data_that_is_not_utf8_names_the_file_and_line(tmp_path: Path) -> None:
+    from voicecoach.coach.catalogue import CatalogueError, load_catalogue
+
+    data = packaged_copy(tmp_path / "data")
+    text = (data / "exercises.toml").read_bytes()
+    at = text.index(b"name = ")
+    (data / "exercises.toml").write_bytes(text[:at] + b"\xe9" + text[at:])  # Latin-1, say
+    line = text[:at].count(b"\n") + 1
+    with pytest.raises(CatalogueError, match=rf"exercises.toml: not UTF-8.*line {line}.*UTF-8"):
+        load_catalogue(data / "exercises.toml", data / "routines.toml")
+
+
+def test_broken_exercises_fall_back_to_the_last_good_copy(tmp_path: Path, catalogue) -> None:
+    from voicecoach.app.data import load_catalogue_safely
+
+    good = load_catalogue_safely(tmp_path / "last-good", packaged_copy(tmp_path / "data"))
+    assert good.problem is None
+    broken = tmp_path / "data" / "exercises.toml"
+    broken.write_text(broken.read_text().replace("[[exercise]]", "[[exercise]\n", 1))
+    loaded = load_catalogue_safely(tmp_path / "last-good", tmp_path / "data")
+    assert loaded.problem is not None
+    assert "exercises.toml" in loaded.problem
+    assert "line" in loaded.problem
+    assert "reinstall" in loaded.problem
+    assert set(loaded.catalogue.exercises) == set(catalogue.exercises)
+
+
+def test_broken_exercises_with_no_good_copy_are_named_in_plain_words(tmp_path: Path) -> None:
+    from voicecoach.app.data import DataTrouble, load_catalogue_safely
+
+    data = packaged_copy(tmp_path / "data")
+    (data / "exercises.toml").write_bytes(b"\xff\xfe broken")
+    with pytest.raises(DataTrouble, match="exercises.toml: not UTF-8.*line 1") as err:
+        load_catalogue_safely(tmp_path / "nothing-here", data)
+    assert "Traceback" not in str(err.value)
+
+
+def test_doctor_blames_the_data_not_the_recognizer(monkeypatch, tmp_path: Path) -> None:
+    from voicecoach.app.commands import doctor
+    from voicecoach.coach import catalogue as catalogue_module
+    from voicecoach.coach.catalogue import CatalogueError
+
+    def broken(*_: object) -> None:
+        raise CatalogueError("exercises.toml: not valid TOML: Expected ']' (at line 3, column 9)")
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # no last good copy
+    monkeypatch.setattr(catalogue_module, "load_catalogue", broken)
+    monkeypatch.setattr("voicecoach.app.data.load_catalogue", broken)
+    data = doctor.check_data()
+    assert data.status == doctor.FAIL
+    assert "exercises.toml" in data.message
+    assert "line 3" in data.message
+    recognizer = doctor.check_recognizer("pocketsphinx", None)
+    assert recognizer.status != doctor.FAIL
+    assert "pocketsphinx" not in recognizer.fix.lower()
+
+
+def garbage_vosk_model(root: Path) -> Path:
+    model = root / "vosk-model-small-en-us-0.15"
+    for sub in ("am", "conf", "graph"):
+        (model / sub).mkdir(parents=True)
+    (model / "am" / "final.mdl").write_bytes(bytes(range(256)) * 20)
+    (model / "conf" / "model.conf").write_text("garbage\n")
+    (model / "graph" / "words.txt").write_text("a 1\n")
+    return model
+
+
+def test_a_garbage_vosk_model_gives_way_to_pocketsphinx_and_says_so(
+    tmp_path: Path, monkeypatch, intent_set
+) -> None:
+    from voicecoach.hear.engines import describe_choice, open_with_fallback
+    from voicecoach.hear.vocab import PhraseSource
+
+    model = garbage_vosk_model(tmp_path)
+    monkeypatch.setenv("VOICECOACH_MODELS", str(tmp_path))
+    name, why = describe_choice(None, None)  # what `voicecoach models` tells
+    assert name != "vosk"
+    assert "Vosk with the model" not in why
+    recognizer, fell_back = open_with_fallback("vosk", model, PhraseSource.from_intents(intent_set))
+    assert recognizer.name != "vosk"
+    assert fell_back is not None
+    assert recognizer.name in fell_back

@@ -165,15 +165,20 @@ class Runtime:
 
     def feed(self, event: Event, heard: Match | None = None) -> None:
         self.loop.feed(event, heard)
-        # The store writes behind the coach; trouble it met since (a full disk) is said once.
+        self._notices(event.t)
+
+    def _notices(self, t: float) -> None:
+        """The store writes behind the coach; trouble it met since (a full disk) is said
+        once, as soon as it is known."""
         take_notice = getattr(self.on_log, "take_notice", None)
         notice = take_notice() if take_notice is not None else None
         if notice:
-            self.loop.execute(Say(notice, "error"), event.t)
+            self.loop.execute(Say(notice, "error"), t)
 
     def fire_timers(self, until: float) -> None:
         """Expire every timer (and act on every deferred command) due by `until`, in order."""
         self.loop.advance(until)
+        self._notices(until)
 
     def heard(self, transcript: Any, now: float) -> None:
         """One finished utterance: understand it, screen it, hand it to the session loop."""

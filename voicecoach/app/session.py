@@ -64,12 +64,14 @@ def start_session(
     routine: str | None = None,
     rate: int | None = None,
     volume: float | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> tuple[Coach, Recorder]:
-    """A coach primed from the store at `db_path` (None: no store at all).
+    """A coach primed from the store at `db_path` (None: no store at all); `warnings` are
+    said at the start, with any trouble the store has.
 
     Its profile (`coach.profile`) is the one resolved profile: `rate` and `volume` from
     the config, then what the person said last time; open the speaker with it."""
-    warnings: list[str] = []
+    said: list[str] = list(warnings)
     recorder = Recorder()
     profile, progress, resume = resolve(rate, volume), None, None
     if db_path is not None:
@@ -81,7 +83,7 @@ def start_session(
             store = Store.open(db_path)
             if store.spoken_warning:
                 log.warning("%s", store.warning)
-                warnings.append(store.spoken_warning)
+                said.append(store.spoken_warning)
             # The config gives starting values; what the person asked for since wins.
             profile = resolve(rate, volume, store.profile(resolve(rate, volume)))
             progress = store.progress()
@@ -91,7 +93,7 @@ def start_session(
             )
         except StoreError as err:
             log.error("database %s: %s; the session goes on, and its log is kept", db_path, err)
-            warnings.append(script.NOTEBOOK_UNAVAILABLE)
+            said.append(script.NOTEBOOK_UNAVAILABLE)
             if store is not None:
                 _close_quietly(store)
 
@@ -107,9 +109,10 @@ def start_session(
         progress=progress,
         resume_point=None if routine else resume,
         routine=routine,
-        warnings=tuple(warnings),
+        warnings=tuple(said),
     )
     return coach, recorder
+
 
 
 def _close_quietly(store: Store) -> None:

@@ -252,15 +252,23 @@ def load_catalogue(exercises: Source = None, routines: Source = None) -> Catalog
 
 def _read_toml(source: Source, default_name: str) -> tuple[str, dict[str, Any]]:
     """(file name for messages, parsed data)."""
-    if source is None:
-        name = default_name
-        text = resources.files("voicecoach.data").joinpath(default_name).read_text("utf-8")
-    elif isinstance(source, Path):
-        name = source.name
+    if source is None or isinstance(source, Path):
+        name = default_name if source is None else source.name
         try:
-            text = source.read_text("utf-8")
+            raw = (
+                resources.files("voicecoach.data").joinpath(default_name).read_bytes()
+                if source is None
+                else source.read_bytes()
+            )
         except OSError as e:
             raise CatalogueError(f"{name}: cannot read: {e}") from e
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = raw.count(b"\n", 0, e.start) + 1
+            raise CatalogueError(
+                f"{name}: not UTF-8 text (a bad byte at line {line}); save it as UTF-8"
+            ) from e
     else:
         name = getattr(source, "name", None) or default_name
         name = Path(name).name if isinstance(name, str) else default_name

@@ -216,6 +216,18 @@ REST_OVER = "Rest over."
 RESUME_CAREFUL = "Okay, gently now. Stop at once if it hurts again."
 RESUME_AFTER_EMERGENCY = "Okay. Take it slowly, and stop whenever you need to."
 PREFERRED = "That's the version you settled on last time."
+DATA_FALLBACK = (
+    "Some of my exercise notes are damaged, so I'm using my last good copy. "
+    "Please ask someone to run voicecoach doctor."
+)
+DATA_BROKEN = (
+    "Sorry, I can't start: some of my files are damaged. "
+    "Please ask someone to run voicecoach doctor, which says how to fix it."
+)
+ENGINE_FALLBACK = (
+    "My better speech recognition isn't working, so I'm using a simpler one. "
+    "Speak clearly, and please ask someone to run voicecoach doctor."
+)
 NOTEBOOK_UNAVAILABLE = (
     "I can't open my notebook right now. The exercises work just the same, "
     "and I'll keep trying to write today's session down."

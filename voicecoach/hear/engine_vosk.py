@@ -32,6 +32,36 @@ def is_vosk_model(path: Path) -> bool:
     ) and ((path / "conf").is_dir() or (path / "mfcc.conf").is_file())
 
 
+def model_problem(path: Path) -> str | None:
+    """What is visibly wrong with a Vosk model folder, without loading it (None: looks fine).
+
+    Cheap checks that catch a folder of the right shape full of the wrong bytes (a failed
+    download, a disk error): Kaldi's config lines are all `--name=value`, and its binary
+    acoustic model starts with Kaldi's binary marker.
+    """
+    if not is_vosk_model(path):
+        return f"{path} is not a Vosk model folder (it needs am/, conf/ and graph/)"
+    conf = path / "conf" / "model.conf"
+    if conf.is_file():
+        try:
+            lines = conf.read_text("utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            return f"{conf} cannot be read ({e})"
+        bad = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith(("--", "#"))]
+        if bad:
+            return f"{conf} is not a Kaldi config (line {lines.index(bad[0]) + 1}: {bad[0][:40]!r})"
+    mdl = next((p for p in (path / "am" / "final.mdl", path / "final.mdl") if p.is_file()), None)
+    if mdl is not None:
+        try:
+            with mdl.open("rb") as f:
+                head = f.read(2)
+        except OSError as e:
+            return f"{mdl} cannot be read ({e})"
+        if head != b"\0B":
+            return f"{mdl} is not a Kaldi model (damaged or not fully downloaded)"
+    return None
+
+
 log = logging.getLogger(__name__)
 
 UNK = "[unk]"

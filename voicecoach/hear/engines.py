@@ -17,7 +17,7 @@ import logging
 import os
 from pathlib import Path
 
-from voicecoach.hear.engine_vosk import is_vosk_model
+from voicecoach.hear.engine_vosk import is_vosk_model, model_problem
 from voicecoach.hear.recognizer import Recognizer, RecognizerUnavailable
 from voicecoach.hear.vocab import PhraseSource
 
@@ -70,6 +70,14 @@ def _whisper_problem(model: Path | None = None) -> str | None:
     return find_model(model)[1]
 
 
+def _vosk_asked_for(found: Path | None, problem: str | None) -> str:
+    if found is None:
+        return f"Vosk (asked for), but there is no model under {models_dir()}/"
+    if problem:
+        return f"Vosk (asked for), but {problem}: another engine will stand in"
+    return f"Vosk with the model {found} (asked for)"
+
+
 def describe_choice(engine: str | None = None, model: Path | None = None) -> tuple[str, str]:
     """(engine name, a plain sentence saying why) without loading anything.
 
@@ -87,18 +95,24 @@ def describe_choice(engine: str | None = None, model: Path | None = None) -> tup
             return "pocketsphinx", f"PocketSphinx: Whisper was asked for, but {problem}"
         return "whisper", "Whisper tiny.en (asked for)"
     found = model if model is not None else find_vosk_model()
+    problem = model_problem(found) if found is not None else None
     if engine == "vosk":
-        if found is None:
-            return "vosk", f"Vosk (asked for), but there is no model under {models_dir()}/"
-        return "vosk", f"Vosk with the model {found} (asked for)"
+        return "vosk", _vosk_asked_for(found, problem)
+    if found is not None and problem:
+        found = None  # a visibly broken model is passed over for the next engine
     if model is not None and found is not None:
         return "vosk", f"Vosk with the model {found}"
-    problem = _whisper_problem()
-    if problem is None:
+    whisper_problem = _whisper_problem()
+    if whisper_problem is None:
         return "whisper", "Whisper tiny.en (default: installed, model intact)"
     if found is not None:
-        return "vosk", f"Vosk with the model {found} (Whisper unavailable: {problem})"
-    return "pocketsphinx", f"PocketSphinx (built in): Whisper is unavailable: {problem}"
+        return "vosk", f"Vosk with the model {found} (Whisper unavailable: {whisper_problem})"
+    if problem:
+        return "pocketsphinx", (
+            f"PocketSphinx (built in): {problem}; `voicecoach models download` fetches a "
+            f"good copy (Whisper unavailable: {whisper_problem})"
+        )
+    return "pocketsphinx", f"PocketSphinx (built in): Whisper is unavailable: {whisper_problem}"
 
 
 def _open_whisper(forced: bool, model: Path | None) -> Recognizer | None:
@@ -155,3 +169,33 @@ def open_recognizer(
     from voicecoach.hear.engine_pocketsphinx import PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(phrases)
+
+
+def open_with_fallback(
+    engine: str | None,
+    model: Path | None,
+    phrases: PhraseSource,
+) -> tuple[Recognizer, str | None]:
+    """Like open_recognizer, but a model that fails to load gives way to the next engine
+    (the default choice if that is another engine, else PocketSphinx, built in): listening
+    with a plainer engine beats not listening.  Returns the recognizer and, when it fell
+    back, why (in plain words, for the log)."""
+    try:
+        return open_recognizer(engine, model, phrases), None
+    except RecognizerUnavailable as err:
+        failed, _ = describe_choice(engine, model)
+        if failed == "pocketsphinx":
+            raise  # nothing further to fall back on
+        from voicecoach.hear.engine_pocketsphinx import PocketSphinxRecognizer
+
+        recognizer: Recognizer | None = None
+        if describe_choice(None, None)[0] not in (failed, "pocketsphinx"):
+            try:
+                recognizer = open_recognizer(None, None, phrases)
+            except RecognizerUnavailable as err2:
+                log.error("speech recognition: the next engine failed too: %s", err2)
+        if recognizer is None:
+            recognizer = PocketSphinxRecognizer(phrases)
+        why = f"{err}; using {getattr(recognizer, 'name', 'another engine')} instead"
+        log.error("speech recognition: %s", why)
+        return recognizer, why

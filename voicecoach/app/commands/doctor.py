@@ -161,6 +161,20 @@ def _probe(kind: str) -> Callable[[str | int | None], None]:
 # --- recognizer, speech, database -------------------------------------------------------------
 
 
+def check_data() -> Check:
+    """The exercises, routines and phrases load and pass their checks."""
+    from voicecoach.app.data import DataTrouble, load_catalogue_safely, load_phrases
+
+    try:
+        loaded = load_catalogue_safely()
+        load_phrases(loaded.catalogue)
+    except DataTrouble as e:
+        return Check("data", FAIL, f"The coach cannot start: {e}")
+    if loaded.problem:
+        return Check("data", WARN, f"Using the last good copy of the exercises: {loaded.problem}")
+    return Check("data", OK, "Exercises, routines and phrases load and pass their checks.")
+
+
 def check_recognizer(engine: str, model: Path | None) -> Check:
     try:
         from voicecoach.coach.catalogue import load_catalogue
@@ -176,8 +190,13 @@ def check_recognizer(engine: str, model: Path | None) -> Check:
         )
     name = None if engine == "auto" else engine
     try:
-        expected, why = describe_choice(name, model)
         phrases = PhraseSource.from_intents(load_intents(None, load_catalogue()))
+    except Exception as e:  # the data, not the recognizer: say so (see the data check)
+        return Check(
+            "recognizer", WARN, f"Not checked: the phrases it listens for are broken ({e})."
+        )
+    try:
+        expected, why = describe_choice(name, model)
         recognizer = open_recognizer(name, model, phrases)
     except Exception as e:
         return Check(
@@ -347,6 +366,7 @@ def run_checks(args: argparse.Namespace) -> list[Check]:
             "speaker",
             lambda: check_device("speaker", device_list, out, _probe("speaker"), default_out),
         ),
+        guarded("data", check_data),
         guarded("recognizer", lambda: check_recognizer(settings.engine, settings.model_path)),
         guarded("voice", lambda: check_speech(settings.voice, settings.rate, settings.volume)),
         guarded("database", lambda: check_database(settings.db_path)),

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from voicecoach.coach.catalogue import load_catalogue
     from voicecoach.hear.audio import read_wav
-    from voicecoach.hear.engines import open_recognizer
+    from voicecoach.hear.engines import open_with_fallback
     from voicecoach.hear.recognizer import RecognizerUnavailable
     from voicecoach.hear.vocab import PhraseSource
     from voicecoach.understand.intents import Matcher, load_intents
@@ -37,10 +37,14 @@ def run(args: argparse.Namespace) -> int:
     intents = load_intents(None, load_catalogue())
     matcher = Matcher(intents)
     try:
-        recognizer = open_recognizer(engine, args.model, PhraseSource.from_intents(intents))
+        recognizer, fell_back = open_with_fallback(
+            engine, args.model, PhraseSource.from_intents(intents)
+        )
     except RecognizerUnavailable as e:
         print(f"voicecoach recognize: {e}", file=sys.stderr)
         return 2
+    if fell_back:
+        print(f"voicecoach recognize: {fell_back}", file=sys.stderr)
     print(f"voicecoach recognize: engine {recognizer.name}", file=sys.stderr)
     failed = 0
     for name in args.files:

@@ -109,25 +109,33 @@ def _signals_held() -> Iterator[None]:
 
 
 def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, read top to bottom
-    from voicecoach.app.runtime import EventLog, Runtime
+    from voicecoach.app.data import DataTrouble, load_catalogue_safely, load_phrases
     from voicecoach.app.session import start_session
-    from voicecoach.coach.catalogue import load_catalogue
-    from voicecoach.hear.engines import open_recognizer
+    from voicecoach.coach import script
+    from voicecoach.hear.engines import open_with_fallback
     from voicecoach.hear.recognizer import RecognizerUnavailable
     from voicecoach.hear.vocab import PhraseSource
-    from voicecoach.understand.intents import Matcher, load_intents
+    from voicecoach.understand.intents import Matcher
     from voicecoach.understand.rejection import understand
     from voicecoach.voice import tones
     from voicecoach.voice.speech import SpeechError, open_speaker
 
-    catalogue = load_catalogue()
+    try:
+        loaded = load_catalogue_safely()
+        intents = load_phrases(loaded.catalogue)
+    except DataTrouble as err:
+        _say_alone(args, settings, script.DATA_BROKEN)
+        raise _Trouble(str(err)) from err
+    # Only now: the runtime reads the intent flags as it is imported.
+    from voicecoach.app.runtime import EventLog, Runtime
+
+    catalogue = loaded.catalogue
     if args.routine and args.routine not in catalogue.routines:
         raise _Trouble(f"unknown routine '{args.routine}' (known: {', '.join(catalogue.routines)})")
-    intents = load_intents(None, catalogue)
     matcher = Matcher(intents)
     engine = args.engine or settings.engine
     try:
-        recognizer = open_recognizer(
+        recognizer, fell_back = open_with_fallback(
             None if engine == "auto" else engine,
             args.model or settings.model_path,
             PhraseSource.from_intents(intents),
@@ -135,7 +143,12 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
     except RecognizerUnavailable as err:
         raise _Trouble(str(err)) from err
     db = None if args.no_db else settings.db_path
-    coach, recorder = start_session(catalogue, db, args.routine, settings.rate, settings.volume)
+    warnings = ((script.DATA_FALLBACK,) if loaded.problem else ()) + (
+        (script.ENGINE_FALLBACK,) if fell_back else ()
+    )
+    coach, recorder = start_session(
+        catalogue, db, args.routine, settings.rate, settings.volume, warnings=warnings
+    )
     out = _open_output(args, settings)
     try:
         # The resolved profile (config, then what the person said last time) opens the
@@ -143,7 +156,7 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
         speaker = open_speaker(settings.voice, coach.profile.rate, coach.profile.volume)
     except SpeechError as err:
         out.close()
-        recorder.close()
+        recorder.close("error")
         raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
     events = EventLog(args.log)
 
@@ -203,6 +216,23 @@ def _open_output(args: argparse.Namespace, settings):
         return SoundDeviceOut(_device(args.output_device or settings.output_device))
     except NoOutputDevice as err:
         raise _Trouble(f"{err} (or write the coach's voice to a file with --audio-out)") from err
+
+
+def _say_alone(args: argparse.Namespace, settings, message: str) -> None:
+    """Say why the coach cannot start, before there is a runtime: on the speaker (or the
+    --audio-out file), since the person may be nowhere near a screen."""
+    try:
+        from voicecoach.voice.speech import open_speaker
+
+        out = _open_output(args, settings)
+        try:
+            speaker = open_speaker(settings.voice, settings.rate or 150, settings.volume or 0.8)
+            out.play(speaker.render(message), out.busy_until())
+            speaker.close()
+        finally:
+            out.close()
+    except Exception as err:  # no speaker either: the message is printed all the same
+        log.debug("could not speak the error: %s", err)
 
 
 def _say_trouble(runtime, message: str) -> None:
