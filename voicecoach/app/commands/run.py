@@ -113,6 +113,7 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
     from voicecoach.app.session import start_session
     from voicecoach.coach import script
     from voicecoach.hear.engines import open_with_fallback
+    from voicecoach.hear.level import Levelled
     from voicecoach.hear.recognizer import RecognizerUnavailable
     from voicecoach.hear.vocab import PhraseSource
     from voicecoach.understand.intents import Matcher
@@ -166,7 +167,8 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
 
     runtime = Runtime(coach, matcher, speaker, out, cue, understand, events, recorder)
     end_silence = args.end_silence or settings.end_silence
-    stream = recognizer.stream(end_silence=end_silence)
+    # Shouted, clipped speech is declipped and turned down before the recognizer.
+    stream = Levelled(recognizer).stream(end_silence=end_silence)
     previous = _install_sigterm()
     reason: str | None = "error"  # unless the run says otherwise
     try:
