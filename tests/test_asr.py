@@ -274,10 +274,15 @@ def test_each_engine_has_its_own_scale(matcher):
     assert understand(vosk, matcher).intent == "none"
 
 
-def test_yes_and_no_only_answer_a_question(matcher):
-    assert understand(heard("yes"), matcher).intent == "none"
+def test_yes_and_no_are_reported_whether_or_not_a_question_was_asked(matcher):
+    assert understand(heard("yes"), matcher).intent == "yes"
     assert understand(heard("yes"), matcher, expecting_answer=True).intent == "yes"
     assert understand(heard("no"), matcher, expecting_answer=True).intent == "no"
+    # ... but an answer nobody asked for must be heard as surely as a consequential command.
+    th = Thresholds(min_utterance=0.3, min_consequential=0.6, min_word_consequential=0.5)
+    assert understand(heard("yes", 0.4), matcher, thresholds=th).intent == "none"
+    assert understand(heard("yes", 0.4), matcher, expecting_answer=True,
+                      thresholds=th).intent == "yes"
 
 
 def test_chatter_is_none(matcher):

@@ -1,4 +1,6 @@
-"""The phrase data and the matcher: every phrase is its own intent, non-commands are none."""
+"""The intent data and the recogniser: every generated sentence is its own intent, bad data
+is refused with its file and line, negations never become the command they deny, and yes/no
+are reported whatever the dialogue state."""
 
 from __future__ import annotations
 
@@ -11,47 +13,51 @@ from pathlib import Path
 import pytest
 
 from voicecoach.app.cli import main
+from voicecoach.understand import templates as tpl
 from voicecoach.understand.intents import CANONICAL, IntentDataError, Matcher, load_intents
 
 DATA = Path(__file__).parent / "data"
-EN = tomllib.loads((Path(__file__).parents[1] / "intents" / "en.toml").read_text())
+INTENTS = Path(__file__).parents[1] / "intents"
+EN = tomllib.loads((INTENTS / "en.toml").read_text())
+#: Sentences tried per template in the data-driven test (all of a small template).
+PER_TEMPLATE = 6
 
 
-def all_phrases():
+def all_templates():
     for name, entry in EN["intents"].items():
-        for phrase in entry["phrases"]:
-            yield pytest.param(name, phrase, id=f"{name}:{phrase}")
+        for n, template in enumerate(entry["sentences"]):
+            yield pytest.param(name, n, id=f"{name}:{template[:60]}")
 
 
-def test_every_canonical_intent_has_at_least_eight_phrases():
+def test_every_canonical_intent_has_at_least_eight_templates():
     for name in CANONICAL:
-        assert len(EN["intents"][name]["phrases"]) >= 8, name
+        assert len(EN["intents"][name]["sentences"]) >= 8, name
 
 
-def test_no_phrase_belongs_to_two_intents(intent_set):
+def test_no_sentence_belongs_to_two_intents(intent_set):
     owners = defaultdict(set)
-    for phrase, intent in intent_set.templates():
-        owners[phrase].add(intent)
+    for name in intent_set.intents:
+        for sentence in intent_set.expansions(name):
+            owners[sentence].add(name)
     shared = {p: o for p, o in owners.items() if len(o) > 1}
     assert not shared
+    commands = set(owners)
+    not_commands = set(intent_set.sentences("none", 10_000))
+    assert not commands & not_commands
 
 
-def test_no_phrase_is_written_twice(intent_set):
-    for intent in intent_set.intents.values():
-        normal = [intent_set.normalise(p) for p in intent.phrases]
-        assert len(normal) == len(set(normal)), intent.name
-
-
-@pytest.mark.parametrize(("intent", "phrase"), list(all_phrases()))
-def test_every_phrase_matches_its_own_intent(matcher, intent_set, intent, phrase):
-    if "{" not in phrase:
-        assert matcher.match(phrase, expecting_answer=True).intent == intent
-        return
-    slot = "exercise" if "{exercise}" in phrase else "routine"
-    for spoken, ident in list(intent_set.slot_values[slot].items())[::5]:
-        text = phrase.replace("{" + slot + "}", spoken)
-        match = matcher.match(text)
-        assert (match.intent, match.slots) == (intent, {slot: ident}), text
+@pytest.mark.parametrize(("intent", "index"), list(all_templates()))
+def test_every_generated_sentence_is_its_own_intent(matcher, intent_set, intent, index):
+    tree = intent_set.intents[intent].trees[index]
+    values = {slot: list(v.items()) for slot, v in intent_set.slot_values.items()}
+    for k, sentence in enumerate(tpl.sample(tree, intent_set.rules, PER_TEMPLATE, seed="test")):
+        slots = {}
+        for slot in tpl.names(tree, tpl.Slot):
+            spoken, ident = values[slot][(k * 7 + index) % len(values[slot])]
+            sentence = sentence.replace("{" + slot + "}", spoken)
+            slots[slot] = ident
+        match = matcher.match(sentence)
+        assert (match.intent, match.slots) == (intent, slots), sentence
 
 
 def test_every_exercise_and_routine_name_can_be_chosen(matcher, catalogue):
@@ -82,9 +88,14 @@ def test_normalisation(intent_set, text, normal):
     assert intent_set.normalise(text) == normal
 
 
-def test_yes_and_no_only_count_when_asked(matcher):
-    assert matcher.match("yes", expecting_answer=True).intent == "yes"
-    assert matcher.match("yes").intent == "none"
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("yes", "yes"), ("yeah", "yes"), ("sure thing", "yes"), ("no", "no"),
+     ("nope not now", "no")],
+)
+def test_yes_and_no_are_reported_whatever_the_dialogue_state(matcher, text, intent):
+    assert matcher.match(text).intent == intent
+    assert matcher.match(text, expecting_answer=True).intent == intent
 
 
 def test_a_misheard_exercise_name_still_fills_the_slot(matcher):
@@ -97,16 +108,57 @@ def test_consequential_intents_need_a_close_match(matcher):
     assert matcher.match("i need to stop at the shops later").intent == "none"
 
 
-def test_bad_phrase_data_names_the_file_and_entry(catalogue):
-    bad = io.BytesIO(b'[meta]\n[intents.next]\nphrases = ["next {colour}"]\n')
-    bad.name = "broken.toml"
-    with pytest.raises(IntentDataError, match=r"broken.toml: intent 'next'.*\{colour\}"):
-        load_intents(bad, catalogue)
-    missing = io.BytesIO(b'[meta]\n[intents.next]\nphrases = ["next"]\n')
-    with pytest.raises(IntentDataError, match="missing intents: start"):
-        load_intents(missing, catalogue)
+def _data(body: str, name: str = "broken.toml") -> io.BytesIO:
+    good = "".join(f'[intents.{n}]\nsentences = ["{n.replace("_", " ")}"]\n'
+                   for n in CANONICAL if n != "next")
+    stream = io.BytesIO(f"[meta]\n{good}{body}".encode())
+    stream.name = name
+    return stream
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "reason"),
+    [
+        ('[intents.next]\nsentences = ["next {colour}"]\n', 2, r"unknown slot \{colour\}"),
+        ('[intents.next]\nsentences = ["(next | one"]\n', 2, r"'\(' is never closed"),
+        ('[intents.next]\nsentences = ["next]"]\n', 2, "without its opening bracket"),
+        ('[intents.next]\nsentences = ["next <nowhere>"]\n', 2, "unknown expansion rule"),
+        ('[intents.next]\nsentences = ["Next!"]\n', 2, "not allowed"),
+        ("[intents.next]\nsentences = []\n", 1, "needs a non-empty list of sentences"),
+    ],
+)
+def test_bad_template_data_is_refused_with_file_line_and_reason(catalogue, body, line, reason):
+    lines = _data("").getvalue().decode().count("\n")
+    with pytest.raises(IntentDataError, match=rf"broken.toml:{lines + line}:.*{reason}"):
+        load_intents(_data(body), catalogue)
+
+
+def test_other_bad_data_is_refused(catalogue):
+    with pytest.raises(IntentDataError, match="missing intents: next"):
+        load_intents(_data(""), catalogue)
     with pytest.raises(IntentDataError, match="not valid TOML"):
         load_intents(io.BytesIO(b"[meta\n"), catalogue)
+    bad = io.BytesIO(b"[meta]\n# caf\xe9\n")
+    bad.name = "latin1.toml"
+    with pytest.raises(IntentDataError, match=r"latin1.toml:2: not UTF-8"):
+        load_intents(bad, catalogue)
+    with pytest.raises(IntentDataError, match=r"not a canonical intent"):
+        load_intents(_data('[intents.next]\nsentences = ["next"]\n[intents.dance]\n'
+                           'sentences = ["dance"]\n'), catalogue)
+    circle = '[expansion_rules]\na = "<b>"\nb = "<a>"\n'
+    with pytest.raises(IntentDataError, match="circle"):
+        load_intents(_data('[intents.next]\nsentences = ["next"]\n' + circle), catalogue)
+
+
+def test_templates_expand_alternatives_optional_words_and_rules():
+    rules = {"polite": tpl.parse("[can you] [please]")}
+    tree = tpl.parse("<polite> (slow|calm) down [a bit]")
+    sentences = set(tpl.expand(tree, rules))
+    assert "can you please slow down a bit" in sentences
+    assert "calm down" in sentences
+    assert len(sentences) == tpl.count(tree, rules) == 16
+    assert tpl.sample(tree, rules, 5, seed="x") == tpl.sample(tree, rules, 5, seed="x")
+    assert len(tpl.sample(tree, rules, 5, seed="x")) == 5
 
 
 def test_intent_command_prints_one_json_object_per_line(monkeypatch, capsys):
@@ -130,7 +182,7 @@ def test_matcher_is_usable_on_its_own(intent_set):
 @pytest.mark.parametrize(
     "text", ["i'm not tired", "i can stand", "i can lie down", "i'm not in pain", "not in bed"]
 )
-def test_a_negated_sentence_never_matches_the_plain_phrase(matcher, text):
+def test_a_negated_sentence_is_not_a_command(matcher, text):
     assert matcher.match(text).intent == "none"
 
 
@@ -187,9 +239,75 @@ def test_everyday_wordings_reach_their_intent(matcher, text, intent):
         ("still the same", "yes"),  # "is that still true today?"
     ],
 )
-def test_everyday_answers_count_only_when_asked(matcher, text, intent):
-    assert matcher.match(text, expecting_answer=True).intent == intent
-    assert matcher.match(text).intent == "none"
+def test_everyday_answers(matcher, text, intent):
+    assert matcher.match(text).intent == intent
+
+
+# --- the issue's examples: ordinary ways of saying a command -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("let's get this show on the road", "start"),
+        ("can we kick off", "start"),
+        ("do that one once more", "repeat"),
+        ("hold your horses", "pause"),
+        ("just a sec", "pause"),
+        ("let's pick it up again", "resume"),
+        ("that's me done for today", "stop"),
+        ("I could do a bit more", "harder"),
+        ("getting down on the floor isn't an option", "cant_lie_down"),
+        ("I'm stuck in my chair today", "seated"),
+        ("I'm still under the covers", "in_bed"),
+        ("can we do these sat down", "seated"),
+        ("slow your talking down", "slower"),
+        ("sure thing", "yes"),
+        ("nope not now", "no"),
+        ("don't stop, keep going", "resume"),
+    ],
+)
+def test_the_issue_examples(matcher, text, intent):
+    assert matcher.match(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("I feel dizzy", "dizzy"),
+        ("the room is spinning", "dizzy"),
+        ("I'm too hot", "overheated"),
+        ("my leg's gone into spasm", "spasm"),
+        ("I'm fine now", "feel_better"),
+        ("that's passed", "feel_better"),
+        ("I can't get up", "cant_get_up"),
+        ("I fell", "emergency"),
+        ("I'm on the floor", "emergency"),
+        ("I slipped", "emergency"),
+        ("call my wife", "emergency"),
+        ("phone for help", "emergency"),
+    ],
+)
+def test_symptoms_and_falls(matcher, text, intent):
+    assert matcher.match(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "denied"),
+    [
+        ("please don't pause", "pause"),
+        ("no need to slow down", "slower"),
+        ("don't skip this one", "skip"),
+        ("I can lie down today", "cant_lie_down"),
+        ("it doesn't hurt", "pain"),
+        ("don't stop", "stop"),
+        ("there's no need to repeat that", "repeat"),
+        ("I'm not dizzy", "dizzy"),
+        ("you're not too loud", "quieter"),
+    ],
+)
+def test_a_negation_never_becomes_the_command_it_denies(matcher, text, denied):
+    assert matcher.match(text).intent != denied
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,7 @@ def test_a_side_switch_names_the_side_then_waits_to_fit_the_position(catalogue, 
 def test_ready_ends_the_get_ready_pause_of_a_side_switch(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+45 ready"])
     switch = transcript.said("Right side next")[0]
-    hold = transcript.said("Right side. Hold for")[0]
+    hold = transcript.said("Your right knee to your chest. Hold for")[0]
     assert hold.heard is not None
     assert hold.heard.intent == "start"
     assert hold.t - switch.end < script.SWITCH_SECONDS["lying"]

@@ -1,71 +1,202 @@
-"""`python -m voicecoach.bench intents`: the text matcher on held-out phrasings.
+"""`python -m voicecoach.bench intents`: the old phrase matcher and the learned recogniser,
+side by side, on both rounds of held-out data.
 
-Held-out phrasings (tests/data/heldout.toml) were written blind, before any tuning, and
-are never copied into intents/: accuracy on them is what people will get.  Non-command
-sentences (tests/data/non_commands.toml) measure false accepts.
+Held-out phrasings (tests/data/heldout*.toml) were written blind and are never copied into
+intents/ nor trained on: accuracy on them is what people will get.  Non-command sentences
+(tests/data/non_commands*.toml) measure false accepts; round 2's `negations` ("please don't
+pause") are counted apart.  Round 2's `[symptoms]` keys score as their intent, and a
+`tired` item answered `dizzy` or `overheated` counts as right (the same thing, handled more
+specifically).
+
+Commands are asked context-free for the recogniser; the old matcher needed to be told an
+answer was expected, so it is (that is how it ran in a conversation).  Timing runs pinned
+to one core; memory is the growth in resident set size while each one is built.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import time
 import tomllib
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
+#: A more specific answer that counts as right: (expected, answered).
+ALSO_RIGHT = {("tired", "dizzy"), ("tired", "overheated")}
+
+
+@dataclass
+class Round:
+    name: str
+    commands: list[tuple[str, str, dict[str, str]]]
+    non_commands: list[str]
+    negations: list[str] = field(default_factory=list)
+
+
+def load_rounds(data: Path) -> list[Round]:
+    rounds = []
+    for name, commands_file, others_file in (
+        ("round 1", "heldout.toml", "non_commands.toml"),
+        ("round 2", "heldout_round2.toml", "non_commands_round2.toml"),
+    ):
+        held = tomllib.loads((data / commands_file).read_text())
+        others = tomllib.loads((data / others_file).read_text())
+        cases: list[tuple[str, str, dict[str, str]]] = [
+            (t, intent, {}) for section in ("heldout", "symptoms")
+            for intent, texts in held.get(section, {}).items() for t in texts
+        ]
+        for item in held.get("slotted", []):
+            slots = {k: item[k] for k in ("exercise", "routine") if k in item}
+            cases.append((item["text"], item["intent"], slots))
+        rounds.append(Round(name, cases, others["core"] + others["sentences"],
+                            others.get("negations", [])))
+    return rounds
+
+
+@dataclass
+class Score:
+    right: Counter[str] = field(default_factory=Counter)
+    wrong: Counter[str] = field(default_factory=Counter)
+    missed: Counter[str] = field(default_factory=Counter)
+    consequential_wrong: int = 0
+    total: int = 0
+    false_accepts: list[str] = field(default_factory=list)
+    negation_accepts: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    misses: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+Answer = Callable[[str, bool], tuple[str, dict[str, str]]]
+
+
+def score(answer: Answer, rnd: Round) -> Score:
+    s = Score()
+    for text, intent, slots in rnd.commands:
+        started = time.perf_counter()
+        got, got_slots = answer(text, True)
+        s.times.append(time.perf_counter() - started)
+        s.total += 1
+        if (got == intent or (intent, got) in ALSO_RIGHT) and got_slots == slots:
+            s.right[intent] += 1
+            continue
+        (s.missed if got == "none" else s.wrong)[intent] += 1
+        if got in CONSEQUENTIAL:
+            s.consequential_wrong += 1
+        s.misses.append((intent, got, text))
+    for text in rnd.non_commands:
+        started = time.perf_counter()
+        if answer(text, False)[0] != "none":
+            s.false_accepts.append(text)
+        s.times.append(time.perf_counter() - started)
+    s.negation_accepts = [t for t in rnd.negations if answer(t, False)[0] != "none"]
+    return s
+
+
+def rss_kb() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def pct(n: int, d: int) -> str:
+    return f"{n / d:.1%}" if d else "-"
+
+
+def ms(times: list[float], q: float) -> str:
+    ordered = sorted(times)
+    return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.2f}"
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m voicecoach.bench intents")
     parser.add_argument("--data", type=Path, default=DATA, help="folder with the held-out files")
-    parser.add_argument("--misses", action="store_true", help="list every miss")
+    parser.add_argument("--per-intent", action="store_true", help="a table per intent")
+    parser.add_argument("--misses", action="store_true",
+                        help="list every miss (for reading results, never for tuning the data)")
     args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
     from voicecoach.coach.catalogue import load_catalogue
+    from voicecoach.understand.fuzzy import PhraseMatcher
     from voicecoach.understand.intents import Matcher, load_intents
 
-    heldout = tomllib.loads((args.data / "heldout.toml").read_text())
-    negatives = tomllib.loads((args.data / "non_commands.toml").read_text())
-    matcher = Matcher(load_intents(None, load_catalogue()))
-    cases = [(text, intent, {}) for intent, texts in heldout["heldout"].items() for text in texts]
-    for item in heldout.get("slotted", []):
-        slots = {k: item[k] for k in ("exercise", "routine") if k in item}
-        cases.append((item["text"], item["intent"], slots))
-
+    rounds = load_rounds(args.data)
+    intents = load_intents(None, load_catalogue())
+    gc.collect()
+    before = rss_kb()
+    old = PhraseMatcher(intents)
+    old_kb = rss_kb() - before
     started = time.perf_counter()
-    right, wrong, missed = Counter(), Counter(), Counter()
-    misses = []
-    for text, intent, slots in cases:
-        match = matcher.match(text, expecting_answer=True)
-        if match.intent == intent and match.slots == slots:
-            right[intent] += 1
-        else:
-            (missed if match.intent == "none" else wrong)[intent] += 1
-            misses.append((intent, match.intent, text))
-    sentences = negatives["core"] + negatives["sentences"]
-    false_accepts = [s for s in sentences if matcher.match(s).intent != "none"]
-    per_call = (time.perf_counter() - started) / (len(cases) + len(sentences)) * 1000
+    new = Matcher(intents)
+    build_s = time.perf_counter() - started
+    new_kb = rss_kb() - before - old_kb
 
-    print("| intent | held-out | right | wrong intent | none |")
-    print("|---|---:|---:|---:|---:|")
-    for intent in sorted({c[1] for c in cases}):
-        n = right[intent] + wrong[intent] + missed[intent]
-        print(f"| {intent} | {n} | {right[intent]} | {wrong[intent]} | {missed[intent]} |")
-    total = len(cases)
+    def ask_old(text: str, command: bool) -> tuple[str, dict[str, str]]:
+        m = old.match(text, expecting_answer=command)
+        return m.intent, m.slots
+
+    def ask_new(text: str, _command: bool) -> tuple[str, dict[str, str]]:
+        m = new.match(text)
+        return m.intent, m.slots
+
+    results = {(r.name, who): score(ask, r) for r in rounds
+               for who, ask in (("old", ask_old), ("new", ask_new))}
+    print("| measure | " + " | ".join(f"{who} {r.name}" for r in rounds
+                                       for who in ("old", "new")) + " |")
+    print("|---|" + "---:|" * (2 * len(rounds)))
+    rows: list[tuple[str, Callable[[Score], str]]] = [
+        ("held-out commands", lambda s: str(s.total)),
+        ("right intent and slots", lambda s: pct(sum(s.right.values()), s.total)),
+        ("wrong intent (acted on wrongly)", lambda s: pct(sum(s.wrong.values()), s.total)),
+        ("stop / skip / choose_* wrongly", lambda s: pct(s.consequential_wrong, s.total)),
+        ("missed (none)", lambda s: pct(sum(s.missed.values()), s.total)),
+        ("false accepts on non-commands",
+         lambda s: f"{pct(len(s.false_accepts), len(r.non_commands))} of {len(r.non_commands)}"),
+        ("false accepts on negations",
+         lambda s: f"{pct(len(s.negation_accepts), len(r.negations))} of {len(r.negations)}"
+         if r.negations else "-"),
+        ("ms per sentence p50 (one core)", lambda s: ms(s.times, 0.5)),
+        ("ms per sentence p95 (one core)", lambda s: ms(s.times, 0.95)),
+    ]
+    for label, cell in rows:
+        cells = []
+        for r in rounds:
+            for who in ("old", "new"):
+                cells.append(cell(results[(r.name, who)]))
+        print(f"| {label} | " + " | ".join(cells) + " |")
     print()
-    print("| measure | value |")
-    print("|---|---:|")
-    print(f"| held-out accuracy (intent and slots) | {sum(right.values()) / total:.1%} ({total}) |")
-    print(f"| wrong intent (acted on wrongly) | {sum(wrong.values()) / total:.1%} |")
-    print(f"| missed (none) | {sum(missed.values()) / total:.1%} |")
-    fa = len(false_accepts) / len(sentences)
-    print(f"| false accepts on non-commands | {fa:.1%} ({len(sentences)}) |")
-    print(f"| time per match | {per_call:.3f} ms |")
+    print(f"Memory added (RSS): old matcher {old_kb / 1024:.1f} MB, new recogniser "
+          f"{new_kb / 1024:.1f} MB (model weights {new.model.nbytes / 1e6:.1f} MB); "
+          f"building the recogniser took {build_s:.2f} s (trained or from the cache).")
+    if args.per_intent:
+        print_per_intent(rounds, results)
     if args.misses:
-        print()
-        for expected, got, text in misses:
-            print(f"{expected:16} -> {got:16} {text}")
-        for text in false_accepts:
-            print(f"{'none':16} -> accepted         {text}")
+        print_misses(rounds, results)
     return 0
+
+
+def print_per_intent(rounds: list[Round], results: dict[tuple[str, str], Score]) -> None:
+    for r in rounds:
+        print(f"\n{r.name}\n\n| intent | n | old right | new right | new wrong | new none |")
+        print("|---|---:|---:|---:|---:|---:|")
+        o, n = results[(r.name, "old")], results[(r.name, "new")]
+        for intent in sorted({c[1] for c in r.commands}):
+            size = n.right[intent] + n.wrong[intent] + n.missed[intent]
+            print(f"| {intent} | {size} | {pct(o.right[intent], size)} | "
+                  f"{pct(n.right[intent], size)} | {pct(n.wrong[intent], size)} | "
+                  f"{pct(n.missed[intent], size)} |")
+
+
+def print_misses(rounds: list[Round], results: dict[tuple[str, str], Score]) -> None:
+    for r in rounds:
+        n = results[(r.name, "new")]
+        for expected, got, text in n.misses:
+            print(f"{r.name} {expected:16} -> {got:16} {text}")
+        for text in n.false_accepts + n.negation_accepts:
+            print(f"{r.name} {'none':16} -> accepted         {text}")

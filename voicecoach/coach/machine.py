@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from voicecoach.coach import script
-from voicecoach.coach.adapt import adapt, fits
+from voicecoach.coach.adapt import adapt, fits, order_routine
 from voicecoach.coach.catalogue import Catalogue, Exercise, Routine
 from voicecoach.coach.events import (
     Action,
@@ -68,10 +68,16 @@ FLAGS = load_flags()
 IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "active"
 PAUSED, CONFIRM_STOP, PAIN, TIRED = "paused", "confirm_stop", "pain", "tired"
 EMERGENCY, FALL_CHECK = "emergency", "fall_check"
+UNWELL = "unwell"
+"""After dizziness, overheating or a spasm: waiting until the person feels better."""
 CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
-SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, FALL_CHECK, TIRED})
+CHECK_READY = "check_ready"
+CHECK_IN = "check_in"
+"""How are you feeling today?, asked before a routine given at start-up: a short timed wait
+for "tired" (a gentler session); anything else, or nothing, starts the routine as usual."""
+SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, FALL_CHECK, TIRED, UNWELL})
 WAITING = frozenset(
-    {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED} | SIDE_PHASES
+    {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED, CHECK_READY} | SIDE_PHASES
 )
 
 #: phase -> the script.HELP line for it (help, and the "sorry" after a miss); the other
@@ -79,7 +85,7 @@ WAITING = frozenset(
 HELP_KEY = {
     CHOOSING: "choosing", IDLE: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
     PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", FALL_CHECK: "emergency",
-    ENDED: "ended",
+    ENDED: "ended", UNWELL: "unwell",
 }  # fmt: skip
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
@@ -89,7 +95,13 @@ REPROMPT_SECONDS = 15.0
 TABLE: dict[str, dict[str, str]] = {
     CHOOSING: {
         "start": "start_default", "yes": "start_default", "next": "start_default",
-        "resume": "start_default", "no": "not_ready",
+        "resume": "start_default", "no": "not_ready", "tired": "low_energy",
+        "feel_better": "feeling_fine",
+    },
+    CHECK_IN: {
+        "tired": "low_energy", "no": "low_energy", "yes": "feeling_fine",
+        "feel_better": "feeling_fine", "start": "feeling_fine", "resume": "feeling_fine",
+        "next": "feeling_fine", "none": "feeling_fine",
     },
     STEPS: {
         "next": "next_step", "previous": "previous_step", "start": "begin_segments",
@@ -123,6 +135,9 @@ TABLE: dict[str, dict[str, str]] = {
         "resume": "carry_on_tired", "start": "carry_on_tired",
     },
     CONFIRM_CONSTRAINTS: {"yes": "keep_constraints", "no": "drop_constraints"},
+    UNWELL: {"feel_better": "feel_better", "resume": "feel_better", "start": "feel_better"},
+    CHECK_READY: {"yes": "steady", "no": "not_steady", "skip": "not_steady",
+                  "next": "not_steady", "easier": "not_steady"},
     RESUME_OFFER: {"yes": "accept_resume", "resume": "accept_resume", "no": "decline_resume"},
     ENDED: {"start": "restart", "yes": "restart", "choose_routine": "restart_with",
             "choose_exercise": "restart_with", "stop": "already_ended"},
@@ -133,6 +148,7 @@ GLOBAL: dict[str, str] = {
     "cant_get_up": "cant_get_up",
     "status": "status",
     "repeat": "repeat", "pause": "pause", "resume": "not_paused", "tired": "tired",
+    "dizzy": "symptom", "overheated": "symptom", "spasm": "symptom", "feel_better": "glad",
     "slower": "voice", "faster": "voice", "louder": "voice", "quieter": "voice",
     "cant_lie_down": "constraint", "cant_stand": "constraint", "in_bed": "constraint",
     "seated": "constraint", "easier": "easier", "harder": "harder", "skip": "skip",
@@ -214,6 +230,26 @@ class Coach:
         self.last_instruction = ""
         self.silences = 0
         self.finished_routine = False
+        # What has been said this session, so nothing is said twice.
+        self.introduced: set[str] = set()
+        self.said_cautions: set[str] = set()
+        self.equipment_said: set[str] = set()
+        self.done_versions: list[str] = []
+        """Versions done (or under way) in the current routine, so none is done twice."""
+        self.pending: Exercise | None = None
+        """An exercise waiting on a readiness question (CHECK_READY)."""
+        self.cleared: set[str] = set()
+        """Exercises the person said they are steady enough for, this session."""
+        self.checked_in = False
+        """Asked and answered "how are you feeling today?" (or started without it)."""
+        self.gentle = False
+        """Low energy today: a shorter, gentler session."""
+        self.routine_started = 0.0
+        self.routine_count = 0
+        """Exercises finished in the current routine, and in the whole session."""
+        self.session_count = 0
+        self.resume_elapsed: float | None = None
+        """Seconds done of the segment a symptom interrupted, to carry on from on "ready"."""
         self.hold: str | None = None
         """PAIN, EMERGENCY, FALL_CHECK or PAUSED while the session is on hold for safety:
         where asides return to, until an explicit resume."""
@@ -299,8 +335,13 @@ class Coach:
         self._log("session_start", routine=self.start_routine)
         if (self.rate, self.volume) != (Profile().rate, Profile().volume):
             self._out.append(SetVoice(self.rate, self.volume))
-        self._say(script.WELCOME)
-        self._say(script.SAFETY_NOTE, "safety")
+        if self.progress_summary is not None and self.progress_summary.sessions_total > 0:
+            # Someone who knows the coach: a short hello, the safety reminder in one line.
+            self._say(script.WELCOME_BACK)
+            self._say(script.SAFETY_REMINDER, "safety")
+        else:
+            self._say(script.WELCOME)
+            self._say(script.SAFETY_NOTE, "safety")
         for warning in self.warnings:
             self._say(warning, "error")
         remembered = sorted(self.profile.constraints)
@@ -312,7 +353,9 @@ class Coach:
 
     def _after_constraints(self) -> None:
         if self.start_routine:
-            self._start_routine(self.catalogue.routine(self.start_routine))
+            self._say(script.CHECK_IN_QUESTION, "question")
+            self.phase = CHECK_IN
+            self._start_timer(script.CHECK_IN_SECONDS)
         elif self._resume_target() is not None:
             routine, exercise = self._resume_target()  # type: ignore[misc]
             self._say(script.resume_offer(routine, exercise), "question")
@@ -330,8 +373,38 @@ class Coach:
             return None  # the catalogue changed since; nothing sensible to resume
 
     def _ask_choice(self) -> None:
+        if not self.checked_in:
+            self._say(script.CHECK_IN_CHOOSING, "question")
         self._say(script.choose_prompt(self.default_routine), "question")
         self._wait_for_user(CHOOSING)
+
+    def _on_low_energy(self, event: Heard) -> None:
+        """Low energy today (before any routine): fewer exercises, one set, longer rests."""
+        if self.checked_in or self.finished_routine:
+            self._on_tired(event)
+            return
+        self.checked_in, self.gentle = True, True
+        self.rest_scale = max(self.rest_scale, script.GENTLE_REST_SCALE)
+        self._log("check_in", energy="low")
+        self._say(script.GENTLE_TODAY)
+        self._after_check_in()
+
+    def _on_feeling_fine(self, event: Heard) -> None:
+        if self.checked_in:
+            self._on_glad(event)
+            return
+        self.checked_in = True
+        self._log("check_in", energy="ok")
+        self._say(script.GOOD_TO_GO)
+        self._after_check_in()
+
+    def _after_check_in(self) -> None:
+        if self.phase == CHECK_IN and self.start_routine:
+            self._cancel_timer()
+            self._start_routine(self.catalogue.routine(self.start_routine))
+        else:
+            self._say(script.choose_prompt(self.default_routine), "question")
+            self._wait_for_user(CHOOSING)
 
     # --- dispatch --------------------------------------------------------------------------
 
@@ -343,12 +416,15 @@ class Coach:
             if event.intent == "none":
                 return  # listening quietly for "start": talk in the room gets no answer
             name = {"pain": "pain", "emergency": "emergency", "help": "help",
-                    "cant_get_up": "cant_get_up"}.get(event.intent, "ended_hint")
+                    "cant_get_up": "cant_get_up", "dizzy": "symptom", "overheated": "symptom",
+                    "spasm": "symptom"}.get(event.intent, "ended_hint")
         handler: Callable[[Heard], None] = getattr(self, f"_on_{name}")
         handler(event)
 
     def _timer_expired(self) -> None:
-        if self.phase == STEPS:
+        if self.phase == CHECK_IN:
+            self._on_feeling_fine(Heard("none", self.now))  # no answer: the usual session
+        elif self.phase == STEPS:
             self._advance_step()
         elif self.phase == ACTIVE:
             self._cue()
@@ -357,6 +433,11 @@ class Coach:
 
     def _silence(self) -> None:
         self.silences += 1
+        if self.phase == UNWELL:
+            # One reminder, then wait: someone dizzy or in spasm is not hurried along.
+            if self.silences == 1:
+                self._say(self.last_instruction, "question")
+            return
         if self.phase in (EMERGENCY, FALL_CHECK):
             # One reminder of how to get help, then wait as long as it takes: whoever is on
             # the floor must not be talked at, nor left with a session that ended itself.
@@ -422,12 +503,53 @@ class Coach:
 
     def _start_routine(self, routine: Routine) -> None:
         self.routine = routine
-        self.queue = list(routine.exercises)
+        self.done_versions = []
+        self.queue = order_routine(
+            self.catalogue, routine.exercises, self.constraints, self.preferred
+        )
+        if self.gentle:
+            self.queue = self.queue[: script.GENTLE_EXERCISES]
+        self.checked_in = True
+        self.routine_started, self.routine_count = self.now, 0
         self.index = 0
         self.finished_routine = False
-        self._log("routine", routine=routine.id, exercises=list(routine.exercises))
+        self._log("routine", routine=routine.id, exercises=list(self.queue))
         self._say(script.routine_intro(routine, len(self.queue)), "instruction")
+        self._say(script.have_ready(self._new_equipment(self._versions(self.queue))))
         self._enter_exercise()
+
+    def _versions(self, ids: list[str]) -> list[Exercise]:
+        """The versions of these exercises the person will do, given their constraints."""
+        out = []
+        for ident in ids:
+            wanted = self.preferred.get(ident, ident)
+            version = adapt(self.catalogue, wanted if wanted in self.catalogue.exercises
+                            else ident, self.constraints).exercise
+            if version is not None:
+                out.append(version)
+        return out
+
+    def _new_equipment(self, exercises: list[Exercise]) -> list[str]:
+        """Equipment not mentioned yet this session; no chair for someone already sitting
+        in theirs, no bed for someone in it."""
+        skip = set(self.equipment_said)
+        if self.constraints & {"seated", "in_bed"}:
+            skip.add("chair")
+        if "in_bed" in self.constraints:
+            skip.add("bed")
+        items = [item for e in exercises for item in e.equipment if item not in skip]
+        items = list(dict.fromkeys(items))
+        self.equipment_said.update(items)
+        return items
+
+    def _cautions(self, exercise: Exercise) -> list[str]:
+        """Every caution the first time an exercise comes up this session, and the ones a
+        limit makes matter whenever it is on; never the same words twice in a session."""
+        lines = list(exercise.cautions) if exercise.id not in self.introduced else []
+        lines += [text for c, text in exercise.limit_cautions.items() if c in self.constraints]
+        fresh = [text for text in dict.fromkeys(lines) if text not in self.said_cautions]
+        self.said_cautions.update(fresh)
+        return fresh
 
     # --- exercises -------------------------------------------------------------------------
 
@@ -445,6 +567,9 @@ class Coach:
                 self.index += 1
                 continue
             exercise = adaptation.exercise
+            if exercise.requires and exercise.id not in self.cleared:
+                self._ask_if_steady(exercise)
+                return
             if wanted != original.id:
                 self._log("swapped", exercise=original.id, to=wanted, reason="preferred")
             if adaptation.swapped:
@@ -459,19 +584,50 @@ class Coach:
 
     def _introduce(self, exercise: Exercise) -> None:
         self.exercise = exercise
-        self.plan = script.plan(exercise, self.rest_scale)
+        dosed = exercise
+        if self.gentle and exercise.dose.sets > 1:
+            dosed = replace(exercise, dose=replace(exercise.dose, sets=1))  # one set today
+        self.plan = script.plan(dosed, self.rest_scale)
         self.running = None
         self.reps_done, self.hold_done = 0, 0.0
         total = len(self.queue)
         self._log("exercise_start", exercise=exercise.id, index=self.index, total=total)
         self._say(script.exercise_intro(exercise, self.index, total), "instruction")
-        self._say(exercise.intro)
-        self._say(script.equipment_line(exercise))
-        for caution in exercise.cautions[:1]:
+        if exercise.id not in self.introduced:
+            self._say(exercise.intro)
+        self._say(script.have_ready(self._new_equipment([exercise]), for_exercise=True))
+        for caution in self._cautions(exercise):
             self._say(caution, "safety")
+        self.introduced.add(exercise.id)
+        if exercise.id not in self.done_versions:
+            self.done_versions.append(exercise.id)
         self.step = 0
         self.phase = STEPS
         self._say_step()
+
+    def _ask_if_steady(self, exercise: Exercise) -> None:
+        """Before an exercise that builds on another (the lunge on the single leg stand)."""
+        assert exercise.requires is not None
+        first = self.catalogue.exercise(exercise.requires)
+        self.pending = exercise
+        self._say(script.steady_question(exercise, first, first.id in self.done_versions),
+                  "question")
+        self._wait_for_user(CHECK_READY)
+
+    def _on_steady(self, _: Heard) -> None:
+        assert self.pending is not None
+        self.cleared.add(self.pending.id)
+        self.pending = None
+        self._enter_exercise()
+
+    def _on_not_steady(self, _: Heard) -> None:
+        assert self.pending is not None
+        exercise, self.pending = self.pending, None
+        first = self.catalogue.exercise(exercise.requires or exercise.id)
+        self._say(script.not_steady(exercise, first))
+        self._log("exercise_skipped", exercise=self.queue[self.index], reason="balance first")
+        self.index += 1
+        self._enter_exercise()
 
     def _say_step(self) -> None:
         assert self.exercise is not None
@@ -504,6 +660,8 @@ class Coach:
             hold_seconds=round(self.hold_done, 1),
         )
         self._say(script.exercise_done(self.exercise))
+        self.routine_count += 1
+        self.session_count += 1
         self.exercise = None
         self.index += 1
         self._enter_exercise()
@@ -513,12 +671,14 @@ class Coach:
         self._cancel_timer()
         self.running = None
         self.suspended = None
+        self.resume_elapsed = None
         self.hold = None
 
     def _routine_done(self) -> None:
         self.exercise = None
         self.finished_routine = True
-        self._say(script.ROUTINE_DONE)
+        minutes = (self.now - self.routine_started) / 60
+        self._say(script.routine_summary(self.routine_count, minutes))
         self._say(script.ANOTHER, "question")
         self._wait_for_user(CHOOSING)
 
@@ -556,6 +716,18 @@ class Coach:
     # --- timed segments --------------------------------------------------------------------
 
     def _on_begin_segments(self, _: Heard) -> None:
+        if self.resume_elapsed is not None and self.running is not None:
+            # Back after a symptom: carry on from where the person was.
+            elapsed, self.resume_elapsed = self.resume_elapsed, None
+            segment = self.plan[self.running.segment]
+            if segment.kind == "reps" and elapsed > script.REPS_LEAD_IN:
+                # From the start of the rep that was cut short, with its count.
+                done = (elapsed - script.REPS_LEAD_IN + 1e-6) // segment.rep_seconds
+                elapsed = max(0.0, script.REPS_LEAD_IN + done * segment.rep_seconds - 0.001)
+            left = segment.seconds - elapsed
+            self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
+            self._start_segment(self.running.segment, elapsed)
+            return
         self._start_segment(0 if self.running is None else self.running.segment)
 
     def _start_segment(self, index: int, elapsed: float = 0.0) -> None:
@@ -630,12 +802,15 @@ class Coach:
             self._say(script.RELEASE, "cue")
         elif cue.startswith("rep_"):
             self._tone("rep")
-            self._say(script.number(int(cue.removeprefix("rep_"))), "count")
+            self._say(script.rep_line(segment, int(cue.removeprefix("rep_"))), "count")
+        elif cue.startswith("move_"):
+            self._say(segment.moves[int(cue.removeprefix("move_"))][1], "cue")
         elif cue == "rest_ten_left":
             self._say(script.REST_TEN_LEFT, "cue")
         elif cue == "rest_over":
             self._tone("rest_over")
-            self._say(script.REST_OVER, "cue")
+            if segment.seconds >= script.SHORT_REST:  # after a short rest the next line is enough
+                self._say(script.REST_OVER, "cue")
 
     def _segment_done(self, segment: script.Segment) -> None:
         assert self.running is not None
@@ -764,7 +939,7 @@ class Coach:
                 hold_seconds=round(self.hold_done, 1),
                 **({"outcome": outcome} if outcome else {}),
             )
-        self._say(script.GOODBYE)
+        self._say(script.goodbye(self.session_count))
         self._log("session_end", reason=reason)
         self.phase = ENDED
         self.exercise = None
@@ -832,14 +1007,16 @@ class Coach:
         self.hold = PAIN
         self._say(script.PAIN_OFFER, "question")
 
-    def _on_emergency(self, _: Heard) -> None:
+    def _on_emergency(self, event: Heard) -> None:
         # Like pain, everything stops at once; then how to get help, since the coach
-        # cannot call anyone, and a wait with no time limit.
+        # cannot call anyone, advice that fits what was said (chest pain is not a fall),
+        # and a wait with no time limit.
         self._cancel_timer()
         self._log("emergency", exercise=self.current_id)
         self._say(script.EMERGENCY_STOP, "safety")
         self._say(script.EMERGENCY_HELP, "safety")
-        self._say(script.EMERGENCY_FALL, "safety")
+        for line in script.emergency_advice(event.text):
+            self._say(line, "safety")
         if self.phase == ENDED:
             return
         self._suspend(EMERGENCY)
@@ -867,6 +1044,56 @@ class Coach:
         else:
             self.suspended = back
             self._restore()
+
+    def _on_symptom(self, event: Heard) -> None:
+        """Dizzy, too hot or a spasm: stop at once, say what helps, wait until it passes."""
+        self._cancel_timer()
+        self._log("symptom", symptom=event.intent, exercise=self.current_id)
+        for line in script.SYMPTOM_ADVICE[event.intent]:
+            self._say(line, "safety")
+        if event.intent == "overheated":
+            self._lengthen_rests()
+        if self.phase == ENDED:
+            return
+        self._suspend(UNWELL)
+        self._say(script.SYMPTOM_OFFER[event.intent], "question")
+
+    def _lengthen_rests(self) -> None:
+        """Longer rests for the rest of today, this exercise's remaining ones included."""
+        if self.rest_scale >= script.HOT_REST_SCALE:
+            return
+        factor = script.HOT_REST_SCALE / self.rest_scale
+        self.rest_scale = script.HOT_REST_SCALE
+        current = self.running.segment if self.running is not None else -1
+        self.plan = [
+            replace(seg, seconds=round(seg.seconds * factor))
+            if i > current and seg.kind == "rest" else seg
+            for i, seg in enumerate(self.plan)
+        ]
+
+    def _on_feel_better(self, _: Heard) -> None:
+        if self.hold is not None:
+            # The symptom came while on hold after pain or an emergency: only "resume"
+            # goes on from that.
+            self._say(script.GLAD)
+            self._back_to_hold()
+            return
+        self._say(script.FEEL_BETTER)
+        suspended = self.suspended
+        if suspended is not None and suspended.phase == ACTIVE and self.running is not None:
+            self.suspended = None
+            self.resume_elapsed = suspended.elapsed or 0.0
+            self._say(script.BACK_IN_POSITION, "question")
+            self._wait_for_user(READY)
+        else:
+            self._restore()
+
+    def _on_glad(self, _: Heard) -> None:
+        """ "I'm fine now" outside a symptom: welcome, but it restarts nothing."""
+        self._say(script.GLAD)
+        if self.phase in {PAIN, EMERGENCY, FALL_CHECK}:
+            self._say(script.HELP[HELP_KEY[self.phase]], "question")
+        self._keep_waiting()
 
     def _on_tired(self, _: Heard) -> None:
         self._log("tired", exercise=self.current_id)
@@ -904,6 +1131,11 @@ class Coach:
         self.constraints.add(constraint)
         self._log("constraint", constraint=constraint, active=sorted(self.constraints))
         self._say(script.CONSTRAINT_ACK[constraint])
+        self._replan()
+        if self.phase == CHECK_READY:
+            self.pending = None
+            self._enter_exercise()  # the exercise asked about may no longer be the one
+            return
         if self.exercise is None or fits(self.exercise, self.constraints):
             return
         original = self.exercise
@@ -919,6 +1151,23 @@ class Coach:
         self._log("swapped", exercise=original.id, to=adaptation.exercise.id, reason=constraint)
         self._say(script.swap_line(original, adaptation.exercise, adaptation.reason))
         self._introduce(adaptation.exercise)
+
+    def _replan(self) -> None:
+        """After a new limit: the rest of the routine again, with no version done twice and
+        positions kept together."""
+        if self.routine is None or not self.queue:
+            return
+        start = self.index + (1 if self.exercise is not None else 0)
+        done = list(self.done_versions)
+        if self.exercise is not None:
+            current = adapt(self.catalogue, self.exercise.id, self.constraints).exercise
+            done += [current.id] if current is not None else []
+        rest = order_routine(
+            self.catalogue, self.queue[start:], self.constraints, self.preferred, done
+        )
+        if rest != self.queue[start:]:
+            self.queue = self.queue[:start] + rest
+            self._log("routine", routine=self.routine.id, exercises=list(self.queue))
 
     def _on_easier(self, event: Heard) -> None:
         self._swap_level(event, "easier")

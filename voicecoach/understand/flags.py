@@ -17,7 +17,8 @@ CANONICAL = (
     "start", "next", "previous", "repeat", "pause", "resume", "stop", "skip", "easier",
     "harder", "cant_lie_down", "cant_stand", "in_bed", "seated", "pain", "tired", "slower",
     "faster", "louder", "quieter", "help", "status", "yes", "no", "choose_exercise",
-    "choose_routine", "progress", "emergency", "cant_get_up",
+    "choose_routine", "progress", "emergency", "dizzy", "overheated", "spasm", "feel_better",
+    "cant_get_up",
 )  # fmt: skip
 """Every intent the coach knows, `none` apart."""
 

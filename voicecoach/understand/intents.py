@@ -1,20 +1,28 @@
-"""Intent phrases as data, and the matcher that turns a transcript into an intent.
+"""Intent data (templates) and the recogniser that turns a transcript into an intent.
 
-`intents/en.toml` (installed as the package data `voicecoach.phrases`) lists, per canonical
-intent, the ways people say it; `{exercise}` and `{routine}` in a phrase stand for any
-name or alias from the catalogue.  The same phrases feed the speech recognizers'
-vocabulary (see `IntentSet.phrases`), so adding a phrase changes matcher and recognizer
-alike.
+`intents/en.toml` (installed as the package data `voicecoach.phrases`) holds, per canonical
+intent, sentence templates (`(let's|let us) [just] (start|begin)`, see templates.py), shared
+`[expansion_rules]`, and the normalisation facts (fillers, contractions).
+`intents/en_none.toml` holds templates of things people say that are NOT commands: talk to
+someone else, the telly, the phone, thinking aloud, and commands said the other way round
+("please don't stop").  `{exercise}` and `{routine}` are slots: any name, alias or
+description from the catalogue, passed in by the caller (SlotSource).
 
-Matching is deliberately cautious: a transcript is normalised (case, punctuation,
-contractions, filler words), slot values are found and replaced by their placeholder, and
-the result is compared with every phrase by edit-distance similarity.  Consequential
-intents (stop, skip, choose_*) need a closer match than the rest, because acting on a
-wrong "stop" is worse than asking again.
+The same templates feed the speech recognizers' vocabulary (`IntentSet.templates()` gives a
+sample of their sentences, voicecoach.hear.vocab builds the language model from it) and the
+recogniser (`Matcher`):
+1. the transcript is normalised and slot values become placeholders;
+2. a sentence any template generates is a hit at once (high confidence);
+3. otherwise a linear model learned from the generated sentences (voicecoach.understand.model),
+   with a real `none` class, gives each intent a probability; below the intent's threshold
+   the answer is `none`.  Consequential intents (stop, skip, choose_*) need more.
+Recognition is context-free: "yeah" is `yes` whether or not the coach asked anything; the
+coach decides what an unexpected answer means.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -23,9 +31,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import IO, Protocol
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
+from voicecoach.understand import templates as tpl
 from voicecoach.understand.flags import CANONICAL, NONE, load_flags
+from voicecoach.understand.model import Model, load_or_train
 
 
 class Named(Protocol):
@@ -41,42 +51,31 @@ class Named(Protocol):
 
 class SlotSource(Protocol):
     """Where slot values come from: the catalogue, passed in by the caller so that
-    understanding never imports the coach."""
+    understanding never imports the coach.  An entry may also have `described_as`: what
+    people call it by what it is or what it is for ("the balancing one", "for tight
+    calves"); those phrases fill the slot too."""
 
     @property
     def exercises(self) -> Mapping[str, Named]: ...
     @property
     def routines(self) -> Mapping[str, Named]: ...
 
+
 SLOTS = ("exercise", "routine")
-
-#: Similarity (0..1) a transcript needs to count as a phrase of an ordinary intent ...
-ACCEPT = 0.80
-#: ... and of a consequential one (stop, skip, choose_*), where a wrong act costs more.
-ACCEPT_CONSEQUENTIAL = 0.88
-#: A phrase of two or more words found whole inside a longer transcript still counts,
-#: as long as the transcript adds no more than this many other words.
-MAX_EXTRA_WORDS = 2
-
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-#: Words that turn a sentence round: "I'm not tired" must never match "I'm tired".
-NEGATIONS = frozenset({"not", "cannot", "never", "no"})
-#: Fuzzy matching of a misheard multi-word exercise or routine name needs this similarity.
-SLOT_SIMILARITY = 90
 _NOT_WORD = re.compile(r"[^a-z0-9'{} ]+")
-
-
-def _negated(text: str) -> bool:
-    return not NEGATIONS.isdisjoint(text.split())
+#: A template may expand to at most this many sentences (slots counted once): past that it
+#: is a sign of a mistake, and it would make the exact-hit table huge.
+MAX_EXPANSIONS = 20_000
 
 
 class IntentDataError(ValueError):
-    """The phrase data is unusable; the message names the file and the entry."""
+    """The intent data is unusable; the message names the file, the line and the reason."""
 
 
 @dataclass(frozen=True)
 class Match:
-    """What the matcher made of one transcript."""
+    """What the recogniser made of one transcript."""
 
     text: str
     """The transcript as given."""
@@ -85,9 +84,9 @@ class Match:
     slots: dict[str, str] = field(default_factory=dict)
     """`exercise` / `routine` ids for choose_* intents."""
     confidence: float = 0.0
-    """How sure the matcher is of `intent` (for `none`: of it not being a command)."""
+    """How sure the recogniser is of `intent` (for `none`: of it not being a command)."""
     phrase: str = ""
-    """The normalised phrase that matched best (useful when tuning)."""
+    """The normalised sentence it recognised, slots as placeholders (useful when tuning)."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -101,20 +100,32 @@ class Match:
 @dataclass(frozen=True)
 class Intent:
     name: str
-    phrases: tuple[str, ...]
-    """As written in the data file."""
+    sentences: tuple[str, ...]
+    """Templates as written in the data file."""
     consequential: bool = False
+    trees: tuple[tpl.Seq, ...] = ()
+    """The parsed templates."""
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        return self.sentences
 
 
 @dataclass(frozen=True)
 class IntentSet:
-    """The loaded phrase data plus slot values from the catalogue."""
+    """The loaded templates plus slot values from the catalogue."""
 
     intents: Mapping[str, Intent]
     fillers: frozenset[str]
     contractions: Mapping[str, str]
     slot_values: Mapping[str, Mapping[str, str]]
     """slot name -> normalised spoken value -> id."""
+    rules: Mapping[str, tpl.Seq] = field(default_factory=dict)
+    """Expansion rules by name."""
+    negatives: tuple[tpl.Seq, ...] = ()
+    """Templates of talk that is not a command (en_none.toml)."""
+    digest: str = ""
+    """A hash of all the data the recogniser learns from (keys its cache)."""
 
     def normalise(self, text: str) -> str:
         """Lower-case, drop punctuation and fillers, expand contractions."""
@@ -134,23 +145,42 @@ class IntentSet:
         intent = self.intents.get(name)
         return bool(intent and intent.consequential)
 
+    def sentences(self, intent: str, per_template: int) -> list[str]:
+        """Normalised sentences of `intent`'s templates (slots as placeholders), at most
+        `per_template` from each, deterministic."""
+        trees = self.negatives if intent == NONE else self.intents[intent].trees
+        out: dict[str, None] = {}
+        for n, tree in enumerate(trees):
+            for sentence in tpl.sample(tree, self.rules, per_template, seed=f"{intent}{n}"):
+                out[self.normalise(sentence)] = None
+        return list(out)
+
+    def expansions(self, intent: str) -> list[str]:
+        """Every normalised sentence of `intent`'s templates (slots as placeholders)."""
+        return list(dict.fromkeys(
+            self.normalise(s) for tree in self.intents[intent].trees
+            for s in tpl.expand(tree, self.rules)
+        ))
+
     def templates(self) -> list[tuple[str, str]]:
-        """(normalised phrase with placeholders, intent) for every phrase."""
+        """(normalised sentence with placeholders, intent): a sample of every template's
+        sentences that uses each of its words at least once.  The recognizers' language
+        model is built from these (voicecoach.hear.vocab)."""
         return [
-            (self.normalise(phrase), intent.name)
-            for intent in self.intents.values()
-            for phrase in intent.phrases
+            (sentence, name)
+            for name in self.intents
+            for sentence in self.sentences(name, per_template=2)
         ]
 
     def phrases(self) -> list[str]:
-        """Every phrase, normalised, with slots expanded: the recognizers' vocabulary source."""
+        """Sampled sentences, slots expanded: the recognizers' vocabulary source."""
         out: list[str] = []
         for template, _ in self.templates():
             out.extend(self._expand(template))
         return sorted(set(out))
 
     def vocabulary(self) -> list[str]:
-        """Every word a command can contain (phrases, slot values, fillers)."""
+        """Every word a command can contain (sentences, slot values, fillers)."""
         words = {w for p in self.phrases() for w in p.split()}
         words |= set(self.fillers)
         return sorted(words)
@@ -165,79 +195,205 @@ class IntentSet:
         return [p for e in expanded for p in self._expand(e)]
 
 
-def load_intents(source: IO[bytes] | Path | None, catalogue: SlotSource) -> IntentSet:
-    """Load phrase data (default: the packaged `intents/en.toml`) and catalogue slot values."""
-    name = "en.toml"
+# --- loading --------------------------------------------------------------------------------
+
+Source = IO[bytes] | Path | None
+
+
+def load_intents(source: Source, catalogue: SlotSource, negatives: Source = None) -> IntentSet:
+    """Load templates (default: the packaged `intents/en.toml` and `intents/en_none.toml`)
+    and the catalogue's slot values.  Refuses bad data with IntentDataError."""
+    name, raw = _read(source, "en.toml")
+    data = _toml(name, raw)
+    if source is None and negatives is None:
+        none_name, none_raw = _read(None, "en_none.toml")
+    elif negatives is not None:
+        none_name, none_raw = _read(negatives, "en_none.toml")
+    else:
+        none_name, none_raw = "", b""
+    none_data = _toml(none_name, none_raw) if none_raw else {}
+    bare = _build(name, raw.decode(), data, none_name, none_raw.decode(), none_data)
+    digest = hashlib.sha256(raw + b"\0" + none_raw).hexdigest()
+    return _with_slots(bare, catalogue, digest)
+
+
+def _read(source: Source, default: str) -> tuple[str, bytes]:
+    if source is None:
+        return default, files("voicecoach.phrases").joinpath(default).read_bytes()
+    if isinstance(source, Path):
+        return str(source), source.read_bytes()
+    return getattr(source, "name", "<stream>"), source.read()
+
+
+def _toml(name: str, raw: bytes) -> dict[str, object]:
     try:
-        if source is None:
-            data = tomllib.loads(files("voicecoach.phrases").joinpath(name).read_text("utf-8"))
-        elif isinstance(source, Path):
-            name = source.name
-            data = tomllib.loads(source.read_text("utf-8"))
-        else:
-            name = getattr(source, "name", "<stream>")
-            data = tomllib.load(source)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise IntentDataError(f"{name}:{line}: not UTF-8 (byte {err.start})") from err
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise IntentDataError(f"{name}: not valid TOML: {err}") from err
-    return _build(name, data, catalogue)
 
 
-def _build(name: str, data: Mapping[str, object], catalogue: SlotSource) -> IntentSet:
+def _line_of(text: str, needle: str) -> int:
+    """The line a string or table is written on (0 if not found): tomllib keeps none."""
+    lines = text.splitlines()
+    for wanted in (f'"{needle}"', needle):  # as a TOML string first: "next]" is not [intents.next]
+        for number, line in enumerate(lines, 1):
+            if wanted in line:
+                return number
+    return 0
+
+
+def _build(name: str, text: str, data: Mapping[str, object], none_name: str, none_text: str,
+           none_data: Mapping[str, object]) -> IntentSet:
     meta = data.get("meta", {})
     table = data.get("intents")
     if not isinstance(meta, dict) or not isinstance(table, dict):
-        raise IntentDataError(f"{name}: needs [meta] and [intents.<name>] tables")
+        raise IntentDataError(f"{name}:1: needs [meta] and [intents.<name>] tables")
+    rules: dict[str, tpl.Seq] = {}
+    written: dict[str, tuple[str, str, str]] = {}
+    for file, file_text, file_data in ((name, text, data), (none_name, none_text, none_data)):
+        for rule, body in _table(file, file_text, file_data, "expansion_rules").items():
+            rules[rule] = _parse(file, file_text, f"rule <{rule}>", body, None)
+            written[rule] = (file, file_text, body)
+    for rule, tree in rules.items():  # rules may use rules: check once all are known
+        file, file_text, body = written[rule]
+        _check_tree(file, file_text, f"rule <{rule}>", body, tree, rules)
     flags = load_flags()
     intents: dict[str, Intent] = {}
     for intent_name, entry in table.items():
-        where = f"{name}: intent '{intent_name}'"
+        where = f"intent '{intent_name}'"
+        line = _line_of(text, f"[intents.{intent_name}]")
         if intent_name not in CANONICAL:
-            raise IntentDataError(f"{where}: not a canonical intent ({', '.join(CANONICAL)})")
-        phrases = entry.get("phrases") if isinstance(entry, dict) else None
-        if not phrases or not all(isinstance(p, str) and p.strip() for p in phrases):
-            raise IntentDataError(f"{where}: needs a non-empty list of phrases")
-        for phrase in phrases:
-            for slot in _PLACEHOLDER.findall(phrase):
-                if slot not in SLOTS:
-                    raise IntentDataError(f"{where}: phrase '{phrase}' has unknown slot {{{slot}}}")
+            raise IntentDataError(
+                f"{name}:{line}: {where}: not a canonical intent ({', '.join(CANONICAL)})"
+            )
+        sentences = entry.get("sentences") if isinstance(entry, dict) else None
+        if not sentences or not all(isinstance(p, str) and p.strip() for p in sentences):
+            raise IntentDataError(f"{name}:{line}: {where}: needs a non-empty list of sentences")
+        trees = tuple(_parse(name, text, where, s, rules) for s in sentences)
         intents[intent_name] = Intent(
-            intent_name, tuple(phrases), flags[intent_name].consequential
+            intent_name, tuple(sentences), flags[intent_name].consequential, trees
         )
     missing = [i for i in CANONICAL if i not in intents]
     if missing:
-        raise IntentDataError(f"{name}: missing intents: {', '.join(missing)}")
+        raise IntentDataError(f"{name}:1: missing intents: {', '.join(missing)}")
+    negatives: tuple[tpl.Seq, ...] = ()
+    if none_data:
+        entry = none_data.get("none")
+        sentences = entry.get("sentences") if isinstance(entry, dict) else None
+        if not sentences:
+            raise IntentDataError(f"{none_name}:1: needs [none] with a list of sentences")
+        negatives = tuple(_parse(none_name, none_text, "none", s, rules) for s in sentences)
     contractions = {str(k).lower(): str(v).lower() for k, v in meta.get("contractions", {}).items()}
     fillers = frozenset(str(f).lower() for f in meta.get("fillers", []))
-    return _with_slots(IntentSet(intents, fillers, contractions, {}), catalogue)
+    return IntentSet(intents, fillers, contractions, {}, rules, negatives)
 
 
-def _with_slots(bare: IntentSet, catalogue: SlotSource) -> IntentSet:
-    """The catalogue's spoken names and aliases become the values of the two slots."""
+def _table(name: str, text: str, data: Mapping[str, object], key: str) -> dict[str, str]:
+    table = data.get(key, {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise IntentDataError(f"{name}:{_line_of(text, key)}: [{key}] holds name = \"template\"")
+    return table
+
+
+def _parse(name: str, text: str, where: str, sentence: object,
+           rules: Mapping[str, tpl.Seq] | None) -> tpl.Seq:
+    """The template's tree, checked against `rules` (None: not yet, rules are still read)."""
+    if not isinstance(sentence, str):
+        raise IntentDataError(f"{name}:{_line_of(text, where)}: {where}: {sentence!r} "
+                              "is not a string")
+    try:
+        tree = tpl.parse(sentence)
+    except tpl.TemplateError as err:
+        raise IntentDataError(f"{name}:{_line_of(text, sentence)}: {where}: {err}") from err
+    if rules is not None:
+        _check_tree(name, text, where, sentence, tree, rules)
+    return tree
+
+
+def _check_tree(name: str, text: str, where: str, sentence: str, tree: tpl.Seq,
+                rules: Mapping[str, tpl.Seq]) -> None:
+    line = _line_of(text, sentence)
+    for slot in tpl.names(tree, tpl.Slot):
+        if slot not in SLOTS:
+            raise IntentDataError(f"{name}:{line}: {where}: {sentence!r} has unknown slot "
+                                  f"{{{slot}}} (slots: {', '.join(SLOTS)})")
+    try:
+        size = tpl.count(tree, rules)
+    except tpl.TemplateError as err:
+        raise IntentDataError(f"{name}:{line}: {where}: {sentence!r}: {err}") from err
+    if size > MAX_EXPANSIONS:
+        raise IntentDataError(f"{name}:{line}: {where}: {sentence!r} makes {size} sentences "
+                              f"(at most {MAX_EXPANSIONS}): split it")
+
+
+def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSet:
+    """The catalogue's names, aliases and descriptions become the values of the two slots."""
     exercise_values: dict[str, str] = {}
     for ex in catalogue.exercises.values():
-        for spoken in (ex.name, *ex.aliases):
-            exercise_values[bare.normalise(spoken)] = ex.id
+        for spoken in _spoken(ex):
+            exercise_values.setdefault(bare.normalise(spoken), ex.id)
     routine_values: dict[str, str] = {}
     for routine in catalogue.routines.values():
-        for spoken in (routine.name, *routine.aliases, routine.id.replace("_", " ")):
-            routine_values[bare.normalise(spoken)] = routine.id
+        for spoken in (*_spoken(routine), routine.id.replace("_", " ")):
+            routine_values.setdefault(bare.normalise(spoken), routine.id)
     slots = {"exercise": exercise_values, "routine": routine_values}
-    return IntentSet(bare.intents, bare.fillers, bare.contractions, slots)
+    slot_text = repr(sorted((s, sorted(v.items())) for s, v in slots.items()))
+    digest = hashlib.sha256((digest + slot_text).encode()).hexdigest()
+    return IntentSet(bare.intents, bare.fillers, bare.contractions, slots, bare.rules,
+                     bare.negatives, digest)
+
+
+def _spoken(entry: Named) -> Iterable[str]:
+    yield entry.name
+    yield from entry.aliases
+    yield from getattr(entry, "described_as", ())
+
+
+# --- the recogniser -------------------------------------------------------------------------
+
+#: Probability an ordinary intent needs from the model to be accepted ...
+ACCEPT = 0.55
+#: ... and a consequential one (stop, skip, choose_*), where a wrong act costs more.
+ACCEPT_CONSEQUENTIAL = 0.75
+#: Confidence of a sentence that a template generates word for word.
+EXACT = 0.99
+#: Sentences the model learns from, at most, per template (intents / not-commands).
+PER_TEMPLATE = 40
+PER_NEGATIVE_TEMPLATE = 40
+#: Words that turn a sentence round: "I'm not tired" must never become "I'm tired".
+NEGATIONS = frozenset({"not", "cannot", "never", "no", "nothing", "without"})
+#: Fuzzy matching of a misheard multi-word exercise or routine name needs this similarity.
+SLOT_SIMILARITY = 90
 
 
 class Matcher:
-    """Transcript -> Match, over one IntentSet.  Pure and fast (microseconds per call)."""
+    """Transcript -> Match over one IntentSet: exact template hits, then the learned model.
 
-    def __init__(self, intents: IntentSet) -> None:
+    Context-free: yes and no are reported whatever the dialogue state; `expecting_answer`
+    is accepted for callers that know, and changes nothing here (the coach decides what an
+    answer nobody asked for means).
+    """
+
+    def __init__(self, intents: IntentSet, model: Model | None = None) -> None:
         self.intents = intents
-        self._answers = load_flags().answers
-        self._templates = intents.templates()
-        self._choices = [t for t, _ in self._templates]
-        # Phrases are only compared with transcripts of the same polarity (see NEGATIONS).
-        self._by_polarity = {
-            negated: [i for i, c in enumerate(self._choices) if _negated(c) == negated]
-            for negated in (False, True)
+        self._exact: dict[str, str] = {}
+        for name in intents.intents:
+            for sentence in intents.expansions(name):
+                self._exact.setdefault(sentence, name)
+        self._not_commands = set(intents.sentences(NONE, PER_NEGATIVE_TEMPLATE))
+        # How each intent's own sentences negate (a negation word and the word after it):
+        # any other negation in a transcript turns it round, so "do not skip this one" is
+        # not skip although "i do not want this one" is.
+        self._negations_used = {
+            name: frozenset(p for s in intents.expansions(name) for p in _negation_pairs(s))
+            for name in intents.intents
         }
+        self.model = model or model_for(intents)
         # Longest slot values first, so "hip flexor stretch" wins over "hip flexor".
         self._slot_values = {
             slot: sorted(values.items(), key=lambda kv: -len(kv[0]))
@@ -245,67 +401,45 @@ class Matcher:
         }
 
     def match(self, text: str, expecting_answer: bool = False) -> Match:
-        """Best intent for `text`; `none` when nothing is close enough.
-
-        Yes/no only count when the coach has asked something (`expecting_answer`).
-        """
+        """Best intent for `text`; `none` when nothing is likely enough."""
         normal = self.intents.normalise(text)
         if not normal:
             return Match(text, NONE, {}, 1.0)
         with_slots, slots = self._fill_slots(normal)
-        best_score, best_index = self._best(with_slots)
+        for reading, found in ((with_slots, slots), (normal, {})):
+            if reading in self._exact:
+                intent = self._exact[reading]
+                wanted = set(_PLACEHOLDER.findall(reading))
+                return Match(text, intent, {k: v for k, v in found.items() if k in wanted},
+                             EXACT, reading)
+            if reading in self._not_commands:
+                return Match(text, NONE, {}, EXACT, reading)
+        best = self._classify(with_slots, slots)
         if with_slots != normal:
-            # A slot value may be an ordinary word in a command ("bridge"): try both readings.
-            plain_score, plain_index = self._best(normal)
-            if plain_score > best_score:
-                best_score, best_index, slots = plain_score, plain_index, {}
-        if best_index < 0:
-            return Match(text, NONE, {}, 1.0)
-        phrase, intent = self._templates[best_index]
+            # A slot value may be an ordinary word in a command ("my calves hurt"): try both.
+            plain = self._classify(normal, {})
+            if plain[1] > best[1]:
+                best = plain
+        intent, probability, reading, found = best
+        if intent == NONE:
+            return Match(text, NONE, {}, probability, reading)
         needed = ACCEPT_CONSEQUENTIAL if self.intents.consequential(intent) else ACCEPT
-        wanted_slots = set(_PLACEHOLDER.findall(phrase))
-        slots = {k: v for k, v in slots.items() if k in wanted_slots}
+        wanted = {s for s in SLOTS if intent == f"choose_{s}"}
+        negations = _negation_pairs(reading)
         if (
-            best_score < needed
-            or wanted_slots != set(slots)
-            or (intent in self._answers and not expecting_answer)
+            probability < needed
+            or wanted != set(found) & wanted
+            or not negations <= self._negations_used[intent]
         ):
-            return Match(text, NONE, {}, 1.0 - best_score, phrase)
-        return Match(text, intent, slots, best_score, phrase)
+            return Match(text, NONE, {}, 1.0 - probability, reading)
+        return Match(text, intent, {k: v for k, v in found.items() if k in wanted},
+                     probability, reading)
 
-    def _best(self, normal: str) -> tuple[float, int]:
-        candidates = self._by_polarity[_negated(normal)]
-        found = process.extractOne(
-            normal, [self._choices[i] for i in candidates], scorer=fuzz.ratio
-        )
-        if found is None:
-            return 0.0, -1
-        _, score, position = found
-        index = candidates[position]
-        score /= 100.0
-        contained = self._contained(normal)
-        if contained is not None and contained[0] > score:
-            return contained
-        return score, index
-
-    def _contained(self, normal: str) -> tuple[float, int] | None:
-        """A phrase of 2+ words said whole inside a few more ("could you say that again")."""
-        words = normal.split()
-        best: tuple[float, int] | None = None
-        padded = f" {normal} "
-        negated = _negated(normal)
-        for index, phrase in enumerate(self._choices):
-            if _negated(phrase) != negated:
-                continue
-            size = phrase.count(" ") + 1
-            extra = len(words) - size
-            if size < 2 or not 0 < extra <= MAX_EXTRA_WORDS or f" {phrase} " not in padded:
-                continue
-            # Each extra word costs a little, so an exact phrase always beats a padded one.
-            score = 0.95 - 0.05 * extra
-            if best is None or score > best[0]:
-                best = (score, index)
-        return best
+    def _classify(self, reading: str, slots: dict[str, str]
+                  ) -> tuple[str, float, str, dict[str, str]]:
+        probs = self.model.probabilities(reading)
+        best = int(probs.argmax())
+        return self.model.classes[best], float(probs[best]), reading, slots
 
     def _fill_slots(self, normal: str) -> tuple[str, dict[str, str]]:
         slots: dict[str, str] = {}
@@ -339,3 +473,30 @@ class Matcher:
                 if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
                     best = (score, window, ident)
         return None if best is None else (best[1], best[2])
+
+
+def _negation_pairs(sentence: str) -> set[tuple[str, str]]:
+    words = sentence.split()
+    return {(w, words[i + 1] if i + 1 < len(words) else "")
+            for i, w in enumerate(words) if w in NEGATIONS}
+
+
+def training_samples(intents: IntentSet) -> list[tuple[str, str]]:
+    """(sentence, intent) pairs the model learns from, `none` included."""
+    samples = [(s, name) for name in intents.intents
+               for s in intents.sentences(name, PER_TEMPLATE)]
+    samples += [(s, NONE) for s in intents.sentences(NONE, PER_NEGATIVE_TEMPLATE)]
+    return samples
+
+
+_MODELS: dict[str, Model] = {}
+
+
+def model_for(intents: IntentSet) -> Model:
+    """The model learned from `intents`: from this process, the cache, or trained now."""
+    classes = (*intents.intents, NONE)
+    key = intents.digest + repr((PER_TEMPLATE, PER_NEGATIVE_TEMPLATE))
+    if key not in _MODELS:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        _MODELS[key] = load_or_train(digest, lambda: training_samples(intents), classes)
+    return _MODELS[key]

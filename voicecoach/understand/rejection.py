@@ -8,11 +8,14 @@ costs more than a missed one.  The layers, in order:
 3. the matcher (voicecoach.understand.intents) must find a phrase close enough;
 4. consequential intents (stop, skip, choose_*) need more recognizer certainty, both
    for the whole utterance and for its weakest word;
-5. yes/no only count when the coach asked a question (`expecting_answer`).
+5. yes/no are reported whether or not the coach asked anything (the coach decides what an
+   unexpected answer means), but when nothing was asked they need the certainty of a
+   consequential command: a stray "yeah" from the telly is not worth a reply.
 When the best reading means nothing, the engine's next-best readings are tried in turn, but
-only for intents that cost little if wrong: never stop, skip or choose_*.
+only for intents that cost little if wrong: never stop, skip or choose_*, nor an answer
+nobody asked for.
 Each engine's confidences mean different things, so each has its own Thresholds.  The
-final confidence is the matcher's similarity weighted by the recognizer's confidence.
+final confidence is the recogniser's confidence weighted by the recognizer's.
 """
 
 from __future__ import annotations
@@ -119,7 +122,8 @@ def understand(
         # The alternative's words carry no confidences of their own: the utterance's stand in.
         m = _understand_one(replace(t, text=alternative, words=(), alternatives=()), matcher,
                             expecting_answer, th)
-        if m.intent != NONE and not _consequential(matcher, m.intent):
+        unasked = m.intent in ANSWERS and not expecting_answer
+        if m.intent != NONE and not _consequential(matcher, m.intent) and not unasked:
             return m
     return best
 
@@ -137,9 +141,8 @@ def _understand_one(t: Transcript, matcher: MatcherLike, expecting_answer: bool,
     exact = m.confidence >= th.exact
     if t.confidence < th.min_utterance and not exact:
         return reject()
-    if m.intent in ANSWERS and not expecting_answer:
-        return reject()
-    if _consequential(matcher, m.intent) and (
+    strict = _consequential(matcher, m.intent) or (m.intent in ANSWERS and not expecting_answer)
+    if strict and (
         (t.confidence < th.min_consequential and not exact)
         or t.min_word_confidence < th.min_word_consequential
     ):
