@@ -331,6 +331,58 @@ NOTEBOOK_FULL = (
     "We can carry on as normal."
 )
 FIRST_SESSION = "This is our first session together, so let's make a start."
+MOVING_ON = "Moving on."
+GOING_THROUGH_STEPS = "We're going through the steps."
+ALREADY_GOING = "We're already going. Say pause if you need a break."
+NOT_STARTED = "We haven't started yet."
+ROUTINE_FINISHED = "We've finished the routine."
+KEEP_CONSTRAINTS = "Okay, I'll keep that in mind."
+DROP_CONSTRAINTS = "Good to hear. I'll use the usual exercises."
+
+
+def skipping(exercise: Exercise) -> str:
+    return f"Okay, skipping {exercise.name}."
+
+
+def back_to(routine: Routine) -> str:
+    """Accepting the offer to carry on where the last session stopped."""
+    return f"Okay, back to {routine_name(routine)}."
+
+
+def device_lost(what: str) -> str:
+    return f"I've lost the {what}, so I've paused. I'll carry on when it's back."
+
+
+def device_back(what: str) -> str:
+    return f"The {what} is back."
+
+
+def reps_left(left: int) -> str:
+    """A status answer in the middle of a set of reps."""
+    return f"{number(left).capitalize()} {'rep' if left == 1 else 'reps'} left."
+
+
+def time_left(seconds: float, kind: str) -> str:
+    """A status answer in a hold, a rest or a change of sides."""
+    what = {"hold": "in this hold", "rest": "of rest"}.get(kind, "")
+    return f"{about_seconds(seconds).capitalize()} left {what}.".strip()
+
+
+def set_of(set_no: int, sets: int) -> str:
+    return f"Set {number(set_no)} of {number(sets)}."
+
+
+def step_of(step: int, steps: int) -> str:
+    return f"Step {number(step)} of {number(steps)}."
+
+
+def progress_line(sessions: int, exercises: int, days_active: int) -> str:
+    """How this week has gone, from the store's summary."""
+    done = "one session" if sessions == 1 else f"{number(sessions)} sessions"
+    return (
+        f"This week you've done {done} and {number(exercises)} exercises, and you've been "
+        f"active on {number(days_active)} of the last fourteen days. Keep it up."
+    )
 VOICE_LIMIT = {
     "slower": "That's as slow as I go.",
     "faster": "That's as fast as I go.",
