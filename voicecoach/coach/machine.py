@@ -49,6 +49,7 @@ from enum import Enum, StrEnum
 from voicecoach.coach import script
 from voicecoach.coach.adapt import adapt, fits, order_routine
 from voicecoach.coach.catalogue import Catalogue, Exercise, Routine
+from voicecoach.coach.clock import SegmentClock, from_rep_start
 from voicecoach.coach.events import (
     Action,
     Begin,
@@ -178,21 +179,6 @@ def _said(event: Event) -> Heard:
     """The utterance behind an intent's row (only intents reach those handlers)."""
     assert isinstance(event, Heard), event
     return event
-
-
-@dataclass(frozen=True)
-class Running:
-    """Progress through the current timed segment."""
-
-    segment: int
-    """Index into the exercise plan."""
-    started: float | None
-    """When the segment's clock started (its opening line heard, its tone played), shifted
-    back by time already done; None while the opening line is still being said."""
-    fired: int = 0
-    """How many of the segment's cues have been given."""
-    done_before: float = 0.0
-    """Seconds already done when the segment (re)started (a resumed hold)."""
 
 
 @dataclass(frozen=True)
@@ -413,7 +399,8 @@ class Coach:
         self.exercise: Exercise | None = None
         self.plan: list[script.Segment] = []
         self.step = 0
-        self.running: Running | None = None
+        self.running: SegmentClock | None = None
+        """The segment in hand: running in ACTIVE, or the one to start on "ready"."""
         self.suspended: Suspended | None = None
         self.rest_scale = 1.0
         self.reps_done = 0
@@ -936,28 +923,23 @@ class Coach:
 
     def _on_begin_segments(self, _: Event) -> Phase:
         if self.resume_elapsed is not None and self.running is not None:
-            # Back after a symptom: carry on from where the person was.
-            elapsed, self.resume_elapsed = self.resume_elapsed, None
-            segment = self.plan[self.running.segment]
-            if segment.kind == "reps" and elapsed > script.REPS_LEAD_IN:
-                # From the start of the rep that was cut short, with its count.
-                done = (elapsed - script.REPS_LEAD_IN + 1e-6) // segment.rep_seconds
-                elapsed = max(0.0, script.REPS_LEAD_IN + done * segment.rep_seconds - 0.001)
+            # Back after a symptom: carry on from where the person was (a set of reps from
+            # the start of the rep that was cut short, with its count).
+            segment = self.running.segment
+            elapsed = from_rep_start(segment, self.resume_elapsed)
+            self.resume_elapsed = None
             left = segment.seconds - elapsed
             self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
-            return self._start_segment(self.running.segment, elapsed)
-        return self._start_segment(0 if self.running is None else self.running.segment)
+            return self._start_segment(self.running.index, elapsed)
+        return self._start_segment(0 if self.running is None else self.running.index)
 
     def _start_segment(self, index: int, elapsed: float = 0.0) -> Phase:
         assert self.exercise is not None
         if index >= len(self.plan):
             return self._finish_exercise()
-        segment = self.plan[index]
-        cues = self._cues(segment)
-        fired = sum(1 for offset, _ in cues if offset <= elapsed and elapsed > 0)
-        self.running = Running(index, None, fired, elapsed)
+        self.running = SegmentClock.at(index, self.plan[index], elapsed)
         if elapsed == 0:
-            self._say(script.segment_start(self.exercise, segment), "instruction")
+            self._say(script.segment_start(self.exercise, self.running.segment), "instruction")
         # The segment's clock starts once its opening line has been heard: a timer of
         # nothing, after speech (see _on_segment_start).
         self._start_timer(0.0, Trigger.SEGMENT_START)
@@ -966,42 +948,23 @@ class Coach:
     def _on_segment_start(self, _: Event) -> None:
         """The opening line has been heard: the hold tone, and the segment's clock runs."""
         assert self.running is not None
-        segment = self.plan[self.running.segment]
-        if segment.kind == "hold" and self.running.done_before == 0:
+        if self.running.segment.kind == "hold" and self.running.fresh:
             self._tone("hold_start")
-        self.running = replace(self.running, started=self.now - self.running.done_before)
+        self.running = self.running.run(self.now)
         self._schedule_next_cue()
 
-    @staticmethod
-    def _cues(segment: script.Segment) -> list[tuple[float, str]]:
-        if segment.kind == "hold":
-            return script.hold_cues(segment.seconds)
-        if segment.kind == "reps":
-            return script.rep_cues(segment)
-        if segment.kind == "rest":
-            return script.rest_cues(segment)
-        return [(segment.seconds, "switch_done")]
-
     def _schedule_next_cue(self) -> None:
+        """A timer until the next cue, on the segment's own clock (not after speech)."""
         assert self.running is not None
-        assert self.running.started is not None
-        cues = self._cues(self.plan[self.running.segment])
-        offset, _ = cues[self.running.fired]
-        self._start_timer(offset - (self.now - self.running.started), Trigger.CUE,
-                          after_speech=False)
+        self._start_timer(self.running.wait(self.now), Trigger.CUE, after_speech=False)
 
-    def _on_cue(self, _event: Event) -> Phase:
+    def _on_cue(self, _: Event) -> Phase:
         assert self.running is not None
-        assert self.running.started is not None
-        segment = self.plan[self.running.segment]
-        cues = self._cues(segment)
-        elapsed = self.now - self.running.started
-        while self.running.fired < len(cues) and cues[self.running.fired][0] <= elapsed + 1e-6:
-            cue = cues[self.running.fired][1]
-            self.running = replace(self.running, fired=self.running.fired + 1)
-            self._give_cue(cue, segment)
-        if self.running.fired >= len(cues):
-            return self._segment_done(segment)
+        self.running, due = self.running.due(self.now)
+        for cue in due:
+            self._give_cue(cue, self.running.segment)
+        if self.running.over:
+            return self._segment_done(self.running.segment)
         self._schedule_next_cue()
         return Phase.ACTIVE
 
@@ -1034,9 +997,9 @@ class Coach:
             self.hold_done += segment.seconds
         elif segment.kind == "reps":
             self.reps_done += segment.reps
-        following = self.running.segment + 1
+        following = self.running.index + 1
         if segment.then_ready:
-            self.running = Running(following, None)
+            self.running = SegmentClock.at(following, self.plan[following])
             self._say(script.READY, "question")
             self._listen()
             return Phase.READY
@@ -1045,9 +1008,7 @@ class Coach:
     def _elapsed(self) -> float | None:
         if self.phase != Phase.ACTIVE or self.running is None:
             return None
-        if self.running.started is None:
-            return self.running.done_before
-        return self.now - self.running.started
+        return self.running.elapsed(self.now)
 
     # --- pausing and side phases ------------------------------------------------------------
 
@@ -1068,10 +1029,10 @@ class Coach:
         back = self.suspended or Suspended(Phase.CHOOSING)
         self.suspended = None
         if back.phase == Phase.ACTIVE and self.running is not None:
-            segment = self.plan[self.running.segment]
+            segment = self.running.segment
             left = segment.seconds - (back.elapsed or 0.0)
             self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
-            return self._start_segment(self.running.segment, back.elapsed or 0.0)
+            return self._start_segment(self.running.index, back.elapsed or 0.0)
         if back.phase == Phase.ENDED:  # a possible fall after the end: back to the end, quietly
             self._say(script.ENDED)
             return Phase.ENDED
@@ -1112,9 +1073,9 @@ class Coach:
     def _on_ready_now(self, event: Event) -> Phase:
         """"Ready" while changing sides ends the get-ready pause; otherwise we're going."""
         running = self.running
-        if running is not None and self.plan[running.segment].kind == "switch":
+        if running is not None and running.segment.kind == "switch":
             self._cancel_timer()
-            return self._start_segment(running.segment + 1)
+            return self._start_segment(running.index + 1)
         if _said(event).intent in FLAGS.answers:
             self._on_sorry(event)  # nothing was asked
         else:
@@ -1255,7 +1216,7 @@ class Coach:
         back = self.suspended
         self.suspended = None
         if back is not None and back.phase == Phase.ACTIVE and self.running is not None:
-            return self._start_segment(self.running.segment)  # from the start of the segment
+            return self._start_segment(self.running.index)  # from the start of the segment
         self.suspended = back
         return self._return()
 
@@ -1282,7 +1243,7 @@ class Coach:
             return
         factor = script.HOT_REST_SCALE / self.rest_scale
         self.rest_scale = script.HOT_REST_SCALE
-        current = self.running.segment if self.running is not None else -1
+        current = self.running.index if self.running is not None else -1
         self.plan = [
             replace(seg, seconds=round(seg.seconds * factor))
             if i > current and seg.kind == "rest" else seg
@@ -1332,7 +1293,7 @@ class Coach:
             self.suspended = back
             return self._return()
         self._say(script.TIRED_CARRY_ON)
-        resume_at = self.running.segment if self.running is not None else 0
+        resume_at = self.running.index if self.running is not None else 0
         rest = script.Segment("rest", script.TIRED_REST_SECONDS, then_ready=True)
         self.plan.insert(resume_at, rest)
         return self._start_segment(resume_at)
@@ -1431,10 +1392,9 @@ class Coach:
         if self.suspended is not None and self.suspended.elapsed is not None:
             elapsed = self.suspended.elapsed
         if running is not None and elapsed is not None:
-            segment = self.plan[running.segment]
+            segment = running.segment
             if segment.kind == "reps":
-                done = max(0, running.fired - (1 if running.fired > segment.reps else 0))
-                parts.append(script.reps_left(segment.reps - min(done, segment.reps)))
+                parts.append(script.reps_left(running.reps_left()))
             else:
                 parts.append(script.time_left(max(0.0, segment.seconds - elapsed), segment.kind))
             if segment.sets > 1:

@@ -113,42 +113,10 @@ def speaking_seconds(text: str, rate: int) -> float:
     return len(text.split()) * 60.0 / max(rate, 1)
 
 
-def hold_cues(seconds: float) -> list[tuple[float, str]]:
-    """(offset, cue) pairs inside a hold: halfway / ten seconds left, then three-two-one."""
-    cues: list[tuple[float, str]] = []
-    if seconds < SHORT_HOLD:
-        # A short hold is over before a countdown could help: just say when to let go.
-        return [(seconds, "release")]
-    if seconds >= 16:
-        cues.append((seconds / 2, "halfway"))
-    if seconds >= 30:
-        cues.append((seconds - 10, "ten_left"))
-    cues.extend((seconds - n, f"count_{n}") for n in (3, 2, 1) if seconds - n > 0)
-    cues.append((seconds, "release"))
-    return sorted(cues)
-
-
-def rep_cues(segment: Segment) -> list[tuple[float, str]]:
-    """(offset, cue) pairs of a set of reps: each rep's count with its first move, then its
-    other moves in time with it ("move_J"), then done."""
-    cues: list[tuple[float, str]] = []
-    for i in range(segment.reps):
-        start = REPS_LEAD_IN + i * segment.rep_seconds
-        cues.append((start, f"rep_{i + 1}"))
-        cues.extend((start + at, f"move_{j}") for j, (at, _) in enumerate(segment.moves) if j)
-    cues.append((segment.seconds, "reps_done"))
-    return cues
-
-
 def rep_line(segment: Segment, rep: int) -> str:
     """The count of a rep with its first move: "Three. Sit back slowly."."""
     count = number(rep).capitalize() + "."
     return f"{count} {segment.moves[0][1]}" if segment.moves else number(rep)
-
-
-def rest_cues(segment: Segment) -> list[tuple[float, str]]:
-    cues = [(segment.seconds - 10, "rest_ten_left")] if segment.seconds >= 25 else []
-    return [*cues, (segment.seconds, "rest_over")]
 
 
 _UNITS = (
