@@ -133,8 +133,13 @@ class Levelled:
     def transcribe(self, pcm: bytes) -> Transcript:
         return self.inner.transcribe(level_utterance(pcm))
 
-    def stream(self, end_silence: float = 0.8) -> LevelledStream:
-        return LevelledStream(self.inner.stream(end_silence=end_silence), StreamLevel())
+    def stream(
+        self, end_silence: float = 0.8, early_silence: float | None = None
+    ) -> LevelledStream:
+        return LevelledStream(
+            self.inner.stream(end_silence=end_silence, early_silence=early_silence),
+            StreamLevel(),
+        )
 
     def __getattr__(self, name: str) -> Any:  # close(), probe(), path ...: the engine's own
         return getattr(self.inner, name)

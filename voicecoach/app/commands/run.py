@@ -14,6 +14,11 @@ HELP = "start the coach: listen on the microphone, speak on the speaker"
 
 log = logging.getLogger("voicecoach")
 
+#: Silence after which a short utterance is read early, so "it hurts" or "I've fallen" is
+#: answered without waiting for the whole end-of-speech silence (slow speakers keep theirs:
+#: only a safety word acts on the early reading).
+EARLY_SILENCE = 0.3
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from voicecoach.app.config import add_common_arguments
@@ -183,8 +188,11 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
 
     runtime = Runtime(coach, matcher, speaker, out, cue, understand, events, recorder)
     end_silence = args.end_silence or settings.end_silence
-    # Shouted, clipped speech is declipped and turned down before the recognizer.
-    stream = Levelled(recognizer).stream(end_silence=end_silence)
+    # Shouted, clipped speech is declipped and turned down before the recognizer.  A short
+    # utterance is also read early, after EARLY_SILENCE: a safety word acts on that reading.
+    stream = Levelled(recognizer).stream(
+        end_silence=end_silence, early_silence=min(EARLY_SILENCE, end_silence / 2)
+    )
     reason: str | None = "error"  # unless the run says otherwise
     try:
         if args.audio_in is not None:
