@@ -286,6 +286,7 @@ class Coach:
                 "next": (self._on_next_step, flow), "previous": (self._on_previous_step, P.STEPS),
                 "start": (self._on_begin_segments, flow),
                 "yes": (self._on_begin_segments, flow),
+                "resume": (self._on_going_through_steps, stay),
                 T.STEP_GAP: (self._on_step_gap, flow),
             },
             P.READY: {
@@ -337,6 +338,7 @@ class Coach:
             P.FALL_CHECK: {
                 "yes": (self._on_emergency, flow), "no": (self._on_not_fallen, flow),
                 "help": (self._on_emergency, flow),
+                "cant_get_up": (self._on_ask_if_fallen, P.FALL_CHECK),
                 T.SILENCE: (self._on_remind_help, stay),
             },
             P.TIRED: {
@@ -1065,10 +1067,10 @@ class Coach:
         return self._return()
 
     def _on_not_paused(self, _: Event) -> None:
-        if self.phase == Phase.STEPS:
-            self._say(script.GOING_THROUGH_STEPS)
-            return
         self._say(script.ALREADY_GOING)
+
+    def _on_going_through_steps(self, _: Event) -> None:
+        self._say(script.GOING_THROUGH_STEPS)
 
     def _on_ready_now(self, event: Event) -> Phase:
         """"Ready" while changing sides ends the get-ready pause; otherwise we're going."""
@@ -1146,8 +1148,16 @@ class Coach:
         # Maybe a fall, maybe a hard chair: stop everything and ask, never assume.
         self._cancel_timer()
         self._log("cant_get_up", exercise=self.current_id)
-        if self.phase != Phase.FALL_CHECK:
-            self._say(script.EMERGENCY_STOP, "safety")
+        self._say(script.EMERGENCY_STOP, "safety")
+        self._ask_if_fallen()
+
+    def _on_ask_if_fallen(self, _: Event) -> None:
+        """Said again while being asked: the question again, without the alarm."""
+        self._cancel_timer()
+        self._log("cant_get_up", exercise=self.current_id)
+        self._ask_if_fallen()
+
+    def _ask_if_fallen(self) -> None:
         self._suspend()
         self.hold = Phase.FALL_CHECK
         self._say(script.FALL_QUESTION, "question")
