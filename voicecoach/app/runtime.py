@@ -47,6 +47,8 @@ from voicecoach.understand.intents import Match, Matcher
 
 log = logging.getLogger(__name__)
 
+#: Why the final transcript of an utterance already acted on early is not acted on again.
+ACTED_EARLY = "already acted on its early reading"
 #: How long after a line ends its words still count as a possible echo.
 ECHO_TAIL_SECONDS = 1.0
 #: How often a lost microphone is looked for again.
@@ -193,7 +195,7 @@ class Runtime:
             self.events.write({
                 "t": round(now, 3), "type": "heard", "text": transcript.text,
                 "start": round(transcript.start, 3), "end": round(transcript.end, 3),
-                "ignored": "already acted on its early reading",
+                "ignored": ACTED_EARLY,
             })  # fmt: skip
             return
         speaking = self.loop.speaking(transcript.start, now)
