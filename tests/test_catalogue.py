@@ -76,8 +76,15 @@ def test_routines_are_complete_and_fit_their_setting(catalogue):
     assert tuple(catalogue.routines) == REQUIRED_ROUTINES
     article_1 = SEED_IDS[:5], SEED_IDS[5:10]
     assert catalogue.routine("stretching").exercises == article_1[0]
-    assert catalogue.routine("strengthening").exercises == article_1[1]
-    assert catalogue.routine("spasticity").exercises == SEED_IDS[10:]
+    # The article's exercises, ordered from the floor up, the lunge after the single leg stand.
+    strengthening = catalogue.routine("strengthening").exercises
+    assert sorted(strengthening) == sorted(article_1[1])
+    assert strengthening.index("single_leg_stand") < strengthening.index("stationary_lunge")
+    assert sorted(catalogue.routine("spasticity").exercises) == sorted(SEED_IDS[10:])
+    order = {"lying": 0, "quadruped": 1, "bed": 2, "seated": 3, "standing": 4}
+    for routine in catalogue.routines.values():
+        where = [order[catalogue.exercise(i).position] for i in routine.exercises]
+        assert where == sorted(where), routine.id
     for ident in catalogue.routine("bed").exercises:
         assert fits(catalogue.exercise(ident), ["in_bed"]), ident
     for ident in catalogue.routine("seated").exercises:
@@ -91,9 +98,11 @@ def test_spoken_text_is_short_and_plain(catalogue):
         assert len(e.intro.split()) <= 30, e.id
         assert len(re.findall(r"[.!?](\s|$)", e.intro)) <= 2, e.id
         assert all(len(c.split()) <= 20 for c in e.cautions), e.id
-        for text in (e.intro, *e.steps, *e.cautions):
+        for text in (e.intro, *e.steps, *e.cautions, *e.moves, *e.limit_cautions.values()):
             assert text[0].isupper(), (e.id, text)
             assert text.endswith("."), (e.id, text)
+        assert all(len(m.split()) <= 6 for m in e.moves), e.id
+        assert (e.dose.mode == "reps") == bool(e.moves), e.id
 
 
 def test_seed_doses_take_the_article_lower_end(catalogue):
@@ -129,7 +138,9 @@ def test_spoken_sentences_are_our_own_words(catalogue):
     joined = " | ".join(" ".join(words) for words in articles)
     assert shingles
     for e in catalogue.exercises.values():
-        for text in (e.intro, *e.steps, *e.cautions, *e.not_adaptable.values()):
+        spoken = (e.intro, *e.steps, *e.cautions, *e.not_adaptable.values(), *e.moves,
+                  e.hold_cue, e.side_cue, *e.limit_cautions.values())
+        for text in filter(None, spoken):
             words = _words(text)
             assert not _shingles(words, 6) & shingles, (e.id, text)
             for sentence in re.split(r"[.!?]", text.lower()):
@@ -267,6 +278,19 @@ BAD_EXERCISES: dict[str, tuple[list[dict[str, Any]], str]] = {
                                           "rep_seconds": 5})],
         "exercise 'a': dose: reps mode needs rep_seconds longer than the pause (hold_seconds) on "
         "both sides"),
+    "reps without moves": ([ex("a", dose={"mode": "reps", "reps": 5})],
+                           "exercise 'a': reps mode needs moves"),
+    "long move": ([ex("a", dose={"mode": "reps", "reps": 5}, moves=["word " * 8])],
+                  "exercise 'a': move longer than"),
+    "beats do not match moves": ([ex("a", dose={"mode": "reps", "reps": 5},
+                                     moves=["Up.", "Down."], beats=[1])],
+                                 "exercise 'a': beats must give one positive number per move"),
+    "side cue without side": ([ex("a", side_cue="This side.")],
+                              "exercise 'a': side_cue must contain {side}"),
+    "unknown requirement": ([ex("a", requires="zz")],
+                            "exercise 'a': requires 'zz' is not an exercise id"),
+    "unknown limit": ([ex("a", limit_cautions={"upside_down": "Careful."})],
+                      "exercise 'a': 'upside_down' is not a constraint"),
     "unknown dose field": ([ex("a", dose={"mode": "hold", "hold_seconds": 5, "minutes": 1})],
                            "exercise 'a': dose: unknown field(s) 'minutes'"),
     "empty steps": ([ex("a", steps=[])], "exercise 'a': steps must not be empty"),

@@ -69,7 +69,7 @@ def test_the_coach_answers_each_command(session):
             said = next(x for x in records[i + 1 :] if x.get("action") == "say")
             answers[r["intent"]] = said["text"]
     assert answers["choose_routine"].startswith("Let's do the stretching routine")
-    assert answers["start"] == "Left side. Hold for thirty seconds."
+    assert answers["start"] == "Your left knee to your chest. Hold for thirty seconds."
     assert answers["pause"] == script.PAUSED
     assert answers["resume"].startswith("Carrying on")
     assert answers["cant_lie_down"] == script.CONSTRAINT_ACK["no_lying"]
@@ -93,7 +93,8 @@ def test_the_output_holds_speech_and_tones_on_the_timeline(session):
     for r in plays:
         assert loudness(r["start"], r["end"]) > 100, r
     # Between the hold's start and its halfway cue the coach is silent.
-    hold = next(r for r in plays if r.get("text") == "Left side. Hold for thirty seconds.")
+    opening = "Your left knee to your chest. Hold for thirty seconds."
+    hold = next(r for r in plays if r.get("text") == opening)
     tone = next(r for r in plays if r.get("name") == "hold_start" and r["start"] >= hold["start"])
     assert loudness(tone["end"] + 0.2, tone["end"] + 5) < 50
 

@@ -14,7 +14,7 @@ from sessions import Record, Transcript, run_session
 from voicecoach.app.loop import BARGE_IN, DEFERRED, IGNORED, SessionLoop
 from voicecoach.coach import script
 from voicecoach.coach.events import Begin, Heard, Say, Tone
-from voicecoach.coach.machine import ENDED, Coach
+from voicecoach.coach.machine import Coach, Phase
 from voicecoach.coach.profile import Profile, ResumePoint
 from voicecoach.voice.timeline import EstimatedTimeline
 
@@ -74,7 +74,7 @@ def test_a_side_switch_names_the_side_then_waits_to_fit_the_position(catalogue, 
 def test_ready_ends_the_get_ready_pause_of_a_side_switch(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+45 ready"])
     switch = transcript.said("Right side next")[0]
-    hold = transcript.said("Right side. Hold for")[0]
+    hold = transcript.said("Your right knee to your chest. Hold for")[0]
     assert hold.heard is not None
     assert hold.heard.intent == "start"
     assert hold.t - switch.end < script.SWITCH_SECONDS["lying"]
@@ -108,7 +108,7 @@ def test_an_answer_overlapping_the_end_of_the_question_counts(catalogue):
     # "yes" said while "... Say yes or no." is still playing: it waits, then ends the session.
     assert loop.hear(Heard("yes", question_end - 0.3)) == DEFERRED
     loop.advance(question_end + 1)
-    assert coach.phase == ENDED
+    assert coach.phase == Phase.ENDED
 
 
 def test_only_what_interrupts_cuts_in_and_talk_over_the_coach_is_not_a_command(catalogue):

@@ -183,7 +183,7 @@ def test_timers_run_on_the_audio_clock(catalogue, matcher):
     stream = ScriptedStream([said("knee to chest", 30.0, 31.0), said("ready", 85.0, 85.4)])
     runtime.run_file(chunks(170), stream)
     starts = {c[0].text: c[1] for c in out.clips}
-    hold = next(t for t in starts if t.startswith("Left side. Hold"))
+    hold = next(t for t in starts if t.startswith("Your left knee to your chest. Hold"))
     release = min(c[1] for c in out.clips if c[0].text == script.RELEASE)
     assert release - starts[hold] >= 30 - 1e-6
 

@@ -23,7 +23,8 @@ def test_json_actions_carry_time_exercise_and_intent(monkeypatch, capsys):
     assert all({"t", "action", "text", "exercise", "intent"} <= set(r) for r in records)
     pause = next(r for r in records if r["intent"] == "pause")
     assert pause["exercise"] == "knee_to_chest"
-    hold = next(r for r in records if r["text"] and r["text"].startswith("Left side. Hold"))
+    opening = "Your left knee to your chest. Hold"
+    hold = next(r for r in records if r["text"] and r["text"].startswith(opening))
     assert pause["t"] - hold["t"] == 12
     assert records[-1]["action"] == "end"
     assert {r["action"] for r in records} >= {"say", "tone", "start_timer", "log", "end"}
@@ -32,7 +33,7 @@ def test_json_actions_carry_time_exercise_and_intent(monkeypatch, capsys):
 def test_plain_output_reads_like_a_conversation(monkeypatch, capsys):
     out = run_text(monkeypatch, capsys, "start\n", "--fast")
     assert out[0].endswith(
-        "coach: Hello. I'm your exercise coach, and I'll talk you through each exercise."
+        "coach: Hello, I'm your exercise coach."
     )
     assert any("you:   start   -> start" in line for line in out)
     assert out[-1].endswith("(session ended: input ended)")

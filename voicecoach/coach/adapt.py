@@ -12,7 +12,7 @@ alternative is the standing one again, with both constraints active).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from voicecoach.coach.catalogue import Catalogue, Exercise
@@ -25,6 +25,7 @@ __all__ = [
     "easier",
     "fits",
     "harder",
+    "order_routine",
 ]
 
 #: How each constraint finishes the spoken reason "so you ...".
@@ -35,6 +36,8 @@ SWAP_REASONS = {
     "seated": "can stay seated",
 }
 QUADRUPED_REASON = "don't have to get down on your hands and knees"
+#: In bed, a seated version is done sitting on the edge of the bed, not "in bed".
+EDGE_OF_BED_REASON = "can do it sitting on the edge of your bed"
 NO_VERSION = "I don't have a version of this one that suits you right now."
 
 
@@ -93,16 +96,19 @@ def adapt(catalogue: Catalogue, exercise_id: str, constraints: Iterable[str]) ->
                 continue
             target = catalogue.exercise(target_id)
             if fits_position(target.position, active):
-                return Adaptation(target, original, swap_reason(broken, original.position))
+                reason = swap_reason(broken, original.position, target.position)
+                return Adaptation(target, original, reason)
             visited.append(target)
             queue.append(target)
     return Adaptation(None, original, _skip_reason(visited, active))
 
 
-def swap_reason(constraints: Iterable[str], position: str = "lying") -> str:
+def swap_reason(constraints: Iterable[str], position: str = "lying", to: str = "") -> str:
     """Why a version was swapped, e.g. "so you don't have to lie down and can stay seated"."""
     parts = [
-        QUADRUPED_REASON if c == "no_lying" and position == "quadruped" else SWAP_REASONS[c]
+        QUADRUPED_REASON if c == "no_lying" and position == "quadruped"
+        else EDGE_OF_BED_REASON if c == "in_bed" and to == "seated"
+        else SWAP_REASONS[c]
         for c in _active(constraints)
     ]
     return "so you " + " and ".join(parts)
@@ -132,3 +138,40 @@ def harder(catalogue: Catalogue, exercise_id: str) -> Exercise | None:
     """The harder version, if there is one."""
     target = catalogue.exercise(exercise_id).harder
     return catalogue.exercise(target) if target else None
+
+
+#: Where each position sits on the way from the floor up: a routine moves through them in
+#: this order, so nobody gets down onto the floor, up, and down again.
+POSITION_ORDER = {"lying": 0, "quadruped": 1, "bed": 2, "seated": 3, "standing": 4}
+
+
+def order_routine(
+    catalogue: Catalogue,
+    ids: Iterable[str],
+    constraints: Iterable[str],
+    preferred: Mapping[str, str] | None = None,
+    done: Iterable[str] = (),
+) -> list[str]:
+    """The routine's exercise ids in the order to do them, given the constraints.
+
+    An exercise whose version for these constraints was already done (`done`: version ids)
+    or comes earlier in the routine is dropped: two exercises that both become the seated
+    twist are one seated twist.  The rest keep their order within a position, and positions
+    go from the floor up (POSITION_ORDER), so adapting never sends someone down and up twice.
+    """
+    active = _active(constraints)
+    preferred = preferred or {}
+    seen = set(done)
+    kept: list[tuple[int, str]] = []
+    for ident in ids:
+        wanted = preferred.get(ident, ident)
+        if wanted not in catalogue.exercises:
+            wanted = ident
+        version = adapt(catalogue, wanted, active).exercise
+        if version is not None:
+            if version.id in seen:
+                continue
+            seen.add(version.id)
+        where = (version or catalogue.exercise(ident)).position
+        kept.append((POSITION_ORDER[where], ident))
+    return [ident for _, ident in sorted(kept, key=lambda pair: pair[0])]

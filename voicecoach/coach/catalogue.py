@@ -46,6 +46,8 @@ REQUIRED_ROUTINES = ("stretching", "strengthening", "spasticity", "bed", "seated
 ROUTINE_FITS = {"bed": IN_BED, "seated": SEATED}
 MAX_STEP_WORDS = 25
 """Steps are spoken one at a time to someone listening; longer ones get lost."""
+MAX_MOVE_WORDS = 6
+"""Moves are said during a rep, in time with it: a few words each."""
 SPOKEN_NAME = re.compile(r"^[a-z]+(?:[ '-][a-z]+)*$")
 """Names and aliases are slot values as a recognizer writes them: lowercase words, no digits."""
 
@@ -141,10 +143,25 @@ class Exercise:
     described_as: tuple[str, ...] = ()
     """What people call it by what it is or is for ("balancing", "tight calves"): spoken
     slot values, like the aliases, but never said back by the coach."""
+    moves: tuple[str, ...] = ()
+    """reps mode: the movement of one rep as short spoken cues, spread evenly over the rep
+    (both sides of an "alternate" rep), e.g. "Sit back slowly." / "Pause." / "Stand up."."""
+    hold_cue: str = ""
+    """hold mode: what to do during a hold, if not simply holding ("Roll the ball slowly")."""
+    side_cue: str = ""
+    """How to say which side is working, with {side} for left / right ("Your {side} foot
+    on the ball."); "" means "Left side."."""
+    limit_cautions: Mapping[str, str] = field(default_factory=FrozenMap)
+    """Constraint -> a caution that matters for someone with that limit ("brakes on"),
+    said each time the exercise starts while the constraint is on."""
+    requires: str | None = None
+    """Id of an exercise that should feel steady first: the coach asks before starting."""
+    beats: tuple[float, ...] = ()
+    """Relative length of each move (default: all equal), so a pause can be longer."""
 
     def __post_init__(self) -> None:
         # Callers may pass plain dicts; freeze them so the exercise stays immutable and hashable.
-        for name in ("alternatives", "not_adaptable"):
+        for name in ("alternatives", "not_adaptable", "limit_cautions"):
             value = getattr(self, name)
             if not isinstance(value, FrozenMap):
                 object.__setattr__(self, name, FrozenMap(value))
@@ -225,6 +242,12 @@ def exercise_to_json(e: Exercise) -> dict[str, Any]:
         "alternatives": dict(e.alternatives),
         "not_adaptable": dict(e.not_adaptable),
         "source": e.source,
+        "moves": list(e.moves),
+        "hold_cue": e.hold_cue,
+        "side_cue": e.side_cue,
+        "limit_cautions": dict(e.limit_cautions),
+        "requires": e.requires,
+        "beats": list(e.beats),
     }
 
 
@@ -303,7 +326,7 @@ class _Entry:
 
     def text(self, key: str, default: str | None = None) -> str:
         value: str = self.get(key, str, default)
-        if value is not None and not value.strip():
+        if key in self.table and not value.strip():
             self.fail(f"{key} must not be empty")
         return value
 
@@ -339,8 +362,8 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
 
 _EXERCISE_FIELDS = {
     "id", "name", "aliases", "position", "kind", "areas", "equipment", "sides", "intro", "steps",
-    "dose", "cautions", "easier", "harder", "alternatives", "not_adaptable", "source",
-    "described_as",
+    "dose", "cautions", "easier", "harder", "alternatives", "not_adaptable", "source", "moves",
+    "hold_cue", "side_cue", "limit_cautions", "requires", "beats", "described_as",
 }  # fmt: skip
 _EXERCISE_REQUIRED = {"id", "name", "position", "kind", "areas", "sides", "intro", "steps", "dose"}
 _DOSE_FIELDS = {"mode", "hold_seconds", "reps", "sets", "rest_seconds", "rep_seconds", "note"}
@@ -403,6 +426,12 @@ def _parse_exercise(entry: _Entry, ident: str) -> Exercise:
     for constraint in sorted(set(alternatives) & set(not_adaptable)):
         entry.fail(f"both an alternative and a not_adaptable reason for {constraint!r}")
     dose_table = entry.get("dose", dict)
+    dose = _parse_dose(_Entry(entry.file, f"{entry.what}: dose", dose_table, _DOSE_FIELDS,
+                              {"mode"}), entry.table.get("sides") == "alternate")
+    moves, beats = _parse_moves(entry, dose)
+    side_cue = entry.text("side_cue", "")
+    if side_cue and "{side}" not in side_cue:
+        entry.fail("side_cue must contain {side}")
     return Exercise(
         id=ident,
         name=entry.text("name"),
@@ -414,8 +443,7 @@ def _parse_exercise(entry: _Entry, ident: str) -> Exercise:
         sides=entry.choice("sides", SIDES),
         intro=entry.text("intro"),
         steps=steps,
-        dose=_parse_dose(_Entry(entry.file, f"{entry.what}: dose", dose_table, _DOSE_FIELDS,
-                                {"mode"}), entry.table.get("sides") == "alternate"),
+        dose=dose,
         cautions=entry.texts("cautions"),
         easier=entry.text("easier", None),
         harder=entry.text("harder", None),
@@ -423,7 +451,28 @@ def _parse_exercise(entry: _Entry, ident: str) -> Exercise:
         not_adaptable=FrozenMap(not_adaptable),
         source=entry.choice("source", SOURCES, "seed"),
         described_as=entry.texts("described_as"),
+        moves=moves,
+        hold_cue=entry.text("hold_cue", ""),
+        side_cue=side_cue,
+        limit_cautions=FrozenMap(entry.mapping("limit_cautions", known_constraint)),
+        requires=entry.text("requires", None),
+        beats=beats,
     )
+
+
+def _parse_moves(entry: _Entry, dose: Dose) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The spoken moves of one rep and their relative lengths."""
+    moves = entry.texts("moves")
+    if dose.mode == "reps" and not moves:
+        entry.fail("reps mode needs moves: the cues that talk a person through one rep")
+    for move in moves:
+        if len(move.split()) > MAX_MOVE_WORDS:
+            entry.fail(f"move longer than {MAX_MOVE_WORDS} words: {move!r}")
+    beats = entry.get("beats", list, [])
+    if beats and (len(beats) != len(moves)
+                  or not all(isinstance(b, int | float) and b > 0 for b in beats)):
+        entry.fail("beats must give one positive number per move")
+    return moves, tuple(float(b) for b in beats)
 
 
 def _parse_dose(entry: _Entry, both_sides_per_rep: bool) -> Dose:
@@ -492,6 +541,8 @@ def _check_graph(file: str, exercises: Mapping[str, Exercise]) -> None:
                 fail(f"easier {easier.id!r} ({easier.position}) does not fit {lost[0]!r} "
                      f"although {e.position} does")
         _check_constraints(exercises, e, fail)
+        if e.requires is not None and e.requires not in exercises:
+            fail(f"requires {e.requires!r} is not an exercise id")
         if e.source == "seed" and e.easier is None:
             fail("seed exercise needs an easier version")
 

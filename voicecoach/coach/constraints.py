@@ -18,7 +18,9 @@ CONSTRAINTS = (NO_LYING, NO_STANDING, IN_BED, SEATED)
 
 ALLOWED: Mapping[str, frozenset[str]] = {
     NO_LYING: frozenset({"seated", "standing"}),
-    NO_STANDING: frozenset({"lying", "quadruped", "seated", "bed"}),
+    # Kneeling on all fours starts from standing or from the floor: not for someone who
+    # cannot stand.  Lying work can be done on a bed.
+    NO_STANDING: frozenset({"lying", "seated", "bed"}),
     IN_BED: frozenset({"bed", "seated"}),
     SEATED: frozenset({"seated"}),
 }

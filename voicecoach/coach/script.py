@@ -23,8 +23,14 @@ DEFAULT_SWITCH_SECONDS = 8.0
 DEFAULT_REST_BETWEEN_HOLDS = 10
 #: A longer rest when someone says they are tired.
 TIRED_REST_SECONDS = 60
+#: Rests grow by this much for the rest of the session once someone is too hot.
+HOT_REST_SCALE = 1.5
 #: Lead-in before the first counted rep, so nobody is rushed.
 REPS_LEAD_IN = 2.0
+#: Holds shorter than this get no countdown, only the release.
+SHORT_HOLD = 10.0
+#: Rests shorter than this end with a tone but no "rest over".
+SHORT_REST = 15.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class Segment:
     sets: int = 1
     then_ready: bool = False
     """After this rest, wait for the person to say they are ready (used after tiredness)."""
+    moves: tuple[tuple[float, str], ...] = ()
+    """reps: (offset within one rep, spoken cue) for each move of a rep."""
 
 
 def plan(exercise: Exercise, rest_scale: float = 1.0) -> list[Segment]:
@@ -66,7 +74,8 @@ def _one_set(exercise: Exercise, side: str | None, set_no: int, rest_scale: floa
     if dose.mode == "reps":
         side = "alternate" if exercise.sides == "alternate" else side
         seconds = REPS_LEAD_IN + dose.reps * dose.rep_seconds
-        return [Segment("reps", seconds, side, dose.reps, dose.rep_seconds, set_no, dose.sets)]
+        return [Segment("reps", seconds, side, dose.reps, dose.rep_seconds, set_no, dose.sets,
+                        moves=move_offsets(exercise))]
     between = (dose.rest_seconds or DEFAULT_REST_BETWEEN_HOLDS) * rest_scale
     out: list[Segment] = []
     for hold in range(dose.reps):
@@ -81,6 +90,20 @@ def _one_set(exercise: Exercise, side: str | None, set_no: int, rest_scale: floa
     return out
 
 
+def move_offsets(exercise: Exercise) -> tuple[tuple[float, str], ...]:
+    """Where each move of one rep falls: the rep's length shared out by the moves' beats."""
+    moves = exercise.moves
+    if not moves:
+        return ()
+    beats = exercise.beats or tuple(1.0 for _ in moves)
+    unit = exercise.dose.rep_seconds / sum(beats)
+    offsets, at = [], 0.0
+    for beat, move in zip(beats, moves, strict=True):
+        offsets.append((round(at, 3), move))
+        at += beat * unit
+    return tuple(offsets)
+
+
 def switch_seconds(exercise: Exercise) -> float:
     return SWITCH_SECONDS.get(exercise.position, DEFAULT_SWITCH_SECONDS)
 
@@ -90,28 +113,10 @@ def speaking_seconds(text: str, rate: int) -> float:
     return len(text.split()) * 60.0 / max(rate, 1)
 
 
-def hold_cues(seconds: float) -> list[tuple[float, str]]:
-    """(offset, cue) pairs inside a hold: halfway / ten seconds left, then three-two-one."""
-    cues: list[tuple[float, str]] = []
-    if seconds >= 16:
-        cues.append((seconds / 2, "halfway"))
-    if seconds >= 30:
-        cues.append((seconds - 10, "ten_left"))
-    cues.extend((seconds - n, f"count_{n}") for n in (3, 2, 1) if seconds - n > 0)
-    cues.append((seconds, "release"))
-    return sorted(cues)
-
-
-def rep_cues(segment: Segment) -> list[tuple[float, str]]:
-    """(offset, cue) pairs of a set of reps: a steady count, then done."""
-    cues = [(REPS_LEAD_IN + i * segment.rep_seconds, f"rep_{i + 1}") for i in range(segment.reps)]
-    cues.append((segment.seconds, "reps_done"))
-    return cues
-
-
-def rest_cues(segment: Segment) -> list[tuple[float, str]]:
-    cues = [(segment.seconds - 10, "rest_ten_left")] if segment.seconds >= 25 else []
-    return [*cues, (segment.seconds, "rest_over")]
+def rep_line(segment: Segment, rep: int) -> str:
+    """The count of a rep with its first move: "Three. Sit back slowly."."""
+    count = number(rep).capitalize() + "."
+    return f"{count} {segment.moves[0][1]}" if segment.moves else number(rep)
 
 
 _UNITS = (
@@ -159,11 +164,28 @@ def about_seconds(seconds: float) -> str:
 
 # --- fixed lines ----------------------------------------------------------------------------
 
-WELCOME = "Hello. I'm your exercise coach, and I'll talk you through each exercise."
+WELCOME = "Hello, I'm your exercise coach."
 SAFETY_NOTE = (
-    "One thing first: I'm not a therapist. Follow your own therapist's advice, go gently, "
-    "and if anything hurts, say it hurts and we'll stop straight away."
+    "I'm not a therapist: follow your own therapist's advice, go gently, and if anything "
+    "hurts, say it hurts and we'll stop."
 )
+WELCOME_BACK = "Hello again. Good to have you back."
+SAFETY_REMINDER = "As always, go gently, and if anything hurts, say it hurts and we'll stop."
+CHECK_IN_QUESTION = (
+    "How are you feeling today? Say ready if you're good to go, or tired if your energy "
+    "is low, and we'll keep it short and gentle."
+)
+CHECK_IN_CHOOSING = "How are you feeling today? If your energy is low, say tired."
+#: Seconds after the check-in question to wait for "tired" before starting as usual.
+CHECK_IN_SECONDS = 6.0
+GOOD_TO_GO = "Good."
+GENTLE_TODAY = (
+    "Thanks for telling me. We'll keep it short and gentle today: fewer exercises, one set "
+    "each, and longer rests. Stop whenever you've had enough."
+)
+#: A low-energy session: at most this many exercises, one set each, rests this much longer.
+GENTLE_EXERCISES = 3
+GENTLE_REST_SCALE = 1.5
 PAIN_STOP = "Stop there and rest. Never push through pain."
 PAIN_ADVICE = "If the pain is sharp or doesn't settle, tell your doctor or therapist."
 PAIN_OFFER = (
@@ -176,7 +198,48 @@ EMERGENCY_HELP = (
     "use your phone or your alarm, or call out to someone nearby. "
     "If it's serious, phone your emergency number."
 )
-EMERGENCY_FALL = "If you've fallen, don't rush to get up."
+EMERGENCY_FALL = (
+    "If you've fallen, stay still for a moment and check yourself. Don't rush to get up."
+)
+EMERGENCY_MEDICAL = (
+    "If you have chest pain, or you're struggling to breathe, phone your emergency number "
+    "now. Don't wait to see if it passes."
+)
+EMERGENCY_FAINT = (
+    "If you feel faint, sit or lie down where you are, and call someone to be with you."
+)
+#: Words in what was said that pick the advice; with none of them, all advice is given.
+EMERGENCY_WORDS = {
+    EMERGENCY_MEDICAL: ("chest", "breath", "breathe", "heart"),
+    EMERGENCY_FAINT: ("faint", "pass out", "blacked", "black out"),
+    EMERGENCY_FALL: ("fall", "fell", "floor"),
+}
+SYMPTOM_ADVICE = {
+    "dizzy": (
+        "Stop there. Sit down, or hold on to something steady.",
+        "Breathe slowly, and rest your eyes on one spot until it passes.",
+    ),
+    "overheated": (
+        "Stop and rest. Heat can bring MS symptoms on for a while, and they ease as you cool.",
+        "Move somewhere cooler if you can, loosen a layer, and sip some cool water.",
+    ),
+    "spasm": (
+        "Stop the movement and let the muscle be.",
+        "Breathe out slowly. As it eases, gently straighten the limb or shift your position. "
+        "Never force it.",
+    ),
+}
+SYMPTOM_OFFER = {
+    "dizzy": "I'll wait. When it has passed, say I'm fine now and we'll carry on gently. "
+    "Or say stop to finish for today.",
+    "overheated": "I'll wait while you cool down. Say I'm fine now to carry on gently, "
+    "or stop to finish for today.",
+    "spasm": "I'll wait until it settles. Then say I'm fine now and we'll carry on gently, "
+    "or say stop to finish.",
+}
+FEEL_BETTER = "Good. We'll carry on gently."
+BACK_IN_POSITION = "Get back into position slowly, and say ready when you are."
+GLAD = "Good to hear."
 EMERGENCY_WAIT = "I'll wait here. Say resume when you're safe and ready, or stop to finish."
 TIRED_REST = "Let's take a longer rest. Tiredness is a good reason to ease off."
 TIRED_OFFER = "Would you like to finish for today? Say yes to finish, or no to carry on."
@@ -197,7 +260,6 @@ GOODBYE = "Well done today. Goodbye."
 READY = "Say ready when you're in position."
 READY_AGAIN = "Take your time. Say ready when you're set, or skip to move on."
 NOT_READY = "No rush. Say ready when you're set."
-ROUTINE_DONE = "That's the whole routine finished. Really well done."
 ANOTHER = "Say another routine to keep going, or say stop to finish."
 WHICH_NEXT = "Which routine next? Say its name, like stretching or seated, or say stop to finish."
 SORRY = "Sorry, I didn't catch that."
@@ -237,6 +299,58 @@ NOTEBOOK_FULL = (
     "We can carry on as normal."
 )
 FIRST_SESSION = "This is our first session together, so let's make a start."
+MOVING_ON = "Moving on."
+GOING_THROUGH_STEPS = "We're going through the steps."
+ALREADY_GOING = "We're already going. Say pause if you need a break."
+NOT_STARTED = "We haven't started yet."
+ROUTINE_FINISHED = "We've finished the routine."
+KEEP_CONSTRAINTS = "Okay, I'll keep that in mind."
+DROP_CONSTRAINTS = "Good to hear. I'll use the usual exercises."
+
+
+def skipping(exercise: Exercise) -> str:
+    return f"Okay, skipping {exercise.name}."
+
+
+def back_to(routine: Routine) -> str:
+    """Accepting the offer to carry on where the last session stopped."""
+    return f"Okay, back to {routine_name(routine)}."
+
+
+def device_lost(what: str) -> str:
+    return f"I've lost the {what}, so I've paused. I'll carry on when it's back."
+
+
+def device_back(what: str) -> str:
+    return f"The {what} is back."
+
+
+def reps_left(left: int) -> str:
+    """A status answer in the middle of a set of reps."""
+    return f"{number(left).capitalize()} {'rep' if left == 1 else 'reps'} left."
+
+
+def time_left(seconds: float, kind: str) -> str:
+    """A status answer in a hold, a rest or a change of sides."""
+    what = {"hold": "in this hold", "rest": "of rest"}.get(kind, "")
+    return f"{about_seconds(seconds).capitalize()} left {what}.".strip()
+
+
+def set_of(set_no: int, sets: int) -> str:
+    return f"Set {number(set_no)} of {number(sets)}."
+
+
+def step_of(step: int, steps: int) -> str:
+    return f"Step {number(step)} of {number(steps)}."
+
+
+def progress_line(sessions: int, exercises: int, days_active: int) -> str:
+    """How this week has gone, from the store's summary."""
+    done = "one session" if sessions == 1 else f"{number(sessions)} sessions"
+    return (
+        f"This week you've done {done} and {number(exercises)} exercises, and you've been "
+        f"active on {number(days_active)} of the last fourteen days. Keep it up."
+    )
 VOICE_LIMIT = {
     "slower": "That's as slow as I go.",
     "faster": "That's as fast as I go.",
@@ -277,9 +391,18 @@ HELP = {
     "question": "Say yes or no.",
     "pain": "Say easier, skip, or stop.",
     "emergency": "Say resume when you're safe and ready, or stop to finish.",
+    "unwell": "Say I'm fine now when it has passed, or stop to finish.",
     "ended": "Say start to begin a new session.",
 }
 ALWAYS = "And stop, or it hurts, work at any time. If you fall, say I've fallen."
+
+
+def emergency_advice(said: str) -> list[str]:
+    """The advice that fits what was said: chest pain is not a fall.  When nothing tells
+    ("call an ambulance"), every piece of advice, the most urgent first."""
+    said = said.lower()
+    picked = [line for line, words in EMERGENCY_WORDS.items() if any(w in said for w in words)]
+    return picked or list(EMERGENCY_WORDS)
 
 
 def routine_name(routine: Routine) -> str:
@@ -300,7 +423,15 @@ def choose_again(default: Routine) -> str:
 
 
 def routine_intro(routine: Routine, count: int) -> str:
-    return f"Let's do {routine_name(routine)}. {routine.description} {count_phrase(count)}."
+    """The routine and what it is for; the count only when today's differs from the usual
+    (a gentler day, or versions merged after adapting), since the description gives it."""
+    intro = f"Let's do {routine_name(routine)}. {routine.description}"
+    counted = routine.description.lower().startswith(number(len(routine.exercises)) + " ")
+    if count != len(routine.exercises):
+        intro += f" Today, {count_phrase(count).lower()}."
+    elif not counted:
+        intro += f" {count_phrase(count)}."
+    return intro
 
 
 def count_phrase(count: int) -> str:
@@ -313,43 +444,101 @@ def exercise_intro(exercise: Exercise, index: int, total: int) -> str:
     return f"Exercise {number(index + 1)} of {number(total)}: {exercise.name}."
 
 
-def equipment_line(exercise: Exercise) -> str:
-    names = {
-        "towel": "a towel",
-        "chair": "a sturdy chair",
-        "ball": "a small ball",
-        "foam_roller": "a foam roller or a rolled-up towel",
-        "wall": "a wall or counter to hold",
-        "bed": "your bed",
-        "pillow": "a pillow",
-    }
-    items = [names.get(e, e.replace("_", " ")) for e in exercise.equipment]
+EQUIPMENT_NAMES = {
+    "towel": "a towel",
+    "chair": "a sturdy chair",
+    "ball": "a small ball",
+    "foam_roller": "a foam roller or a rolled-up towel",
+    "wall": "a wall or counter to hold",
+    "bed": "your bed",
+    "pillow": "a pillow",
+}
+
+
+def listing(items: list[str]) -> str:
+    """'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def have_ready(equipment: list[str], for_exercise: bool = False) -> str:
+    """What to have ready: said once a session per item, for a routine or one exercise."""
+    items = [EQUIPMENT_NAMES.get(e, e.replace("_", " ")) for e in equipment]
     if not items:
         return ""
-    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-    return f"You'll need {listed}."
+    if for_exercise:
+        return f"You'll need {listing(items)}."
+    return f"Before we start, have ready {listing(items)}."
+
+
+def side_line(exercise: Exercise, side: str | None) -> str:
+    """Which side works now: the exercise's own words ("Your left foot on the ball.")."""
+    if side not in SIDE_NAMES:
+        return ""
+    assert side is not None
+    if exercise.side_cue:
+        return sentence(exercise.side_cue.replace("{side}", side))
+    return f"{side.capitalize()} side."
 
 
 def segment_start(exercise: Exercise, segment: Segment) -> str:
     """The line that opens a hold, a set of reps, a rest or a change of side."""
-    side = f"{segment.side.capitalize()} side. " if segment.side in SIDE_NAMES else ""
+    side = side_line(exercise, segment.side)
+    side = f"{side} " if side else ""
     set_part = (
         f"Set {number(segment.set_no)} of {number(segment.sets)}. " if segment.sets > 1 else ""
     )
     if segment.kind == "hold":
-        return f"{side}{set_part}Hold for {seconds_phrase(segment.seconds)}."
+        doing = exercise.hold_cue.rstrip(".") if exercise.hold_cue else "Hold"
+        joiner = ", for" if exercise.hold_cue else " for"
+        return f"{side}{set_part}{doing}{joiner} {seconds_phrase(segment.seconds)}."
     if segment.kind == "reps":
         each = " Both sides make one." if segment.side == "alternate" else ""
-        pause = (
-            f" Pause {seconds_phrase(exercise.dose.hold_seconds)} at the top."
-            if exercise.dose.hold_seconds
-            else ""
-        )
-        return f"{side}{set_part}{number(segment.reps).capitalize()} reps.{each}{pause} I'll count."
+        unit = "rep" if segment.reps == 1 else "reps"
+        guide = " I'll talk you through them." if segment.moves else " I'll count."
+        return f"{side}{set_part}{number(segment.reps).capitalize()} {unit}.{each}{guide}"
     if segment.kind == "switch":
         side_name = (segment.side or "other").capitalize()
+        if exercise.sides == "alternate":
+            return f"{side_name} side next."  # between alternating holds: short, said often
         return f"{side_name} side next. Change sides, and say ready when you're set."
     return f"Rest for {seconds_phrase(segment.seconds)}."
+
+
+def steady_question(exercise: Exercise, first: Exercise, done_today: bool) -> str:
+    """Before an exercise that needs another to feel steady first."""
+    if done_today:
+        return f"Before the {exercise.name}: did the {first.name} feel steady? Say yes or no."
+    return (
+        f"The {exercise.name} needs steady balance. Does the {first.name} feel steady "
+        "for you these days? Say yes or no."
+    )
+
+
+def not_steady(exercise: Exercise, first: Exercise) -> str:
+    return (
+        f"Then we'll leave the {exercise.name} for now. Keep practising the {first.name}, "
+        "and we'll try it once that feels steady."
+    )
+
+
+def minutes_phrase(minutes: float) -> str:
+    whole = max(1, int(round(minutes)))
+    return "about a minute" if whole == 1 else f"about {number(whole)} minutes"
+
+
+def routine_summary(done: int, minutes: float) -> str:
+    """The close of a routine: what was done, how long it took, well done."""
+    if done == 0:
+        return "That's the end of the routine."
+    what = "one exercise" if done == 1 else f"{number(done)} exercises"
+    return f"That's the routine finished: {what} in {minutes_phrase(minutes)}. Really well done."
+
+
+def goodbye(done: int) -> str:
+    if done == 0:
+        return GOODBYE
+    what = "one exercise" if done == 1 else f"{number(done)} exercises"
+    return f"You did {what} today. Well done, and goodbye."
 
 
 def exercise_done(exercise: Exercise) -> str:

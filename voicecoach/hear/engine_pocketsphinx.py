@@ -5,10 +5,9 @@ the intent phrases (voicecoach.hear.vocab), so the decoder only knows the coach'
 n-gram model rather than a strict JSGF grammar: a grammar turns about half of ordinary
 sentences into a command, while an n-gram decode of a non-command comes out as a broken
 word salad with low posterior confidence, which the matcher and the rejection layers
-refuse.  Word and utterance confidences are lattice posteriors.  All audio goes through
-the streaming denoiser first (voicecoach.hear.denoise): PocketSphinx's acoustic model was
-trained on clean speech and suffers badly in steady noise.  A file goes through the very
-stream a microphone does, so `recognize` hears what `run` hears.
+refuse.  Word and utterance confidences are lattice posteriors.  Each utterance goes
+through spectral subtraction first (voicecoach.hear.audio.reduce_noise): PocketSphinx's
+acoustic model was trained on clean speech and suffers badly in steady noise.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from voicecoach.hear.recognizer import DecodingStream, Transcript, transcribe_by_stream
+from voicecoach.hear.audio import reduce_noise
+from voicecoach.hear.recognizer import DecodingStream, Transcript
 from voicecoach.hear.vocab import PhraseSource, write_pocketsphinx_files
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,15 @@ class PocketSphinxRecognizer:
         return max(0.0, min(1.0, float(prob)))
 
     def transcribe(self, pcm: bytes) -> Transcript:
-        """A recording, heard exactly as the live stream hears it (denoiser, endpointer,
-        decoding while speaking): `recognize` and `run` cannot disagree."""
-        return transcribe_by_stream(self.stream(), pcm, self.name)
+        """One whole utterance, decoded in one go (a file: no need to wait for speech)."""
+        d = self._decoder
+        if self.denoise:
+            pcm = reduce_noise(pcm)
+        d.start_utt()
+        if pcm:
+            d.process_raw(pcm, full_utt=True)
+        d.end_utt()
+        return self._result(len(pcm) / 32000)
 
     # IncrementalDecoder: the live path, decoding while the person speaks.
     def begin(self) -> None:
@@ -102,6 +108,18 @@ class PocketSphinxRecognizer:
 
     def abandon(self) -> None:
         self._decoder.end_utt()
+
+    def peek(self) -> Transcript:
+        """The best reading so far of the utterance in progress (it stays open)."""
+        hyp = self._decoder.hyp()
+        words = [w for w in map(_word, hyp.hypstr.split() if hyp is not None else []) if w]
+        if hyp is None or not words:
+            return Transcript("", 0.0, (), 0.0, self._fed / 32000, self.name)
+        # Mid-utterance there is no lattice posterior yet: the reading counts as unsure,
+        # and only the layered rejection's exact-phrase path can accept it.
+        confidence = self._posterior(hyp.prob)
+        return Transcript(" ".join(words), confidence, tuple((w, confidence) for w in words),
+                          0.0, self._fed / 32000, self.name)
 
     def _result(self, seconds: float) -> Transcript:
         """The transcript of the utterance the decoder has just ended."""
@@ -135,9 +153,12 @@ class PocketSphinxRecognizer:
                 out.append(text)
         return tuple(out)
 
-    def stream(self, end_silence: float = 0.8) -> DecodingStream:
+    def stream(
+        self, end_silence: float = 0.8, early_silence: float | None = None
+    ) -> DecodingStream:
         """Live audio, decoded while the person speaks; the streaming denoiser in front
         follows the room's noise from the silence before and between utterances."""
         from voicecoach.hear.denoise import Denoiser
 
-        return DecodingStream(self, end_silence, denoiser=Denoiser() if self.denoise else None)
+        return DecodingStream(self, end_silence, denoiser=Denoiser() if self.denoise else None,
+                              early_silence=early_silence)

@@ -19,6 +19,7 @@ that does open one is bounded by `max_utterance`; a slow speaker's pauses are br
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections import deque
 from collections.abc import Iterable
@@ -41,13 +42,20 @@ class VadUnavailable(RuntimeError):
     """onnxruntime or the Silero model file is missing."""
 
 
+def faster_whisper_folder() -> Path | None:
+    """faster-whisper's package folder, found without importing it."""
+    spec = importlib.util.find_spec("faster_whisper")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def silero_model_path() -> Path:
     """The Silero VAD model that faster-whisper ships."""
-    try:
-        from faster_whisper.utils import get_assets_path
-    except ImportError as e:  # pragma: no cover - depends on the install
-        raise VadUnavailable(f"faster-whisper is not installed ({e})") from e
-    path = Path(get_assets_path()) / "silero_vad_v6.onnx"
+    folder = faster_whisper_folder()  # not imported: its __init__ costs ~20 MB
+    if folder is None:  # pragma: no cover - depends on the install
+        raise VadUnavailable("faster-whisper is not installed")
+    path = folder / "assets" / "silero_vad_v6.onnx"
     if not path.is_file():
         raise VadUnavailable(f"the Silero VAD model is missing: {path}")
     return path
@@ -237,6 +245,8 @@ class SileroEndpointer:
             self._last_voiced_len = len(self._frames)
         else:
             self._silent_for += FRAME_SECONDS
+            if self.listener is not None:
+                self.listener.speech_paused(self._silent_for, self._voiced)
         duration = len(self._frames) * FRAME_SECONDS
         if self._silent_for >= self.end_silence - 1e-9 or duration >= self.max_utterance - 1e-9:
             return self._finish()
@@ -270,3 +280,8 @@ class SileroEndpointer:
     @property
     def in_speech(self) -> bool:
         return self._speaking
+
+    @property
+    def utterance_start(self) -> float:
+        """Where the utterance in progress began on the audio's timeline."""
+        return self._start

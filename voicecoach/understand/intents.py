@@ -405,11 +405,11 @@ class Matcher:
             for sentence in intents.expansions(name):
                 self._exact.setdefault(sentence, name)
         self._not_commands = set(intents.sentences(NONE, PER_NEGATIVE_TEMPLATE))
-        # The negation words each intent's own sentences use: any other negation in a
-        # transcript turns it round ("please don't pause" is not pause).
+        # How each intent's own sentences negate (a negation word and the word after it):
+        # any other negation in a transcript turns it round, so "do not skip this one" is
+        # not skip although "i do not want this one" is.
         self._negations_used = {
-            name: frozenset(w for s in intents.expansions(name) for w in s.split()
-                            if w in NEGATIONS)
+            name: frozenset(p for s in intents.expansions(name) for p in _negation_pairs(s))
             for name in intents.intents
         }
         self.model = model or model_for(intents)
@@ -444,7 +444,7 @@ class Matcher:
             return Match(text, NONE, {}, probability, reading)
         needed = ACCEPT_CONSEQUENTIAL if self.intents.consequential(intent) else ACCEPT
         wanted = {s for s in SLOTS if intent == f"choose_{s}"}
-        negations = NEGATIONS.intersection(reading.split())
+        negations = _negation_pairs(reading)
         if (
             probability < needed
             or wanted != set(found) & wanted
@@ -492,6 +492,12 @@ class Matcher:
                 if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
                     best = (score, window, ident)
         return None if best is None else (best[1], best[2])
+
+
+def _negation_pairs(sentence: str) -> set[tuple[str, str]]:
+    words = sentence.split()
+    return {(w, words[i + 1] if i + 1 < len(words) else "")
+            for i, w in enumerate(words) if w in NEGATIONS}
 
 
 def training_samples(intents: IntentSet) -> list[tuple[str, str]]:

@@ -1,0 +1,90 @@
+"""`python -m voicecoach.bench coaching`: how much the coach talks, and does it say what matters.
+
+Runs every routine as a typed session on a virtual clock, once as someone with no limits and
+once as a wheelchair user ("i'm in my wheelchair" before choosing), answering whatever the
+coach asks the obvious way (ready, yes, the routine's name).  Prints, per run: lines and
+words spoken, seconds of speech before the first movement starts, the session's length,
+cautions said of those the exercises done carry, exercises done in a position the person
+ruled out, exercises done twice, and lines that tell a seated person to fetch a chair.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from voicecoach.app.textsession import TypedSession
+from voicecoach.app.timers import VirtualClock
+from voicecoach.coach import script
+from voicecoach.coach.adapt import fits
+from voicecoach.coach.catalogue import Catalogue, load_catalogue
+from voicecoach.coach.events import Action, Begin, Log, Say, Tone
+from voicecoach.coach.machine import Coach
+from voicecoach.understand.intents import Match, Matcher, load_intents
+
+#: What a person answers in each waiting phase (anything not listed: "yes").
+ANSWERS = {"ready": "ready", "paused": "resume", "check_in": "i'm fine"}
+
+
+def run(catalogue: Catalogue, matcher: Matcher, routine: str, wheelchair: bool) -> dict:
+    coach = Coach(catalogue)
+    actions: list[tuple[float, Action]] = []
+
+    def emit(t: float, action: Action, _heard: Match | None) -> None:
+        actions.append((t, action))
+
+    session = TypedSession(coach, matcher, VirtualClock(), emit)
+    session.loop.feed(Begin(0.0))
+    lines = (["i'm in my wheelchair"] if wheelchair else []) + [f"the {routine} routine"]
+    for _ in range(400):
+        session.fire_until_waiting()
+        if session.ended:
+            break
+        if coach.finished_routine:
+            lines += ["stop", "yes"]
+        line = lines.pop(0) if lines else ANSWERS.get(coach.phase, "yes")
+        session.say(line)
+    if not session.ended:
+        session.loop.finish(session.clock.now())
+    return measure(catalogue, actions, coach.rate, wheelchair)
+
+
+def measure(catalogue: Catalogue, actions: list[tuple[float, Action]], rate: int,
+            wheelchair: bool) -> dict:
+    says = [a.text for _, a in actions if isinstance(a, Say)]
+    first_move = next(
+        (t for t, a in actions if isinstance(a, Tone) and a.name in {"hold_start", "rep"}), 0.0
+    )
+    before = [a.text for t, a in actions if isinstance(a, Say) and t <= first_move]
+    done = [
+        a.data["exercise"] for _, a in actions if isinstance(a, Log) and a.kind == "exercise_done"
+    ]
+    cautions = [c for ident in dict.fromkeys(done) for c in catalogue.exercise(ident).cautions]
+    spoken = " ".join(says)
+    wrong = [i for i in done if wheelchair and not fits(catalogue.exercise(i), {"seated"})]
+    return {
+        "lines": len(says),
+        "words": len(spoken.split()),
+        "talk_before_move_s": round(script.speaking_seconds(" ".join(before), rate), 1),
+        "minutes": round(actions[-1][0] / 60, 1) if actions else 0.0,
+        "cautions": f"{sum(1 for c in cautions if c in spoken)}/{len(cautions)}",
+        "wrong_position": len(wrong),
+        "repeated": len(done) - len(set(done)),
+        "chair_to_seated": sum(1 for s in says if "sturdy chair" in s) if wheelchair else 0,
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m voicecoach.bench coaching")
+    parser.parse_args(argv)
+    catalogue = load_catalogue()
+    matcher = Matcher(load_intents(None, catalogue))
+    columns = ["lines", "words", "talk_before_move_s", "minutes", "cautions", "wrong_position",
+               "repeated", "chair_to_seated"]
+    print("| routine | who | " + " | ".join(columns) + " |")
+    print("|---|---|" + "---|" * len(columns))
+    for routine in catalogue.routines:
+        for wheelchair in (False, True):
+            row = run(catalogue, matcher, routine, wheelchair)
+            who = "wheelchair" if wheelchair else "no limits"
+            print(f"| {routine} | {who} | " + " | ".join(str(row[c]) for c in columns) + " |")
+    return 0
