@@ -39,7 +39,7 @@ class SessionRecorder(Protocol):
 
 
 @dataclass
-class Recorder:
+class Recorder(SessionRecorder):
     """Hands the coach's Log actions to the store's writer; never blocks, never raises."""
 
     writer: StoreWriter | None = None
