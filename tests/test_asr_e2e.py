@@ -234,6 +234,9 @@ def test_the_endpointer_tells_its_listener_what_it_hears():
         def speech_continues(self, frame):
             self.audio += frame
 
+        def speech_paused(self, silence, voiced):
+            pass
+
         def speech_ended(self, utterance):
             self.ended.append(utterance)
 

@@ -8,7 +8,7 @@ from sessions import run_session
 from voicecoach.coach import script
 from voicecoach.coach.adapt import fits
 from voicecoach.coach.events import Begin, Heard, Log, Say, StartTimer, TimerExpired, Tone
-from voicecoach.coach.machine import ACTIVE, CHOOSING, PAIN, PAUSED, REPROMPT_SECONDS, Coach
+from voicecoach.coach.machine import REPROMPT_SECONDS, Coach, Phase
 from voicecoach.coach.profile import Profile, Progress, ResumePoint
 
 
@@ -208,7 +208,7 @@ def test_silence_gets_one_reprompt_then_a_pause(catalogue):
     timer = [a for a in first if isinstance(a, StartTimer)][-1]
     second = coach.handle(TimerExpired(timer.timer, 2 * REPROMPT_SECONDS))
     assert [a.text for a in second if isinstance(a, Say)] == [script.SILENCE_PAUSE]
-    assert coach.phase == PAUSED
+    assert coach.phase == Phase.PAUSED
     assert not [a for a in second if isinstance(a, StartTimer)]
 
 
@@ -228,7 +228,7 @@ def test_yes_outside_a_question_is_not_acted_on(catalogue):
     coach.handle(Begin(0.0))
     coach.handle(Heard("choose_exercise", 0.0, {"exercise": "knee_to_chest"}))
     coach.handle(Heard("start", 40.0))
-    assert coach.phase == ACTIVE
+    assert coach.phase == Phase.ACTIVE
     said = [a.text for a in coach.handle(Heard("yes", 41.0)) if isinstance(a, Say)]
     assert said[0].startswith(script.SORRY)
 
@@ -277,7 +277,7 @@ def test_pain_when_nothing_is_running_still_answers(catalogue):
     coach.handle(Begin(0.0))
     said = [a.text for a in coach.handle(Heard("pain", 1.0)) if isinstance(a, Say)]
     assert said[0] == script.PAIN_STOP
-    assert coach.phase == CHOOSING
+    assert coach.phase == Phase.CHOOSING
 
 
 def test_pain_during_steps_waits_for_the_person(catalogue):
@@ -285,4 +285,4 @@ def test_pain_during_steps_waits_for_the_person(catalogue):
     coach.handle(Begin(0.0))
     coach.handle(Heard("choose_exercise", 0.0, {"exercise": "bird_dog"}))
     coach.handle(Heard("pain", 1.0))
-    assert coach.phase == PAIN
+    assert coach.phase == Phase.PAIN

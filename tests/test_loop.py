@@ -14,7 +14,7 @@ from sessions import Record, Transcript, run_session
 from voicecoach.app.loop import BARGE_IN, DEFERRED, IGNORED, EstimatedTimeline, SessionLoop
 from voicecoach.coach import script
 from voicecoach.coach.events import Begin, Heard, Say, Tone
-from voicecoach.coach.machine import ENDED, Coach
+from voicecoach.coach.machine import Coach, Phase
 from voicecoach.coach.profile import Profile, ResumePoint
 
 WORDS = {script.number(n): n for n in range(1, 100)}
@@ -107,7 +107,7 @@ def test_an_answer_overlapping_the_end_of_the_question_counts(catalogue):
     # "yes" said while "... Say yes or no." is still playing: it waits, then ends the session.
     assert loop.hear(Heard("yes", question_end - 0.3)) == DEFERRED
     loop.advance(question_end + 1)
-    assert coach.phase == ENDED
+    assert coach.phase == Phase.ENDED
 
 
 def test_only_what_interrupts_cuts_in_and_talk_over_the_coach_is_not_a_command(catalogue):

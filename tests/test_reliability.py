@@ -546,3 +546,52 @@ def test_a_garbage_vosk_model_gives_way_to_pocketsphinx_and_says_so(
     assert recognizer.name != "vosk"
     assert fell_back is not None
     assert recognizer.name in fell_back
+
+
+# --- level: loud, clipped and quiet speech heard alike ------------------------------------
+
+
+def test_declip_gives_a_clipped_wave_its_peaks_back() -> None:
+    import numpy as np
+
+    from voicecoach.hear.level import CLIP_LEVEL, declip, level_utterance
+
+    t = np.arange(1600) / 16000
+    wave = 60000 * np.sin(2 * np.pi * 200 * t)
+    clipped = np.clip(wave, -32768, 32767)
+    redrawn = declip(clipped)
+    tops = np.abs(redrawn) > CLIP_LEVEL * 1.2
+    assert tops.any()  # humps above the flat tops, where the wave was cut
+    assert np.all(np.sign(redrawn[tops]) == np.sign(wave[tops]))
+    out = np.frombuffer(level_utterance(clipped.astype("<i2").tobytes()), "<i2")
+    assert np.max(np.abs(out)) < 32000  # turned down: no longer clipped
+
+
+def test_the_live_stage_leaves_ordinary_speech_untouched() -> None:
+    import numpy as np
+
+    from voicecoach.hear.level import StreamLevel
+
+    pcm = (3000 * np.sin(np.arange(1600) / 5)).astype("<i2").tobytes()
+    assert StreamLevel().process(pcm) == pcm
+
+
+@pytest.mark.skipif(
+    "slt" not in __import__("voicecoach.voice.synth").voice.synth.available_voices(),
+    reason="flite is needed to synthesize test speech",
+)
+def test_it_hurts_shouted_and_clipped_is_still_it_hurts(intent_set, matcher) -> None:
+    import numpy as np
+
+    from voicecoach.hear.engine_pocketsphinx import PocketSphinxRecognizer
+    from voicecoach.hear.level import Levelled
+    from voicecoach.hear.vocab import PhraseSource
+    from voicecoach.understand.rejection import understand
+    from voicecoach.voice import synth
+
+    recognizer = Levelled(PocketSphinxRecognizer(PhraseSource.from_intents(intent_set)))
+    pcm = np.frombuffer(synth.synthesize("it hurts", "slt", seed=3), "<i2").astype(float)
+    for db in (-30, 0, 15, 20):  # +15 and +20 dB clip hard; without the stage: choose_exercise
+        loud = np.clip(np.round(pcm * 10 ** (db / 20)), -32768, 32767).astype("<i2").tobytes()
+        heard = recognizer.transcribe(loud)
+        assert understand(heard, matcher).intent == "pain", (db, heard.text)

@@ -9,7 +9,7 @@ from sessions import run_session
 
 from voicecoach.coach import script
 from voicecoach.coach.events import Begin, Heard, Say, Tone
-from voicecoach.coach.machine import ENDED, Coach
+from voicecoach.coach.machine import Coach, Phase
 from voicecoach.understand.flags import load_flags
 
 
@@ -148,4 +148,4 @@ def test_symptoms_after_the_end_still_get_advice(catalogue):
     coach.handle(Heard("yes", 2.0))
     said = [a.text for a in coach.handle(Heard("dizzy", 3.0)) if isinstance(a, Say)]
     assert said[0] == script.SYMPTOM_ADVICE["dizzy"][0]
-    assert coach.phase == ENDED
+    assert coach.phase == Phase.ENDED

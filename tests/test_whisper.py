@@ -159,6 +159,9 @@ def test_vad_finds_one_utterance_where_the_speech_is():
         def speech_continues(self, frame):
             pass
 
+        def speech_paused(self, silence, voiced):
+            pass
+
         def speech_ended(self, utterance):
             heard.append(("ended", utterance))
 

@@ -44,7 +44,7 @@ from voicecoach.coach.events import (
     TimerExpired,
     Tone,
 )
-from voicecoach.coach.machine import ENDED, Coach
+from voicecoach.coach.machine import Coach, Phase
 from voicecoach.understand.flags import NONE, Flags, load_flags
 from voicecoach.voice.tones import CUES
 
@@ -155,7 +155,7 @@ class SessionLoop:
     @property
     def ended(self) -> bool:
         """The session is over (a later "start" may begin another)."""
-        return self.coach.phase == ENDED
+        return self.coach.phase == Phase.ENDED
 
     # --- events in ------------------------------------------------------------------------
 

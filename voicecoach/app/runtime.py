@@ -47,6 +47,8 @@ from voicecoach.understand.intents import Match, Matcher
 
 log = logging.getLogger(__name__)
 
+#: Why the final transcript of an utterance already acted on early is not acted on again.
+ACTED_EARLY = "already acted on its early reading"
 #: How long after a line ends its words still count as a possible echo.
 ECHO_TAIL_SECONDS = 1.0
 #: How often a lost microphone is looked for again.
@@ -135,6 +137,8 @@ class Runtime:
     """Ignore utterances made of words the coach is saying (on for a live microphone,
     which hears the speaker; off for a file, which cannot)."""
     stopping: threading.Event = field(default_factory=threading.Event)
+    acted_early: int = 0
+    """The utterance whose early reading was acted on (its final transcript is not)."""
     """Set to make `run_live` return (SIGTERM, Ctrl-C); the coach never stops by itself."""
     loop: SessionLoop = field(init=False)
 
@@ -181,8 +185,19 @@ class Runtime:
         self._notices(until)
 
     def heard(self, transcript: Any, now: float) -> None:
-        """One finished utterance: understand it, screen it, hand it to the session loop."""
+        """One finished utterance: understand it, screen it, hand it to the session loop.
+
+        An early reading of a short utterance (`transcript.tentative`) acts only when it is
+        a safety word; then the same utterance's final transcript is logged and let go."""
         started = time.perf_counter()
+        utterance = transcript.utterance
+        if utterance and utterance == self.acted_early and not transcript.tentative:
+            self.events.write({
+                "t": round(now, 3), "type": "heard", "text": transcript.text,
+                "start": round(transcript.start, 3), "end": round(transcript.end, 3),
+                "ignored": ACTED_EARLY,
+            })  # fmt: skip
+            return
         speaking = self.loop.speaking(transcript.start, now)
         if speaking is not None and transcript.alternatives:
             # Over the coach's own voice only the best reading may act: a next-best guess
@@ -204,6 +219,11 @@ class Runtime:
         if self.echo_guard and echoing is not None and self._is_echo(transcript.text, echoing):
             self.events.write({**record, "ignored": "echo"})
             return
+        if transcript.tentative:
+            if not self.loop.flags[match.intent].safety:
+                return  # the final transcript of this utterance will follow
+            record["early"] = True
+            self.acted_early = utterance
         heard = Heard(match.intent, now, match.slots, match.confidence, transcript.text)
         # The record goes first so the log reads in order; what happened to it follows.
         outcome = self.loop.screen(heard)

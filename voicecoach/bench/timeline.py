@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voicecoach.app.runtime import ACTED_EARLY
+
 #: The main session: a short-hold exercise done seated, with sides, holds and rests; "slower"
 #: said over the welcome (an ordinary command while the coach speaks).
 MAIN = [(8, "slower"), (29, "seated march"), (100, "ready")]
@@ -134,7 +136,8 @@ def measure_heard(records: list[dict], result: Result) -> None:
         if r.get("type") != "heard" or r.get("intent") == "none":
             continue
         result.heard += 1
-        if r.get("ignored") and r["ignored"] != "echo":
+        # An echo is not a command, and an utterance acted on early was not dropped.
+        if r.get("ignored") and r["ignored"] not in ("echo", ACTED_EARLY):
             result.dropped += 1
 
 

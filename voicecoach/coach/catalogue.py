@@ -332,7 +332,7 @@ class _Entry:
         return value
 
     def text(self, key: str, default: str | None = None) -> str:
-        value = self.get(key, str, default)
+        value: str = self.get(key, str, default)
         if key in self.table and not value.strip():
             self.fail(f"{key} must not be empty")
         return value

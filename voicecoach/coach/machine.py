@@ -1,12 +1,24 @@
 """The dialogue core: a pure state machine from events to actions.
 
+Everything that affects transitions lives in this file: the phases, the triggers, and
+`Coach._transitions`, one literal table from (phase, trigger) to (handler, next phase).
+
 Theory of operation
 -------------------
 `Coach.handle(event) -> list[Action]` is the only entry point.  The coach never reads a
 clock, never sleeps and does no I/O: time arrives inside events (`event.t`), and waiting
 is an action (`StartTimer`) whose expiry comes back as a `TimerExpired` event.  At most
-one timer is live at a time; every timer gets a fresh id, so a late expiry of a cancelled
-timer is recognised and ignored.
+one timer is live at a time; every timer gets a fresh id and a kind, so a late expiry of
+a cancelled timer is recognised and ignored, and a live one becomes the trigger of its
+kind (the gap after a step, a segment's clock starting, a cue falling due, silence, the
+check-in's wait).
+
+Each event becomes one trigger: an intent's name, a timer's kind, or BEGIN, INPUT_ENDED,
+DEVICE_LOST, DEVICE_BACK.  The table gives the handler and the next phase for the phase
+the session is in; a trigger missing there falls back to the rows that hold everywhere
+(EVERYWHERE), so "stop", "it hurts" and "help" work in every phase.  A phase with an
+OTHERWISE row (the ended session) is closed: it takes no fallback.  A trigger with no row
+is not for this phase: it changes nothing and says nothing.
 
 A session moves through phases:
 
@@ -14,24 +26,30 @@ A session moves through phases:
         ▲                                 │                                        │
         └──────── routine done ◄──────────┴────────────────────────────────────────┘
 
-and, from anywhere, into the side phases paused, confirm_stop, pain, emergency, fall_check
-and tired, which remember where they came from.  Pain, an emergency and a possible fall
-("I can't get up") put the session on hold (`hold`): from then on nothing restarts
-until the person says resume (and then gently, from the start of the hold); cancelling a
-stop, a device coming back or carrying on after tiredness return to the hold, not to the
-exercise.  TABLE below says, for each phase, which method answers
-each intent; intents missing there fall back to GLOBAL, so "stop", "it hurts" and "help"
-work in every phase.  Everything that affects transitions lives in this file.
+and, from anywhere, into the side phases paused, confirm_stop, pain, emergency, fall_check,
+unwell and tired, which remember where they came from (`Suspended`): the RETURN marker
+goes back there.  Pain, an emergency and a possible fall ("I can't get up") put the
+session on hold (`hold`): from then on nothing restarts until the person says resume
+(and then gently, from the start of the hold); cancelling a stop, a device coming back or
+carrying on after tiredness return to the hold, not to the exercise.
+
+Where the next phase depends on the session's plan (the next exercise may need a
+readiness question, or the routine may be over) the row says so with a marker: EXERCISE
+(into the exercise in hand, `_enter_exercise`), RETURN (`_return`), or FLOW (the handler
+works it out and returns it).  Only `_fire` writes the phase.  Entering a waiting phase
+starts its silence clock (`_listen`) at the point where the question has been asked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import Enum, StrEnum
 
 from voicecoach.coach import script
 from voicecoach.coach.adapt import adapt, fits, order_routine
 from voicecoach.coach.catalogue import Catalogue, Exercise, Routine
+from voicecoach.coach.clock import SegmentClock, from_rep_start
 from voicecoach.coach.events import (
     Action,
     Begin,
@@ -64,99 +82,90 @@ from voicecoach.understand.flags import load_flags
 #: Per-intent flags (intents/flags.toml): which intents are answers, which interrupt.
 FLAGS = load_flags()
 
-# Phases.  Waiting phases expect the person to say something; the others run on timers.
-IDLE, CHOOSING, STEPS, READY, ACTIVE = "idle", "choosing", "steps", "ready", "active"
-PAUSED, CONFIRM_STOP, PAIN, TIRED = "paused", "confirm_stop", "pain", "tired"
-EMERGENCY, FALL_CHECK = "emergency", "fall_check"
-UNWELL = "unwell"
-"""After dizziness, overheating or a spasm: waiting until the person feels better."""
-CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED = "confirm_constraints", "resume_offer", "ended"
-CHECK_READY = "check_ready"
-CHECK_IN = "check_in"
-"""How are you feeling today?, asked before a routine given at start-up: a short timed wait
-for "tired" (a gentler session); anything else, or nothing, starts the routine as usual."""
-SIDE_PHASES = frozenset({PAUSED, CONFIRM_STOP, PAIN, EMERGENCY, FALL_CHECK, TIRED, UNWELL})
+
+class Phase(StrEnum):
+    """Where a session is.  A StrEnum, so logs and stored values keep their plain strings.
+    Waiting phases expect the person to say something; the others run on timers."""
+
+    IDLE = "idle"
+    CHOOSING = "choosing"
+    CHECK_IN = "check_in"
+    """How are you feeling today?, asked before a routine given at start-up: a short timed
+    wait for "tired" (a gentler session); anything else, or nothing, starts the routine."""
+    STEPS = "steps"
+    READY = "ready"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CONFIRM_STOP = "confirm_stop"
+    PAIN = "pain"
+    TIRED = "tired"
+    EMERGENCY = "emergency"
+    FALL_CHECK = "fall_check"
+    UNWELL = "unwell"
+    """After dizziness, overheating or a spasm: waiting until the person feels better."""
+    CONFIRM_CONSTRAINTS = "confirm_constraints"
+    RESUME_OFFER = "resume_offer"
+    CHECK_READY = "check_ready"
+    ENDED = "ended"
+
+
+class Trigger(StrEnum):
+    """Triggers other than intents (an intent's trigger is its name).  The brackets keep
+    them apart from any intent name."""
+
+    BEGIN = "<begin>"
+    INPUT_ENDED = "<input ended>"
+    DEVICE_LOST = "<device lost>"
+    DEVICE_BACK = "<device back>"
+    # Timer kinds: a live timer's expiry is the trigger of its kind.
+    STEP_GAP = "<step gap over>"
+    SEGMENT_START = "<segment clock starts>"
+    CUE = "<cue due>"
+    SILENCE = "<silence>"
+    CHECK_IN_OVER = "<check-in unanswered>"
+    OTHERWISE = "<any other intent>"
+    """Not a trigger: the row for intents a phase has no row for."""
+
+
+class Next(Enum):
+    """Next phases that depend on the session, each resolved in one place."""
+
+    STAY = "stay"
+    """The phase does not change."""
+    RETURN = "return"
+    """Back to where the side phase came from, or to the safety hold (`_return`)."""
+    EXERCISE = "exercise"
+    """Into the exercise in hand: its steps, a readiness question, or the routine's end
+    (`_enter_exercise`)."""
+    FLOW = "flow"
+    """The handler works it out from the plan and the queue, and returns it."""
+
+
+_NOT_INTENTS = frozenset(Trigger)
+
+Handler = Callable[[Event], "Phase | None"]
+Row = tuple[Handler, "Phase | Next"]
+
+SIDE_PHASES = frozenset({
+    Phase.PAUSED, Phase.CONFIRM_STOP, Phase.PAIN, Phase.EMERGENCY, Phase.FALL_CHECK, Phase.TIRED,
+    Phase.UNWELL,
+})  # fmt: skip
 WAITING = frozenset(
-    {CHOOSING, READY, CONFIRM_CONSTRAINTS, RESUME_OFFER, ENDED, CHECK_READY} | SIDE_PHASES
+    {Phase.CHOOSING, Phase.READY, Phase.CONFIRM_CONSTRAINTS, Phase.RESUME_OFFER, Phase.ENDED,
+     Phase.CHECK_READY} | SIDE_PHASES
 )
 
 #: phase -> the script.HELP line for it (help, and the "sorry" after a miss); the other
 #: phases ask a question, so their line is "question".
 HELP_KEY = {
-    CHOOSING: "choosing", IDLE: "choosing", STEPS: "steps", READY: "ready", ACTIVE: "active",
-    PAUSED: "paused", PAIN: "pain", EMERGENCY: "emergency", FALL_CHECK: "emergency",
-    ENDED: "ended", UNWELL: "unwell",
+    Phase.CHOOSING: "choosing", Phase.IDLE: "choosing", Phase.STEPS: "steps",
+    Phase.READY: "ready", Phase.ACTIVE: "active", Phase.PAUSED: "paused", Phase.PAIN: "pain",
+    Phase.EMERGENCY: "emergency", Phase.FALL_CHECK: "emergency",
+    Phase.ENDED: "ended", Phase.UNWELL: "unwell",
 }  # fmt: skip
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
 REPROMPT_SECONDS = 15.0
-
-#: phase -> intent -> handler name.  Intents not listed fall through to GLOBAL.
-TABLE: dict[str, dict[str, str]] = {
-    CHOOSING: {
-        "start": "start_default", "yes": "start_default", "next": "start_default",
-        "resume": "start_default", "no": "not_ready", "tired": "low_energy",
-        "feel_better": "feeling_fine",
-    },
-    CHECK_IN: {
-        "tired": "low_energy", "no": "low_energy", "yes": "feeling_fine",
-        "feel_better": "feeling_fine", "start": "feeling_fine", "resume": "feeling_fine",
-        "next": "feeling_fine", "none": "feeling_fine",
-    },
-    STEPS: {
-        "next": "next_step", "previous": "previous_step", "start": "begin_segments",
-        "yes": "begin_segments",
-    },
-    READY: {
-        "start": "begin_segments", "yes": "begin_segments", "next": "begin_segments",
-        "resume": "begin_segments", "no": "not_ready", "previous": "previous_exercise",
-    },
-    ACTIVE: {"next": "next_exercise", "previous": "previous_exercise", "start": "ready_now",
-             "yes": "ready_now", "resume": "ready_now"},
-    PAUSED: {
-        "resume": "resume", "start": "resume", "yes": "resume", "next": "next_exercise",
-        "previous": "previous_exercise", "pause": "already_paused",
-    },
-    CONFIRM_STOP: {
-        "yes": "end_by_request", "stop": "end_by_request", "no": "cancel_stop",
-        "resume": "cancel_stop", "start": "cancel_stop",
-    },
-    PAIN: {
-        "resume": "resume_after_pain", "start": "resume_after_pain", "next": "skip",
-        "no": "skip", "yes": "easier",
-    },
-    EMERGENCY: {
-        "resume": "resume_after_emergency", "start": "resume_after_emergency",
-        "yes": "emergency_wait", "help": "emergency", "pause": "emergency_wait",
-    },
-    FALL_CHECK: {"yes": "emergency", "no": "not_fallen", "help": "emergency"},
-    TIRED: {
-        "yes": "end_tired", "stop": "end_tired", "no": "carry_on_tired",
-        "resume": "carry_on_tired", "start": "carry_on_tired",
-    },
-    CONFIRM_CONSTRAINTS: {"yes": "keep_constraints", "no": "drop_constraints"},
-    UNWELL: {"feel_better": "feel_better", "resume": "feel_better", "start": "feel_better"},
-    CHECK_READY: {"yes": "steady", "no": "not_steady", "skip": "not_steady",
-                  "next": "not_steady", "easier": "not_steady"},
-    RESUME_OFFER: {"yes": "accept_resume", "resume": "accept_resume", "no": "decline_resume"},
-    ENDED: {"start": "restart", "yes": "restart", "choose_routine": "restart_with",
-            "choose_exercise": "restart_with", "stop": "already_ended"},
-}  # fmt: skip
-
-GLOBAL: dict[str, str] = {
-    "stop": "ask_stop", "pain": "pain", "emergency": "emergency", "help": "help",
-    "cant_get_up": "cant_get_up",
-    "status": "status",
-    "repeat": "repeat", "pause": "pause", "resume": "not_paused", "tired": "tired",
-    "dizzy": "symptom", "overheated": "symptom", "spasm": "symptom", "feel_better": "glad",
-    "slower": "voice", "faster": "voice", "louder": "voice", "quieter": "voice",
-    "cant_lie_down": "constraint", "cant_stand": "constraint", "in_bed": "constraint",
-    "seated": "constraint", "easier": "easier", "harder": "harder", "skip": "skip",
-    "next": "next_exercise", "previous": "previous_exercise",
-    "choose_routine": "choose_routine", "choose_exercise": "choose_exercise",
-    "progress": "progress", "start": "not_now", "yes": "not_now", "no": "not_now",
-    "none": "sorry",
-}  # fmt: skip
 
 INTENT_CONSTRAINT = {
     "cant_lie_down": "no_lying",
@@ -166,32 +175,202 @@ INTENT_CONSTRAINT = {
 }
 
 
-@dataclass(frozen=True)
-class Running:
-    """Progress through the current timed segment."""
-
-    segment: int
-    """Index into the exercise plan."""
-    started: float | None
-    """When the segment's clock started (its opening line heard, its tone played), shifted
-    back by time already done; None while the opening line is still being said."""
-    fired: int = 0
-    """How many of the segment's cues have been given."""
-    done_before: float = 0.0
-    """Seconds already done when the segment (re)started (a resumed hold)."""
+def _said(event: Event) -> Heard:
+    """The utterance behind an intent's row (only intents reach those handlers)."""
+    assert isinstance(event, Heard), event
+    return event
 
 
 @dataclass(frozen=True)
 class Suspended:
     """What a side phase (paused, confirm_stop, pain, tired) returns to."""
 
-    phase: str
+    phase: Phase
     elapsed: float | None = None
     """Seconds already done of the running segment, if one was running."""
 
 
 class Coach:
     """One session.  Feed it events; carry out the actions it returns."""
+
+    def _transitions(self) -> tuple[dict[Phase, dict[str, Row]], dict[str, Row]]:
+        """The transition table: phase -> trigger -> (handler, next phase), and the rows
+        that hold in every phase that has no row of its own for the trigger."""
+        P, T, N = Phase, Trigger, Next
+        stay, flow = N.STAY, N.FLOW
+        everywhere: dict[str, Row] = {
+            # Safety first: these work in every phase, whatever is going on.
+            "stop": (self._on_ask_stop, P.CONFIRM_STOP),
+            "pain": (self._on_pain, flow),
+            "emergency": (self._on_emergency, flow),
+            "cant_get_up": (self._on_cant_get_up, P.FALL_CHECK),
+            "help": (self._on_help, stay),
+            "pause": (self._on_pause, P.PAUSED),
+            "tired": (self._on_tired, P.TIRED),
+            "dizzy": (self._on_symptom, flow),
+            "overheated": (self._on_symptom, flow),
+            "spasm": (self._on_symptom, flow),
+            # Asides: answered, and the session carries on where it was.
+            "status": (self._on_status, stay),
+            "repeat": (self._on_repeat, stay),
+            "progress": (self._on_progress, stay),
+            "resume": (self._on_not_paused, stay),
+            "feel_better": (self._on_glad, stay),
+            "slower": (self._on_voice, stay),
+            "faster": (self._on_voice, stay),
+            "louder": (self._on_voice, stay),
+            "quieter": (self._on_voice, stay),
+            "start": (self._on_not_now, stay),
+            "yes": (self._on_not_now, stay),
+            "no": (self._on_not_now, stay),
+            "none": (self._on_sorry, stay),
+            T.OTHERWISE: (self._on_sorry, stay),
+            # Changing what is done.
+            "cant_lie_down": (self._on_constraint, flow),
+            "cant_stand": (self._on_constraint, flow),
+            "in_bed": (self._on_constraint, flow),
+            "seated": (self._on_constraint, flow),
+            "easier": (self._on_easier, flow),
+            "harder": (self._on_harder, flow),
+            "skip": (self._on_skip, flow),
+            "next": (self._on_next_exercise, flow),
+            "previous": (self._on_previous_exercise, flow),
+            "choose_routine": (self._on_choose_routine, flow),
+            "choose_exercise": (self._on_choose_exercise, flow),
+            # Events from the runtime.
+            T.INPUT_ENDED: (self._on_input_ended, P.ENDED),
+            T.DEVICE_LOST: (self._on_device_lost, P.PAUSED),
+        }
+        listen_on = (self._on_reprompt, flow)  # re-prompt once, then pause
+        device_noted = (self._on_device_noted, stay)  # nothing to pause
+        table: dict[Phase, dict[str, Row]] = {
+            P.IDLE: {T.BEGIN: (self._on_begin, flow), T.DEVICE_LOST: device_noted},
+            P.CONFIRM_CONSTRAINTS: {
+                "yes": (self._on_keep_constraints, flow),
+                "no": (self._on_drop_constraints, flow),
+                T.SILENCE: listen_on,
+            },
+            P.RESUME_OFFER: {
+                "yes": (self._on_accept_resume, N.EXERCISE),
+                "resume": (self._on_accept_resume, N.EXERCISE),
+                "no": (self._on_decline_resume, P.CHOOSING),
+                T.SILENCE: listen_on,
+            },
+            P.CHECK_IN: {
+                "tired": (self._on_low_energy, flow), "no": (self._on_low_energy, flow),
+                "yes": (self._on_feeling_fine, flow),
+                "feel_better": (self._on_feeling_fine, flow),
+                "start": (self._on_feeling_fine, flow), "resume": (self._on_feeling_fine, flow),
+                "next": (self._on_feeling_fine, flow), "none": (self._on_feeling_fine, flow),
+                # No answer: the usual session.
+                T.CHECK_IN_OVER: (self._on_feeling_fine, flow),
+                T.SILENCE: (self._on_feeling_fine, flow),
+            },
+            P.CHOOSING: {
+                "start": (self._on_start_default, flow), "yes": (self._on_start_default, flow),
+                "next": (self._on_start_default, flow),
+                "resume": (self._on_start_default, flow),
+                "no": (self._on_not_ready, P.CHOOSING),
+                "tired": (self._on_low_energy, flow),
+                "feel_better": (self._on_feeling_fine, flow),
+                T.SILENCE: (self._on_choosing_silence, flow),
+            },
+            P.CHECK_READY: {
+                "yes": (self._on_steady, N.EXERCISE), "no": (self._on_not_steady, N.EXERCISE),
+                "skip": (self._on_not_steady, N.EXERCISE),
+                "next": (self._on_not_steady, N.EXERCISE),
+                "easier": (self._on_not_steady, N.EXERCISE),
+                T.SILENCE: listen_on,
+            },
+            P.STEPS: {
+                "next": (self._on_next_step, flow), "previous": (self._on_previous_step, P.STEPS),
+                "start": (self._on_begin_segments, flow),
+                "yes": (self._on_begin_segments, flow),
+                "resume": (self._on_going_through_steps, stay),
+                T.STEP_GAP: (self._on_step_gap, flow),
+            },
+            P.READY: {
+                "start": (self._on_begin_segments, flow), "yes": (self._on_begin_segments, flow),
+                "next": (self._on_begin_segments, flow),
+                "resume": (self._on_begin_segments, flow),
+                "no": (self._on_not_ready, P.READY),
+                "previous": (self._on_previous_exercise, flow),
+                T.SILENCE: listen_on,
+            },
+            P.ACTIVE: {
+                "next": (self._on_next_exercise, flow),
+                "previous": (self._on_previous_exercise, flow),
+                "start": (self._on_ready_now, flow), "yes": (self._on_ready_now, flow),
+                "resume": (self._on_ready_now, flow),
+                T.SEGMENT_START: (self._on_segment_start, P.ACTIVE),
+                T.CUE: (self._on_cue, flow),
+            },
+            P.PAUSED: {
+                "resume": (self._on_resume, flow), "start": (self._on_resume, flow),
+                "yes": (self._on_resume, flow), "next": (self._on_next_exercise, flow),
+                "previous": (self._on_previous_exercise, flow),
+                "pause": (self._on_already_paused, stay),
+                T.DEVICE_BACK: (self._on_device_back, N.RETURN),
+                T.DEVICE_LOST: device_noted,
+            },
+            P.CONFIRM_STOP: {
+                "yes": (self._on_end_by_request, P.ENDED),
+                "stop": (self._on_end_by_request, P.ENDED),
+                "no": (self._on_cancel_stop, N.RETURN), "resume": (self._on_cancel_stop, N.RETURN),
+                "start": (self._on_cancel_stop, N.RETURN),
+                T.SILENCE: listen_on,
+            },
+            P.PAIN: {
+                "resume": (self._on_resume_after_pain, flow),
+                "start": (self._on_resume_after_pain, flow),
+                "next": (self._on_skip, flow), "no": (self._on_skip, flow),
+                "yes": (self._on_easier, flow),
+                T.SILENCE: listen_on,
+            },
+            P.EMERGENCY: {
+                "resume": (self._on_resume_after_emergency, flow),
+                "start": (self._on_resume_after_emergency, flow),
+                "yes": (self._on_emergency_wait, P.EMERGENCY),
+                "pause": (self._on_emergency_wait, P.EMERGENCY),
+                "help": (self._on_emergency, flow),
+                T.SILENCE: (self._on_remind_help, stay),
+            },
+            P.FALL_CHECK: {
+                "yes": (self._on_emergency, flow), "no": (self._on_not_fallen, flow),
+                "help": (self._on_emergency, flow),
+                "cant_get_up": (self._on_ask_if_fallen, P.FALL_CHECK),
+                T.SILENCE: (self._on_remind_help, stay),
+            },
+            P.TIRED: {
+                "yes": (self._on_end_tired, P.ENDED), "stop": (self._on_end_tired, P.ENDED),
+                "no": (self._on_carry_on_tired, flow), "resume": (self._on_carry_on_tired, flow),
+                "start": (self._on_carry_on_tired, flow),
+                T.SILENCE: listen_on,
+            },
+            P.UNWELL: {
+                "feel_better": (self._on_feel_better, flow),
+                "resume": (self._on_feel_better, flow), "start": (self._on_feel_better, flow),
+                T.SILENCE: (self._on_remind_once, stay),
+            },
+            P.ENDED: {
+                # Listening quietly for "start"; safety words are still answered.
+                "start": (self._on_restart, flow), "yes": (self._on_restart, flow),
+                "choose_routine": (self._on_restart_with, flow),
+                "choose_exercise": (self._on_restart_with, flow),
+                "stop": (self._on_ended_hint, stay),
+                "pain": (self._on_pain_advice, stay),
+                "emergency": (self._on_emergency_advice, stay),
+                "dizzy": (self._on_symptom_advice, stay),
+                "overheated": (self._on_symptom_advice, stay),
+                "spasm": (self._on_symptom_advice, stay),
+                "help": everywhere["help"],
+                "cant_get_up": everywhere["cant_get_up"],
+                "none": (self._on_room_talk, stay),  # talk in the room gets no answer
+                T.OTHERWISE: (self._on_ended_hint, stay),
+                T.DEVICE_LOST: device_noted,
+            },
+        }  # fmt: skip
+        return table, everywhere
 
     def __init__(
         self,
@@ -215,14 +394,15 @@ class Coach:
         # Remembered limits hold from the first word: only the person lifts them ("no").
         self.constraints: set[str] = set(self.profile.constraints)
         self.preferred = dict(self.profile.preferred)
-        self.phase = IDLE
+        self.phase: Phase = Phase.IDLE
         self.routine: Routine | None = None
         self.queue: list[str] = []
         self.index = 0
         self.exercise: Exercise | None = None
         self.plan: list[script.Segment] = []
         self.step = 0
-        self.running: Running | None = None
+        self.running: SegmentClock | None = None
+        """The segment in hand: running in ACTIVE, or the one to start on "ready"."""
         self.suspended: Suspended | None = None
         self.rest_scale = 1.0
         self.reps_done = 0
@@ -250,43 +430,80 @@ class Coach:
         self.session_count = 0
         self.resume_elapsed: float | None = None
         """Seconds done of the segment a symptom interrupted, to carry on from on "ready"."""
-        self.hold: str | None = None
+        self.hold: Phase | None = None
         """PAIN, EMERGENCY, FALL_CHECK or PAUSED while the session is on hold for safety:
         where asides return to, until an explicit resume."""
         self.now = 0.0
         self._timer: str | None = None
+        self._timer_kind = Trigger.SILENCE
         self._serial = 0
         self._out: list[Action] = []
+        self.table, self.everywhere = self._transitions()
 
     # --- the one entry point --------------------------------------------------------------
 
     def handle(self, event: Event) -> list[Action]:
         self._out = []
-        self.now = max(self.now, event.t)
-        if isinstance(event, Begin):
-            self._begin()
-        elif isinstance(event, Heard):
-            self._heard(event)
+        if isinstance(event, Heard):
+            if self.phase == Phase.IDLE:
+                self._fire(Trigger.BEGIN, Begin(event.t))  # a word before Begin starts it
+            self._fire(event.intent, event)
         elif isinstance(event, TimerExpired):
-            if event.timer == self._timer:
-                self._timer = None
-                self._timer_expired()
+            if event.timer == self._timer:  # else a cancelled timer's late expiry
+                self._fire(self._timer_kind, event)
+        elif isinstance(event, Begin):
+            self._fire(Trigger.BEGIN, event)
         elif isinstance(event, InputEnded):
-            if self.phase != ENDED:
-                self._end("input ended")
+            self._fire(Trigger.INPUT_ENDED, event)
         elif isinstance(event, DeviceTrouble):
-            self._device(event)
+            self._fire(Trigger.DEVICE_BACK if event.ok else Trigger.DEVICE_LOST, event)
         return self._out
+
+    def row(self, trigger: str) -> Row | None:
+        """The table's row for `trigger` in the current phase; None: not for this phase."""
+        rows = self.table.get(self.phase, {})
+        intent = trigger not in _NOT_INTENTS
+        if trigger in rows:
+            return rows[trigger]
+        if Trigger.OTHERWISE in rows:  # a closed phase: no fallback
+            return rows[Trigger.OTHERWISE] if intent else None
+        if trigger in self.everywhere:
+            return self.everywhere[trigger]
+        return self.everywhere[Trigger.OTHERWISE] if intent else None
+
+    def _fire(self, trigger: str, event: Event) -> None:
+        """Run the row for `trigger`, then move to its next phase.  No row: nothing."""
+        row = self.row(trigger)
+        if row is None:
+            return
+        self.now = max(self.now, event.t)
+        if isinstance(event, TimerExpired):
+            self._timer = None
+        handler, target = row
+        decided = handler(event)
+        if target is Next.FLOW:
+            assert decided is not None, handler
+            self.phase = decided
+        elif isinstance(target, Phase):
+            assert decided in (None, target), (handler, decided)
+            self.phase = target
+        else:
+            assert decided is None, handler
+            self.phase = {
+                Next.STAY: lambda: self.phase,
+                Next.RETURN: self._return,
+                Next.EXERCISE: self._enter_exercise,
+            }[target]()
 
     @property
     def waiting(self) -> bool:
         """True when the coach is waiting for the person (no activity timer is running)."""
-        return self.phase in WAITING or self.phase == IDLE
+        return self.phase in WAITING or self.phase == Phase.IDLE
 
     @property
     def expects_answer(self) -> bool:
         """True when a yes or no would mean something."""
-        return self.phase in WAITING and self.phase != ENDED
+        return self.phase in WAITING and self.phase != Phase.ENDED
 
     @property
     def current_id(self) -> str | None:
@@ -307,12 +524,13 @@ class Coach:
     def _log(self, kind: str, **data: object) -> None:
         self._out.append(Log(kind, dict(data)))
 
-    def _start_timer(self, seconds: float, after_speech: bool = True) -> None:
-        """One live timer.  It counts from when what was said so far has been heard, or
-        (after_speech False) from now: a hold's cues keep the hold's own clock."""
+    def _start_timer(self, seconds: float, kind: Trigger, after_speech: bool = True) -> None:
+        """One live timer; its expiry is the trigger `kind`.  It counts from when what was
+        said so far has been heard, or (after_speech False) from now: a hold's cues keep
+        the hold's own clock."""
         self._cancel_timer()
         self._serial += 1
-        self._timer = f"t{self._serial}"
+        self._timer, self._timer_kind = f"t{self._serial}", kind
         self._out.append(StartTimer(self._timer, max(0.0, seconds), after_speech))
 
     def _cancel_timer(self) -> None:
@@ -320,18 +538,20 @@ class Coach:
             self._out.append(CancelTimer(self._timer))
             self._timer = None
 
-    def _wait_for_user(self, phase: str) -> None:
-        """Enter a waiting phase: a re-prompt timer runs so silence is never a dead end."""
-        self.phase = phase
+    def _listen(self) -> None:
+        """A question has been asked: the silence clock starts (counting from when the coach
+        stops talking), so silence is never a dead end."""
         self.silences = 0
-        # Silence counts from when the coach stops talking (timers start after speech).
-        self._start_timer(REPROMPT_SECONDS)
+        self._start_timer(REPROMPT_SECONDS, Trigger.SILENCE)
+
+    def _keep_waiting(self) -> None:
+        """An aside while waiting restarts the silence clock rather than using it up."""
+        if self.phase in WAITING and self.phase not in {Phase.PAUSED, Phase.ENDED}:
+            self._listen()
 
     # --- session start ---------------------------------------------------------------------
 
-    def _begin(self) -> None:
-        if self.phase != IDLE:
-            return
+    def _on_begin(self, _: Event) -> Phase:
         self._log("session_start", routine=self.start_routine)
         if (self.rate, self.volume) != (Profile().rate, Profile().volume):
             self._out.append(SetVoice(self.rate, self.volume))
@@ -347,21 +567,21 @@ class Coach:
         remembered = sorted(self.profile.constraints)
         if remembered:
             self._say(script.constraints_question(remembered), "question")
-            self._wait_for_user(CONFIRM_CONSTRAINTS)
-        else:
-            self._after_constraints()
+            self._listen()
+            return Phase.CONFIRM_CONSTRAINTS
+        return self._after_constraints()
 
-    def _after_constraints(self) -> None:
+    def _after_constraints(self) -> Phase:
         if self.start_routine:
             self._say(script.CHECK_IN_QUESTION, "question")
-            self.phase = CHECK_IN
-            self._start_timer(script.CHECK_IN_SECONDS)
-        elif self._resume_target() is not None:
-            routine, exercise = self._resume_target()  # type: ignore[misc]
-            self._say(script.resume_offer(routine, exercise), "question")
-            self._wait_for_user(RESUME_OFFER)
-        else:
-            self._ask_choice()
+            self._start_timer(script.CHECK_IN_SECONDS, Trigger.CHECK_IN_OVER)
+            return Phase.CHECK_IN
+        target = self._resume_target()
+        if target is not None:
+            self._say(script.resume_offer(*target), "question")
+            self._listen()
+            return Phase.RESUME_OFFER
+        return self._ask_choice()
 
     def _resume_target(self) -> tuple[Routine, Exercise] | None:
         point = self.resume_point
@@ -372,136 +592,123 @@ class Coach:
         except KeyError:
             return None  # the catalogue changed since; nothing sensible to resume
 
-    def _ask_choice(self) -> None:
+    def _ask_choice(self) -> Phase:
         if not self.checked_in:
             self._say(script.CHECK_IN_CHOOSING, "question")
         self._say(script.choose_prompt(self.default_routine), "question")
-        self._wait_for_user(CHOOSING)
+        self._listen()
+        return Phase.CHOOSING
 
-    def _on_low_energy(self, event: Heard) -> None:
+    def _on_low_energy(self, event: Event) -> Phase:
         """Low energy today (before any routine): fewer exercises, one set, longer rests."""
         if self.checked_in or self.finished_routine:
             self._on_tired(event)
-            return
+            return Phase.TIRED
         self.checked_in, self.gentle = True, True
         self.rest_scale = max(self.rest_scale, script.GENTLE_REST_SCALE)
         self._log("check_in", energy="low")
         self._say(script.GENTLE_TODAY)
-        self._after_check_in()
+        return self._after_check_in()
 
-    def _on_feeling_fine(self, event: Heard) -> None:
+    def _on_feeling_fine(self, event: Event) -> Phase:
         if self.checked_in:
             self._on_glad(event)
-            return
+            return self.phase
         self.checked_in = True
         self._log("check_in", energy="ok")
         self._say(script.GOOD_TO_GO)
-        self._after_check_in()
+        return self._after_check_in()
 
-    def _after_check_in(self) -> None:
-        if self.phase == CHECK_IN and self.start_routine:
+    def _after_check_in(self) -> Phase:
+        if self.phase == Phase.CHECK_IN and self.start_routine:
             self._cancel_timer()
-            self._start_routine(self.catalogue.routine(self.start_routine))
-        else:
-            self._say(script.choose_prompt(self.default_routine), "question")
-            self._wait_for_user(CHOOSING)
+            return self._start_routine(self.catalogue.routine(self.start_routine))
+        self._say(script.choose_prompt(self.default_routine), "question")
+        self._listen()
+        return Phase.CHOOSING
 
-    # --- dispatch --------------------------------------------------------------------------
+    # --- silence -----------------------------------------------------------------------------
 
-    def _heard(self, event: Heard) -> None:
-        if self.phase == IDLE:
-            self._begin()
-        name = TABLE.get(self.phase, {}).get(event.intent) or GLOBAL.get(event.intent, "sorry")
-        if self.phase == ENDED and name not in TABLE[ENDED].values():
-            if event.intent == "none":
-                return  # listening quietly for "start": talk in the room gets no answer
-            name = {"pain": "pain", "emergency": "emergency", "help": "help",
-                    "cant_get_up": "cant_get_up", "dizzy": "symptom", "overheated": "symptom",
-                    "spasm": "symptom"}.get(event.intent, "ended_hint")
-        handler: Callable[[Heard], None] = getattr(self, f"_on_{name}")
-        handler(event)
-
-    def _timer_expired(self) -> None:
-        if self.phase == CHECK_IN:
-            self._on_feeling_fine(Heard("none", self.now))  # no answer: the usual session
-        elif self.phase == STEPS:
-            self._advance_step()
-        elif self.phase == ACTIVE:
-            self._cue()
-        elif self.phase in WAITING:
-            self._silence()
-
-    def _silence(self) -> None:
+    def _on_reprompt(self, _: Event) -> Phase:
+        """Silence while waiting: ask again once; silence again pauses."""
         self.silences += 1
-        if self.phase == UNWELL:
-            # One reminder, then wait: someone dizzy or in spasm is not hurried along.
-            if self.silences == 1:
-                self._say(self.last_instruction, "question")
-            return
-        if self.phase in (EMERGENCY, FALL_CHECK):
-            # One reminder of how to get help, then wait as long as it takes: whoever is on
-            # the floor must not be talked at, nor left with a session that ended itself.
-            if self.silences == 1:
-                self._say(script.EMERGENCY_HELP, "safety")
-                wait = script.EMERGENCY_WAIT if self.phase == EMERGENCY else script.FALL_QUESTION
-                self._say(wait, "question")
-            return
-        if self.phase == CHOOSING and self.finished_routine:
-            if self.silences == 1:
-                self._say(script.ANOTHER, "question")
-                self._start_timer(REPROMPT_SECONDS)
-            else:
-                self._say(script.FINISHED_SILENCE)
-                self._end("finished")
-            return
-        if self.silences == 1 and self.phase != PAUSED:
+        if self.silences == 1:
             self._say(self._reprompt(), "question")
-            self._start_timer(REPROMPT_SECONDS)
-        elif self.phase != PAUSED:
-            self._suspend(PAUSED)
-            self._say(script.SILENCE_PAUSE, "instruction")
+            self._start_timer(REPROMPT_SECONDS, Trigger.SILENCE)
+            return self.phase
+        self._suspend(listen=False)
+        self._say(script.SILENCE_PAUSE, "instruction")
+        return Phase.PAUSED
+
+    def _on_choosing_silence(self, event: Event) -> Phase:
+        """After a whole routine, silence is a goodbye: one more offer, then the end."""
+        if not self.finished_routine:
+            return self._on_reprompt(event)
+        self.silences += 1
+        if self.silences == 1:
+            self._say(script.ANOTHER, "question")
+            self._start_timer(REPROMPT_SECONDS, Trigger.SILENCE)
+            return self.phase
+        self._say(script.FINISHED_SILENCE)
+        self._end("finished")
+        return Phase.ENDED
+
+    def _on_remind_once(self, _: Event) -> None:
+        """One reminder, then wait: someone dizzy or in spasm is not hurried along."""
+        self.silences += 1
+        if self.silences == 1:
+            self._say(self.last_instruction, "question")
+
+    def _on_remind_help(self, _: Event) -> None:
+        """One reminder of how to get help, then wait as long as it takes: whoever is on the
+        floor must not be talked at, nor left with a session that ended itself."""
+        self.silences += 1
+        if self.silences == 1:
+            self._say(script.EMERGENCY_HELP, "safety")
+            emergency = self.phase == Phase.EMERGENCY
+            self._say(script.EMERGENCY_WAIT if emergency else script.FALL_QUESTION, "question")
 
     def _reprompt(self) -> str:
-        if self.phase == READY:
+        if self.phase == Phase.READY:
             return script.READY_AGAIN
-        if self.phase == CHOOSING:
+        if self.phase == Phase.CHOOSING:
             return script.choose_again(self.default_routine)
         return self.last_instruction or script.HELP["question"]
 
     # --- choosing --------------------------------------------------------------------------
 
-    def _on_start_default(self, _: Heard) -> None:
+    def _on_start_default(self, _: Event) -> Phase:
         if self.finished_routine:
             # "Ready" or "I'm all right" after a whole routine is not a wish for another.
             self._say(script.WHICH_NEXT, "question")
             self._keep_waiting()
-            return
-        self._start_routine(self.default_routine)
+            return self.phase
+        return self._start_routine(self.default_routine)
 
-    def _on_choose_routine(self, event: Heard) -> None:
-        routine = self.catalogue.routines.get(event.slots.get("routine", ""))
+    def _on_choose_routine(self, event: Event) -> Phase:
+        routine = self.catalogue.routines.get(_said(event).slots.get("routine", ""))
         if routine is None:
             self._on_sorry(event)
-            return
+            return self.phase
         self._leave_exercise()
-        self._start_routine(routine)
+        return self._start_routine(routine)
 
-    def _on_choose_exercise(self, event: Heard) -> None:
-        ident = event.slots.get("exercise", "")
+    def _on_choose_exercise(self, event: Event) -> Phase:
+        ident = _said(event).slots.get("exercise", "")
         if ident not in self.catalogue.exercises:
             self._on_sorry(event)
-            return
+            return self.phase
         self._leave_exercise()
         if ident in self.queue[self.index :]:
             self.index = self.queue.index(ident, self.index)
-        elif self.queue and self.phase != CHOOSING:
+        elif self.queue and self.phase != Phase.CHOOSING:
             self.queue.insert(self.index, ident)
         else:
             self.queue, self.index, self.routine = [ident], 0, None
         self.finished_routine = False
-        self._enter_exercise()
+        return self._enter_exercise()
 
-    def _start_routine(self, routine: Routine) -> None:
+    def _start_routine(self, routine: Routine) -> Phase:
         self.routine = routine
         self.done_versions = []
         self.queue = order_routine(
@@ -516,7 +723,7 @@ class Coach:
         self._log("routine", routine=routine.id, exercises=list(self.queue))
         self._say(script.routine_intro(routine, len(self.queue)), "instruction")
         self._say(script.have_ready(self._new_equipment(self._versions(self.queue))))
-        self._enter_exercise()
+        return self._enter_exercise()
 
     def _versions(self, ids: list[str]) -> list[Exercise]:
         """The versions of these exercises the person will do, given their constraints."""
@@ -553,7 +760,9 @@ class Coach:
 
     # --- exercises -------------------------------------------------------------------------
 
-    def _enter_exercise(self) -> None:
+    # --- exercises -------------------------------------------------------------------------
+
+    def _enter_exercise(self) -> Phase:
         """Introduce queue[index], adapted to the person's constraints, or skip it."""
         while self.index < len(self.queue):
             original = self.catalogue.exercise(self.queue[self.index])
@@ -568,8 +777,7 @@ class Coach:
                 continue
             exercise = adaptation.exercise
             if exercise.requires and exercise.id not in self.cleared:
-                self._ask_if_steady(exercise)
-                return
+                return self._ask_if_steady(exercise)
             if wanted != original.id:
                 self._log("swapped", exercise=original.id, to=wanted, reason="preferred")
             if adaptation.swapped:
@@ -578,11 +786,10 @@ class Coach:
             if exercise.id != original.id:
                 reason = adaptation.reason or script.PREFERRED
                 self._say(script.swap_line(original, exercise, reason))
-            self._introduce(exercise)
-            return
-        self._routine_done()
+            return self._introduce(exercise)
+        return self._routine_done()
 
-    def _introduce(self, exercise: Exercise) -> None:
+    def _introduce(self, exercise: Exercise) -> Phase:
         self.exercise = exercise
         dosed = exercise
         if self.gentle and exercise.dose.sets > 1:
@@ -602,56 +809,57 @@ class Coach:
         if exercise.id not in self.done_versions:
             self.done_versions.append(exercise.id)
         self.step = 0
-        self.phase = STEPS
         self._say_step()
+        return Phase.STEPS
 
-    def _ask_if_steady(self, exercise: Exercise) -> None:
+    def _ask_if_steady(self, exercise: Exercise) -> Phase:
         """Before an exercise that builds on another (the lunge on the single leg stand)."""
         assert exercise.requires is not None
         first = self.catalogue.exercise(exercise.requires)
         self.pending = exercise
         self._say(script.steady_question(exercise, first, first.id in self.done_versions),
                   "question")
-        self._wait_for_user(CHECK_READY)
+        self._listen()
+        return Phase.CHECK_READY
 
-    def _on_steady(self, _: Heard) -> None:
+    def _on_steady(self, _: Event) -> None:
         assert self.pending is not None
         self.cleared.add(self.pending.id)
         self.pending = None
-        self._enter_exercise()
 
-    def _on_not_steady(self, _: Heard) -> None:
+    def _on_not_steady(self, _: Event) -> None:
         assert self.pending is not None
         exercise, self.pending = self.pending, None
         first = self.catalogue.exercise(exercise.requires or exercise.id)
         self._say(script.not_steady(exercise, first))
         self._log("exercise_skipped", exercise=self.queue[self.index], reason="balance first")
         self.index += 1
-        self._enter_exercise()
 
     def _say_step(self) -> None:
         assert self.exercise is not None
         self._say(self.exercise.steps[self.step], "instruction")
-        self._start_timer(script.STEP_GAP_SECONDS)
+        self._start_timer(script.STEP_GAP_SECONDS, Trigger.STEP_GAP)
 
-    def _advance_step(self) -> None:
+    def _on_step_gap(self, _: Event) -> Phase:
+        """The next step once the last one has had time to sink in; after the last, ready?"""
         assert self.exercise is not None
         if self.step + 1 < len(self.exercise.steps):
             self.step += 1
             self._say_step()
-        else:
-            self._say(script.READY, "question")
-            self._wait_for_user(READY)
+            return Phase.STEPS
+        self._say(script.READY, "question")
+        self._listen()
+        return Phase.READY
 
-    def _on_next_step(self, _: Heard) -> None:
+    def _on_next_step(self, event: Event) -> Phase:
         self._cancel_timer()
-        self._advance_step()
+        return self._on_step_gap(event)
 
-    def _on_previous_step(self, _: Heard) -> None:
+    def _on_previous_step(self, _: Event) -> None:
         self.step = max(0, self.step - 1)
         self._say_step()
 
-    def _finish_exercise(self) -> None:
+    def _finish_exercise(self) -> Phase:
         assert self.exercise is not None
         self._log(
             "exercise_done",
@@ -664,7 +872,7 @@ class Coach:
         self.session_count += 1
         self.exercise = None
         self.index += 1
-        self._enter_exercise()
+        return self._enter_exercise()
 
     def _leave_exercise(self) -> None:
         """Stop whatever runs, noting progress, before jumping elsewhere."""
@@ -674,120 +882,93 @@ class Coach:
         self.resume_elapsed = None
         self.hold = None
 
-    def _routine_done(self) -> None:
+    def _routine_done(self) -> Phase:
         self.exercise = None
         self.finished_routine = True
         minutes = (self.now - self.routine_started) / 60
         self._say(script.routine_summary(self.routine_count, minutes))
         self._say(script.ANOTHER, "question")
-        self._wait_for_user(CHOOSING)
+        self._listen()
+        return Phase.CHOOSING
 
-    def _on_next_exercise(self, _: Heard) -> None:
+    def _on_next_exercise(self, event: Event) -> Phase:
         if self.exercise is None:
-            self._on_start_default(_)
-            return
+            return self._on_start_default(event)
         self._leave_exercise()
-        self._say("Moving on.")
-        self._finish_exercise()
+        self._say(script.MOVING_ON)
+        return self._finish_exercise()
 
-    def _on_previous_exercise(self, _: Heard) -> None:
+    def _on_previous_exercise(self, event: Event) -> Phase:
         if not self.queue:
-            self._on_not_now(_)
-            return
+            self._on_not_now(event)
+            return self.phase
         if self.index == 0:
             self._say(script.FIRST_EXERCISE)
         self._leave_exercise()
         self.index = max(0, self.index - 1)
         self.finished_routine = False
-        self._enter_exercise()
+        return self._enter_exercise()
 
-    def _on_skip(self, event: Heard) -> None:
+    def _on_skip(self, event: Event) -> Phase:
         if self.exercise is None:
             self._on_not_now(event)
-            return
+            return self.phase
         reason = self._held_outcome() or "asked to skip"
         self._leave_exercise()
         self._log("exercise_skipped", exercise=self.exercise.id, reason=reason)
-        self._say(f"Okay, skipping {self.exercise.name}.")
+        self._say(script.skipping(self.exercise))
         self.exercise = None
         self.index += 1
-        self._enter_exercise()
+        return self._enter_exercise()
 
     # --- timed segments --------------------------------------------------------------------
 
-    def _on_begin_segments(self, _: Heard) -> None:
+    def _on_begin_segments(self, _: Event) -> Phase:
         if self.resume_elapsed is not None and self.running is not None:
-            # Back after a symptom: carry on from where the person was.
-            elapsed, self.resume_elapsed = self.resume_elapsed, None
-            segment = self.plan[self.running.segment]
-            if segment.kind == "reps" and elapsed > script.REPS_LEAD_IN:
-                # From the start of the rep that was cut short, with its count.
-                done = (elapsed - script.REPS_LEAD_IN + 1e-6) // segment.rep_seconds
-                elapsed = max(0.0, script.REPS_LEAD_IN + done * segment.rep_seconds - 0.001)
+            # Back after a symptom: carry on from where the person was (a set of reps from
+            # the start of the rep that was cut short, with its count).
+            segment = self.running.segment
+            elapsed = from_rep_start(segment, self.resume_elapsed)
+            self.resume_elapsed = None
             left = segment.seconds - elapsed
             self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
-            self._start_segment(self.running.segment, elapsed)
-            return
-        self._start_segment(0 if self.running is None else self.running.segment)
+            return self._start_segment(self.running.index, elapsed)
+        return self._start_segment(0 if self.running is None else self.running.index)
 
-    def _start_segment(self, index: int, elapsed: float = 0.0) -> None:
+    def _start_segment(self, index: int, elapsed: float = 0.0) -> Phase:
         assert self.exercise is not None
         if index >= len(self.plan):
-            self._finish_exercise()
-            return
-        self.phase = ACTIVE
-        segment = self.plan[index]
-        cues = self._cues(segment)
-        fired = sum(1 for offset, _ in cues if offset <= elapsed and elapsed > 0)
-        self.running = Running(index, None, fired, elapsed)
+            return self._finish_exercise()
+        self.running = SegmentClock.at(index, self.plan[index], elapsed)
         if elapsed == 0:
-            self._say(script.segment_start(self.exercise, segment), "instruction")
+            self._say(script.segment_start(self.exercise, self.running.segment), "instruction")
         # The segment's clock starts once its opening line has been heard: a timer of
-        # nothing, after speech (see _start_clock).
-        self._start_timer(0.0)
+        # nothing, after speech (see _on_segment_start).
+        self._start_timer(0.0, Trigger.SEGMENT_START)
+        return Phase.ACTIVE
 
-    def _start_clock(self) -> None:
+    def _on_segment_start(self, _: Event) -> None:
         """The opening line has been heard: the hold tone, and the segment's clock runs."""
         assert self.running is not None
-        segment = self.plan[self.running.segment]
-        if segment.kind == "hold" and self.running.done_before == 0:
+        if self.running.segment.kind == "hold" and self.running.fresh:
             self._tone("hold_start")
-        self.running = replace(self.running, started=self.now - self.running.done_before)
+        self.running = self.running.run(self.now)
         self._schedule_next_cue()
 
-    @staticmethod
-    def _cues(segment: script.Segment) -> list[tuple[float, str]]:
-        if segment.kind == "hold":
-            return script.hold_cues(segment.seconds)
-        if segment.kind == "reps":
-            return script.rep_cues(segment)
-        if segment.kind == "rest":
-            return script.rest_cues(segment)
-        return [(segment.seconds, "switch_done")]
-
     def _schedule_next_cue(self) -> None:
+        """A timer until the next cue, on the segment's own clock (not after speech)."""
         assert self.running is not None
-        assert self.running.started is not None
-        cues = self._cues(self.plan[self.running.segment])
-        offset, _ = cues[self.running.fired]
-        self._start_timer(offset - (self.now - self.running.started), after_speech=False)
+        self._start_timer(self.running.wait(self.now), Trigger.CUE, after_speech=False)
 
-    def _cue(self) -> None:
+    def _on_cue(self, _: Event) -> Phase:
         assert self.running is not None
-        if self.running.started is None:
-            self._start_clock()
-            return
-        segment = self.plan[self.running.segment]
-        cues = self._cues(segment)
-        elapsed = self.now - self.running.started
-        while self.running.fired < len(cues) and cues[self.running.fired][0] <= elapsed + 1e-6:
-            _, cue = cues[self.running.fired]
-            self.running = replace(self.running, fired=self.running.fired + 1)
-            self._give_cue(cue, segment)
-        if self.running.fired >= len(cues):
-            self._segment_done(segment)
-        else:
-            self._schedule_next_cue()
+        self.running, due = self.running.due(self.now)
+        for cue in due:
+            self._give_cue(cue, self.running.segment)
+        if self.running.over:
+            return self._segment_done(self.running.segment)
+        self._schedule_next_cue()
+        return Phase.ACTIVE
 
     def _give_cue(self, cue: str, segment: script.Segment) -> None:
         if cue == "halfway":
@@ -812,119 +993,113 @@ class Coach:
             if segment.seconds >= script.SHORT_REST:  # after a short rest the next line is enough
                 self._say(script.REST_OVER, "cue")
 
-    def _segment_done(self, segment: script.Segment) -> None:
+    def _segment_done(self, segment: script.Segment) -> Phase:
         assert self.running is not None
         if segment.kind == "hold":
             self.hold_done += segment.seconds
         elif segment.kind == "reps":
             self.reps_done += segment.reps
-        following = self.running.segment + 1
+        following = self.running.index + 1
         if segment.then_ready:
-            self.running = Running(following, None)
+            self.running = SegmentClock.at(following, self.plan[following])
             self._say(script.READY, "question")
-            self._wait_for_user(READY)
-            return
-        self._start_segment(following)
+            self._listen()
+            return Phase.READY
+        return self._start_segment(following)
 
     def _elapsed(self) -> float | None:
-        if self.phase != ACTIVE or self.running is None:
+        if self.phase != Phase.ACTIVE or self.running is None:
             return None
-        if self.running.started is None:
-            return self.running.done_before
-        return self.now - self.running.started
+        return self.running.elapsed(self.now)
 
     # --- pausing and side phases ------------------------------------------------------------
 
-    def _suspend(self, phase: str) -> None:
-        """Stop the clock of whatever runs and remember it, then enter a side phase."""
+    def _suspend(self, *, listen: bool = True) -> None:
+        """Stop the clock of whatever runs and remember it, before a side phase; listen
+        (False: a pause waits as long as it takes, with no re-prompt)."""
         if self.phase not in SIDE_PHASES:
             self.suspended = Suspended(self.phase, self._elapsed())
         self._cancel_timer()
-        if phase == PAUSED:
-            self.phase = PAUSED  # no re-prompt: a pause waits as long as it takes
-        else:
-            self._wait_for_user(phase)
+        if listen:
+            self._listen()
 
-    def _restore(self) -> None:
+    def _return(self) -> Phase:
         """Go back to the suspended phase; a hold carries on with the time it had left.
         On hold for safety, go back to the hold instead: only "resume" leaves it."""
         if self.hold is not None:
-            self._back_to_hold()
-            return
-        back = self.suspended or Suspended(CHOOSING)
+            return self._back_to_hold()
+        back = self.suspended or Suspended(Phase.CHOOSING)
         self.suspended = None
-        if back.phase == ACTIVE and self.running is not None:
-            segment = self.plan[self.running.segment]
+        if back.phase == Phase.ACTIVE and self.running is not None:
+            segment = self.running.segment
             left = segment.seconds - (back.elapsed or 0.0)
             self._say(script.resumed(left if segment.kind in {"hold", "rest"} else None))
-            self._start_segment(self.running.segment, back.elapsed or 0.0)
-        elif back.phase == ENDED:  # a possible fall after the end: back to the end, quietly
-            self.phase = ENDED
+            return self._start_segment(self.running.index, back.elapsed or 0.0)
+        if back.phase == Phase.ENDED:  # a possible fall after the end: back to the end, quietly
             self._say(script.ENDED)
-        elif back.phase == STEPS and self.exercise is not None:
-            self.phase = STEPS
+            return Phase.ENDED
+        if back.phase == Phase.STEPS and self.exercise is not None:
             self._say_step()
-        elif back.phase == READY:
+            return Phase.STEPS
+        if back.phase == Phase.READY:
             self._say(script.READY, "question")
-            self._wait_for_user(READY)
-        elif back.phase == CHOOSING or self.exercise is None:
-            if self.finished_routine:
-                self._say(script.ANOTHER, "question")
-                self._wait_for_user(CHOOSING)
-            else:
-                self._ask_choice()
+        elif back.phase == Phase.CHOOSING or self.exercise is None:
+            if not self.finished_routine:
+                return self._ask_choice()
+            self._say(script.ANOTHER, "question")
+            back = Suspended(Phase.CHOOSING)
         else:
             self._say(self.last_instruction, "question")
-            self._wait_for_user(back.phase)
+        self._listen()
+        return back.phase
 
-    def _on_pause(self, _: Heard) -> None:
-        self._suspend(PAUSED)
+    def _on_pause(self, _: Event) -> None:
+        self._suspend(listen=False)
         self._say(script.PAUSED, "instruction")
 
-    def _on_already_paused(self, _: Heard) -> None:
+    def _on_already_paused(self, _: Event) -> None:
         self._say(script.PAUSED, "instruction")
 
-    def _on_resume(self, event: Heard) -> None:
-        if self.hold is not None and event.intent in {"resume", "start"}:
-            line = script.RESUME_CAREFUL if self.hold == PAIN else script.RESUME_AFTER_EMERGENCY
-            self._resume_gently(line)
-            return
-        self._restore()
+    def _on_resume(self, event: Event) -> Phase:
+        if self.hold is not None and _said(event).intent in {"resume", "start"}:
+            line = script.RESUME_CAREFUL if self.hold == Phase.PAIN else None
+            return self._resume_gently(line or script.RESUME_AFTER_EMERGENCY)
+        return self._return()
 
-    def _on_not_paused(self, event: Heard) -> None:
-        if self.phase == STEPS:
-            self._say("We're going through the steps.")
-            return
-        self._on_already_going(event)
+    def _on_not_paused(self, _: Event) -> None:
+        self._say(script.ALREADY_GOING)
 
-    def _on_ready_now(self, event: Heard) -> None:
+    def _on_going_through_steps(self, _: Event) -> None:
+        self._say(script.GOING_THROUGH_STEPS)
+
+    def _on_ready_now(self, event: Event) -> Phase:
         """"Ready" while changing sides ends the get-ready pause; otherwise we're going."""
         running = self.running
-        if running is not None and self.plan[running.segment].kind == "switch":
+        if running is not None and running.segment.kind == "switch":
             self._cancel_timer()
-            self._start_segment(running.segment + 1)
-        elif event.intent in FLAGS.answers:
+            return self._start_segment(running.index + 1)
+        if _said(event).intent in FLAGS.answers:
             self._on_sorry(event)  # nothing was asked
         else:
-            self._on_already_going(event)
+            self._say(script.ALREADY_GOING)
+        return self.phase
 
-    def _on_already_going(self, _: Heard) -> None:
-        self._say("We're already going. Say pause if you need a break.")
-
-    def _on_not_ready(self, _: Heard) -> None:
+    def _on_not_ready(self, _: Event) -> None:
         self._say(script.NOT_READY)
-        self._wait_for_user(self.phase)
+        self._listen()
 
-    def _on_ask_stop(self, _: Heard) -> None:
-        self._suspend(CONFIRM_STOP)
+    def _on_ask_stop(self, _: Event) -> None:
+        self._suspend()
         self._say(script.STOP_QUESTION, "question")
 
-    def _on_cancel_stop(self, _: Heard) -> None:
+    def _on_cancel_stop(self, _: Event) -> None:
         self._say(script.STOP_CANCELLED_ON_HOLD if self.hold else script.STOP_CANCELLED)
-        self._restore()
 
-    def _on_end_by_request(self, _: Heard) -> None:
+    def _on_end_by_request(self, _: Event) -> None:
         self._end("asked to stop")
+
+    def _on_input_ended(self, _: Event) -> None:
+        self._end("input ended")
 
     def _end(self, reason: str) -> None:
         self._cancel_timer()
@@ -941,7 +1116,6 @@ class Coach:
             )
         self._say(script.goodbye(self.session_count))
         self._log("session_end", reason=reason)
-        self.phase = ENDED
         self.exercise = None
         self._out.append(End(reason))
 
@@ -951,63 +1125,73 @@ class Coach:
         """Why the exercise in hand was cut short, for the log: None if it was not."""
         if self.hold is None or self.exercise is None:
             return None
-        return {PAIN: "pain", PAUSED: "cant_get_up"}.get(self.hold, "emergency")
+        return {Phase.PAIN: "pain", Phase.PAUSED: "cant_get_up"}.get(self.hold, "emergency")
 
-    def _back_to_hold(self) -> None:
+
+    def _back_to_hold(self) -> Phase:
         """An aside is over but the session is on hold: say so again and keep waiting."""
         hold = self.hold
         assert hold is not None
-        if hold == PAUSED:
-            self.phase = PAUSED
+        if hold == Phase.PAUSED:
             self._cancel_timer()
             self._say(script.PAUSED, "instruction")
-            return
+            return Phase.PAUSED
         question = {
-            PAIN: script.PAIN_OFFER, EMERGENCY: script.EMERGENCY_WAIT,
-            FALL_CHECK: script.FALL_QUESTION,
+            Phase.PAIN: script.PAIN_OFFER, Phase.EMERGENCY: script.EMERGENCY_WAIT,
+            Phase.FALL_CHECK: script.FALL_QUESTION,
         }[hold]  # fmt: skip
         self._say(question, "question")
-        self._wait_for_user(hold)
+        self._listen()
+        return hold
 
-    def _on_cant_get_up(self, _: Heard) -> None:
+    def _on_cant_get_up(self, _: Event) -> None:
         # Maybe a fall, maybe a hard chair: stop everything and ask, never assume.
         self._cancel_timer()
         self._log("cant_get_up", exercise=self.current_id)
-        if self.phase != FALL_CHECK:
-            self._say(script.EMERGENCY_STOP, "safety")
-        self._suspend(FALL_CHECK)
-        self.hold = FALL_CHECK
+        self._say(script.EMERGENCY_STOP, "safety")
+        self._ask_if_fallen()
+
+    def _on_ask_if_fallen(self, _: Event) -> None:
+        """Said again while being asked: the question again, without the alarm."""
+        self._cancel_timer()
+        self._log("cant_get_up", exercise=self.current_id)
+        self._ask_if_fallen()
+
+    def _ask_if_fallen(self) -> None:
+        self._suspend()
+        self.hold = Phase.FALL_CHECK
         self._say(script.FALL_QUESTION, "question")
 
-    def _on_not_fallen(self, _: Heard) -> None:
+    def _on_not_fallen(self, _: Event) -> Phase:
         """Not on the floor: how to get up or sit safely, then a pause until they resume."""
         self._say(script.GET_UP_HELP, "safety")
-        if self.suspended is not None and self.suspended.phase == ENDED:
+        if self.suspended is not None and self.suspended.phase == Phase.ENDED:
             self.hold, self.suspended = None, None
-            self.phase = ENDED
             self._cancel_timer()
-            return
-        self.hold = PAUSED
-        self._back_to_hold()
+            return Phase.ENDED
+        self.hold = Phase.PAUSED
+        return self._back_to_hold()
 
-    def _on_pain(self, _: Heard) -> None:
+    def _on_pain_advice(self, _: Event) -> None:
         # Pain always stops the clock first; nothing resumes until the person says so.
         self._cancel_timer()
         self._log("pain", exercise=self.current_id)
         self._say(script.PAIN_STOP, "safety")
         self._say(script.PAIN_ADVICE, "safety")
-        if self.phase == ENDED:
-            return
+
+    def _on_pain(self, event: Event) -> Phase:
+        self._on_pain_advice(event)
         if self.exercise is None:
             self.hold = None
             self._say(script.PAIN_IDLE, "question")
-            self._wait_for_user(CHOOSING)
-            return
-        self._suspend(PAIN)
-        self.hold = PAIN
+            self._listen()
+            return Phase.CHOOSING
+        self._suspend()
+        self.hold = Phase.PAIN
         self._say(script.PAIN_OFFER, "question")
+        return Phase.PAIN
 
-    def _on_emergency(self, event: Heard) -> None:
+    def _on_emergency_advice(self, event: Event) -> None:
         # Like pain, everything stops at once; then how to get help, since the coach
         # cannot call anyone, advice that fits what was said (chest pain is not a fall),
         # and a wait with no time limit.
@@ -1015,48 +1199,53 @@ class Coach:
         self._log("emergency", exercise=self.current_id)
         self._say(script.EMERGENCY_STOP, "safety")
         self._say(script.EMERGENCY_HELP, "safety")
-        for line in script.emergency_advice(event.text):
+        for line in script.emergency_advice(_said(event).text):
             self._say(line, "safety")
-        if self.phase == ENDED:
-            return
-        self._suspend(EMERGENCY)
-        self.hold = EMERGENCY
+
+    def _on_emergency(self, event: Event) -> Phase:
+        self._on_emergency_advice(event)
+        self._suspend()
+        self.hold = Phase.EMERGENCY
         self._say(script.EMERGENCY_WAIT, "question")
+        return Phase.EMERGENCY
 
-    def _on_emergency_wait(self, _: Heard) -> None:
+    def _on_emergency_wait(self, _: Event) -> None:
         self._say(script.EMERGENCY_WAIT, "question")
-        self._wait_for_user(EMERGENCY)
+        self._listen()
 
-    def _on_resume_after_emergency(self, _: Heard) -> None:
-        self._resume_gently(script.RESUME_AFTER_EMERGENCY)
+    def _on_resume_after_emergency(self, _: Event) -> Phase:
+        return self._resume_gently(script.RESUME_AFTER_EMERGENCY)
 
-    def _on_resume_after_pain(self, _: Heard) -> None:
-        self._resume_gently(script.RESUME_CAREFUL)
+    def _on_resume_after_pain(self, _: Event) -> Phase:
+        return self._resume_gently(script.RESUME_CAREFUL)
 
-    def _resume_gently(self, line: str) -> None:
+    def _resume_gently(self, line: str) -> Phase:
         """Back from pain or an emergency: a hold starts again from its beginning."""
         self.hold = None
         self._say(line, "safety")
         back = self.suspended
         self.suspended = None
-        if back is not None and back.phase == ACTIVE and self.running is not None:
-            self._start_segment(self.running.segment)  # from the start of the segment
-        else:
-            self.suspended = back
-            self._restore()
+        if back is not None and back.phase == Phase.ACTIVE and self.running is not None:
+            return self._start_segment(self.running.index)  # from the start of the segment
+        self.suspended = back
+        return self._return()
 
-    def _on_symptom(self, event: Heard) -> None:
-        """Dizzy, too hot or a spasm: stop at once, say what helps, wait until it passes."""
+    def _on_symptom_advice(self, event: Event) -> None:
+        """Dizzy, too hot or a spasm: stop at once and say what helps."""
+        intent = _said(event).intent
         self._cancel_timer()
-        self._log("symptom", symptom=event.intent, exercise=self.current_id)
-        for line in script.SYMPTOM_ADVICE[event.intent]:
+        self._log("symptom", symptom=intent, exercise=self.current_id)
+        for line in script.SYMPTOM_ADVICE[intent]:
             self._say(line, "safety")
-        if event.intent == "overheated":
+        if intent == "overheated":
             self._lengthen_rests()
-        if self.phase == ENDED:
-            return
-        self._suspend(UNWELL)
-        self._say(script.SYMPTOM_OFFER[event.intent], "question")
+
+    def _on_symptom(self, event: Event) -> Phase:
+        """... then wait until it passes."""
+        self._on_symptom_advice(event)
+        self._suspend()
+        self._say(script.SYMPTOM_OFFER[_said(event).intent], "question")
+        return Phase.UNWELL
 
     def _lengthen_rests(self) -> None:
         """Longer rests for the rest of today, this exercise's remaining ones included."""
@@ -1064,80 +1253,77 @@ class Coach:
             return
         factor = script.HOT_REST_SCALE / self.rest_scale
         self.rest_scale = script.HOT_REST_SCALE
-        current = self.running.segment if self.running is not None else -1
+        current = self.running.index if self.running is not None else -1
         self.plan = [
             replace(seg, seconds=round(seg.seconds * factor))
             if i > current and seg.kind == "rest" else seg
             for i, seg in enumerate(self.plan)
         ]
 
-    def _on_feel_better(self, _: Heard) -> None:
+    def _on_feel_better(self, _: Event) -> Phase:
         if self.hold is not None:
             # The symptom came while on hold after pain or an emergency: only "resume"
             # goes on from that.
             self._say(script.GLAD)
-            self._back_to_hold()
-            return
+            return self._back_to_hold()
         self._say(script.FEEL_BETTER)
         suspended = self.suspended
-        if suspended is not None and suspended.phase == ACTIVE and self.running is not None:
+        if suspended is not None and suspended.phase == Phase.ACTIVE and self.running is not None:
             self.suspended = None
             self.resume_elapsed = suspended.elapsed or 0.0
             self._say(script.BACK_IN_POSITION, "question")
-            self._wait_for_user(READY)
-        else:
-            self._restore()
+            self._listen()
+            return Phase.READY
+        return self._return()
 
-    def _on_glad(self, _: Heard) -> None:
+    def _on_glad(self, _: Event) -> None:
         """ "I'm fine now" outside a symptom: welcome, but it restarts nothing."""
         self._say(script.GLAD)
-        if self.phase in {PAIN, EMERGENCY, FALL_CHECK}:
+        if self.phase in {Phase.PAIN, Phase.EMERGENCY, Phase.FALL_CHECK}:
             self._say(script.HELP[HELP_KEY[self.phase]], "question")
         self._keep_waiting()
 
-    def _on_tired(self, _: Heard) -> None:
+    def _on_tired(self, _: Event) -> None:
         self._log("tired", exercise=self.current_id)
         self.rest_scale = 1.5  # rests stay longer for the rest of the session
-        self._suspend(TIRED)
+        self._suspend()
         self._say(script.TIRED_REST)
         self._say(script.TIRED_OFFER, "question")
 
-    def _on_end_tired(self, _: Heard) -> None:
+    def _on_end_tired(self, _: Event) -> None:
         self._end("tired")
 
-    def _on_carry_on_tired(self, _: Heard) -> None:
+    def _on_carry_on_tired(self, _: Event) -> Phase:
         if self.hold is not None:
-            self._back_to_hold()
-            return
+            return self._back_to_hold()
         back = self.suspended
         self.suspended = None
-        if self.exercise is None or back is None or back.phase not in {ACTIVE, READY, STEPS}:
+        going = {Phase.ACTIVE, Phase.READY, Phase.STEPS}
+        if self.exercise is None or back is None or back.phase not in going:
             self.suspended = back
-            self._restore()
-            return
+            return self._return()
         self._say(script.TIRED_CARRY_ON)
-        resume_at = self.running.segment if self.running is not None else 0
+        resume_at = self.running.index if self.running is not None else 0
         rest = script.Segment("rest", script.TIRED_REST_SECONDS, then_ready=True)
         self.plan.insert(resume_at, rest)
-        self._start_segment(resume_at)
+        return self._start_segment(resume_at)
 
     # --- adapting --------------------------------------------------------------------------
 
-    def _on_constraint(self, event: Heard) -> None:
-        constraint = INTENT_CONSTRAINT[event.intent]
+    def _on_constraint(self, event: Event) -> Phase:
+        constraint = INTENT_CONSTRAINT[_said(event).intent]
         if constraint in self.constraints:
             self._say(script.CONSTRAINT_ALREADY[constraint])
-            return
+            return self.phase
         self.constraints.add(constraint)
         self._log("constraint", constraint=constraint, active=sorted(self.constraints))
         self._say(script.CONSTRAINT_ACK[constraint])
         self._replan()
-        if self.phase == CHECK_READY:
+        if self.phase == Phase.CHECK_READY:
             self.pending = None
-            self._enter_exercise()  # the exercise asked about may no longer be the one
-            return
+            return self._enter_exercise()  # the exercise asked about may no longer be the one
         if self.exercise is None or fits(self.exercise, self.constraints):
-            return
+            return self.phase
         original = self.exercise
         adaptation = adapt(self.catalogue, original.id, self.constraints)
         self._leave_exercise()
@@ -1146,11 +1332,10 @@ class Coach:
             self._log("exercise_skipped", exercise=original.id, reason=adaptation.reason)
             self.exercise = None
             self.index += 1
-            self._enter_exercise()
-            return
+            return self._enter_exercise()
         self._log("swapped", exercise=original.id, to=adaptation.exercise.id, reason=constraint)
         self._say(script.swap_line(original, adaptation.exercise, adaptation.reason))
-        self._introduce(adaptation.exercise)
+        return self._introduce(adaptation.exercise)
 
     def _replan(self) -> None:
         """After a new limit: the rest of the routine again, with no version done twice and
@@ -1169,133 +1354,111 @@ class Coach:
             self.queue = self.queue[:start] + rest
             self._log("routine", routine=self.routine.id, exercises=list(self.queue))
 
-    def _on_easier(self, event: Heard) -> None:
-        self._swap_level(event, "easier")
+    def _on_easier(self, _: Event) -> Phase:
+        return self._swap_level("easier")
 
-    def _on_harder(self, event: Heard) -> None:
-        self._swap_level(event, "harder")
+    def _on_harder(self, _: Event) -> Phase:
+        return self._swap_level("harder")
 
-    def _swap_level(self, event: Heard, direction: str) -> None:
+    def _swap_level(self, direction: str) -> Phase:
         if self.exercise is None:
             self._say(script.NO_EXERCISE)
-            return
+            return self.phase
         linked = self.exercise.easier if direction == "easier" else self.exercise.harder
         target = None
         if linked is not None:
             target = adapt(self.catalogue, linked, self.constraints).exercise
         if target is None or target.id == self.exercise.id:
             self._say(script.ALREADY_EASIEST if direction == "easier" else script.ALREADY_HARDEST)
-            if self.phase == PAIN:
+            if self.phase == Phase.PAIN:
                 self._say(script.PAIN_OFFER, "question")
-            return
+            return self.phase
         original = self.exercise
         self._leave_exercise()
         self.preferred[self.queue[self.index] if self.queue else original.id] = target.id
         self._log("swapped", exercise=original.id, to=target.id, reason=direction)
         line = script.easier_line if direction == "easier" else script.harder_line
         self._say(line(target))
-        self._introduce(target)
+        return self._introduce(target)
 
     # --- information -----------------------------------------------------------------------
 
-    def _on_help(self, _: Heard) -> None:
+    def _on_help(self, _: Event) -> None:
         key = HELP_KEY.get(self.phase, "question")
         self._say(script.HELP[key])
         if key != "ended":
             self._say(script.ALWAYS)
         self._keep_waiting()
 
-    def _on_status(self, _: Heard) -> None:
+    def _on_status(self, _: Event) -> None:
         self._say(self._status())
         self._keep_waiting()
 
     def _status(self) -> str:
         if self.exercise is None:
-            if self.finished_routine:
-                return "We've finished the routine."
-            return "We haven't started yet."
+            return script.ROUTINE_FINISHED if self.finished_routine else script.NOT_STARTED
         parts = [script.exercise_intro(self.exercise, self.index, len(self.queue))]
         running, elapsed = self.running, self._elapsed()
         if self.suspended is not None and self.suspended.elapsed is not None:
             elapsed = self.suspended.elapsed
         if running is not None and elapsed is not None:
-            segment = self.plan[running.segment]
-            left = max(0.0, segment.seconds - elapsed)
+            segment = running.segment
             if segment.kind == "reps":
-                done = max(0, running.fired - (1 if running.fired > segment.reps else 0))
-                left_reps = segment.reps - min(done, segment.reps)
-                unit = "rep" if left_reps == 1 else "reps"
-                parts.append(f"{script.number(left_reps).capitalize()} {unit} left.")
+                parts.append(script.reps_left(running.reps_left()))
             else:
-                what = {"hold": "in this hold", "rest": "of rest"}.get(segment.kind, "")
-                parts.append(f"{script.about_seconds(left).capitalize()} left {what}.".strip())
+                parts.append(script.time_left(max(0.0, segment.seconds - elapsed), segment.kind))
             if segment.sets > 1:
-                of = f"{script.number(segment.set_no)} of {script.number(segment.sets)}"
-                parts.append(f"Set {of}.")
-        elif self.phase == STEPS:
-            parts.append(
-                f"Step {script.number(self.step + 1)} of {script.number(len(self.exercise.steps))}."
-            )
+                parts.append(script.set_of(segment.set_no, segment.sets))
+        elif self.phase == Phase.STEPS:
+            parts.append(script.step_of(self.step + 1, len(self.exercise.steps)))
         return " ".join(parts)
 
-    def _on_repeat(self, _: Heard) -> None:
+    def _on_repeat(self, _: Event) -> None:
         if not self.last_instruction:
             self._say(script.NOTHING_TO_REPEAT)
             return
         self._out.append(Say(self.last_instruction, "instruction"))
-        if self.phase == STEPS:
-            self._start_timer(script.STEP_GAP_SECONDS)
+        if self.phase == Phase.STEPS:
+            self._start_timer(script.STEP_GAP_SECONDS, Trigger.STEP_GAP)
         else:
             self._keep_waiting()
 
-    def _on_progress(self, _: Heard) -> None:
+    def _on_progress(self, _: Event) -> None:
         p = self.progress_summary
         if p is None or p.sessions_total == 0:
             self._say(script.FIRST_SESSION)
         else:
-            sessions = (
-                "one session"
-                if p.sessions_this_week == 1
-                else (f"{script.number(p.sessions_this_week)} sessions")
-            )
-            days = p.days_active_last_14
-            self._say(
-                f"This week you've done {sessions} and {script.number(p.exercises_this_week)} "
-                f"exercises, and you've been active on {script.number(days)} of the last "
-                "fourteen days. Keep it up."
-            )
+            self._say(script.progress_line(
+                p.sessions_this_week, p.exercises_this_week, p.days_active_last_14
+            ))
         self._keep_waiting()
 
-    def _on_voice(self, event: Heard) -> None:
+    def _on_voice(self, event: Event) -> None:
+        intent = _said(event).intent
         rate, volume = self.rate, self.volume
-        if event.intent == "slower":
+        if intent == "slower":
             rate = max(MIN_RATE, rate - RATE_STEP)
-        elif event.intent == "faster":
+        elif intent == "faster":
             rate = min(MAX_RATE, rate + RATE_STEP)
-        elif event.intent == "louder":
+        elif intent == "louder":
             volume = min(MAX_VOLUME, round(volume + VOLUME_STEP, 2))
         else:
             volume = max(MIN_VOLUME, round(volume - VOLUME_STEP, 2))
         if (rate, volume) == (self.rate, self.volume):
-            self._say(script.VOICE_LIMIT[event.intent])
+            self._say(script.VOICE_LIMIT[intent])
         else:
             self.rate, self.volume = rate, volume
             self._out.append(SetVoice(rate, volume))
             self._log("voice", rate=rate, volume=volume)
-            self._say(script.VOICE_CHANGED[event.intent])
+            self._say(script.VOICE_CHANGED[intent])
         self._keep_waiting()
 
-    def _keep_waiting(self) -> None:
-        """An aside while waiting restarts the silence clock rather than using it up."""
-        if self.phase in WAITING and self.phase not in {PAUSED, ENDED}:
-            self._wait_for_user(self.phase)
-
-    def _on_sorry(self, _: Heard) -> None:
+    def _on_sorry(self, _: Event) -> None:
         self._say(script.sorry(script.HELP[HELP_KEY.get(self.phase, "question")]), "error")
         self._keep_waiting()
 
-    def _on_not_now(self, event: Heard) -> None:
-        if event.intent in FLAGS.answers:
+    def _on_not_now(self, event: Event) -> None:
+        if _said(event).intent in FLAGS.answers:
             self._on_sorry(event)  # an answer when nothing was asked
             return
         self._say(script.NOT_NOW)
@@ -1303,19 +1466,19 @@ class Coach:
 
     # --- remembered state at the start -------------------------------------------------------
 
-    def _on_keep_constraints(self, _: Heard) -> None:
+    def _on_keep_constraints(self, _: Event) -> Phase:
         self.constraints = set(self.profile.constraints)
         self._log("constraint", constraint=None, active=sorted(self.constraints))
-        self._say("Okay, I'll keep that in mind.")
-        self._after_constraints()
+        self._say(script.KEEP_CONSTRAINTS)
+        return self._after_constraints()
 
-    def _on_drop_constraints(self, _: Heard) -> None:
+    def _on_drop_constraints(self, _: Event) -> Phase:
         self.constraints = set()
         self._log("constraint", constraint=None, active=[])
-        self._say("Good to hear. I'll use the usual exercises.")
-        self._after_constraints()
+        self._say(script.DROP_CONSTRAINTS)
+        return self._after_constraints()
 
-    def _on_accept_resume(self, _: Heard) -> None:
+    def _on_accept_resume(self, _: Event) -> None:
         target = self._resume_target()
         assert target is not None
         assert self.resume_point is not None
@@ -1324,43 +1487,51 @@ class Coach:
         self.queue = list(routine.exercises)
         self.index = min(self.resume_point.index, len(self.queue) - 1)
         self._log("routine", routine=routine.id, exercises=self.queue)
-        self._say(f"Okay, back to {script.routine_name(routine)}.")
-        self._enter_exercise()
+        self._say(script.back_to(routine))
 
-    def _on_decline_resume(self, _: Heard) -> None:
-        self._ask_choice()
+    def _on_decline_resume(self, _: Event) -> Phase:
+        return self._ask_choice()
 
     # --- after the end -------------------------------------------------------------------------
 
-    def _on_restart(self, _: Heard) -> None:
-        self.phase = CHOOSING
+    def _on_restart(self, _: Event) -> Phase:
         self._log("session_start", routine=None)
-        self._start_routine(self.default_routine)
+        return self._start_routine(self.default_routine)
 
-    def _on_restart_with(self, event: Heard) -> None:
-        self.phase = CHOOSING
-        self._log("session_start", routine=event.slots.get("routine"))
+    def _on_restart_with(self, event: Event) -> Phase:
+        """A routine or an exercise named after the end: chosen as in the choosing phase."""
+        heard = _said(event)
+        self._log("session_start", routine=heard.slots.get("routine"))
         self.queue, self.index = [], 0
-        if event.intent == "choose_routine":
-            self._on_choose_routine(event)
+        if heard.intent == "choose_routine":
+            known = heard.slots.get("routine", "") in self.catalogue.routines
         else:
-            self._on_choose_exercise(event)
+            known = heard.slots.get("exercise", "") in self.catalogue.exercises
+        if not known:
+            self._say(script.sorry(script.HELP["choosing"]), "error")
+            self._listen()
+            return Phase.CHOOSING
+        if heard.intent == "choose_routine":
+            return self._on_choose_routine(event)
+        return self._on_choose_exercise(event)
 
-    def _on_already_ended(self, _: Heard) -> None:
+    def _on_ended_hint(self, _: Event) -> None:
         self._say(script.ENDED)
 
-    def _on_ended_hint(self, _: Heard) -> None:
-        self._say(script.ENDED)
+    def _on_room_talk(self, _: Event) -> None:
+        """Listening quietly for "start": talk in the room gets no answer."""
 
     # --- devices -----------------------------------------------------------------------------
 
-    def _device(self, event: DeviceTrouble) -> None:
-        if event.ok:
-            if self.phase == PAUSED:
-                self._say(f"The {event.what} is back.")
-                self._restore()
-            return
-        if self.phase not in {PAUSED, ENDED, IDLE}:
-            self._suspend(PAUSED)
+    def _on_device_back(self, event: Event) -> None:
+        assert isinstance(event, DeviceTrouble)
+        self._say(script.device_back(event.what))
+
+    def _on_device_lost(self, event: Event) -> None:
+        self._suspend(listen=False)
+        self._on_device_noted(event)
+
+    def _on_device_noted(self, event: Event) -> None:
+        assert isinstance(event, DeviceTrouble)
         self._log("device", what=event.what)
-        self._say(f"I've lost the {event.what}, so I've paused. I'll carry on when it's back.")
+        self._say(script.device_lost(event.what))

@@ -113,42 +113,10 @@ def speaking_seconds(text: str, rate: int) -> float:
     return len(text.split()) * 60.0 / max(rate, 1)
 
 
-def hold_cues(seconds: float) -> list[tuple[float, str]]:
-    """(offset, cue) pairs inside a hold: halfway / ten seconds left, then three-two-one."""
-    cues: list[tuple[float, str]] = []
-    if seconds < SHORT_HOLD:
-        # A short hold is over before a countdown could help: just say when to let go.
-        return [(seconds, "release")]
-    if seconds >= 16:
-        cues.append((seconds / 2, "halfway"))
-    if seconds >= 30:
-        cues.append((seconds - 10, "ten_left"))
-    cues.extend((seconds - n, f"count_{n}") for n in (3, 2, 1) if seconds - n > 0)
-    cues.append((seconds, "release"))
-    return sorted(cues)
-
-
-def rep_cues(segment: Segment) -> list[tuple[float, str]]:
-    """(offset, cue) pairs of a set of reps: each rep's count with its first move, then its
-    other moves in time with it ("move_J"), then done."""
-    cues: list[tuple[float, str]] = []
-    for i in range(segment.reps):
-        start = REPS_LEAD_IN + i * segment.rep_seconds
-        cues.append((start, f"rep_{i + 1}"))
-        cues.extend((start + at, f"move_{j}") for j, (at, _) in enumerate(segment.moves) if j)
-    cues.append((segment.seconds, "reps_done"))
-    return cues
-
-
 def rep_line(segment: Segment, rep: int) -> str:
     """The count of a rep with its first move: "Three. Sit back slowly."."""
     count = number(rep).capitalize() + "."
     return f"{count} {segment.moves[0][1]}" if segment.moves else number(rep)
-
-
-def rest_cues(segment: Segment) -> list[tuple[float, str]]:
-    cues = [(segment.seconds - 10, "rest_ten_left")] if segment.seconds >= 25 else []
-    return [*cues, (segment.seconds, "rest_over")]
 
 
 _UNITS = (
@@ -331,6 +299,58 @@ NOTEBOOK_FULL = (
     "We can carry on as normal."
 )
 FIRST_SESSION = "This is our first session together, so let's make a start."
+MOVING_ON = "Moving on."
+GOING_THROUGH_STEPS = "We're going through the steps."
+ALREADY_GOING = "We're already going. Say pause if you need a break."
+NOT_STARTED = "We haven't started yet."
+ROUTINE_FINISHED = "We've finished the routine."
+KEEP_CONSTRAINTS = "Okay, I'll keep that in mind."
+DROP_CONSTRAINTS = "Good to hear. I'll use the usual exercises."
+
+
+def skipping(exercise: Exercise) -> str:
+    return f"Okay, skipping {exercise.name}."
+
+
+def back_to(routine: Routine) -> str:
+    """Accepting the offer to carry on where the last session stopped."""
+    return f"Okay, back to {routine_name(routine)}."
+
+
+def device_lost(what: str) -> str:
+    return f"I've lost the {what}, so I've paused. I'll carry on when it's back."
+
+
+def device_back(what: str) -> str:
+    return f"The {what} is back."
+
+
+def reps_left(left: int) -> str:
+    """A status answer in the middle of a set of reps."""
+    return f"{number(left).capitalize()} {'rep' if left == 1 else 'reps'} left."
+
+
+def time_left(seconds: float, kind: str) -> str:
+    """A status answer in a hold, a rest or a change of sides."""
+    what = {"hold": "in this hold", "rest": "of rest"}.get(kind, "")
+    return f"{about_seconds(seconds).capitalize()} left {what}.".strip()
+
+
+def set_of(set_no: int, sets: int) -> str:
+    return f"Set {number(set_no)} of {number(sets)}."
+
+
+def step_of(step: int, steps: int) -> str:
+    return f"Step {number(step)} of {number(steps)}."
+
+
+def progress_line(sessions: int, exercises: int, days_active: int) -> str:
+    """How this week has gone, from the store's summary."""
+    done = "one session" if sessions == 1 else f"{number(sessions)} sessions"
+    return (
+        f"This week you've done {done} and {number(exercises)} exercises, and you've been "
+        f"active on {number(days_active)} of the last fourteen days. Keep it up."
+    )
 VOICE_LIMIT = {
     "slower": "That's as slow as I go.",
     "faster": "That's as fast as I go.",

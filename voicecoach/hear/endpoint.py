@@ -43,6 +43,11 @@ class SpeechListener(Protocol):
         """The next frame of the utterance in progress (trailing silence included)."""
         ...
 
+    def speech_paused(self, silence: float, voiced: float) -> None:
+        """The utterance in progress has been silent for `silence` seconds after `voiced`
+        seconds of speech (called on each silent frame until it ends or speech resumes)."""
+        ...
+
     def speech_ended(self, utterance: Utterance | None) -> None:
         """The utterance is over; None when it was too short to count."""
         ...
@@ -158,6 +163,8 @@ class Endpointer:
             self._last_voiced_len = len(self._frames)
         else:
             self._silent_for += FRAME_SECONDS
+            if self.listener is not None:
+                self.listener.speech_paused(self._silent_for, self._voiced)
         duration = len(self._frames) * FRAME_SECONDS
         if self._silent_for >= self.end_silence - 1e-9 or duration >= self.max_utterance:
             return self._finish()
@@ -191,3 +198,8 @@ class Endpointer:
     @property
     def in_speech(self) -> bool:
         return self._speaking
+
+    @property
+    def utterance_start(self) -> float:
+        """Where the utterance in progress began on the audio's timeline."""
+        return self._start

@@ -109,6 +109,18 @@ class PocketSphinxRecognizer:
     def abandon(self) -> None:
         self._decoder.end_utt()
 
+    def peek(self) -> Transcript:
+        """The best reading so far of the utterance in progress (it stays open)."""
+        hyp = self._decoder.hyp()
+        words = [w for w in map(_word, hyp.hypstr.split() if hyp is not None else []) if w]
+        if hyp is None or not words:
+            return Transcript("", 0.0, (), 0.0, self._fed / 32000, self.name)
+        # Mid-utterance there is no lattice posterior yet: the reading counts as unsure,
+        # and only the layered rejection's exact-phrase path can accept it.
+        confidence = self._posterior(hyp.prob)
+        return Transcript(" ".join(words), confidence, tuple((w, confidence) for w in words),
+                          0.0, self._fed / 32000, self.name)
+
     def _result(self, seconds: float) -> Transcript:
         """The transcript of the utterance the decoder has just ended."""
         d = self._decoder
@@ -141,9 +153,12 @@ class PocketSphinxRecognizer:
                 out.append(text)
         return tuple(out)
 
-    def stream(self, end_silence: float = 0.8) -> DecodingStream:
+    def stream(
+        self, end_silence: float = 0.8, early_silence: float | None = None
+    ) -> DecodingStream:
         """Live audio, decoded while the person speaks; the streaming denoiser in front
         follows the room's noise from the silence before and between utterances."""
         from voicecoach.hear.denoise import Denoiser
 
-        return DecodingStream(self, end_silence, denoiser=Denoiser() if self.denoise else None)
+        return DecodingStream(self, end_silence, denoiser=Denoiser() if self.denoise else None,
+                              early_silence=early_silence)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -167,5 +168,14 @@ class VoskRecognizer:
         self._recognizer.Reset()
         self._pieces = []
 
-    def stream(self, end_silence: float = 0.8) -> DecodingStream:
-        return DecodingStream(self, end_silence)
+    def peek(self) -> Transcript:
+        """The partial reading so far of the utterance in progress (it stays open)."""
+        partial = json.loads(self._recognizer.PartialResult() or "{}").get("partial", "")
+        text = " ".join(w for w in partial.split() if w != UNK)
+        so_far = joined([*self._pieces, Transcript(text, 0.5 if text else 0.0)], self.name)
+        return replace(so_far, end=self._fed / (2 * RATE))
+
+    def stream(
+        self, end_silence: float = 0.8, early_silence: float | None = None
+    ) -> DecodingStream:
+        return DecodingStream(self, end_silence, early_silence=early_silence)

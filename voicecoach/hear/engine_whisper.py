@@ -385,7 +385,13 @@ class WhisperRecognizer:
     def abandon(self) -> None:
         self._pieces = []
 
-    def stream(self, end_silence: float = 0.8) -> DecodingStream:
+    def peek(self) -> Transcript:
+        """The utterance so far, decoded now; it stays open (the audio is kept)."""
+        return self.transcribe(b"".join(self._pieces))
+
+    def stream(
+        self, end_silence: float = 0.8, early_silence: float | None = None
+    ) -> DecodingStream:
         """Live audio: Silero VAD finds the utterance; it is decoded when the person stops.
 
         The stream's audio includes the trailing silence up to `end_silence`; the decoder
@@ -393,7 +399,7 @@ class WhisperRecognizer:
         from voicecoach.hear.vad import SileroEndpointer
 
         return DecodingStream(self, end_silence, endpointer=SileroEndpointer,
-                              **self.vad_options)
+                              early_silence=early_silence, **self.vad_options)
 
     # -- start-up check --
 

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: 16 kHz mono int16.
+BYTES_PER_SECOND = 32000
+#: Only utterances with at most this much speech are read early: safety words are short.
+EARLY_MAX_SPEECH = 2.0
+
 
 @dataclass(frozen=True)
 class Transcript:
@@ -40,6 +45,12 @@ class Transcript:
     """Which recognizer made it (its confidences have their own scale)."""
     alternatives: tuple[str, ...] = ()
     """The engine's next-best readings of the same audio, best first (may be empty)."""
+    tentative: bool = False
+    """An early reading of an utterance still in progress (see DecodingStream): only a
+    safety word may act on it; the utterance's final transcript follows."""
+    utterance: int = 0
+    """Which utterance of its stream (from 1; 0 when not from a stream): an early reading
+    and the final transcript of the same utterance share it."""
 
     def shifted(self, offset: float) -> Transcript:
         """The same transcript with times moved by `offset` seconds."""
@@ -79,8 +90,12 @@ class Recognizer(Protocol):
         """One whole utterance (16 kHz mono int16) -> transcript."""
         ...
 
-    def stream(self, end_silence: float = 0.8) -> RecognizerStream:
-        """A stream that ends an utterance after `end_silence` seconds without speech."""
+    def stream(
+        self, end_silence: float = 0.8, early_silence: float | None = None
+    ) -> RecognizerStream:
+        """A stream that ends an utterance after `end_silence` seconds without speech; with
+        `early_silence`, a short utterance is also read early, tentatively, after that much
+        silence (so "it hurts" need not wait for the whole end-of-speech silence)."""
         ...
 
 
@@ -95,6 +110,10 @@ class IncrementalDecoder(Protocol):
 
     def finish(self) -> Transcript:
         """The utterance is over: its transcript, times relative to its start."""
+        ...
+
+    def peek(self) -> Transcript:
+        """What the utterance in progress says so far; it stays open."""
         ...
 
     def abandon(self) -> None:
@@ -131,14 +150,19 @@ class DecodingStream:
 
     def __init__(self, decoder: IncrementalDecoder, end_silence: float = 0.8,
                  denoiser: Denoiser | None = None, endpointer: Any = None,
-                 **endpoint_options: Any):
+                 early_silence: float | None = None, **endpoint_options: Any):
         """`endpointer`: the end-of-speech detector's class (default
         voicecoach.hear.endpoint.Endpointer; voicecoach.hear.vad.SileroEndpointer takes the
-        same arguments), built with `end_silence`, this stream as listener, `endpoint_options`."""
+        same arguments), built with `end_silence`, this stream as listener, `endpoint_options`.
+        `early_silence`: read a short utterance once, tentatively, after this much silence."""
         if endpointer is None:
             endpointer = Endpointer
         self._decoder = decoder
         self._denoiser = denoiser
+        self._early = early_silence if early_silence and early_silence < end_silence else None
+        self._peeked = False
+        self._count = 0  # utterances begun
+        self._bytes = 0  # of the utterance in progress, for the early reading's end
         self._endpointer = endpointer(end_silence=end_silence, listener=self,
                                       **endpoint_options)
         self._done: list[Transcript] = []
@@ -148,17 +172,38 @@ class DecodingStream:
     def speech_started(self, audio: bytes) -> None:
         self._decoder.begin()
         self._decoder.accept(audio)
+        self._peeked = False
+        self._count += 1
+        self._bytes = len(audio)
 
     def speech_continues(self, frame: bytes) -> None:
         self._decoder.accept(frame)
+        self._bytes += len(frame)
+
+    def speech_paused(self, silence: float, voiced: float) -> None:
+        # A safety word is short: read short utterances once, early, so "it hurts" is
+        # answered without waiting for the whole end-of-speech silence.  Longer talk waits.
+        if self._early is None or self._peeked or silence < self._early - 1e-9:
+            return
+        self._peeked = True
+        if voiced > EARLY_MAX_SPEECH:
+            return
+        early = self._decoder.peek()
+        if early.text:
+            start = self._endpointer.utterance_start
+            end = start + self._bytes / BYTES_PER_SECOND
+            self._done.append(
+                replace(early, start=start, end=end, tentative=True, utterance=self._count)
+            )
 
     def speech_ended(self, utterance: Utterance | None) -> None:
         if utterance is None:
             self._decoder.abandon()
             return
         t = self._decoder.finish()
-        self._done.append(t.shifted(utterance.start) if t.end or t.start else
-                          replace(t, start=utterance.start, end=utterance.end))
+        placed = (t.shifted(utterance.start) if t.end or t.start else
+                  replace(t, start=utterance.start, end=utterance.end))
+        self._done.append(replace(placed, utterance=self._count))
 
     def _take(self) -> list[Transcript]:
         done, self._done = self._done, []

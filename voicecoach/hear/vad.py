@@ -237,6 +237,8 @@ class SileroEndpointer:
             self._last_voiced_len = len(self._frames)
         else:
             self._silent_for += FRAME_SECONDS
+            if self.listener is not None:
+                self.listener.speech_paused(self._silent_for, self._voiced)
         duration = len(self._frames) * FRAME_SECONDS
         if self._silent_for >= self.end_silence - 1e-9 or duration >= self.max_utterance - 1e-9:
             return self._finish()
@@ -270,3 +272,8 @@ class SileroEndpointer:
     @property
     def in_speech(self) -> bool:
         return self._speaking
+
+    @property
+    def utterance_start(self) -> float:
+        """Where the utterance in progress began on the audio's timeline."""
+        return self._start

@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from voicecoach.coach.catalogue import load_catalogue
     from voicecoach.hear.audio import read_wav
     from voicecoach.hear.engines import open_with_fallback
+    from voicecoach.hear.level import Levelled
     from voicecoach.hear.recognizer import RecognizerUnavailable
     from voicecoach.hear.vocab import PhraseSource
     from voicecoach.understand.intents import Matcher, load_intents
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if fell_back:
         print(f"voicecoach recognize: {fell_back}", file=sys.stderr)
+    recognizer = Levelled(recognizer)  # loud, clipped and quiet files heard alike
     print(f"voicecoach recognize: engine {recognizer.name}", file=sys.stderr)
     failed = 0
     for name in args.files:

@@ -14,6 +14,11 @@ HELP = "start the coach: listen on the microphone, speak on the speaker"
 
 log = logging.getLogger("voicecoach")
 
+#: Silence after which a short utterance is read early, so "it hurts" or "I've fallen" is
+#: answered without waiting for the whole end-of-speech silence (slow speakers keep theirs:
+#: only a safety word acts on the early reading).
+EARLY_SILENCE = 0.3
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from voicecoach.app.config import add_common_arguments
@@ -64,12 +69,20 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as err:
         print(f"voicecoach: {err}", file=sys.stderr)
         return 2
+    # First thing: a SIGTERM while the models load must end in a clean exit too.
+    previous = _install_sigterm()
     try:
         return _run(args, settings)
+    except _Terminated:
+        log.info("stopped by SIGTERM while starting")
+        return 0
     except _Trouble as trouble:
         print(f"voicecoach: {trouble}", file=sys.stderr)
         log.error("%s", trouble)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 
 
 class _Trouble(RuntimeError):
@@ -113,6 +126,7 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
     from voicecoach.app.session import start_session
     from voicecoach.coach import script
     from voicecoach.hear.engines import open_with_fallback
+    from voicecoach.hear.level import Levelled
     from voicecoach.hear.recognizer import RecognizerUnavailable
     from voicecoach.hear.vocab import PhraseSource
     from voicecoach.understand.intents import Matcher
@@ -149,7 +163,11 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
     coach, recorder = start_session(
         catalogue, db, args.routine, settings.rate, settings.volume, warnings=warnings
     )
-    out = _open_output(args, settings)
+    try:
+        out = _open_output(args, settings)
+    except (_Trouble, _Terminated):
+        recorder.close("terminated" if sys.exc_info()[0] is _Terminated else "error")
+        raise
     try:
         # The resolved profile (config, then what the person said last time) opens the
         # speaker, so the voice heard is the one the coach believes it has.
@@ -158,6 +176,10 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
         out.close()
         recorder.close("error")
         raise _Trouble(f"no voice: {err}. Check that espeak-ng is installed.") from err
+    except _Terminated:
+        out.close()
+        recorder.close("terminated")
+        raise
     events = EventLog(args.log)
 
     def cue(name: str):
@@ -166,8 +188,11 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
 
     runtime = Runtime(coach, matcher, speaker, out, cue, understand, events, recorder)
     end_silence = args.end_silence or settings.end_silence
-    stream = recognizer.stream(end_silence=end_silence)
-    previous = _install_sigterm()
+    # Shouted, clipped speech is declipped and turned down before the recognizer.  A short
+    # utterance is also read early, after EARLY_SILENCE: a safety word acts on that reading.
+    stream = Levelled(recognizer).stream(
+        end_silence=end_silence, early_silence=min(EARLY_SILENCE, end_silence / 2)
+    )
     reason: str | None = "error"  # unless the run says otherwise
     try:
         if args.audio_in is not None:
@@ -202,8 +227,6 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
             events.close()
             out.close()
             speaker.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
     return 0
 
 
