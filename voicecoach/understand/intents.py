@@ -436,23 +436,10 @@ class Matcher:
         if not normal:
             return Match(text, NONE, {}, 1.0)
         readings = self._fill_slots(normal)
-        with_slots, slots = readings[0]
-        for reading, found in (*readings, (normal, {})):
-            if reading in self._exact:
-                intent = self._exact[reading]
-                wanted = set(_PLACEHOLDER.findall(reading))
-                return Match(text, intent, {k: v for k, v in found.items() if k in wanted},
-                             EXACT, reading)
-            if reading in self._not_commands:
-                return Match(text, NONE, {}, EXACT, reading)
-        best = self._classify(with_slots, slots)
-        if with_slots != normal:
-            # A slot value may be an ordinary word in a command ("my calves hurt"): try both.
-            plain = self._classify(normal, {})
-            if plain[1] > best[1]:
-                # The same choice read from the spoken value keeps the value's slot.
-                best = (*plain[:3], slots) if plain[0] == best[0] else plain
-        intent, probability, reading, found = best
+        exact = self._exact_match(text, [*readings, (normal, {})])
+        if exact is not None:
+            return exact
+        intent, probability, reading, found = self._best_reading(normal, *readings[0])
         if intent == NONE:
             return Match(text, NONE, {}, probability, reading)
         needed = ACCEPT_CONSEQUENTIAL if self.intents.consequential(intent) else ACCEPT
@@ -470,6 +457,30 @@ class Matcher:
             return Match(text, NONE, {}, 1.0 - probability, reading)
         return Match(text, intent, {k: v for k, v in found.items() if k in wanted},
                      probability, reading)
+
+    def _exact_match(self, text: str, readings: list[tuple[str, dict[str, str]]]
+                     ) -> Match | None:
+        """A reading that is exactly a phrase (or exactly a non-command), if any."""
+        for reading, found in readings:
+            if reading in self._exact:
+                wanted = set(_PLACEHOLDER.findall(reading))
+                return Match(text, self._exact[reading],
+                             {k: v for k, v in found.items() if k in wanted}, EXACT, reading)
+            if reading in self._not_commands:
+                return Match(text, NONE, {}, EXACT, reading)
+        return None
+
+    def _best_reading(self, normal: str, with_slots: str, slots: dict[str, str]
+                      ) -> tuple[str, float, str, dict[str, str]]:
+        """The model's choice for the reading with slot placeholders or the plain words."""
+        best = self._classify(with_slots, slots)
+        if with_slots != normal:
+            # A slot value may be an ordinary word in a command ("my calves hurt"): try both.
+            plain = self._classify(normal, {})
+            if plain[1] > best[1]:
+                # The same choice read from the spoken value keeps the value's slot.
+                best = (*plain[:3], slots) if plain[0] == best[0] else plain
+        return best
 
     def _classify(self, reading: str, slots: dict[str, str]
                   ) -> tuple[str, float, str, dict[str, str]]:
