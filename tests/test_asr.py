@@ -380,3 +380,13 @@ def test_vosk_drops_an_abandoned_utterance(fake_vosk):
     fake_vosk.begin()
     fake_vosk.accept(b"\0" * 3200)
     assert fake_vosk.finish().text == "easier"
+
+
+def test_joining_one_piece_keeps_its_next_best_readings_and_two_pieces_drop_them():
+    from voicecoach.hear.recognizer import joined
+
+    one = Transcript("next", 0.9, (("next", 0.9),), 1.0, 1.5, "pocketsphinx", ("text",))
+    assert joined([one]).alternatives == ("text",)
+    assert joined([Transcript("", 0.0), one]) == one  # an empty piece is no piece
+    two = joined([one, Transcript("one", 0.5, (("one", 0.5),), 2.0, 2.4, "", ("won",))])
+    assert (two.text, two.confidence, two.alternatives) == ("next one", 0.5, ())
