@@ -37,4 +37,7 @@ if [ "$dev" = 1 ]; then
 else
     PYTHONWARNINGS="$quiet" .venv/bin/python -m pip install -q -e .
 fi
+# The intent recogniser learns from intents/ once and keeps the result in the user's cache
+# (~/.cache/voicecoach); learning it now keeps the coach's first start quick.
+.venv/bin/voicecoach intent "good morning" >/dev/null
 echo "install.sh: ready. Start the coach with .venv/bin/voicecoach"

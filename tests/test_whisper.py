@@ -279,3 +279,72 @@ def test_recognize_uses_whisper_by_default_and_says_so(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "engine whisper" in proc.stderr
     assert json.loads(proc.stdout)["intent"] == "pain"
+
+
+# --- closed-set verification ------------------------------------------------------------------
+
+
+def _scorer(good: dict[str, float]):
+    """A stand-in for Whisper's teacher-forced scoring: known sentences get their score,
+    anything else a poor one."""
+    return lambda sentences: [good.get(s, -6.0) for s in sentences]
+
+
+def test_verification_picks_the_phrasing_that_fits_the_audio(matcher):
+    from voicecoach.hear.recognizer import Transcript
+
+    heard = Transcript("res you resume", 0.6, (), 0.0, 1.0, "whisper",
+                       verify=_scorer({"resume": -0.8, "res you resume": -1.2}))
+    assert understand(heard, matcher).intent == "resume"
+
+
+def test_verification_rejects_when_no_phrasing_fits(matcher):
+    from voicecoach.hear.recognizer import Transcript
+
+    # The words heard fit the audio far better than any command: talk, not a command.
+    heard = Transcript("stop forty days later", 0.8, (), 0.0, 1.0, "whisper",
+                       verify=_scorer({"stop forty days later": -0.3, "stop": -2.0}))
+    assert understand(heard, matcher).intent == "none"
+
+
+def test_verification_always_tries_the_safety_words(matcher):
+    from voicecoach.hear.recognizer import Transcript
+
+    heard = Transcript("experts efforts", 0.5, (), 0.0, 1.0, "whisper",
+                       verify=_scorer({"help": -1.0, "experts efforts": -2.0}))
+    assert understand(heard, matcher).intent == "help"
+
+
+def test_a_command_the_audio_does_not_bear_out_is_refused(matcher):
+    from voicecoach.hear.recognizer import Transcript
+
+    # Whisper echoing its prompt in babble: the words match, the audio does not say them.
+    heard = Transcript("i'm tired", 0.8, (("i'm", 0.8), ("tired", 0.8)), 0.0, 1.0, "whisper",
+                       verify=_scorer({"i'm tired": -4.5}))
+    assert understand(heard, matcher).intent == "none"
+    said = Transcript("i'm tired", 0.8, (("i'm", 0.8), ("tired", 0.8)), 0.0, 1.0, "whisper",
+                      verify=_scorer({"i'm tired": -0.4}))
+    assert understand(said, matcher).intent == "tired"
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+def test_a_flite_stop_is_understood_as_stop(whisper, matcher):
+    t = whisper.transcribe(synth.synthesize("stop", "slt"))
+    assert understand(t, matcher).intent == "stop", f"heard {t.text!r} {t.words}"
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+def test_whisper_verification_reranks_a_near_miss_on_real_audio(whisper, matcher):
+    from dataclasses import replace
+
+    t = whisper.transcribe(synth.synthesize("resume", "slt"))
+    # As heard without the prompt: a near miss the matcher cannot place.
+    misheard = replace(t, text="res zoom", confidence=0.6, words=(("res", 0.3), ("zoom", 0.6)))
+    assert matcher.match(misheard.text).intent == "none"
+    assert understand(misheard, matcher).intent == "resume"
+    tv = whisper.transcribe(synth.synthesize("the rain will clear by the afternoon", "rms"))
+    assert understand(replace(tv, text="resume"), matcher).intent == "none"

@@ -140,8 +140,12 @@ def _synth_one(args: tuple[str, str, float | None, str, int, str]) -> None:
 
 def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7,
                  sample: int | None = None,
-                 conditions: tuple[tuple[str, float | None], ...] = CONDITIONS) -> list[Item]:
+                 conditions: tuple[tuple[str, float | None], ...] = CONDITIONS,
+                 tuning: bool = False) -> list[Item]:
     """Write the corpus WAVs into `directory`; return what each should be.
+
+    `tuning`: phrasings from intents/ and the bench's own non-commands
+    (voicecoach.bench._tuning), never tests/data, for choosing thresholds.
 
     `sample`: at most this many held-out phrasings, in-grammar phrases and non-commands
     each (a random, seeded sample), for machines where the whole corpus is too slow.
@@ -151,9 +155,17 @@ def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7,
 
     rng = random.Random(seed)
     intents = load_intents(None, load_catalogue())
-    heldout = heldout_items()
-    grammar = grammar_items(intents, 2 if quick else 5, rng)
-    negatives = negative_items()
+    if tuning:
+        from voicecoach.bench import _tuning as tuning_data
+
+        rng = random.Random(seed + 1000)  # not the benchmark's sample
+        heldout = []
+        grammar = tuning_data.commands(intents, rng)
+        negatives = list(tuning_data.NON_COMMANDS)
+    else:
+        heldout = heldout_items()
+        grammar = grammar_items(intents, 2 if quick else 5, rng)
+        negatives = negative_items()
     if quick:
         heldout = rng.sample(heldout, min(60, len(heldout)))
         grammar = rng.sample(grammar, min(40, len(grammar)))
@@ -209,8 +221,30 @@ def _streamed(recognizer, pcm: bytes) -> tuple[Transcript, float]:
     return joined(heard, recognizer.name), t0
 
 
+def _verification_details(transcript: Transcript, matcher, expecting_answer: bool) -> dict:
+    """For tuning closed-set verification: what the layers before it said, and the best
+    phrasing's score against the score of the words heard (every file, whatever the bar)."""
+    from dataclasses import replace
+
+    from voicecoach.understand.rejection import thresholds_for, understand, verify
+
+    if transcript.verify is None:
+        return {}
+    th = thresholds_for(transcript.engine)
+    before = understand(transcript, matcher, expecting_answer, replace(th, verify_min=None))
+    verdict = verify(transcript, matcher, expecting_answer, replace(th, verify_min=-1e9,
+                                                                    verify_margin=-1e9))
+    m = verdict.match
+    return {"before_verify": before.intent, "before_slots": dict(before.slots),
+            "verify_best": verdict.best, "verify_intent": m.intent if m else "none",
+            "verify_slots": dict(m.slots) if m else {}, "verify_score": verdict.best_score,
+            "heard_score": verdict.heard_score,
+            "verify_same": bool(m) and " ".join(verdict.best.split()) == " ".join(
+                matcher.intents.normalise(transcript.text).split())}
+
+
 def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream",
-           out=None) -> None:
+           out=None, diagnose: bool = False) -> None:
     """Recognize every corpus file with one engine; runs in its own process.
 
     Writes one JSON line per file as it goes, then a summary line: results are not kept in
@@ -245,7 +279,9 @@ def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream",
         audio_seconds += len(pcm) / 32000
         decode_seconds += time.perf_counter() - started_file
         raw = matcher.match(transcript.text, expecting_answer=item.intent in ("yes", "no"))
-        print(json.dumps({"file": item.file, "heard": transcript.text,
+        extra = _verification_details(transcript, matcher, item.intent in ("yes", "no")) \
+            if diagnose else {}
+        print(json.dumps({"file": item.file, "heard": transcript.text, **extra,
                           "alternatives": list(transcript.alternatives),
                           "asr_confidence": transcript.confidence,
                           "min_word": transcript.min_word_confidence, "intent": match.intent,
@@ -419,10 +455,18 @@ def main(argv: list[str]) -> int:
     p.add_argument("--mode", choices=("stream", "whole"), default="stream",
                    help="stream: 0.1 s chunks through the live stream (default); "
                         "whole: each file in one piece")
+    p.add_argument("--tuning", action="store_true",
+                   help="the tuning corpus (phrasings from intents/ and the bench's own "
+                        "non-commands, voicecoach.bench._tuning) instead of tests/data, with "
+                        "verification details per file: for choosing thresholds")
+    p.add_argument("--diagnose", action="store_true",
+                   help="record what verification made of every file (with --keep: in "
+                        "results-ENGINE.json), e.g. the intent before it; slower")
     p.add_argument("--worker", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        worker(args.worker[0], Path(args.worker[1]), args.model, args.mode)
+        worker(args.worker[0], Path(args.worker[1]), args.model, args.mode,
+               diagnose=args.diagnose)
         return 0
     from voicecoach.hear.engines import _whisper_problem, find_vosk_model
     from voicecoach.voice import synth
@@ -454,7 +498,7 @@ def main(argv: list[str]) -> int:
             corpus.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
             items = build_corpus(corpus, args.quick, voices, sample=args.sample,
-                                 conditions=conditions)
+                                 conditions=conditions, tuning=args.tuning)
             (corpus / "manifest.json").write_text(json.dumps([asdict(i) for i in items]))
             print(f"corpus: {len(items)} files, voices {', '.join(voices)}, "
                   f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -465,6 +509,7 @@ def main(argv: list[str]) -> int:
             pin = ["taskset", "-c", args.taskset] if args.taskset else []
             cmd = [*pin, sys.executable, "-m", "voicecoach.bench", "asr", "--worker", engine,
                    str(corpus), "--mode", args.mode] + (
+                       ["--diagnose"] if args.tuning or args.diagnose else []) + (
                        ["--model", args.model] if args.model else [])
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:

