@@ -331,3 +331,22 @@ def test_a_negation_never_becomes_the_command_it_denies(matcher, text, denied):
 )
 def test_talk_near_the_new_wordings_is_not_a_command(matcher, text):
     assert matcher.match(text).intent == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "exercise"),
+    [("can we do the one where i take my knee across", "supine_twist"),
+     ("the one where i lift my bum off the floor", "glute_bridge"),
+     ("let's do the twisting one on my back", "spinal_twist")],
+)
+def test_an_exercise_described_in_own_words_fills_the_slot(matcher, text, exercise):
+    match = matcher.match(text)
+    assert (match.intent, match.slots) == ("choose_exercise", {"exercise": exercise})
+
+
+def test_a_description_that_fits_two_exercises_alike_chooses_none():
+    from voicecoach.understand.describe import Describer
+
+    describer = Describer({"knee hug": "a", "knee twist": "b"})
+    assert describer.guess("the knee one") is None
+    assert describer.guess("the knee hug one").ident == "a"

@@ -23,6 +23,7 @@ coach decides what an unexpected answer means.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -34,6 +35,7 @@ from typing import IO, Protocol
 from rapidfuzz import fuzz
 
 from voicecoach.understand import templates as tpl
+from voicecoach.understand.describe import Describer
 from voicecoach.understand.flags import CANONICAL, NONE, load_flags
 from voicecoach.understand.model import Model, load_or_train
 
@@ -349,9 +351,10 @@ def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSe
 
 
 def _spoken(entry: Named) -> Iterable[str]:
-    yield entry.name
-    yield from entry.aliases
-    yield from getattr(entry, "described_as", ())
+    """Names, aliases and descriptions, without a leading "the": templates say it, so
+    "the stretches" must not swallow the article of "begin the stretches routine"."""
+    for spoken in (entry.name, *entry.aliases, *getattr(entry, "described_as", ())):
+        yield spoken[4:] if spoken.startswith("the ") else spoken
 
 
 # --- the recogniser -------------------------------------------------------------------------
@@ -365,8 +368,13 @@ EXACT = 0.99
 #: Sentences the model learns from, at most, per template (intents / not-commands).
 PER_TEMPLATE = 40
 PER_NEGATIVE_TEMPLATE = 40
+#: Per slotted training sentence, this many copies with a spoken value instead of the slot.
+RAW_VALUES = 2
+SLOT_SEED = 11
 #: Words that turn a sentence round: "I'm not tired" must never become "I'm tired".
 NEGATIONS = frozenset({"not", "cannot", "never", "no", "nothing", "without"})
+#: Other values of one slot found in a sentence, tried for an exact template hit.
+MAX_SLOT_READINGS = 3
 #: Fuzzy matching of a misheard multi-word exercise or routine name needs this similarity.
 SLOT_SIMILARITY = 90
 
@@ -399,14 +407,18 @@ class Matcher:
             slot: sorted(values.items(), key=lambda kv: -len(kv[0]))
             for slot, values in intents.slot_values.items()
         }
+        # An exercise described in the person's own words ("the one where i twist on my back").
+        self._describers = {slot: Describer(values)
+                            for slot, values in intents.slot_values.items()}
 
     def match(self, text: str, expecting_answer: bool = False) -> Match:
         """Best intent for `text`; `none` when nothing is likely enough."""
         normal = self.intents.normalise(text)
         if not normal:
             return Match(text, NONE, {}, 1.0)
-        with_slots, slots = self._fill_slots(normal)
-        for reading, found in ((with_slots, slots), (normal, {})):
+        readings = self._fill_slots(normal)
+        with_slots, slots = readings[0]
+        for reading, found in (*readings, (normal, {})):
             if reading in self._exact:
                 intent = self._exact[reading]
                 wanted = set(_PLACEHOLDER.findall(reading))
@@ -419,12 +431,17 @@ class Matcher:
             # A slot value may be an ordinary word in a command ("my calves hurt"): try both.
             plain = self._classify(normal, {})
             if plain[1] > best[1]:
-                best = plain
+                # The same choice read from the spoken value keeps the value's slot.
+                best = (*plain[:3], slots) if plain[0] == best[0] else plain
         intent, probability, reading, found = best
         if intent == NONE:
             return Match(text, NONE, {}, probability, reading)
         needed = ACCEPT_CONSEQUENTIAL if self.intents.consequential(intent) else ACCEPT
         wanted = {s for s in SLOTS if intent == f"choose_{s}"}
+        for slot in wanted - set(found):
+            guess = self._describers[slot].guess(normal)
+            if guess is not None:
+                found = {**found, slot: guess.ident}
         negations = _negation_pairs(reading)
         if (
             probability < needed
@@ -441,22 +458,31 @@ class Matcher:
         best = int(probs.argmax())
         return self.model.classes[best], float(probs[best]), reading, slots
 
-    def _fill_slots(self, normal: str) -> tuple[str, dict[str, str]]:
+    def _fill_slots(self, normal: str) -> list[tuple[str, dict[str, str]]]:
+        """Readings with slot values as placeholders, the likeliest (longest values) first;
+        then, when a sentence holds two values of a slot ("this morning ... the seated"),
+        the readings with the others, so an exact template hit can choose between them."""
         slots: dict[str, str] = {}
+        others: list[tuple[str, str, str]] = []
         padded = f" {normal} "
         for slot, values in self._slot_values.items():
-            for spoken, ident in values:
-                if f" {spoken} " in padded:
-                    padded = padded.replace(f" {spoken} ", f" {{{slot}}} ", 1)
-                    slots[slot] = ident
-                    break
-            else:
-                fuzzy = self._fuzzy_slot(padded.strip(), values)
-                if fuzzy is not None:
-                    window, ident = fuzzy
-                    padded = f" {padded.strip()} ".replace(f" {window} ", f" {{{slot}}} ", 1)
-                    slots[slot] = ident
-        return padded.strip(), slots
+            present = [(spoken, ident) for spoken, ident in values if f" {spoken} " in padded]
+            if present:
+                spoken, ident = present[0]
+                others += [(slot, s, i) for s, i in present[1:MAX_SLOT_READINGS]]
+                padded = padded.replace(f" {spoken} ", f" {{{slot}}} ", 1)
+                slots[slot] = ident
+                continue
+            fuzzy = self._fuzzy_slot(padded.strip(), values)
+            if fuzzy is not None:
+                window, ident = fuzzy
+                padded = f" {padded.strip()} ".replace(f" {window} ", f" {{{slot}}} ", 1)
+                slots[slot] = ident
+        readings = [(padded.strip(), slots)]
+        for slot, spoken, ident in others:
+            alone = f" {normal} ".replace(f" {spoken} ", f" {{{slot}}} ", 1).strip()
+            readings.append((alone, {slot: ident}))
+        return readings
 
     @staticmethod
     def _fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
@@ -482,9 +508,19 @@ def _negation_pairs(sentence: str) -> set[tuple[str, str]]:
 
 
 def training_samples(intents: IntentSet) -> list[tuple[str, str]]:
-    """(sentence, intent) pairs the model learns from, `none` included."""
+    """(sentence, intent) pairs the model learns from, `none` included.  Sentences with a
+    slot are also shown with a spoken value in its place: a description nobody wrote down
+    ("the one where i lift my hips off the bed") reaches the model as words, not as a
+    placeholder, and must still read as choosing an exercise."""
     samples = [(s, name) for name in intents.intents
                for s in intents.sentences(name, PER_TEMPLATE)]
+    rng = random.Random(SLOT_SEED)
+    spoken = {slot: sorted(values) for slot, values in intents.slot_values.items()}
+    for sentence, name in list(samples):
+        for slot in set(_PLACEHOLDER.findall(sentence)):
+            if spoken.get(slot):
+                for value in rng.sample(spoken[slot], min(RAW_VALUES, len(spoken[slot]))):
+                    samples.append((sentence.replace("{" + slot + "}", value), name))
     samples += [(s, NONE) for s in intents.sentences(NONE, PER_NEGATIVE_TEMPLATE)]
     return samples
 
@@ -495,7 +531,7 @@ _MODELS: dict[str, Model] = {}
 def model_for(intents: IntentSet) -> Model:
     """The model learned from `intents`: from this process, the cache, or trained now."""
     classes = (*intents.intents, NONE)
-    key = intents.digest + repr((PER_TEMPLATE, PER_NEGATIVE_TEMPLATE))
+    key = intents.digest + repr((PER_TEMPLATE, PER_NEGATIVE_TEMPLATE, RAW_VALUES, SLOT_SEED))
     if key not in _MODELS:
         digest = hashlib.sha256(key.encode()).hexdigest()
         _MODELS[key] = load_or_train(digest, lambda: training_samples(intents), classes)
