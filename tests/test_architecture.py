@@ -70,37 +70,48 @@ def upward_imports(edges: dict[str, set[str]]) -> list[str]:
 
 def circles(edges: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected groups of more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in edges.get(v, ()):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            group = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                group.append(w)
-                if w == v:
-                    break
-            if len(group) > 1:
-                found.append(sorted(group))
-
+    search = _Tarjan(edges)
     for v in sorted(edges):
-        if v not in index:
-            visit(v)
-    return found
+        if v not in search.index:
+            search.visit(v)
+    return search.found
+
+
+class _Tarjan:
+    """Tarjan's strongly connected components, one depth-first search at a time."""
+
+    def __init__(self, edges: dict[str, set[str]]) -> None:
+        self.edges = edges
+        self.index: dict[str, int] = {}
+        self.low: dict[str, int] = {}
+        self.stack: list[str] = []
+        self.on_stack: set[str] = set()
+        self.found: list[list[str]] = []
+
+    def visit(self, v: str) -> None:
+        self.index[v] = self.low[v] = len(self.index)
+        self.stack.append(v)
+        self.on_stack.add(v)
+        for w in self.edges.get(v, ()):
+            if w not in self.index:
+                self.visit(w)
+                self.low[v] = min(self.low[v], self.low[w])
+            elif w in self.on_stack:
+                self.low[v] = min(self.low[v], self.index[w])
+        if self.low[v] == self.index[v]:
+            group = self.pop_group(v)
+            if len(group) > 1:
+                self.found.append(sorted(group))
+
+    def pop_group(self, v: str) -> list[str]:
+        """The strongly connected group rooted at `v`, off the stack."""
+        group = []
+        while True:
+            w = self.stack.pop()
+            self.on_stack.discard(w)
+            group.append(w)
+            if w == v:
+                return group
 
 
 def test_every_module_lives_in_a_stage() -> None:

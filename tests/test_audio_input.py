@@ -16,15 +16,14 @@ import pytest
 from voicecoach.hear.audio import (
     AudioChunk,
     NoInputDevice,
-    Resampler,
     list_devices,
     pcm_to_wav_bytes,
     read_wav,
     reduce_noise,
-    resample,
     virtual_alsa_config,
     wav_chunks,
 )
+from voicecoach.hear.resample import Resampler, resample
 
 
 def wav_bytes(samples: np.ndarray, rate: int, *, tag: int = 1, bits: int = 16) -> bytes:

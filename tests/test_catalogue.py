@@ -13,7 +13,6 @@ import pytest
 from voicecoach.app.cli import main
 from voicecoach.coach.adapt import fits
 from voicecoach.coach.catalogue import (
-    ALLOWED,
     EQUIPMENT,
     POSITIONS,
     REQUIRED_ROUTINES,
@@ -21,7 +20,7 @@ from voicecoach.coach.catalogue import (
     Exercise,
     load_catalogue,
 )
-from voicecoach.coach.profile import CONSTRAINTS
+from voicecoach.coach.constraints import ALLOWED, CONSTRAINTS
 
 SEED_IDS = (
     "knee_to_chest", "spinal_twist", "supine_twist", "shoulder_flexion", "cervical_rotation",

@@ -8,12 +8,13 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicecoach.app.loop import EstimatedTimeline, SessionLoop
+from voicecoach.app.loop import SessionLoop
 from voicecoach.coach import script
 from voicecoach.coach.catalogue import load_catalogue
 from voicecoach.coach.events import Begin, End, Heard, Say
 from voicecoach.coach.machine import Coach
 from voicecoach.understand.intents import CANONICAL
+from voicecoach.voice.timeline import EstimatedTimeline
 
 SETTINGS = settings(max_examples=150, deadline=None)
 

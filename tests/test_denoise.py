@@ -127,3 +127,19 @@ def test_comfort_noise_is_white_with_unit_rms():
     spectrum = np.abs(np.fft.rfft(t[:4096]))
     assert spectrum[: len(spectrum) // 2].mean() == pytest.approx(
         spectrum[len(spectrum) // 2 :].mean(), rel=0.1)  # as much treble as bass
+
+
+def test_a_file_with_little_lead_in_is_quietened_and_keeps_the_voice():
+    # What `recognize` hands the denoiser: one utterance with half a second of room before it.
+    from voicecoach.voice.synth import add_noise
+
+    t = np.arange(RATE) / RATE
+    burst = np.concatenate([np.zeros(8000), 0.3 * np.sin(2 * np.pi * 500 * t), np.zeros(8000)])
+    clean = pcm(burst)
+    noisy = add_noise(clean, 10.0, seed=3)
+    cleaned = denoise(noisy)
+    assert len(cleaned) == len(noisy)  # time-aligned: transcripts keep the file's times
+    gap = slice(0, 7000)  # the silent lead-in: noise only
+    assert np.std(samples(cleaned)[gap]) < 0.85 * np.std(samples(noisy)[gap])
+    voice = slice(RATE, 2 * RATE)
+    assert np.std(samples(cleaned)[voice]) > 0.9 * np.std(samples(clean)[voice])

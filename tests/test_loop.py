@@ -11,11 +11,12 @@ import re
 import pytest
 from sessions import Record, Transcript, run_session
 
-from voicecoach.app.loop import BARGE_IN, DEFERRED, IGNORED, EstimatedTimeline, SessionLoop
+from voicecoach.app.loop import BARGE_IN, DEFERRED, IGNORED, SessionLoop
 from voicecoach.coach import script
 from voicecoach.coach.events import Begin, Heard, Say, Tone
 from voicecoach.coach.machine import Coach, Phase
 from voicecoach.coach.profile import Profile, ResumePoint
+from voicecoach.voice.timeline import EstimatedTimeline
 
 WORDS = {script.number(n): n for n in range(1, 100)}
 

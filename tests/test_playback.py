@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.voice.playback import FADE_SECONDS, Mixer, WavTimelineOut, resample, soft_limit
+from voicecoach.hear.resample import resample
+from voicecoach.voice.playback import FADE_SECONDS, Mixer, WavTimelineOut, soft_limit
 from voicecoach.voice.speech import Clip, EspeakSpeaker
 from voicecoach.voice.tones import tone
 

@@ -39,6 +39,11 @@ class TimelineOut:
     """Test double for an AudioOut: keeps clips on a timeline, cuts them on barge-in."""
 
     clips: list[list] = field(default_factory=list)
+    rate: int = 22050
+    lost: str | None = None
+
+    def now(self) -> float:
+        return self.busy_until()
 
     def play(self, clip, at=None) -> float:
         start = at if at is not None else self.busy_until()
@@ -53,6 +58,9 @@ class TimelineOut:
 
     def busy_until(self) -> float:
         return max((c[2] for c in self.clips), default=0.0)
+
+    def reopen(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from voicecoach.coach.events import Action, Say, Tone
+from voicecoach.coach.events import Action, End, Say, SetVoice, Tone
 from voicecoach.understand.intents import Match
 
 
@@ -38,9 +38,8 @@ def action_line(t: float, action: Action) -> str | None:
         return f"{stamp} coach: {action.text}"
     if isinstance(action, Tone):
         return f"{stamp} ({action.name.replace('_', ' ')} tone)"
-    name = action_name(action)
-    if name == "set_voice":
-        return f"{stamp} (voice: rate {action.rate}, volume {action.volume})"  # type: ignore[union-attr]
-    if name == "end":
-        return f"{stamp} (session ended: {action.reason})"  # type: ignore[union-attr]
+    if isinstance(action, SetVoice):
+        return f"{stamp} (voice: rate {action.rate}, volume {action.volume})"
+    if isinstance(action, End):
+        return f"{stamp} (session ended: {action.reason})"
     return None

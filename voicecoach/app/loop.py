@@ -4,7 +4,8 @@ Theory of operation
 -------------------
 The runtime (microphone or WAV in, speaker or WAV out), typed sessions (`voicecoach text`)
 and the tests all drive the coach through `SessionLoop`; they differ only in where what
-the person says comes from and where the coach's sounds go (a `Timeline`).
+the person says comes from and where the coach's sounds go (a `Timeline`, declared with
+its two implementations in voicecoach.voice.timeline).
 
 Time is the audio timeline's.  Every sound is placed on the timeline no earlier than the
 sound queued before it ends; `StartTimer(after_speech=True)` counts from when everything
@@ -27,10 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from voicecoach.app.timers import Timers
-from voicecoach.coach import script
 from voicecoach.coach.events import (
     Action,
     CancelTimer,
@@ -46,66 +46,12 @@ from voicecoach.coach.events import (
 )
 from voicecoach.coach.machine import Coach, Phase
 from voicecoach.understand.flags import NONE, Flags, load_flags
-from voicecoach.voice.tones import CUES
+from voicecoach.voice.timeline import Timeline
 
 #: Outcomes of `SessionLoop.hear`.
 ACTED, BARGE_IN, DEFERRED, IGNORED = "acted", "barge_in", "deferred", "ignored"
 #: A session that never waits again is a bug; stop rather than spin forever.
 MAX_EVENTS = 100_000
-
-
-class Timeline(Protocol):
-    """Where the coach's sounds go, and when they will have been heard."""
-
-    def say(self, text: str, at: float) -> tuple[float, float]:
-        """Queue a line no earlier than `at` (nor before queued sound ends): (start, end)."""
-        ...
-
-    def tone(self, name: str, at: float) -> tuple[float, float]:
-        """Play a cue tone at `at`, over speech if need be: cues keep their time."""
-        ...
-
-    def set_voice(self, rate: int, volume: float) -> None: ...
-
-    def busy_until(self) -> float:
-        """When everything queued so far has been played."""
-        ...
-
-    def cut(self, at: float) -> None:
-        """Barge-in: speech playing at `at` stops there; speech queued after is dropped."""
-        ...
-
-
-@dataclass
-class EstimatedTimeline:
-    """A timeline for typed sessions and tests: a line lasts what the voice's rate says."""
-
-    rate: int = 150
-    volume: float = 0.8
-    _busy: float = 0.0
-
-    def say(self, text: str, at: float) -> tuple[float, float]:
-        return self._place(at, script.speaking_seconds(text, self.rate))
-
-    def tone(self, name: str, at: float) -> tuple[float, float]:
-        # As on the mixer, a cue tone keeps its time even over speech.
-        end = at + sum(n.seconds + n.gap for n in CUES[name])
-        self._busy = max(self._busy, end)
-        return at, end
-
-    def _place(self, at: float, seconds: float) -> tuple[float, float]:
-        start = max(at, self._busy)
-        self._busy = start + seconds
-        return start, self._busy
-
-    def set_voice(self, rate: int, volume: float) -> None:
-        self.rate, self.volume = rate, volume
-
-    def busy_until(self) -> float:
-        return self._busy
-
-    def cut(self, at: float) -> None:
-        self._busy = min(self._busy, at)
 
 
 @dataclass

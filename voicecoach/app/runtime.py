@@ -28,10 +28,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from voicecoach.app.actionjson import action_json
 from voicecoach.app.loop import DEFERRED, IGNORED, SessionLoop, Spoken
+from voicecoach.app.session import Recorder, SessionRecorder
 from voicecoach.app.timers import MonotonicClock
 from voicecoach.coach.events import (
     Action,
@@ -43,7 +44,12 @@ from voicecoach.coach.events import (
     Say,
 )
 from voicecoach.coach.machine import Coach
+from voicecoach.hear.audio import AudioChunk, AudioSource
+from voicecoach.hear.recognizer import RecognizerStream, Transcript
 from voicecoach.understand.intents import Match, Matcher
+from voicecoach.voice.playback import AudioOut
+from voicecoach.voice.speech import Clip, Speaker
+from voicecoach.voice.timeline import AudioTimeline
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +59,6 @@ ACTED_EARLY = "already acted on its early reading"
 ECHO_TAIL_SECONDS = 1.0
 #: How often a lost microphone is looked for again.
 RETRY_SECONDS = 2.0
-
-
-class AudioOutLike(Protocol):
-    def play(self, clip: Any, at: float | None = None) -> float: ...
-    def stop_speech(self, at: float | None = None) -> None: ...
-    def busy_until(self) -> float: ...
-    def close(self) -> None: ...
-
-
-class SpeakerLike(Protocol):
-    def render(self, text: str) -> Any: ...
-    def set_voice(self, rate: int, volume: float) -> None: ...
-
-
-class StreamLike(Protocol):
-    def feed(self, chunk: Any) -> list[Any]: ...
-    def flush(self) -> list[Any]: ...
 
 
 class EventLog:
@@ -91,47 +80,18 @@ class EventLog:
 
 
 @dataclass
-class AudioTimeline:
-    """The session loop's Timeline on real audio: speech rendered by the speaker, tones by
-    `tone`, both mixed onto the output's timeline."""
-
-    speaker: SpeakerLike
-    out: AudioOutLike
-    tone_clip: Callable[[str], Any]
-
-    def say(self, text: str, at: float) -> tuple[float, float]:
-        started = time.perf_counter()
-        clip = self.speaker.render(text)
-        # Rendering takes real time: the line cannot start before it is ready.
-        begin = max(at + time.perf_counter() - started, self.out.busy_until())
-        return begin, self.out.play(clip, begin)
-
-    def tone(self, name: str, at: float) -> tuple[float, float]:
-        # A cue keeps its time even over the tail of a word ("three" ends in silence).
-        return at, self.out.play(self.tone_clip(name), at)
-
-    def set_voice(self, rate: int, volume: float) -> None:
-        self.speaker.set_voice(rate, volume)
-
-    def busy_until(self) -> float:
-        return self.out.busy_until()
-
-    def cut(self, at: float) -> None:
-        self.out.stop_speech(at)
-
-
-@dataclass
 class Runtime:
     """Coach + matcher + recognizer + speaker + output, on one timeline (one SessionLoop)."""
 
     coach: Coach
     matcher: Matcher
-    speaker: SpeakerLike
-    out: AudioOutLike
-    tone: Callable[[str], Any]
+    speaker: Speaker
+    out: AudioOut
+    tone: Callable[[str], Clip]
     understand: Callable[..., Match]
     events: EventLog = field(default_factory=lambda: EventLog(None))
-    on_log: Callable[[Log], None] | None = None
+    on_log: SessionRecorder = field(default_factory=Recorder)
+    """Where the coach's Log actions go (the store, behind the coach); its notices are said."""
     speaker_lost: bool = False
     echo_guard: bool = False
     """Ignore utterances made of words the coach is saying (on for a live microphone,
@@ -161,7 +121,7 @@ class Runtime:
         record["type"] = "action"
         if span is not None:
             record.update(start=round(span[0], 3), end=round(span[1], 3))
-        if isinstance(action, Log) and self.on_log is not None:
+        if isinstance(action, Log):
             self.on_log(action)
         self.events.write(record)
 
@@ -174,8 +134,7 @@ class Runtime:
     def _notices(self, t: float) -> None:
         """The store writes behind the coach; trouble it met since (a full disk) is said
         once, as soon as it is known."""
-        take_notice = getattr(self.on_log, "take_notice", None)
-        notice = take_notice() if take_notice is not None else None
+        notice = self.on_log.take_notice()
         if notice:
             self.loop.execute(Say(notice, "error"), t)
 
@@ -184,7 +143,7 @@ class Runtime:
         self.loop.advance(until)
         self._notices(until)
 
-    def heard(self, transcript: Any, now: float) -> None:
+    def heard(self, transcript: Transcript, now: float) -> None:
         """One finished utterance: understand it, screen it, hand it to the session loop.
 
         An early reading of a short utterance (`transcript.tentative`) acts only when it is
@@ -238,7 +197,7 @@ class Runtime:
 
     def _check_speaker(self, now: float) -> None:
         """A speaker that stopped by itself: pause the coach, retry, carry on when back."""
-        lost = getattr(self.out, "lost", None)
+        lost = self.out.lost
         if lost and not self.speaker_lost:
             self.speaker_lost = True
             log.error("speaker lost: %s; pausing and retrying every %.0f s", lost, RETRY_SECONDS)
@@ -246,7 +205,7 @@ class Runtime:
             self.feed(DeviceTrouble("speaker", False, now))
         elif self.speaker_lost:
             try:
-                self.out.reopen()  # type: ignore[attr-defined]
+                self.out.reopen()
             except Exception as err:  # still gone: try again later
                 log.debug("speaker still missing: %s", err)
                 return
@@ -263,7 +222,9 @@ class Runtime:
 
     # --- drivers --------------------------------------------------------------------------
 
-    def run_file(self, chunks: Iterable[Any], stream: StreamLike, pace: bool = False) -> None:
+    def run_file(
+        self, chunks: Iterable[AudioChunk], stream: RecognizerStream, pace: bool = False
+    ) -> None:
         """Read the person from audio chunks; time is the audio's own.
 
         The whole recording is read even after a session ends: a later "start" begins the
@@ -288,7 +249,7 @@ class Runtime:
         self.loop.settle(clock.sleep_until if clock is not None else None)
         self.loop.finish(end)
 
-    def run_live(self, open_source: Callable[[], Iterable[Any]], stream: StreamLike) -> None:
+    def run_live(self, open_source: Callable[[], AudioSource], stream: RecognizerStream) -> None:
         """Listen to a microphone in real time until stopped (Ctrl-C, SIGTERM or `stopping`).
 
         A session that ends leaves the coach listening quietly for "start": a screenless
@@ -296,11 +257,11 @@ class Runtime:
         """
         # One timeline for everything: the output's own clock when it has one, so the
         # times given to play() mean what they say.
-        clock = _OutputClock(self.out) if hasattr(self.out, "now") else MonotonicClock()
+        clock = _OutputClock(self.out)
         self.echo_guard = True
         heard: queue.Queue[tuple[str, Any]] = queue.Queue()
         stop = threading.Event()
-        sources: list[Any] = []
+        sources: list[AudioSource] = []
         listener = threading.Thread(
             target=_listen, args=(open_source, stream, heard, stop, sources), daemon=True
         )
@@ -332,15 +293,13 @@ class Runtime:
             # under an open stream can hang the process.
             stop.set()
             for source in sources:
-                close = getattr(source, "close", None)
-                if close is not None:
-                    close()
+                source.close()
             listener.join(timeout=RETRY_SECONDS + 1)
 
 
 @dataclass
 class _OutputClock:
-    out: Any
+    out: AudioOut
 
     def now(self) -> float:
         return float(self.out.now())
@@ -352,11 +311,11 @@ class _OutputClock:
 
 
 def _listen(
-    open_source: Callable[[], Iterable[Any]],
-    stream: StreamLike,
+    open_source: Callable[[], AudioSource],
+    stream: RecognizerStream,
     heard: queue.Queue[tuple[str, Any]],
     stop: threading.Event,
-    sources: list[Any],
+    sources: list[AudioSource],
 ) -> None:
     """The recognizer's thread: microphone chunks in, utterances out; survives a lost mic."""
     lost = False
@@ -378,8 +337,8 @@ def _listen(
 
 
 def _chunks(
-    open_source: Callable[[], Iterable[Any]], stop: threading.Event, sources: list[Any]
-) -> Iterator[Any]:
+    open_source: Callable[[], AudioSource], stop: threading.Event, sources: list[AudioSource]
+) -> Iterator[AudioChunk]:
     source = open_source()
     sources[:] = [source]  # so the main thread can close it on the way out
     try:
@@ -388,6 +347,4 @@ def _chunks(
                 return
             yield chunk
     finally:
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
+        source.close()

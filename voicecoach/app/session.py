@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from voicecoach.coach import script
 from voicecoach.coach.catalogue import Catalogue
@@ -26,8 +26,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class SessionRecorder(Protocol):
+    """What the runtime hands the coach's Log actions to (the store, behind the coach)."""
+
+    def __call__(self, entry: Log) -> None:
+        """Keep `entry`; never blocks, never raises."""
+        ...
+
+    def take_notice(self) -> str | None:
+        """A sentence for the coach to say once (the disk filled up), else None."""
+        ...
+
+
 @dataclass
-class Recorder:
+class Recorder(SessionRecorder):
     """Hands the coach's Log actions to the store's writer; never blocks, never raises."""
 
     writer: StoreWriter | None = None

@@ -19,11 +19,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from voicecoach.app.loop import EstimatedTimeline, SessionLoop
+from voicecoach.app.loop import SessionLoop
 from voicecoach.app.timers import Clock, VirtualClock
 from voicecoach.coach.events import Action, Begin, Heard
 from voicecoach.coach.machine import Coach
 from voicecoach.understand.intents import Match, Matcher
+from voicecoach.voice.timeline import EstimatedTimeline
 
 _DELAYED = re.compile(r"^\+\s*(\d+(?:\.\d+)?)\s+(.*)$")
 

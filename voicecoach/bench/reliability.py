@@ -309,7 +309,7 @@ def level_sweep(quick: bool) -> str:
     from voicecoach.hear.audio import pcm_chunks
     from voicecoach.hear.engines import open_recognizer
     from voicecoach.hear.level import Levelled
-    from voicecoach.hear.recognizer import joined
+    from voicecoach.hear.recognizer import Transcript, joined
     from voicecoach.hear.vocab import PhraseSource
     from voicecoach.understand.intents import Matcher, load_intents
     from voicecoach.understand.rejection import understand
@@ -327,7 +327,7 @@ def level_sweep(quick: bool) -> str:
         x = np.frombuffer(pcm, "<i2").astype(float) * 10 ** (db / 20)
         return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
 
-    def streamed(pcm: bytes) -> object:
+    def streamed(pcm: bytes) -> Transcript:
         stream = levelled.stream(0.8)
         out = []
         for chunk in pcm_chunks(synth.silence(1.0) + pcm + synth.silence(1.5), 0.1):

@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,7 @@ def measure_restart(records: list[dict], result: Result) -> None:
     )
 
 
-def build(folder: Path, name: str, lines: list[tuple[float, str]], voice: str,
+def build(folder: Path, name: str, lines: Sequence[tuple[float, str]], voice: str,
           seconds: float) -> Path:
     from voicecoach.voice.synth import silence, synthesize, write_wav
 

@@ -15,12 +15,10 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from voicecoach.coach.catalogue import ALLOWED, Catalogue, Exercise, fits_position
-from voicecoach.coach.profile import CONSTRAINTS
+from voicecoach.coach.catalogue import Catalogue, Exercise
+from voicecoach.coach.constraints import ALLOWED, CONSTRAINTS, fits_position
 
 __all__ = [
-    "ALLOWED",
-    "CONSTRAINTS",
     "Adaptation",
     "adapt",
     "breaks",

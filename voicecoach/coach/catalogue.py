@@ -19,7 +19,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 
-from voicecoach.coach.profile import CONSTRAINTS
+from voicecoach.coach.constraints import (
+    CONSTRAINTS,
+    IN_BED,
+    NO_LYING,
+    NO_STANDING,
+    SEATED,
+    fits_position,
+)
 
 POSITIONS = ("lying", "quadruped", "seated", "standing", "bed")
 """lying: on the back on the floor or a firm surface; bed: lying in bed."""
@@ -31,21 +38,12 @@ EQUIPMENT = ("towel", "chair", "ball", "foam_roller", "wall", "bed", "pillow")
 MODES = ("hold", "reps")
 SOURCES = ("seed", "adapted")
 
-#: Positions each constraint allows (adapt.ALLOWED re-exports this).
-ALLOWED: Mapping[str, frozenset[str]] = {
-    "no_lying": frozenset({"seated", "standing"}),
-    # Kneeling on all fours starts from standing or from the floor: not for someone who
-    # cannot stand.  Lying work can be done on a bed.
-    "no_standing": frozenset({"lying", "seated", "bed"}),
-    "in_bed": frozenset({"bed", "seated"}),
-    "seated": frozenset({"seated"}),
-}
 #: Every exercise must fit, have an alternative for, or give a reason to skip these.
-REQUIRED_CONSTRAINTS = ("no_lying", "no_standing", "in_bed")
+REQUIRED_CONSTRAINTS = (NO_LYING, NO_STANDING, IN_BED)
 #: Seed exercises must have an easier version.
 REQUIRED_ROUTINES = ("stretching", "strengthening", "spasticity", "bed", "seated", "morning")
 #: Routines whose exercises must all already fit a constraint.
-ROUTINE_FITS = {"bed": "in_bed", "seated": "seated"}
+ROUTINE_FITS = {"bed": IN_BED, "seated": SEATED}
 MAX_STEP_WORDS = 25
 """Steps are spoken one at a time to someone listening; longer ones get lost."""
 MAX_MOVE_WORDS = 6
@@ -251,11 +249,6 @@ def exercise_to_json(e: Exercise) -> dict[str, Any]:
         "requires": e.requires,
         "beats": list(e.beats),
     }
-
-
-def fits_position(position: str, constraints: tuple[str, ...] | frozenset[str]) -> bool:
-    """Whether an exercise done in `position` suits every constraint."""
-    return all(position in ALLOWED[c] for c in constraints)
 
 
 # --- loading ------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from voicecoach.coach import script
 from voicecoach.coach.adapt import adapt, fits, order_routine
 from voicecoach.coach.catalogue import Catalogue, Exercise, Routine
 from voicecoach.coach.clock import SegmentClock, from_rep_start
+from voicecoach.coach.constraints import INTENT_CONSTRAINT
 from voicecoach.coach.events import (
     Action,
     Begin,
@@ -166,13 +167,6 @@ HELP_KEY = {
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
 REPROMPT_SECONDS = 15.0
-
-INTENT_CONSTRAINT = {
-    "cant_lie_down": "no_lying",
-    "cant_stand": "no_standing",
-    "in_bed": "in_bed",
-    "seated": "seated",
-}
 
 
 def _said(event: Event) -> Heard:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-#: Constraints a person can set by voice; each rules out some exercise positions.
-CONSTRAINTS = ("no_lying", "no_standing", "in_bed", "seated")
-
 DEFAULT_RATE = 150
 """Speaking rate, words per minute."""
 MIN_RATE, MAX_RATE, RATE_STEP = 90, 220, 20

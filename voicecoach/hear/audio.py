@@ -12,14 +12,15 @@ and only queues bytes, so nothing slow ever happens there.
 from __future__ import annotations
 
 import io
-import math
 import queue
 import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from voicecoach.hear.resample import Resampler, resample, to_int16
 
 RATE = 16000
 WIDTH = 2
@@ -44,6 +45,16 @@ class AudioChunk:
     @property
     def end(self) -> float:
         return self.timestamp + self.seconds
+
+
+class AudioSource(Protocol):
+    """Where timed audio comes from (a WAV file, a microphone): iterate, then close."""
+
+    def __iter__(self) -> Iterator[AudioChunk]: ...
+
+    def close(self) -> None:
+        """Stop reading; an iteration in progress ends."""
+        ...
 
 
 # --- WAV reading ----------------------------------------------------------------------------
@@ -177,7 +188,7 @@ class WavStream:
                     t += step / (WIDTH * RATE)
                     pending = pending[step:]
             if resampler is not None:
-                pending += _to_int16(resampler.flush())
+                pending += to_int16(resampler.flush())
             for pos in range(0, len(pending), step):
                 yield AudioChunk(pending[pos : pos + step], RATE, t)
                 t += len(pending[pos : pos + step]) / (WIDTH * RATE)
@@ -189,16 +200,10 @@ class WavStream:
         mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
         if resampler is not None:
             mono = resampler.process(mono)
-        return _to_int16(mono)
+        return to_int16(mono)
 
     def close(self) -> None:
         self._file.close()
-
-
-def _to_int16(x) -> bytes:
-    import numpy as np
-
-    return np.clip(np.round(x * 32768.0), -32768, 32767).astype("<i2").tobytes()
 
 
 def read_wav(path: str | Path | bytes) -> bytes:
@@ -217,7 +222,7 @@ def read_wav(path: str | Path | bytes) -> bytes:
     mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
     if rate != RATE:
         mono = resample(mono, rate, RATE)
-    return _to_int16(mono)
+    return to_int16(mono)
 
 
 def wav_chunks(source: str | Path | bytes, chunk_seconds: float = 0.1) -> Iterator[AudioChunk]:
@@ -257,99 +262,6 @@ def pcm_to_wav_bytes(pcm: bytes, rate: int = RATE) -> bytes:
     return buf.getvalue()
 
 
-# --- resampling -----------------------------------------------------------------------------
-
-
-class Resampler:
-    """Streaming windowed-sinc resampler (mono float samples), low-passed against aliasing.
-
-    Each output sample is computed at its exact rational position in the input, so
-    chunk boundaries do not matter: feeding a signal in pieces gives the same samples
-    as feeding it whole.
-    """
-
-    def __init__(self, src: int, dst: int, half_width: int = 16):
-        import numpy as np
-
-        g = math.gcd(src, dst)
-        self.src, self.dst = src // g, dst // g
-        scale = min(1.0, dst / src)
-        self._cutoff = 0.5 * scale * 0.94  # cycles per input sample, a little under Nyquist
-        self._w = int(math.ceil(half_width / scale))  # input samples each side
-        self._buf = np.zeros(self._w, dtype=np.float64)  # left context is silence
-        self._base = -self._w  # absolute input index of _buf[0]
-        self._n = 0  # next output sample
-        self._total_in = 0
-
-    def _kernel(self, d):
-        import numpy as np
-
-        w = self._w
-        window = 0.5 + 0.5 * np.cos(np.pi * np.clip(d / w, -1.0, 1.0))
-        return 2 * self._cutoff * np.sinc(2 * self._cutoff * d) * window
-
-    def _emit(self, last_n: int):
-        import numpy as np
-
-        n = np.arange(self._n, last_n, dtype=np.int64)
-        if len(n) == 0:
-            return np.zeros(0)
-        idx = (n * self.src) // self.dst
-        frac = (n * self.src % self.dst) / self.dst
-        offsets = np.arange(-self._w + 1, self._w + 1)
-        pos = idx[:, None] + offsets[None, :] - self._base
-        taps = self._buf[pos]
-        out = np.sum(taps * self._kernel(frac[:, None] - offsets[None, :]), axis=1)
-        self._n = last_n
-        keep_from = int((self._n * self.src) // self.dst) - self._w + 1 - self._base
-        if keep_from > 0:
-            self._buf = self._buf[keep_from:]
-            self._base += keep_from
-        return out
-
-    def process(self, x):
-        """Feed input samples; returns the output samples that are now fully determined."""
-        import numpy as np
-
-        self._buf = np.concatenate([self._buf, np.asarray(x, dtype=np.float64)])
-        self._total_in += len(x)
-        available = self._base + len(self._buf)  # input indices < available are known
-        # Output n needs input up to idx(n) + w.
-        last_n = max(self._n, ((available - self._w) * self.dst) // self.src + 1)
-        last_n = min(last_n, self._expected_out())
-        while last_n > self._n and ((last_n - 1) * self.src) // self.dst + self._w >= available:
-            last_n -= 1
-        return self._emit(last_n)
-
-    def _expected_out(self) -> int:
-        return (self._total_in * self.dst + self.src - 1) // self.src
-
-    def flush(self):
-        """The rest of the output, as if the input were followed by silence."""
-        import numpy as np
-
-        self._buf = np.concatenate([self._buf, np.zeros(self._w + 1)])
-        return self._emit(self._expected_out())
-
-
-def resample(x, src: int, dst: int):
-    """Resample a whole mono float signal from `src` Hz to `dst` Hz."""
-    import numpy as np
-
-    if src == dst:
-        return np.asarray(x, dtype=np.float64)
-    r = Resampler(src, dst)
-    return np.concatenate([r.process(x), r.flush()])
-
-
-def resample_pcm(pcm: bytes, src: int, dst: int = RATE) -> bytes:
-    """int16 mono PCM from `src` Hz to `dst` Hz."""
-    import numpy as np
-
-    x = np.frombuffer(pcm, "<i2").astype(np.float64) / 32768.0
-    return _to_int16(resample(x, src, dst))
-
-
 # --- noise reduction ------------------------------------------------------------------------
 
 
@@ -381,7 +293,7 @@ def reduce_noise(pcm: bytes, oversubtract: float = 2.0, floor: float = 0.05,
     out = np.zeros(len(padded))
     for k, i in enumerate(starts):
         out[i : i + n] += frames[k]
-    return _to_int16(out[n : n + len(x)])
+    return to_int16(out[n : n + len(x)])
 
 
 # --- devices and the microphone ------------------------------------------------------------
@@ -503,7 +415,7 @@ class MicrophoneSource:
                 break
             if self._resampler is not None:
                 x = np.frombuffer(data, "<i2").astype(np.float64) / 32768.0
-                data = _to_int16(self._resampler.process(x))
+                data = to_int16(self._resampler.process(x))
             chunk = AudioChunk(data, self.rate, self._samples / self.rate)
             self._samples += len(data) // WIDTH
             yield chunk

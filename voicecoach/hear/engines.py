@@ -98,6 +98,13 @@ def describe_choice(engine: str | None = None, model: Path | None = None) -> tup
     problem = model_problem(found) if found is not None else None
     if engine == "vosk":
         return "vosk", _vosk_asked_for(found, problem)
+    return _default_choice(model, found, problem)
+
+
+def _default_choice(model: Path | None, found: Path | None,
+                    problem: str | None) -> tuple[str, str]:
+    """describe_choice() with no engine asked for; `found` is the Vosk model, if any, and
+    `problem` what is wrong with it."""
     if found is not None and problem:
         found = None  # a visibly broken model is passed over for the next engine
     if model is not None and found is not None:

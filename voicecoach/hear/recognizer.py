@@ -68,13 +68,16 @@ class Transcript:
 
 def joined(transcripts: list[Transcript], engine: str = "") -> Transcript:
     """Pieces of one utterance (an engine or the endpointer split it) as one transcript;
-    the least confident piece sets the confidence."""
+    the least confident piece sets the confidence.  Next-best readings are kept only when
+    there is one piece (they read the piece, not the whole)."""
     pieces = [t for t in transcripts if t.text]
     if len(transcripts) == 1:
         return transcripts[0]  # one piece: keep all it carries (alternatives, verify)
     if not pieces:
         end = max((t.end for t in transcripts), default=0.0)
         return Transcript("", 0.0, (), 0.0, end, engine)
+    if len(pieces) == 1:  # whole: its next-best readings still apply
+        return replace(pieces[0], engine=engine or pieces[0].engine)
     return Transcript(" ".join(t.text for t in pieces), min(t.confidence for t in pieces),
                       tuple(w for t in pieces for w in t.words), pieces[0].start,
                       pieces[-1].end, engine or pieces[0].engine)

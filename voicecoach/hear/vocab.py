@@ -204,17 +204,26 @@ class PhraseSource:
                 base.append(template)
                 continue
             for _ in range(per_template):
-                text = template
-                for slot in slots:
-                    values = self.slot_values.get(slot) or ()
-                    if not values:
-                        break
-                    text = text.replace("{" + slot + "}", values[cursor[slot] % len(values)], 1)
-                    cursor[slot] += 1
-                else:
+                text = self._fill(template, slots, cursor)
+                if text is not None:
                     base.append(text)
         for slot, values in self.slot_values.items():  # values not reached in turn
             base.extend(values[cursor.get(slot, 0) :])
+        return self._with_variants(base)
+
+    def _fill(self, template: str, slots: list[str], cursor: dict[str, int]) -> str | None:
+        """`template` with each slot's next value in turn (None: a slot has no values)."""
+        text = template
+        for slot in slots:
+            values = self.slot_values.get(slot) or ()
+            if not values:
+                return None
+            text = text.replace("{" + slot + "}", values[cursor[slot] % len(values)], 1)
+            cursor[slot] += 1
+        return text
+
+    def _with_variants(self, base: list[str]) -> list[str]:
+        """The phrases, each followed by its contracted twin, then filler-wrapped singles."""
         out: list[str] = []
         contract = _contractor(self.contractions)
         for phrase in base:

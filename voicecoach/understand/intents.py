@@ -255,15 +255,31 @@ def _build(name: str, text: str, data: Mapping[str, object], none_name: str, non
     table = data.get("intents")
     if not isinstance(meta, dict) or not isinstance(table, dict):
         raise IntentDataError(f"{name}:1: needs [meta] and [intents.<name>] tables")
+    rules = _rules(((name, text, data), (none_name, none_text, none_data)))
+    intents = _intents(name, text, table, rules)
+    negatives = _negatives(none_name, none_text, none_data, rules)
+    contractions = {str(k).lower(): str(v).lower() for k, v in meta.get("contractions", {}).items()}
+    fillers = frozenset(str(f).lower() for f in meta.get("fillers", []))
+    return IntentSet(intents, fillers, contractions, {}, rules, negatives)
+
+
+def _rules(files: tuple[tuple[str, str, Mapping[str, object]], ...]) -> dict[str, tpl.Seq]:
+    """The expansion rules of every (name, text, data) file, each checked."""
     rules: dict[str, tpl.Seq] = {}
     written: dict[str, tuple[str, str, str]] = {}
-    for file, file_text, file_data in ((name, text, data), (none_name, none_text, none_data)):
+    for file, file_text, file_data in files:
         for rule, body in _table(file, file_text, file_data, "expansion_rules").items():
             rules[rule] = _parse(file, file_text, f"rule <{rule}>", body, None)
             written[rule] = (file, file_text, body)
     for rule, tree in rules.items():  # rules may use rules: check once all are known
         file, file_text, body = written[rule]
         _check_tree(file, file_text, f"rule <{rule}>", body, tree, rules)
+    return rules
+
+
+def _intents(name: str, text: str, table: Mapping[str, object],
+             rules: dict[str, tpl.Seq]) -> dict[str, Intent]:
+    """Every canonical intent of the [intents.<name>] tables, parsed; none missing."""
     flags = load_flags()
     intents: dict[str, Intent] = {}
     for intent_name, entry in table.items():
@@ -283,16 +299,19 @@ def _build(name: str, text: str, data: Mapping[str, object], none_name: str, non
     missing = [i for i in CANONICAL if i not in intents]
     if missing:
         raise IntentDataError(f"{name}:1: missing intents: {', '.join(missing)}")
-    negatives: tuple[tpl.Seq, ...] = ()
-    if none_data:
-        entry = none_data.get("none")
-        sentences = entry.get("sentences") if isinstance(entry, dict) else None
-        if not sentences:
-            raise IntentDataError(f"{none_name}:1: needs [none] with a list of sentences")
-        negatives = tuple(_parse(none_name, none_text, "none", s, rules) for s in sentences)
-    contractions = {str(k).lower(): str(v).lower() for k, v in meta.get("contractions", {}).items()}
-    fillers = frozenset(str(f).lower() for f in meta.get("fillers", []))
-    return IntentSet(intents, fillers, contractions, {}, rules, negatives)
+    return intents
+
+
+def _negatives(none_name: str, none_text: str, none_data: Mapping[str, object],
+               rules: dict[str, tpl.Seq]) -> tuple[tpl.Seq, ...]:
+    """The sentences of the [none] file (what is not a command), parsed."""
+    if not none_data:
+        return ()
+    entry = none_data.get(NONE)
+    sentences = entry.get("sentences") if isinstance(entry, dict) else None
+    if not sentences:
+        raise IntentDataError(f"{none_name}:1: needs [none] with a list of sentences")
+    return tuple(_parse(none_name, none_text, NONE, s, rules) for s in sentences)
 
 
 def _table(name: str, text: str, data: Mapping[str, object], key: str) -> dict[str, str]:
@@ -417,23 +436,10 @@ class Matcher:
         if not normal:
             return Match(text, NONE, {}, 1.0)
         readings = self._fill_slots(normal)
-        with_slots, slots = readings[0]
-        for reading, found in (*readings, (normal, {})):
-            if reading in self._exact:
-                intent = self._exact[reading]
-                wanted = set(_PLACEHOLDER.findall(reading))
-                return Match(text, intent, {k: v for k, v in found.items() if k in wanted},
-                             EXACT, reading)
-            if reading in self._not_commands:
-                return Match(text, NONE, {}, EXACT, reading)
-        best = self._classify(with_slots, slots)
-        if with_slots != normal:
-            # A slot value may be an ordinary word in a command ("my calves hurt"): try both.
-            plain = self._classify(normal, {})
-            if plain[1] > best[1]:
-                # The same choice read from the spoken value keeps the value's slot.
-                best = (*plain[:3], slots) if plain[0] == best[0] else plain
-        intent, probability, reading, found = best
+        exact = self._exact_match(text, [*readings, (normal, {})])
+        if exact is not None:
+            return exact
+        intent, probability, reading, found = self._best_reading(normal, *readings[0])
         if intent == NONE:
             return Match(text, NONE, {}, probability, reading)
         needed = ACCEPT_CONSEQUENTIAL if self.intents.consequential(intent) else ACCEPT
@@ -451,6 +457,30 @@ class Matcher:
             return Match(text, NONE, {}, 1.0 - probability, reading)
         return Match(text, intent, {k: v for k, v in found.items() if k in wanted},
                      probability, reading)
+
+    def _exact_match(self, text: str, readings: list[tuple[str, dict[str, str]]]
+                     ) -> Match | None:
+        """A reading that is exactly a phrase (or exactly a non-command), if any."""
+        for reading, found in readings:
+            if reading in self._exact:
+                wanted = set(_PLACEHOLDER.findall(reading))
+                return Match(text, self._exact[reading],
+                             {k: v for k, v in found.items() if k in wanted}, EXACT, reading)
+            if reading in self._not_commands:
+                return Match(text, NONE, {}, EXACT, reading)
+        return None
+
+    def _best_reading(self, normal: str, with_slots: str, slots: dict[str, str]
+                      ) -> tuple[str, float, str, dict[str, str]]:
+        """The model's choice for the reading with slot placeholders or the plain words."""
+        best = self._classify(with_slots, slots)
+        if with_slots != normal:
+            # A slot value may be an ordinary word in a command ("my calves hurt"): try both.
+            plain = self._classify(normal, {})
+            if plain[1] > best[1]:
+                # The same choice read from the spoken value keeps the value's slot.
+                best = (*plain[:3], slots) if plain[0] == best[0] else plain
+        return best
 
     def _classify(self, reading: str, slots: dict[str, str]
                   ) -> tuple[str, float, str, dict[str, str]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +72,8 @@ class Model:
             scores = self.weights[ids].sum(axis=0) / np.sqrt(len(ids)) + self.bias
         scores = scores - scores.max()
         exp = np.exp(scores)
-        return exp / exp.sum()
+        probabilities: np.ndarray = exp / exp.sum()
+        return probabilities
 
     @property
     def nbytes(self) -> int:
@@ -127,7 +128,8 @@ def cache_dir() -> Path:
     return Path(base) / "voicecoach"
 
 
-def load_or_train(key: str, samples_fn, classes: Sequence[str],
+def load_or_train(key: str, samples_fn: Callable[[], Sequence[tuple[str, str]]],
+                  classes: Sequence[str],
                   directory: Path | None = None) -> Model:
     """The model for `key` from the cache, or trained now (and cached if we can write)."""
     path = (directory or cache_dir()) / f"intent-model-{key[:24]}-{VERSION}.npz"

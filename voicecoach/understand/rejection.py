@@ -27,12 +27,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rapidfuzz import fuzz, process
 
 from voicecoach.hear.recognizer import Transcript
 from voicecoach.understand.flags import NONE, load_flags
+
+if TYPE_CHECKING:
+    from voicecoach.understand.intents import Match
 
 FLAGS = load_flags()
 ANSWERS = FLAGS.answers
@@ -132,7 +135,7 @@ def recognizer_score(t: Transcript, thresholds: Thresholds) -> float:
 class MatcherLike(Protocol):
     intents: Any
 
-    def match(self, text: str, expecting_answer: bool = False) -> Any: ...
+    def match(self, text: str, expecting_answer: bool = False) -> Match: ...
 
 
 def _consequential(matcher: MatcherLike, intent: str) -> bool:
@@ -147,7 +150,7 @@ def understand(
     matcher: MatcherLike,
     expecting_answer: bool = False,
     thresholds: Thresholds | None = None,
-):  # -> voicecoach.understand.intents.Match
+) -> Match:
     """The final intent, slots and confidence for one transcript (`none` when rejected).
 
     `thresholds` default to those of the engine that made the transcript.
@@ -183,7 +186,7 @@ class Verdict:
     """The words heard, scored the same way (-inf when nothing was heard)."""
     best: str = ""
     best_score: float = -math.inf
-    match: Any = None
+    match: Match | None = None
     """The accepted Match, or None."""
 
 
@@ -272,11 +275,11 @@ def verify(t: Transcript, matcher: MatcherLike, expecting_answer: bool, th: Thre
 
 
 def _understand_one(t: Transcript, matcher: MatcherLike, expecting_answer: bool,
-                    th: Thresholds):
+                    th: Thresholds) -> Match:
     m = matcher.match(t.text, expecting_answer=expecting_answer)
     score = recognizer_score(t, th)
 
-    def reject() -> Any:
+    def reject() -> Match:
         return replace(m, intent=NONE, slots={}, confidence=1.0 - score)
 
     if not t.text.strip() or m.intent == NONE:

@@ -94,6 +94,22 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
+_LEAVES: dict[str, type[Word] | type[Slot] | type[Rule]] = {
+    "word": Word, "slot": Slot, "rule": Rule,
+}
+
+
+def _parse_group(tokens: list[tuple[str, str]], pos: int, text: str,
+                 opening: str) -> tuple[Alt, int]:
+    """The bracketed alternatives after `opening` at `pos`, and the position after them."""
+    inner, pos = _parse_alternatives(tokens, pos, text, ")" if opening == "(" else "]")
+    if pos >= len(tokens):
+        raise TemplateError(f"'{opening}' is never closed in {text!r}")
+    if any(not o.items for o in inner.options):
+        raise TemplateError(f"an empty alternative in {text!r}")
+    return Alt(inner.options, optional=opening == "["), pos + 1
+
+
 def _parse_alternatives(tokens: list[tuple[str, str]], pos: int, text: str,
                         closing: str | None) -> tuple[Alt, int]:
     options: list[Seq] = []
@@ -105,23 +121,14 @@ def _parse_alternatives(tokens: list[tuple[str, str]], pos: int, text: str,
                 raise TemplateError(f"'{value}' without its opening bracket in {text!r}")
             break
         pos += 1
-        if kind == "word":
-            items.append(Word(value))
-        elif kind == "slot":
-            items.append(Slot(value))
-        elif kind == "rule":
-            items.append(Rule(value))
+        if kind in _LEAVES:
+            items.append(_LEAVES[kind](value))
         elif value == "|":
             options.append(Seq(tuple(items)))
             items = []
         else:  # ( or [
-            inner, pos = _parse_alternatives(tokens, pos, text, ")" if value == "(" else "]")
-            if pos >= len(tokens):
-                raise TemplateError(f"'{value}' is never closed in {text!r}")
-            pos += 1
-            if any(not o.items for o in inner.options):
-                raise TemplateError(f"an empty alternative in {text!r}")
-            items.append(Alt(inner.options, optional=value == "["))
+            group, pos = _parse_group(tokens, pos, text, value)
+            items.append(group)
     else:
         if closing is not None:
             raise TemplateError(f"'{'(' if closing == ')' else '['}' is never closed in {text!r}")

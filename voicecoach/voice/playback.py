@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from voicecoach.hear.resample import resample
 from voicecoach.voice.speech import Clip
 
 log = logging.getLogger(__name__)
@@ -45,15 +46,6 @@ class NoOutputDevice(RuntimeError):
 
 
 # --- the mixer (pure, no I/O) -------------------------------------------------------------
-
-
-def resample(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
-    """Linear-interpolation resampling: plenty for speech and cue tones."""
-    if src == dst or len(samples) == 0:
-        return samples.astype(np.float32, copy=False)
-    n = max(1, round(len(samples) * dst / src))
-    x = np.arange(n) * (src / dst)
-    return np.interp(x, np.arange(len(samples)), samples).astype(np.float32)
 
 
 def soft_limit(x: np.ndarray) -> np.ndarray:
@@ -97,7 +89,7 @@ class Mixer:
 
     def prepare(self, clip: Clip) -> np.ndarray:
         """The clip's samples at the mixer's rate (slow part of `add`, needs no lock)."""
-        return resample(clip.samples(), clip.rate, self.rate)
+        return resample(clip.samples(), clip.rate, self.rate).astype(np.float32)
 
     def add(self, clip: Clip, start: float, data: np.ndarray | None = None) -> float:
         """Put `clip` on the timeline at `start` seconds; returns its end time."""
@@ -174,6 +166,8 @@ class AudioOut(Protocol):
     """Where the coach's sounds go.  Times are timeline seconds."""
 
     rate: int
+    lost: str | None
+    """What went wrong when the output stopped on its own (a speaker unplugged), else None."""
 
     def now(self) -> float:
         """The timeline time of a sound played right now."""
@@ -191,10 +185,14 @@ class AudioOut(Protocol):
         """When the sound queued so far ends."""
         ...
 
+    def reopen(self) -> None:
+        """After `lost`: open the output again (NoOutputDevice while it is still gone)."""
+        ...
+
     def close(self) -> None: ...
 
 
-class WavTimelineOut:
+class WavTimelineOut(AudioOut):
     """Everything on one timeline in a WAV file; time is virtual (whatever `at` says).
 
     `now()` is the latest time the caller has mentioned (through `at`, `stop_speech` or
@@ -207,6 +205,8 @@ class WavTimelineOut:
         self._mixer = Mixer(rate)
         self._now = 0.0
         self._closed = False
+        self.lost: str | None = None
+        """A file is never unplugged."""
 
     def now(self) -> float:
         return self._now
@@ -230,6 +230,9 @@ class WavTimelineOut:
     def busy_until(self) -> float:
         return self._mixer.busy_until()
 
+    def reopen(self) -> None:
+        """Nothing to do: a file is never lost."""
+
     def close(self) -> None:
         """Render the whole timeline into the WAV file."""
         if self._closed:
@@ -251,7 +254,7 @@ class WavTimelineOut:
                 pos += n
 
 
-class SoundDeviceOut:
+class SoundDeviceOut(AudioOut):
     """The real speaker: a sounddevice RawOutputStream mixing in its callback.
 
     Raises NoOutputDevice when there is no speaker.  `lost` holds what went wrong when the

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from voicecoach.coach.catalogue import Catalogue, CatalogueError, Dose, load_catalogue
+from voicecoach.coach.constraints import CONSTRAINTS
 
 HELP = "list the exercises and routines (--json for everything), or check edited data files"
 
@@ -20,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--constraints",
         default="",
-        help="comma-separated constraints (no_lying,no_standing,in_bed,seated): "
+        help=f"comma-separated constraints ({','.join(CONSTRAINTS)}): "
         "show what each exercise becomes",
     )
 

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from voicecoach.app.textsession import TypedSession, run_fast, run_realtime
     from voicecoach.app.timers import MonotonicClock, VirtualClock
     from voicecoach.coach.catalogue import load_catalogue
-    from voicecoach.coach.events import Log
+    from voicecoach.coach.events import Action, Log
     from voicecoach.understand.intents import Match, Matcher, load_intents
 
     catalogue = load_catalogue()
@@ -43,17 +43,17 @@ def run(args: argparse.Namespace) -> int:
     coach, recorder = start_session(catalogue, args.db, args.routine)
     last_heard: list[Match | None] = [None]
 
-    def emit(t: float, action: object, heard: Match | None) -> None:
+    def emit(t: float, action: Action, heard: Match | None) -> None:
         if isinstance(action, Log):
             recorder(action)
         if args.json:
-            record = action_json(t, action, coach.current_id, heard)  # type: ignore[arg-type]
+            record = action_json(t, action, coach.current_id, heard)
             print(json.dumps(record), flush=True)
             return
         if heard is not None and heard is not last_heard[0]:
             last_heard[0] = heard
             print(f"[{t:7.1f}s] you:   {heard.text}   -> {heard.intent}", flush=True)
-        line = action_line(t, action)  # type: ignore[arg-type]
+        line = action_line(t, action)
         if line is None and args.all:
             line = f"[{t:7.1f}s] ({action})"
         if line is not None:
