@@ -91,6 +91,7 @@ def test_easier_swaps_to_the_linked_version_and_says_so(catalogue, matcher):
         "exercise": "knee_to_chest",
         "to": easier.id,
         "reason": "easier",
+        "index": 0,
     }
 
 
@@ -101,7 +102,9 @@ def test_cant_lie_down_adapts_current_and_later_exercises(catalogue, matcher):
     done_at = transcript.said("That's the routine finished")[0].t
     started = [d["exercise"] for d in transcript.logs("exercise_start")]
     swaps = transcript.logs("swapped")
-    assert swaps[0] == {"exercise": "knee_to_chest", "to": started[1], "reason": "no_lying"}
+    assert swaps[0] == {
+        "exercise": "knee_to_chest", "to": started[1], "reason": "no_lying", "index": 0
+    }
     assert transcript.said(
         f"Instead of knee to chest, let's do {catalogue.exercise(started[1]).name}"
     )
@@ -131,7 +134,9 @@ def test_pain_stops_at_once_and_never_resumes_by_itself(catalogue, matcher):
     cues = {script.RELEASE, script.HALFWAY, script.TEN_LEFT, "three", "two", "one"}
     assert not [r for r in later if isinstance(r.action, Say) and r.action.text in cues]
     assert transcript.said(script.PAIN_OFFER)
-    assert transcript.logs("pain") == [{"exercise": "knee_to_chest"}]
+    assert transcript.logs("pain") == [
+        {"exercise": "knee_to_chest", "side": "left", "said": "ow it hurts"}
+    ]
 
 
 def test_a_fall_stops_everything_says_how_to_get_help_and_waits(catalogue, matcher):
@@ -147,7 +152,9 @@ def test_a_fall_stops_everything_says_how_to_get_help_and_waits(catalogue, match
     assert len(transcript.said(script.EMERGENCY_HELP)) == 2
     assert transcript.said(script.HELP["emergency"])[-1].t >= fall.t + 599  # still there
     assert transcript.ended().reason == "input ended"
-    assert transcript.logs("emergency") == [{"exercise": "knee_to_chest"}]
+    assert transcript.logs("emergency") == [
+        {"exercise": "knee_to_chest", "side": "left", "said": "i've fallen over"}
+    ]
 
 
 def test_after_an_emergency_resume_starts_the_hold_again_gently(catalogue, matcher):

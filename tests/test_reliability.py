@@ -7,6 +7,7 @@ and the 2-hour soak run in `python -m voicecoach.bench reliability`.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -61,29 +62,42 @@ def test_disk_full_mid_session_is_a_plain_store_error_not_a_raw_sqlite_one(db: P
     store.close()
 
 
-class FullFromBirth(Store):
+def test_disk_full_before_the_database_exists_says_full(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A disk with no room for even the schema: every new connection may grow by nothing."""
+    from voicecoach.memory import database
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = super()._connect()
+    connect = database._connect
+
+    def full_from_birth(path: Path, busy_timeout: float) -> sqlite3.Connection:
+        conn = connect(path, busy_timeout)
         conn.execute("PRAGMA max_page_count = 1")
         return conn
 
-
-def test_disk_full_before_the_database_exists_says_full(db: Path) -> None:
+    monkeypatch.setattr(database, "_connect", full_from_birth)
     with pytest.raises(StoreError) as err:
-        FullFromBirth.open(db)
+        Store.open(db)
     assert err.value.cause == "full"
     assert "no transaction" not in str(err.value)
 
 
 def test_old_format_is_upgraded_and_can_record_a_stopped_exercise(db: Path) -> None:
     conn = sqlite3.connect(db)
-    from voicecoach.memory import store as store_module
+    from voicecoach.memory import database
 
-    conn.executescript(
-        store_module._SCHEMA.replace(", 'stopped'", "") + "; INSERT INTO schema_version VALUES (1);"
-    )
+    # Format 1: no 'stopped' status and none of the columns format 3 added.
+    schema = database._SCHEMA.replace(", 'stopped'", "")
+    schema = schema[: schema.index("CREATE TABLE session_routines")] + schema[
+        schema.index("CREATE TABLE log") :
+    ]
+    halves = schema.split("CREATE TABLE exercises")
+    parts = dict(zip(("sessions", "exercises"), halves, strict=True))
+    for table, columns in database._V3_COLUMNS.items():
+        for name, declaration in columns:
+            parts[table] = re.sub(rf",\s*{name} {re.escape(declaration)}[^\n]*", "", parts[table])
+    schema = "CREATE TABLE exercises".join(parts.values())
+    conn.executescript(schema + "; INSERT INTO schema_version VALUES (1);")
     conn.close()
     with Store.open(db) as store:
         sid = store.start_session(None)
@@ -298,7 +312,9 @@ def test_i_cant_get_up_asks_whether_they_have_fallen_and_yes_is_the_emergency_pa
     assert transcript.said(script.EMERGENCY_STOP)[0].t <= asked.t
     assert [r for r in transcript.said(script.EMERGENCY_HELP) if r.t >= asked.t]
     assert transcript.logs("cant_get_up") == [{"exercise": "knee_to_chest"}]
-    assert transcript.logs("emergency") == [{"exercise": "knee_to_chest"}]
+    assert transcript.logs("emergency") == [
+        {"exercise": "knee_to_chest", "side": "left", "said": "yes"}
+    ]
 
 
 def test_i_cant_get_up_then_no_helps_them_up_and_pauses(catalogue, matcher) -> None:

@@ -15,7 +15,13 @@ import pytest
 
 from voicecoach.app.cli import main
 from voicecoach.coach.events import Log
-from voicecoach.memory.report import ReportData, load_report_data, render_report, weekly_counts
+from voicecoach.memory.report import (
+    ReportData,
+    load_report_data,
+    render_report,
+    routine_name,
+    weekly_counts,
+)
 from voicecoach.memory.store import Store
 
 FIRST_MONDAY = dt.datetime(2026, 10, 5, 9, 30).timestamp()
@@ -62,8 +68,9 @@ def done(
         if easier and ex in easier:
             out.append(("swapped", {"exercise": ex, "to": easier[ex], "reason": "easier"}))
             ex = easier[ex]
+            out.append(("exercise_start", {"exercise": ex, "index": i, "total": len(plan)}))
         if ex == skip_pain:
-            out.append(("pain", {"exercise": ex}))
+            out.append(("pain", {"exercise": ex, "side": "left", "said": "ow my knee"}))
             out.append(("exercise_skipped", {"exercise": ex, "reason": "asked to skip"}))
             continue
         out.append(("exercise_done", {"exercise": ex, "reps": 8, "hold_seconds": 30}))
@@ -106,8 +113,11 @@ def build_history(path: Path) -> Store:
             "swapped",
             {"exercise": "knee_to_chest", "to": "knee_to_chest_seated", "reason": "no_lying"},
         ),
+        ("exercise_start", {"exercise": "knee_to_chest_seated", "index": 0, "total": 5}),
         ("exercise_done", {"exercise": "knee_to_chest_seated", "reps": 0, "hold_seconds": 40}),
         ("exercise_start", {"exercise": "spinal_twist_seated", "index": 1, "total": 5}),
+        ("symptom", {"symptom": "overheated", "exercise": "spinal_twist_seated", "side": None,
+                     "said": "i'm too hot"}),
         ("tired", {"exercise": "spinal_twist_seated"}),
         ("voice", {"rate": 130, "volume": 0.9}),
         ("session_end", {"reason": "tired"}),
@@ -143,21 +153,22 @@ def test_history_table(history_db: Path, capsys: pytest.CaptureFixture[str]) -> 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == [
         "Date",
-        "Routine",
+        "Routines",
         "Minutes",
         "Done",
         "Skipped",
         "Swapped",
         "Pain",
         "Tired",
+        "Symptoms",
         "Ended",
     ]
-    assert len(lines) == 1 + 3 + 2
     assert "Thu 19 Nov 2026" in lines[2]
     assert "stopped early (tired)" in lines[2]
     assert lines[3].startswith("Fri 20 Nov 2026 17:00")
     assert "not ended" in lines[3]
-    assert lines[-1] == "3 sessions, 8 exercises done."
+    assert lines[5] == "3 sessions, 8 exercises done."
+    assert lines[-1].endswith("Tired, Seated twist")
 
 
 def test_history_csv_is_the_per_exercise_log(
@@ -199,9 +210,11 @@ def test_report_contents(history_db: Path) -> None:
     assert "https://" not in page
     assert "<svg" in page
     assert page.count('<rect x="') == 6  # one bar per week with sessions
-    assert "Bird dog</td><td>swapped for Half bird dog</td><td>asked for an easier version" in page
-    assert 'Stationary lunge</td><td>skipped</td><td>asked to skip it</td><td class="n">3' in page
-    assert "Knee to chest</td><td>swapped for Seated knee hug</td><td>can&#x27;t lie down" in page
+    assert "Bird dog</td><td>swapped to Half bird dog because asked for an easier version" in page
+    assert (
+        'Stationary lunge</td><td>skipped because asked to skip it</td><td class="n">3' in page
+    )
+    assert "Knee to chest</td><td>swapped to Seated knee hug because can&#x27;t lie down" in page
     assert "Standing limits: can&#x27;t lie down" in page
     assert "Uses Half bird dog instead of Bird dog." in page
     assert "Speaking rate 130 words per minute, volume 90%." in page
@@ -227,7 +240,7 @@ def test_report_of_an_empty_database(tmp_path: Path) -> None:
         page = render_report(load_report_data(store, NOW))
     assert "No sessions have been recorded yet." in page
     assert "No exercise was swapped or skipped." in page
-    assert "No pain, tiredness or fall was reported." in page
+    assert "No pain, tiredness, symptom or fall was reported." in page
 
 
 def test_report_command_writes_the_file(
@@ -291,3 +304,76 @@ def test_report_data_is_plain(history_db: Path) -> None:
     assert isinstance(data, ReportData)
     assert data.sessions[0].started > data.sessions[-1].started
     assert sys.getsizeof(render_report(data, name=str)) < 200_000
+
+
+# --- what a therapist reads: from whole coach sessions -----------------------------------------
+
+
+def coach_report(
+    catalogue, matcher, tmp_path: Path, lines: list[str], answering: bool = True
+) -> tuple:
+    """Run the coach on typed lines (then answering the obvious way, unless not
+    `answering`), store its log records as the runtime does, and return (report page,
+    store summaries, exercise rows)."""
+    from sessions import run_answering, run_session
+
+    run = run_answering if answering else run_session
+    transcript, _ = run(catalogue, matcher, lines)
+    with Store.open(tmp_path / "coach.db") as store:
+        sid = store.start_session(None)
+        store.write(
+            (sid, NOW - 3600 + r.t, r.action)
+            for r in transcript.records
+            if isinstance(r.action, Log)
+        )
+        page = render_report(load_report_data(store, NOW))
+        return page, store.sessions(), store.exercise_log()
+
+
+def test_a_completed_routine_then_stop_is_completed(catalogue, matcher, tmp_path: Path) -> None:
+    page, [summary], _ = coach_report(catalogue, matcher, tmp_path, ["stretching routine"])
+    assert summary.end_reason == "asked to stop"  # "stop" at "another one?"
+    assert "completed the routine" in page
+    assert "stopped early" not in page
+
+
+def test_a_session_is_filed_under_every_routine_done_in_it(
+    catalogue, matcher, tmp_path: Path
+) -> None:
+    lines = ["stretching routine"] + ["ready"] * 6 + ["yes", "morning routine"]
+    page, [summary], rows = coach_report(catalogue, matcher, tmp_path, lines)
+    assert summary.routines == ("stretching", "morning")
+    assert {e.routine for e in rows} == {"stretching", "morning"}
+    assert f"{routine_name('stretching')} + {routine_name('morning')}" in page
+
+
+def test_limits_read_as_words_and_reports_carry_side_and_words(
+    catalogue, matcher, tmp_path: Path
+) -> None:
+    lines = ["i'm sitting down", "stretching routine", "ready", "+10 ouch my leg hurts",
+             "skip", "ready", "+5 i feel dizzy", "i'm fine now"]
+    page, _, rows = coach_report(catalogue, matcher, tmp_path, lines, answering=False)
+    swaps = [e for e in rows if e.status == "swapped"]
+    assert swaps
+    assert all(e.reason and "seated" in e.reason for e in swaps)
+    assert "because sitting" in page
+    assert "because seated" not in page
+    assert "&ldquo;ouch my leg hurts&rdquo;" in page
+    assert "&ldquo;i feel dizzy&rdquo;" in page
+    assert ">Dizzy<" in page
+    assert len([e for e in rows if e.status == "started"]) <= 1  # the one in hand at the end
+
+
+def test_dose_done_is_shown_against_the_dose_set(catalogue, matcher, tmp_path: Path) -> None:
+    page, _, rows = coach_report(catalogue, matcher, tmp_path, ["sit to stand"])
+    entry = rows[0]
+    assert entry.status == "done"
+    assert entry.planned_reps
+    assert f"{entry.reps} of {entry.planned_reps} reps" in page
+
+
+def test_a_tired_exercise_is_not_finished(catalogue, matcher, tmp_path: Path) -> None:
+    lines = ["morning routine", "ready", "+5 i'm tired", "next", "stop", "yes"]
+    page, _, rows = coach_report(catalogue, matcher, tmp_path, lines, answering=False)
+    assert (rows[0].status, rows[0].reason) == ("stopped", "tired")
+    assert "stopped: tired" in page

@@ -55,7 +55,9 @@ def test_dizzy_mid_sit_to_stand_sits_down_holds_on_and_waits(catalogue, matcher)
     again = [r.action.text for r in counts if r.t > dizzy_at][0]
     assert again == cut_short
     assert cut_short.endswith("Sit back slowly.")
-    assert transcript.logs("symptom")[0] == {"symptom": "dizzy", "exercise": "sit_to_stand"}
+    assert transcript.logs("symptom")[0] == {
+        "symptom": "dizzy", "exercise": "sit_to_stand", "side": None, "said": "i feel dizzy"
+    }
 
 
 def test_too_hot_cools_down_and_rests_longer(catalogue, matcher):

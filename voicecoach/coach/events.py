@@ -120,15 +120,19 @@ class Log:
 LOG_KINDS = {
     "session_start": ("routine",),
     "routine": ("routine", "exercises"),
-    "exercise_start": ("exercise", "index", "total"),
+    "routine_done": ("routine", "done"),  # the routine's last exercise is over
+    "exercise_start": (
+        "exercise", "index", "total", "routine", "planned_reps", "planned_hold_seconds"
+    ),  # index: queue position from 0; routine None: an exercise chosen on its own
     "exercise_done": ("exercise", "reps", "hold_seconds"),
     "exercise_stopped": ("exercise", "outcome", "reps", "hold_seconds"),  # outcome: pain,
     # emergency, cant_get_up or tired: cut short, so not done
-    "exercise_skipped": ("exercise", "reason"),
-    "swapped": ("exercise", "to", "reason"),
+    "exercise_skipped": ("exercise", "reason", "index"),
+    "swapped": ("exercise", "to", "reason", "index"),
     "constraint": ("constraint", "active"),  # constraint None: the set was confirmed or cleared
-    "pain": ("exercise",),
-    "emergency": ("exercise",),
+    "pain": ("exercise", "side", "said"),
+    "emergency": ("exercise", "side", "said"),
+    "symptom": ("symptom", "exercise", "side", "said"),  # symptom: dizzy, overheated, spasm
     "cant_get_up": ("exercise",),
     "tired": ("exercise",),
     "voice": ("rate", "volume"),

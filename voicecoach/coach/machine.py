@@ -401,6 +401,9 @@ class Coach:
         self.rest_scale = 1.0
         self.reps_done = 0
         self.hold_done = 0.0
+        self.tired_in: str | None = None
+        """The exercise the person said they were tired in: moving on from it is logged as
+        stopped for tiredness, not done."""
         self.last_instruction = ""
         self.silences = 0
         self.finished_routine = False
@@ -517,6 +520,11 @@ class Coach:
 
     def _log(self, kind: str, **data: object) -> None:
         self._out.append(Log(kind, dict(data)))
+
+    def _log_report(self, kind: str, event: Event, **data: object) -> None:
+        """A report of how the person is, with what was in hand and the words they said."""
+        side = self.running.segment.side if self.exercise and self.running else None
+        self._log(kind, **data, exercise=self.current_id, side=side, said=_said(event).text)
 
     def _start_timer(self, seconds: float, kind: Trigger, after_speech: bool = True) -> None:
         """One live timer; its expiry is the trigger `kind`.  It counts from when what was
@@ -766,17 +774,19 @@ class Coach:
             adaptation = adapt(self.catalogue, wanted, self.constraints)
             if adaptation.exercise is None:
                 self._say(script.skip_reason(original, adaptation.reason), "instruction")
-                self._log("exercise_skipped", exercise=original.id, reason=adaptation.reason)
+                self._log("exercise_skipped", exercise=original.id, reason=adaptation.reason,
+                          index=self.index)
                 self.index += 1
                 continue
             exercise = adaptation.exercise
             if exercise.requires and exercise.id not in self.cleared:
                 return self._ask_if_steady(exercise)
             if wanted != original.id:
-                self._log("swapped", exercise=original.id, to=wanted, reason="preferred")
+                self._log("swapped", exercise=original.id, to=wanted, reason="preferred",
+                          index=self.index)
             if adaptation.swapped:
                 why = ",".join(sorted(self.constraints))
-                self._log("swapped", exercise=wanted, to=exercise.id, reason=why)
+                self._log("swapped", exercise=wanted, to=exercise.id, reason=why, index=self.index)
             if exercise.id != original.id:
                 reason = adaptation.reason or script.PREFERRED
                 self._say(script.swap_line(original, exercise, reason))
@@ -791,8 +801,14 @@ class Coach:
         self.plan = script.plan(dosed, self.rest_scale)
         self.running = None
         self.reps_done, self.hold_done = 0, 0.0
+        self.tired_in = None
         total = len(self.queue)
-        self._log("exercise_start", exercise=exercise.id, index=self.index, total=total)
+        self._log(
+            "exercise_start", exercise=exercise.id, index=self.index, total=total,
+            routine=self.routine.id if self.routine else None,
+            planned_reps=sum(s.reps for s in self.plan if s.kind == "reps"),
+            planned_hold_seconds=round(sum(s.seconds for s in self.plan if s.kind == "hold"), 1),
+        )
         self._say(script.exercise_intro(exercise, self.index, total), "instruction")
         if exercise.id not in self.introduced:
             self._say(exercise.intro)
@@ -826,7 +842,8 @@ class Coach:
         exercise, self.pending = self.pending, None
         first = self.catalogue.exercise(exercise.requires or exercise.id)
         self._say(script.not_steady(exercise, first))
-        self._log("exercise_skipped", exercise=self.queue[self.index], reason="balance first")
+        self._log("exercise_skipped", exercise=self.queue[self.index], reason="balance first",
+                  index=self.index)
         self.index += 1
 
     def _say_step(self) -> None:
@@ -853,13 +870,14 @@ class Coach:
         self.step = max(0, self.step - 1)
         self._say_step()
 
-    def _finish_exercise(self) -> Phase:
+    def _finish_exercise(self, outcome: str | None = None) -> Phase:
         assert self.exercise is not None
         self._log(
-            "exercise_done",
+            "exercise_stopped" if outcome else "exercise_done",
             exercise=self.exercise.id,
             reps=self.reps_done,
             hold_seconds=round(self.hold_done, 1),
+            **({"outcome": outcome} if outcome else {}),
         )
         self._say(script.exercise_done(self.exercise))
         self.routine_count += 1
@@ -879,6 +897,8 @@ class Coach:
     def _routine_done(self) -> Phase:
         self.exercise = None
         self.finished_routine = True
+        self._log("routine_done", routine=self.routine.id if self.routine else None,
+                  done=self.routine_count)
         minutes = (self.now - self.routine_started) / 60
         self._say(script.routine_summary(self.routine_count, minutes))
         self._say(script.ANOTHER, "question")
@@ -888,9 +908,10 @@ class Coach:
     def _on_next_exercise(self, event: Event) -> Phase:
         if self.exercise is None:
             return self._on_start_default(event)
+        tired = self.tired_in == self.exercise.id
         self._leave_exercise()
         self._say(script.MOVING_ON)
-        return self._finish_exercise()
+        return self._finish_exercise("tired" if tired else None)
 
     def _on_previous_exercise(self, event: Event) -> Phase:
         if not self.queue:
@@ -909,7 +930,7 @@ class Coach:
             return self.phase
         reason = self._held_outcome() or "asked to skip"
         self._leave_exercise()
-        self._log("exercise_skipped", exercise=self.exercise.id, reason=reason)
+        self._log("exercise_skipped", exercise=self.exercise.id, reason=reason, index=self.index)
         self._say(script.skipping(self.exercise))
         self.exercise = None
         self.index += 1
@@ -1166,10 +1187,10 @@ class Coach:
         self.hold = Phase.PAUSED
         return self._back_to_hold()
 
-    def _on_pain_advice(self, _: Event) -> None:
+    def _on_pain_advice(self, event: Event) -> None:
         # Pain always stops the clock first; nothing resumes until the person says so.
         self._cancel_timer()
-        self._log("pain", exercise=self.current_id)
+        self._log_report("pain", event)
         self._say(script.PAIN_STOP, "safety")
         self._say(script.PAIN_ADVICE, "safety")
 
@@ -1190,7 +1211,7 @@ class Coach:
         # cannot call anyone, advice that fits what was said (chest pain is not a fall),
         # and a wait with no time limit.
         self._cancel_timer()
-        self._log("emergency", exercise=self.current_id)
+        self._log_report("emergency", event)
         self._say(script.EMERGENCY_STOP, "safety")
         self._say(script.EMERGENCY_HELP, "safety")
         for line in script.emergency_advice(_said(event).text):
@@ -1228,7 +1249,7 @@ class Coach:
         """Dizzy, too hot or a spasm: stop at once and say what helps."""
         intent = _said(event).intent
         self._cancel_timer()
-        self._log("symptom", symptom=intent, exercise=self.current_id)
+        self._log_report("symptom", event, symptom=intent)
         for line in script.SYMPTOM_ADVICE[intent]:
             self._say(line, "safety")
         if intent == "overheated":
@@ -1279,6 +1300,7 @@ class Coach:
 
     def _on_tired(self, _: Event) -> None:
         self._log("tired", exercise=self.current_id)
+        self.tired_in = self.current_id
         self.rest_scale = 1.5  # rests stay longer for the rest of the session
         self._suspend()
         self._say(script.TIRED_REST)
@@ -1323,11 +1345,13 @@ class Coach:
         self._leave_exercise()
         if adaptation.exercise is None:
             self._say(script.skip_reason(original, adaptation.reason), "instruction")
-            self._log("exercise_skipped", exercise=original.id, reason=adaptation.reason)
+            self._log("exercise_skipped", exercise=original.id, reason=adaptation.reason,
+                      index=self.index)
             self.exercise = None
             self.index += 1
             return self._enter_exercise()
-        self._log("swapped", exercise=original.id, to=adaptation.exercise.id, reason=constraint)
+        self._log("swapped", exercise=original.id, to=adaptation.exercise.id, reason=constraint,
+                  index=self.index)
         self._say(script.swap_line(original, adaptation.exercise, adaptation.reason))
         return self._introduce(adaptation.exercise)
 
@@ -1370,7 +1394,7 @@ class Coach:
         original = self.exercise
         self._leave_exercise()
         self.preferred[self.queue[self.index] if self.queue else original.id] = target.id
-        self._log("swapped", exercise=original.id, to=target.id, reason=direction)
+        self._log("swapped", exercise=original.id, to=target.id, reason=direction, index=self.index)
         line = script.easier_line if direction == "easier" else script.harder_line
         self._say(line(target))
         return self._introduce(target)

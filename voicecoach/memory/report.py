@@ -8,28 +8,50 @@ of what the store returns, plus `now`, so tests can build a report for a fixed d
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from voicecoach.coach.profile import Profile
+from voicecoach.memory.history import REPORT_KINDS
 from voicecoach.memory.store import ExerciseEntry, LogEntry, SessionSummary, Store
 
 WEEKS_SHOWN_MIN, WEEKS_SHOWN_MAX = 8, 26
 RECENT_SESSIONS = 15
+RECENT_EXERCISE_SESSIONS = 5
 
 #: How a constraint or swap reason reads in the report.
 REASONS = {
     "no_lying": "can't lie down",
     "no_standing": "can't stand",
     "in_bed": "in bed",
-    "seated": "seated",
+    "seated": "sitting",
     "easier": "asked for an easier version",
     "harder": "asked for a harder version",
     "preferred": "their usual version (chosen in an earlier session)",
     "asked to skip": "asked to skip it",
+    "balance first": "not steady enough yet for it",
+    "pain": "pain",
+    "emergency": "a fall or a call for help",
+    "cant_get_up": "could not get up",
+    "tired": "tired",
 }
+
+#: How a report of how the person is reads (symptoms by their own name).
+REPORT_LABELS = {
+    "pain": "Pain",
+    "emergency": "Fall or call for help",
+    "cant_get_up": "Could not get up",
+    "tired": "Tired",
+    "dizzy": "Dizzy",
+    "overheated": "Too hot",
+    "spasm": "Spasm",
+}
+
+#: Reports shown in the warning colour.
+SERIOUS = {"pain", "emergency", "cant_get_up"}
 
 END_REASONS = {
     "finished": "finished the routine",
@@ -66,13 +88,81 @@ def day_month(d: dt.date) -> str:
 def describe_end(s: SessionSummary) -> str:
     if s.end_reason is None:
         return "not ended (in progress, or stopped without warning)"
+    if s.completed and s.end_reason not in ("interrupted", "terminated", "error"):
+        # The routine was complete; "stop" then only said goodbye.
+        return "completed the routine"
     return END_REASONS.get(s.end_reason, s.end_reason)
 
 
 def reason_text(reason: str | None) -> str:
+    """A swap's or a skip's reason in words; a limit-adapted swap names every limit."""
     if not reason:
         return "no reason given"
-    return REASONS.get(reason, reason)
+    return " and ".join(REASONS.get(r, r.replace("_", " ")) for r in reason.split(","))
+
+
+def routine_name(ident: str | None) -> str:
+    """A routine id as the person heard it named ("morning" -> "Morning routine")."""
+    if not ident:
+        return "exercises of their own choice"
+    text = _routine_names().get(ident) or ident.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+@functools.cache
+def _routine_names() -> dict[str, str]:
+    try:
+        from voicecoach.coach.catalogue import load_catalogue
+
+        return {i: r.name for i, r in load_catalogue().routines.items()}
+    except Exception:  # the report must still be written if the catalogue is broken
+        return {}
+
+
+def routines_text(s: SessionSummary) -> str:
+    """Every routine begun in the session, not just the last."""
+    return " + ".join(routine_name(r) for r in s.routines) or routine_name(None)
+
+
+def report_label(entry: LogEntry) -> str:
+    kind = str(entry.data.get("symptom") or entry.kind)
+    return REPORT_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def report_place(entry: LogEntry, name: Callable[[str], str]) -> str:
+    """The exercise and side a report was about, "between exercises" if none."""
+    exercise = entry.data.get("exercise")
+    if not exercise:
+        return "between exercises"
+    side = entry.data.get("side")
+    return f"{name(str(exercise))}, {side} side" if side in ("left", "right") else name(exercise)
+
+
+def outcome_text(e: ExerciseEntry, name: Callable[[str], str]) -> str:
+    """What became of one attempt, in words."""
+    if e.status == "swapped":
+        return f"swapped to {name(e.swapped_to or '?')} because {reason_text(e.reason)}"
+    if e.status == "skipped":
+        return f"skipped because {reason_text(e.reason)}"
+    if e.status == "stopped":
+        return f"stopped: {reason_text(e.reason or 'cut short')}"
+    if e.status == "done":
+        return "finished"
+    return "not finished"
+
+
+def dose_text(e: ExerciseEntry) -> str:
+    """Dose achieved against the dose the coach set, where both are known."""
+    if e.status not in ("done", "stopped"):
+        return ""
+    parts = []
+    if e.planned_reps:
+        parts.append(f"{e.reps or 0} of {e.planned_reps} reps")
+    if e.planned_hold_seconds:
+        parts.append(f"{e.hold_seconds or 0:.0f} of {e.planned_hold_seconds:.0f} s held")
+    if not parts and (e.reps or e.hold_seconds):  # logged before the dose was
+        parts = [f"{e.reps} reps" if e.reps else f"{e.hold_seconds:.0f} s held"]
+    return ", ".join(parts)
 
 
 def exercise_namer() -> Callable[[str], str]:
@@ -109,7 +199,7 @@ class ReportData:
     """Newest first."""
     exercises: list[ExerciseEntry]
     reports: list[LogEntry]
-    """pain, emergency and tired logs, oldest first."""
+    """pain, emergency, symptom, tired and cant_get_up logs, oldest first."""
     profile: Profile
 
 
@@ -118,7 +208,7 @@ def load_report_data(store: Store, now: float) -> ReportData:
         now=now,
         sessions=store.sessions(),
         exercises=store.exercise_log(),
-        reports=store.log_entries(["pain", "emergency", "tired"]),
+        reports=store.log_entries(REPORT_KINDS),
         profile=store.profile(),
     )
 
@@ -156,7 +246,7 @@ h2 { font-size: 21px; margin: 32px 0 8px; padding-bottom: 4px;
      border-bottom: 2px solid var(--line); }
 p.lead { color: var(--muted); margin: 0 0 16px; }
 .cards { display: flex; gap: 12px; flex-wrap: wrap; margin: 16px 0; }
-.card { flex: 1 1 140px; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
+.card { flex: 1 1 120px; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
 .card b { display: block; font-size: 30px; line-height: 1.2; }
 .card span { color: var(--muted); font-size: 15px; }
 .card.warn b { color: var(--warn); }
@@ -253,6 +343,7 @@ def summary_section(data: ReportData, weeks: list[WeekCount]) -> str:
     since = data.now - 28 * 86400
     pain = sum(1 for r in data.reports if r.kind == "pain" and r.t >= since)
     tired = sum(1 for r in data.reports if r.kind == "tired" and r.t >= since)
+    symptoms = sum(1 for r in data.reports if r.kind == "symptom" and r.t >= since)
     emergencies = sum(1 for r in data.reports if r.kind == "emergency" and r.t >= since)
     cards = [
         (sum(w.sessions for w in recent), "sessions in the last 4 weeks", False),
@@ -260,6 +351,7 @@ def summary_section(data: ReportData, weeks: list[WeekCount]) -> str:
         (sum(w.exercises for w in recent), "exercises done in the last 4 weeks", False),
         (pain, "pain reports in the last 4 weeks", pain > 0),
         (tired, "tiredness reports in the last 4 weeks", False),
+        (symptoms, "dizziness, overheating or spasms in the last 4 weeks", symptoms > 0),
     ]
     if emergencies:  # a fall or a call for help: first thing a carer should see
         cards.insert(0, (emergencies, "falls or calls for help in the last 4 weeks", True))
@@ -271,7 +363,7 @@ def summary_section(data: ReportData, weeks: list[WeekCount]) -> str:
         f"{len(data.sessions)} sessions recorded from {esc(short_date(first.started))} "
         f"to {esc(short_date(last.started))}; {len(active)} of them with at least one "
         "exercise done. The last session: "
-        f"{esc(last.routine or 'exercises of their own choice')}, "
+        f"{esc(routines_text(last))}, "
         f"{last.done} done, {esc(describe_end(last))}."
     )
     return f'<p class="lead">{text}</p><div class="cards">{card_html}</div>'
@@ -279,60 +371,70 @@ def summary_section(data: ReportData, weeks: list[WeekCount]) -> str:
 
 def changes_section(data: ReportData, name: Callable[[str], str]) -> str:
     """Swaps and skips grouped by exercise, what happened and why, most frequent first."""
-    groups: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     for e in data.exercises:
-        if e.status == "swapped":
-            what = f"swapped for {name(e.swapped_to or '?')}"
-        elif e.status == "skipped":
-            what = "skipped"
-        else:
-            continue
-        groups[(e.exercise, what, reason_text(e.reason))].append(e.finished or e.started)
+        if e.status in ("swapped", "skipped"):
+            groups[(e.exercise, outcome_text(e, name))].append(e.finished or e.started)
     if not groups:
         return '<p class="none">No exercise was swapped or skipped.</p>'
     rows = [
-        (esc(name(ex)), esc(what), esc(why), str(len(times)), esc(short_date(max(times))))
-        for (ex, what, why), times in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        (esc(name(ex)), esc(what), str(len(times)), esc(short_date(max(times))))
+        for (ex, what), times in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
-    return table(["Exercise", "What happened", "Why", "Times", "Last time"], rows, {3})
+    return table(["Exercise", "What happened", "Times", "Last time"], rows, {2})
 
 
 def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
-    """Each pain, emergency or tiredness report, with what became of the exercise."""
+    """Each pain, emergency, symptom or tiredness report: where, the words said, and what
+    became of the exercise."""
     if not data.reports:
-        return '<p class="none">No pain, tiredness or fall was reported.</p>'
+        return '<p class="none">No pain, tiredness, symptom or fall was reported.</p>'
     outcome: dict[tuple[int, str], str] = {}
-    for e in data.exercises:
-        key = (e.session_id, e.exercise)
-        if e.status == "swapped":
-            outcome[key] = f"swapped for {name(e.swapped_to or '?')}"
-        elif e.status == "skipped":
-            outcome[key] = "skipped"
-        elif e.status == "done":
-            outcome[key] = "finished"
-        elif e.status == "stopped":
-            outcome[key] = f"stopped ({e.reason or 'cut short'})"
-        else:
-            outcome[key] = "not finished"
+    for e in data.exercises:  # the latest attempt at an exercise in a session decides
+        outcome[(e.session_id, e.exercise)] = outcome_text(e, name)
     rows = []
     for r in reversed(data.reports):
         exercise = r.data.get("exercise")
-        label = {"pain": '<span class="pain">Pain</span>',
-                 "emergency": '<span class="pain">Fall or call for help</span>'}.get(
-                     r.kind, "Tired")
+        label = esc(report_label(r))
+        if r.kind in SERIOUS:
+            label = f'<span class="pain">{label}</span>'
+        said = r.data.get("said")
         rows.append(
             (
                 esc(short_date(r.t)),
                 label,
-                esc(name(exercise)) if exercise else '<span class="none">between exercises</span>',
+                esc(report_place(r, name)) if exercise
+                else '<span class="none">between exercises</span>',
+                f"&ldquo;{esc(said)}&rdquo;" if said else "",
                 esc(outcome.get((r.session_id, exercise), "")) if exercise else "",
             )
         )
-    return table(["When", "Report", "During", "Then the exercise was"], rows, set())
+    headers = ["When", "Report", "During", "Words said", "Then the exercise was"]
+    return table(headers, rows, set())
+
+
+def exercises_section(data: ReportData, name: Callable[[str], str]) -> str:
+    """Every attempt of the last few sessions: under which routine, what became of it, and
+    the dose done against the dose set."""
+    recent = {s.id for s in data.sessions[:RECENT_EXERCISE_SESSIONS]}
+    entries = [e for e in data.exercises if e.session_id in recent]
+    if not entries:
+        return '<p class="none">No exercises yet.</p>'
+    rows = [
+        (
+            esc(short_date(e.started)),
+            esc(routine_name(e.routine)),
+            esc(name(e.exercise)),
+            esc(outcome_text(e, name)),
+            esc(dose_text(e)),
+        )
+        for e in reversed(entries)
+    ]
+    return table(["When", "Routine", "Exercise", "What happened", "Done of planned"], rows, set())
 
 
 def profile_section(profile: Profile, name: Callable[[str], str]) -> str:
-    constraints = ", ".join(REASONS.get(c, c) for c in sorted(profile.constraints))
+    constraints = ", ".join(reason_text(c) for c in sorted(profile.constraints))
     items = [
         "Standing limits: "
         + (esc(constraints) if constraints else '<span class="none">none</span>'),
@@ -349,19 +451,21 @@ def sessions_section(data: ReportData) -> str:
     rows = [
         (
             esc(short_date(s.started)),
-            esc(s.routine or "own choice"),
+            esc(routines_text(s)),
             f"{s.minutes:.0f}",
             str(s.done),
             str(s.skipped),
             str(s.swapped),
             f'<span class="pain">{s.pain}</span>' if s.pain else "0",
             str(s.tired),
+            str(s.symptoms),
             esc(describe_end(s)),
         )
         for s in data.sessions[:RECENT_SESSIONS]
     ]
-    headers = ["Date", "Routine", "Min", "Done", "Skipped", "Swapped", "Pain", "Tired", "Ended"]
-    return table(headers, rows, {2, 3, 4, 5, 6, 7})
+    headers = ["Date", "Routines", "Min", "Done", "Skipped", "Swapped", "Pain", "Tired",
+               "Symptoms", "Ended"]
+    return table(headers, rows, {2, 3, 4, 5, 6, 7, 8})
 
 
 def render_report(data: ReportData, name: Callable[[str], str] | None = None) -> str:
@@ -385,8 +489,10 @@ def render_report(data: ReportData, name: Callable[[str], str] | None = None) ->
         "</details>",
         "<h2>Exercises swapped or skipped, and why</h2>",
         changes_section(data, name),
-        "<h2>Pain, tiredness and calls for help</h2>",
+        "<h2>Pain, symptoms, tiredness and calls for help</h2>",
         reports_section(data, name),
+        f"<h2>Exercises in the last {RECENT_EXERCISE_SESSIONS} sessions</h2>",
+        exercises_section(data, name),
         "<h2>What the coach remembers</h2>",
         profile_section(data.profile, name),
         f"<h2>Recent sessions (last {RECENT_SESSIONS})</h2>",

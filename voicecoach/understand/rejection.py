@@ -73,19 +73,26 @@ class Thresholds:
     """An accepted command's words, scored on the audio without the recognizer's prompt,
     must reach this (None: not checked): babble made Whisper echo its prompt ("i'm
     tired") where nobody had said it."""
+    grammar_bound: bool = False
+    """The engine can only say the coach's words (its language model or grammar comes
+    from intents/): ordinary talk comes out as command-like word salad, which the learned
+    recogniser would generalise from.  Then a command counts only when the words heard
+    are close to one of its own sentences (`GRAMMAR_CLOSE`)."""
 
 
 #: Tuned with `python -m voicecoach.bench asr` (see docs/asr.md).  PocketSphinx's lattice
 #: posteriors are tiny even for right answers (0.01 is common for a clean command), while
 #: ordinary talk forced into command words scores below 0.001.
 POCKETSPHINX_THRESHOLDS = Thresholds(
-    min_utterance=0.001, min_consequential=0.01, min_word_consequential=0.05, log_scale=True
+    min_utterance=0.001, min_consequential=0.01, min_word_consequential=0.05, log_scale=True,
+    grammar_bound=True,
 )
 #: Vosk word confidences are calibrated 0..1; "[unk]" words count as 0.  Its grammar holds
 #: whole phrases, so hearing one exactly proves little: no exemption.  Not yet measured
 #: here (no model could be downloaded): conventional values, to be checked with the bench.
 VOSK_THRESHOLDS = Thresholds(
-    min_utterance=0.35, min_consequential=0.6, min_word_consequential=0.5, exact=1.01
+    min_utterance=0.35, min_consequential=0.6, min_word_consequential=0.5, exact=1.01,
+    grammar_bound=True,
 )
 #: Whisper's confidence is exp(average token log-probability): a clean command ~0.6-0.9,
 #: and the engine already turns anything below exp(-1.0) = 0.37 into "".  Its vocabulary is
@@ -104,6 +111,13 @@ WHISPER_THRESHOLDS = Thresholds(
 THRESHOLDS = {"pocketsphinx": POCKETSPHINX_THRESHOLDS, "vosk": VOSK_THRESHOLDS,
               "whisper": WHISPER_THRESHOLDS}
 DEFAULT_THRESHOLDS = VOSK_THRESHOLDS
+
+
+#: For grammar-bound engines: how close (rapidfuzz ratio, 0..1) the words heard must be to
+#: one of the intent's own sentences, and closer still for consequential ones (the first
+#: matcher's bars, measured then on these engines).
+GRAMMAR_CLOSE = 0.80
+GRAMMAR_CLOSE_CONSEQUENTIAL = 0.88
 
 
 def thresholds_for(engine: str) -> Thresholds:
@@ -177,6 +191,28 @@ class Verdict:
 
 
 _POOLS: dict[int, tuple[Any, list[str], list[str]]] = {}
+_SENTENCES: dict[int, tuple[Any, dict[str, list[str]]]] = {}
+
+
+def _close_to_own_sentence(m: Any, matcher: MatcherLike) -> bool:
+    """The words heard are close to one of the matched intent's own sentences (a slot
+    filled with the spoken names of the value the matcher found)."""
+    cached = _SENTENCES.get(id(matcher))
+    if cached is None or cached[0] is not matcher:
+        by_intent: dict[str, list[str]] = {}
+        for sentence, intent in matcher.intents.templates():
+            by_intent.setdefault(intent, []).append(sentence)
+        cached = _SENTENCES[id(matcher)] = (matcher, by_intent)
+    sentences = cached[1].get(m.intent, [])
+    for slot, ident in m.slots.items():
+        names = [v for v, i in matcher.intents.slot_values.get(slot, {}).items() if i == ident]
+        placeholder = "{" + slot + "}"
+        sentences = [s.replace(placeholder, n) for s in sentences for n in names
+                     ] if placeholder in " ".join(sentences) else sentences
+    heard = matcher.intents.normalise(m.text)
+    found = process.extractOne(heard, sentences, scorer=fuzz.ratio)
+    needed = GRAMMAR_CLOSE_CONSEQUENTIAL if _consequential(matcher, m.intent) else GRAMMAR_CLOSE
+    return found is not None and found[1] / 100.0 >= needed
 #: Always scored, whatever the words heard: the ways out (not every safety intent: each
 #: phrasing scored costs a decoder pass over its tokens, ~5-10 ms on one core).
 ALWAYS_VERIFIED = ("stop", "pain", "emergency", "help")
@@ -249,6 +285,8 @@ def _understand_one(t: Transcript, matcher: MatcherLike, expecting_answer: bool,
     if not t.text.strip() or m.intent == NONE:
         return m
     exact = m.confidence >= th.exact
+    if th.grammar_bound and not _close_to_own_sentence(m, matcher):
+        return reject()
     if t.confidence < th.min_utterance and not exact:
         return reject()
     strict = _consequential(matcher, m.intent) or (m.intent in ANSWERS and not expecting_answer)

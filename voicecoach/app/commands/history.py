@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from voicecoach.memory.store import ExerciseEntry, SessionSummary, Store
+    from voicecoach.memory.store import ExerciseEntry, LogEntry, SessionSummary, Store
 
 HELP = "show past sessions as a table, or export the per-exercise log as CSV"
 
@@ -22,9 +22,12 @@ CSV_COLUMNS = (
     "swapped_to",
     "reason",
     "reps",
+    "planned_reps",
     "hold_seconds",
+    "planned_hold_seconds",
     "pain_reports",
     "tired_reports",
+    "symptom_reports",
     "started",
     "finished",
 )
@@ -86,7 +89,12 @@ def run(args: argparse.Namespace) -> int:
                 wanted = {s.id for s in sessions}
                 write_csv([e for e in store.exercise_log() if e.session_id in wanted], sys.stdout)
             else:
+                from voicecoach.memory.history import REPORT_KINDS
+
+                wanted = {s.id for s in sessions}
+                reports = [r for r in store.log_entries(REPORT_KINDS) if r.session_id in wanted]
                 print_table(sessions[::-1], sys.stdout)
+                print_reports(reports, sys.stdout)
     except StoreError as e:
         print(f"voicecoach: {e}", file=sys.stderr)
         return 1
@@ -110,9 +118,12 @@ def write_csv(entries: list[ExerciseEntry], out: TextIO) -> None:
                 e.swapped_to or "",
                 e.reason or "",
                 "" if e.reps is None else e.reps,
+                "" if e.planned_reps is None else e.planned_reps,
                 "" if e.hold_seconds is None else round(e.hold_seconds, 1),
+                "" if e.planned_hold_seconds is None else round(e.planned_hold_seconds, 1),
                 e.pain,
                 e.tired,
+                e.symptoms,
                 iso_time(e.started),
                 iso_time(e.finished) if e.finished is not None else "",
             )
@@ -121,28 +132,32 @@ def write_csv(entries: list[ExerciseEntry], out: TextIO) -> None:
 
 def print_table(sessions: list[SessionSummary], out: TextIO) -> None:
     """Oldest first, so the latest session is right above the prompt."""
-    from voicecoach.memory.report import describe_end, short_date
+    from voicecoach.memory.report import describe_end, routines_text, short_date
 
     if not sessions:
         print("No sessions recorded yet.", file=out)
         return
-    header = ("Date", "Routine", "Minutes", "Done", "Skipped", "Swapped", "Pain", "Tired", "Ended")
+    header = (
+        "Date", "Routines", "Minutes", "Done", "Skipped", "Swapped", "Pain", "Tired", "Symptoms",
+        "Ended",
+    )
     rows = [
         (
             short_date(s.started),
-            s.routine or "(own choice)",
+            routines_text(s),
             f"{s.minutes:.0f}",
             str(s.done),
             str(s.skipped),
             str(s.swapped),
             str(s.pain),
             str(s.tired),
+            str(s.symptoms),
             describe_end(s),
         )
         for s in sessions
     ]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-    numeric = {2, 3, 4, 5, 6, 7}
+    numeric = {2, 3, 4, 5, 6, 7, 8}
     for row in (header, *rows):
         cells = [
             cell.rjust(w) if i in numeric else cell.ljust(w)
@@ -151,3 +166,19 @@ def print_table(sessions: list[SessionSummary], out: TextIO) -> None:
         print("  ".join(cells).rstrip(), file=out)
     total_done = sum(s.done for s in sessions)
     print(f"\n{len(sessions)} sessions, {total_done} exercises done.", file=out)
+
+
+def print_reports(reports: list[LogEntry], out: TextIO) -> None:
+    """Each pain, symptom, tiredness or emergency report: when, where, the words said."""
+    from voicecoach.memory.report import exercise_namer, report_label, report_place, short_date
+
+    if not reports:
+        return
+    name = exercise_namer()
+    print("\nReports of pain, symptoms, tiredness and falls:", file=out)
+    for r in reports:
+        said = r.data.get("said")
+        words = f': "{said}"' if said else ""
+        print(
+            f"  {short_date(r.t)}  {report_label(r)}, {report_place(r, name)}{words}", file=out
+        )
