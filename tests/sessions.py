@@ -86,7 +86,10 @@ ANSWERS = {"ready": "ready", "paused": "resume", "choosing": "stop", "confirm_st
 
 
 def run_answering(
-    catalogue: Catalogue, matcher: Matcher, lines: list[str], answers: dict[str, str] | None = None,
+    catalogue: Catalogue,
+    matcher: Matcher,
+    lines: list[str],
+    answers: dict[str, str] | None = None,
     **coach_options,
 ) -> tuple[Transcript, Coach]:
     """Say `lines` whenever the coach waits, then answer whatever it asks the obvious way

@@ -82,20 +82,44 @@ def test_no_constraints_leaves_everything_unchanged():
         ("knee_to_chest", ["in_bed"], "knee_to_chest_bed", "so you can do it in bed"),
         ("knee_to_chest", ["seated"], "knee_to_chest_seated", "so you can stay seated"),
         ("knee_to_chest", ["no_standing"], "knee_to_chest", ""),
-        ("knee_to_chest", ["no_lying", "no_standing"], "knee_to_chest_seated",
-         "so you don't have to lie down"),
-        ("bird_dog", ["no_lying"], "bird_dog_seated",
-         "so you don't have to get down on your hands and knees"),
+        (
+            "knee_to_chest",
+            ["no_lying", "no_standing"],
+            "knee_to_chest_seated",
+            "so you don't have to lie down",
+        ),
+        (
+            "bird_dog",
+            ["no_lying"],
+            "bird_dog_seated",
+            "so you don't have to get down on your hands and knees",
+        ),
         ("sit_to_stand", ["no_standing"], "leg_extension_seated", "so you don't have to stand"),
-        ("sit_to_stand", ["in_bed"], "leg_extension_seated",
-         "so you can do it sitting on the edge of your bed"),
-        ("hip_flexor_stretch", ["no_lying"], "hip_flexor_stretch_standing",
-         "so you don't have to lie down"),
+        (
+            "sit_to_stand",
+            ["in_bed"],
+            "leg_extension_seated",
+            "so you can do it sitting on the edge of your bed",
+        ),
+        (
+            "hip_flexor_stretch",
+            ["no_lying"],
+            "hip_flexor_stretch_standing",
+            "so you don't have to lie down",
+        ),
         ("hip_flexor_stretch", ["in_bed"], "hip_flexor_stretch", ""),
-        ("calf_stretch", ["no_standing", "in_bed"], "ankle_stretch",
-         "so you don't have to stand and can do it sitting on the edge of your bed"),
-        ("spinal_twist", ["in_bed", "no_lying"], "spinal_twist_seated",
-         "so you don't have to lie down and can do it sitting on the edge of your bed"),
+        (
+            "calf_stretch",
+            ["no_standing", "in_bed"],
+            "ankle_stretch",
+            "so you don't have to stand and can do it sitting on the edge of your bed",
+        ),
+        (
+            "spinal_twist",
+            ["in_bed", "no_lying"],
+            "spinal_twist_seated",
+            "so you don't have to lie down and can do it sitting on the edge of your bed",
+        ),
     ],
 )
 def test_known_swaps(ident, constraints, expected, reason):
@@ -220,19 +244,27 @@ LIMITS = {
 }
 
 
-@pytest.mark.parametrize("routine", ["stretching", "strengthening", "spasticity", "bed",
-                                     "seated", "morning"])
+@pytest.mark.parametrize(
+    "routine", ["stretching", "strengthening", "spasticity", "bed", "seated", "morning"]
+)
 @pytest.mark.parametrize("limit", sorted(LIMITS))
 @pytest.mark.parametrize("when", ["before", "during"])
-def test_a_limit_never_yields_an_exercise_in_the_wrong_position(catalogue, matcher, routine,
-                                                               limit, when):
+def test_a_limit_never_yields_an_exercise_in_the_wrong_position(
+    catalogue, matcher, routine, limit, when
+):
     # "during": said when the coach waits for "ready" before the first exercise's steps end.
-    lines = ([LIMITS[limit], routine] if when == "before"
-             else [f"the {routine} routine", "ready", LIMITS[limit]])
+    lines = (
+        [LIMITS[limit], routine]
+        if when == "before"
+        else [f"the {routine} routine", "ready", LIMITS[limit]]
+    )
     transcript, _ = run_answering(catalogue, matcher, lines)
     said_at = transcript.said(script.CONSTRAINT_ACK[limit])[0].t
-    started = [(r.t, r.action.data["exercise"]) for r in transcript.records
-               if isinstance(r.action, Log) and r.action.kind == "exercise_start"]
+    started = [
+        (r.t, r.action.data["exercise"])
+        for r in transcript.records
+        if isinstance(r.action, Log) and r.action.kind == "exercise_start"
+    ]
     later = [ident for t, ident in started if t > said_at]
     assert later or when == "during"
     for ident in later:
@@ -275,10 +307,18 @@ def test_easier_is_gentler_and_never_gets_you_up(catalogue):
 def test_order_routine_keeps_positions_together_and_drops_repeats(catalogue):
     ids = ["bird_dog", "sit_to_stand", "single_leg_stand", "glute_bridge", "stationary_lunge"]
     assert order_routine(catalogue, ids, []) == [
-        "glute_bridge", "bird_dog", "sit_to_stand", "single_leg_stand", "stationary_lunge"]
+        "glute_bridge",
+        "bird_dog",
+        "sit_to_stand",
+        "single_leg_stand",
+        "stationary_lunge",
+    ]
     # With no standing, sit to stand and the lunge both become the seated leg extension.
     ordered = order_routine(catalogue, ids, ["no_standing"])
     assert "stationary_lunge" not in ordered
     assert ordered.index("glute_bridge") < ordered.index("sit_to_stand")
     assert order_routine(catalogue, ids, ["no_standing"], done=["leg_extension_seated"]) == [
-        "glute_bridge", "bird_dog", "single_leg_stand"]
+        "glute_bridge",
+        "bird_dog",
+        "single_leg_stand",
+    ]

@@ -32,7 +32,8 @@ def imports(path: Path) -> set[str]:
             found.add(module)
             # `from voicecoach.coach import script` imports a module, not a name.
             found.update(
-                f"{module}.{a.name}" for a in node.names
+                f"{module}.{a.name}"
+                for a in node.names
                 if (PACKAGE.parent / module.replace(".", "/") / f"{a.name}.py").exists()
             )
     return found
@@ -116,7 +117,8 @@ class _Tarjan:
 
 def test_every_module_lives_in_a_stage() -> None:
     loose = [
-        m for m in graph()
+        m
+        for m in graph()
         if stage(m) is None
         and not m.startswith(("voicecoach.bench", "voicecoach.data", "voicecoach.phrases"))
         and m not in ("voicecoach", "voicecoach.__main__")

@@ -115,10 +115,13 @@ def test_vosk_grammar_drops_words_the_model_lacks():
 
 
 def test_parse_vosk_result_with_word_confidences():
-    result = {"result": [
-        {"conf": 0.9, "start": 0.3, "end": 0.6, "word": "next"},
-        {"conf": 0.7, "start": 0.6, "end": 0.9, "word": "one"},
-    ], "text": "next one"}
+    result = {
+        "result": [
+            {"conf": 0.9, "start": 0.3, "end": 0.6, "word": "next"},
+            {"conf": 0.7, "start": 0.6, "end": 0.9, "word": "one"},
+        ],
+        "text": "next one",
+    }
     t = parse_result(json.dumps(result))
     assert t.text == "next one"
     assert t.words == (("next", 0.9), ("one", 0.7))
@@ -127,11 +130,14 @@ def test_parse_vosk_result_with_word_confidences():
 
 
 def test_unknown_words_are_left_out_of_the_text_but_lower_the_confidence():
-    result = {"result": [
-        {"conf": 1.0, "start": 0.1, "end": 0.4, "word": "[unk]"},
-        {"conf": 0.9, "start": 0.4, "end": 0.7, "word": "stop"},
-        {"conf": 1.0, "start": 0.7, "end": 1.0, "word": "[unk]"},
-    ], "text": "[unk] stop [unk]"}
+    result = {
+        "result": [
+            {"conf": 1.0, "start": 0.1, "end": 0.4, "word": "[unk]"},
+            {"conf": 0.9, "start": 0.4, "end": 0.7, "word": "stop"},
+            {"conf": 1.0, "start": 0.7, "end": 1.0, "word": "[unk]"},
+        ],
+        "text": "[unk] stop [unk]",
+    }
     t = parse_result(result)
     assert t.text == "stop"
     assert t.confidence == pytest.approx(0.3)
@@ -217,16 +223,24 @@ def test_a_next_best_reading_is_used_when_the_best_means_nothing(matcher):
 
     salad = heard("leg us eat a sheer")
     assert understand(salad, matcher).intent == "none"
-    assert understand(replace(salad, alternatives=("let us eat easier", "make it easier")),
-                      matcher).intent == "easier"
+    assert (
+        understand(
+            replace(salad, alternatives=("let us eat easier", "make it easier")), matcher
+        ).intent
+        == "easier"
+    )
     # ... but never for a command that costs much if wrong, nor an answer nobody asked for.
     assert understand(replace(salad, alternatives=("stop",)), matcher).intent == "none"
     assert understand(replace(salad, alternatives=("yes",)), matcher).intent == "none"
-    assert understand(replace(salad, alternatives=("yes",)), matcher,
-                      expecting_answer=True).intent == "yes"
+    assert (
+        understand(replace(salad, alternatives=("yes",)), matcher, expecting_answer=True).intent
+        == "yes"
+    )
     # The best reading wins when it means something.
-    assert understand(replace(heard("pause"), alternatives=("make it easier",)),
-                      matcher).intent == "pause"
+    assert (
+        understand(replace(heard("pause"), alternatives=("make it easier",)), matcher).intent
+        == "pause"
+    )
 
 
 def test_a_clear_command_is_understood(matcher):
@@ -240,15 +254,17 @@ def test_nothing_heard_is_none(matcher):
 
 
 def test_an_unsure_recognizer_is_not_obeyed(matcher):
-    th = Thresholds(min_utterance=0.3, min_consequential=0.6, min_word_consequential=0.5,
-                    exact=1.01)
+    th = Thresholds(
+        min_utterance=0.3, min_consequential=0.6, min_word_consequential=0.5, exact=1.01
+    )
     assert understand(heard("next exercise", 0.1), matcher, thresholds=th).intent == "none"
     assert understand(heard("next exercise", 0.5), matcher, thresholds=th).intent == "next"
 
 
 def test_consequential_commands_need_more_certainty(matcher):
-    th = Thresholds(min_utterance=0.1, min_consequential=0.6, min_word_consequential=0.5,
-                    exact=1.01)
+    th = Thresholds(
+        min_utterance=0.1, min_consequential=0.6, min_word_consequential=0.5, exact=1.01
+    )
     assert understand(heard("stop", 0.4), matcher, thresholds=th).intent == "none"
     assert understand(heard("stop", 0.9), matcher, thresholds=th).intent == "stop"
     # the same certainty is enough for an ordinary command
@@ -262,8 +278,9 @@ def test_a_whole_phrase_heard_exactly_passes_a_low_floor(matcher):
     assert understand(heard("next exercise", 0.1), matcher, thresholds=th).intent == "next"
     assert understand(heard("stop", 0.1), matcher, thresholds=th).intent == "stop"
     # ... but not when it is only near a phrase
-    assert understand(heard("go to next exercise now", 0.1), matcher, thresholds=th).intent \
-        == "none"
+    assert (
+        understand(heard("go to next exercise now", 0.1), matcher, thresholds=th).intent == "none"
+    )
 
 
 def test_each_engine_has_its_own_scale(matcher):
@@ -281,8 +298,9 @@ def test_yes_and_no_are_reported_whether_or_not_a_question_was_asked(matcher):
     # ... but an answer nobody asked for must be heard as surely as a consequential command.
     th = Thresholds(min_utterance=0.3, min_consequential=0.6, min_word_consequential=0.5)
     assert understand(heard("yes", 0.4), matcher, thresholds=th).intent == "none"
-    assert understand(heard("yes", 0.4), matcher, expecting_answer=True,
-                      thresholds=th).intent == "yes"
+    assert (
+        understand(heard("yes", 0.4), matcher, expecting_answer=True, thresholds=th).intent == "yes"
+    )
 
 
 def test_chatter_is_none(matcher):
@@ -298,16 +316,27 @@ def test_benchmark_scores_accuracy_false_accepts_and_rejects():
     items = [
         Item("a.wav", "next one", "next", {}, "heldout", "slt", None),
         Item("b.wav", "pause", "pause", {}, "heldout", "espeak-us", None),
-        Item("c.wav", "do the bridge", "choose_exercise", {"exercise": "glute_bridge"},
-             "grammar", "rms", 10.0),
+        Item(
+            "c.wav",
+            "do the bridge",
+            "choose_exercise",
+            {"exercise": "glute_bridge"},
+            "grammar",
+            "rms",
+            10.0,
+        ),
         Item("d.wav", "nice weather", "none", {}, "negative", "awb", None),
         Item("e.wav", "the next bus", "none", {}, "negative", "awb", 10.0),
     ]
     results = [
         {"file": "a.wav", "intent": "next", "slots": {}, "latency": 0.05},
         {"file": "b.wav", "intent": "none", "slots": {}, "latency": 0.07},
-        {"file": "c.wav", "intent": "choose_exercise", "slots": {"exercise": "bird_dog"},
-         "latency": 0.09},
+        {
+            "file": "c.wav",
+            "intent": "choose_exercise",
+            "slots": {"exercise": "bird_dog"},
+            "latency": 0.09,
+        },
         {"file": "d.wav", "intent": "none", "slots": {}, "latency": 0.04},
         {"file": "e.wav", "intent": "next", "slots": {}, "latency": 0.06},
     ]
@@ -337,14 +366,24 @@ class FakeKaldi:
         return self.calls == 2
 
     def Result(self):  # noqa: N802
-        return json.dumps({"result": [
-            {"word": "make", "conf": 0.9, "start": 0.1, "end": 0.3},
-            {"word": "it", "conf": 0.8, "start": 0.3, "end": 0.4}], "text": "make it"})
+        return json.dumps(
+            {
+                "result": [
+                    {"word": "make", "conf": 0.9, "start": 0.1, "end": 0.3},
+                    {"word": "it", "conf": 0.8, "start": 0.3, "end": 0.4},
+                ],
+                "text": "make it",
+            }
+        )
 
     def FinalResult(self):  # noqa: N802
         self.calls = 0
-        return json.dumps({"result": [{"word": "easier", "conf": 0.7, "start": 0.9,
-                                       "end": 1.3}], "text": "easier"})
+        return json.dumps(
+            {
+                "result": [{"word": "easier", "conf": 0.7, "start": 0.9, "end": 1.3}],
+                "text": "easier",
+            }
+        )
 
     def Reset(self):  # noqa: N802
         self.calls, self.resets = 0, self.resets + 1
@@ -354,11 +393,14 @@ class FakeKaldi:
 def fake_vosk(tmp_path, monkeypatch):
     import types
 
-    module = types.SimpleNamespace(SetLogLevel=lambda level: None, Model=lambda path: path,
-                                   KaldiRecognizer=FakeKaldi)
+    module = types.SimpleNamespace(
+        SetLogLevel=lambda level: None, Model=lambda path: path, KaldiRecognizer=FakeKaldi
+    )
     monkeypatch.setitem(sys.modules, "vosk", module)
-    return VoskRecognizer(fake_vosk_layout(tmp_path / "vosk-model-small-en-us-0.15"),
-                          PhraseSource.from_phrases(["make it easier"]))
+    return VoskRecognizer(
+        fake_vosk_layout(tmp_path / "vosk-model-small-en-us-0.15"),
+        PhraseSource.from_phrases(["make it easier"]),
+    )
 
 
 def test_vosk_keeps_the_segments_it_ends_by_itself(fake_vosk):

@@ -96,8 +96,11 @@ def test_transcripts_carry_word_confidences_and_times(pocketsphinx):
 
 
 def two_utterances(gap: float) -> bytes:
-    return (synth.synthesize("pause", "slt", pad=0.5) + synth.silence(gap)
-            + synth.synthesize("next exercise", "rms", pad=0.5))
+    return (
+        synth.synthesize("pause", "slt", pad=0.5)
+        + synth.silence(gap)
+        + synth.synthesize("next exercise", "rms", pad=0.5)
+    )
 
 
 def test_the_stream_cuts_utterances_at_silence(pocketsphinx, matcher):
@@ -260,14 +263,36 @@ def test_recognize_command_prints_one_json_line_per_file(tmp_path):
     good = synth.write_wav(tmp_path / "next.wav", synth.synthesize("next exercise", "slt"))
     # The same kind of command as a 44.1 kHz stereo file: converted, not refused.
     stereo = tmp_path / "pause_stereo.wav"
-    subprocess.run(["sox", str(synth.write_wav(tmp_path / "p.wav", synth.synthesize(
-        "pause", "slt"))), "-r", "44100", "-c", "2", str(stereo)], check=True)
+    subprocess.run(
+        [
+            "sox",
+            str(synth.write_wav(tmp_path / "p.wav", synth.synthesize("pause", "slt"))),
+            "-r",
+            "44100",
+            "-c",
+            "2",
+            str(stereo),
+        ],
+        check=True,
+    )
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"this is not audio")
     proc = subprocess.run(
-        [sys.executable, "-m", "voicecoach", "recognize", "--json", "--engine", "pocketsphinx",
-         str(good), str(bad), str(stereo)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "voicecoach",
+            "recognize",
+            "--json",
+            "--engine",
+            "pocketsphinx",
+            str(good),
+            str(bad),
+            str(stereo),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode != 0  # one file was bad ...
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -282,8 +307,10 @@ def test_recognize_command_prints_one_json_line_per_file(tmp_path):
 VOSK_MODEL = find_vosk_model()
 
 
-@pytest.mark.skipif(VOSK_MODEL is None, reason="no English Vosk model under models/ "
-                    "(`voicecoach models download` fetches one)")
+@pytest.mark.skipif(
+    VOSK_MODEL is None,
+    reason="no English Vosk model under models/ (`voicecoach models download` fetches one)",
+)
 def test_vosk_understands_commands_and_ignores_chatter(intent_set, matcher):
     from voicecoach.hear.engine_vosk import VoskRecognizer
 

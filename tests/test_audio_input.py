@@ -79,8 +79,16 @@ def test_16k_mono_int16_passes_through_unchanged():
 
 @pytest.mark.parametrize(
     ("rate", "channels", "tag", "bits"),
-    [(48000, 2, 1, 16), (44100, 1, 1, 16), (8000, 1, 1, 16), (16000, 1, 1, 8),
-     (22050, 1, 1, 24), (32000, 2, 1, 32), (16000, 1, 3, 32), (48000, 1, 3, 64)],
+    [
+        (48000, 2, 1, 16),
+        (44100, 1, 1, 16),
+        (8000, 1, 1, 16),
+        (16000, 1, 1, 8),
+        (22050, 1, 1, 24),
+        (32000, 2, 1, 32),
+        (16000, 1, 3, 32),
+        (48000, 1, 3, 64),
+    ],
 )
 def test_any_wav_becomes_16k_mono_with_the_same_sound(rate, channels, tag, bits):
     x = tone(440.0, rate)
@@ -99,9 +107,11 @@ def test_stereo_is_mixed_down():
 
 @pytest.mark.parametrize(
     ("data", "reason"),
-    [(b"hello, not a wav at all", "not a WAV"),
-     (b"RIFF\x10\x00\x00\x00WAVEjunk\x00\x00\x00\x00", "no 'fmt '"),
-     (wav_bytes(tone(440, 16000), 16000, tag=2, bits=16), "unsupported WAV encoding")],
+    [
+        (b"hello, not a wav at all", "not a WAV"),
+        (b"RIFF\x10\x00\x00\x00WAVEjunk\x00\x00\x00\x00", "no 'fmt '"),
+        (wav_bytes(tone(440, 16000), 16000, tag=2, bits=16), "unsupported WAV encoding"),
+    ],
 )
 def test_unreadable_wavs_are_refused_with_a_reason(data, reason):
     with pytest.raises(ValueError, match=reason):
@@ -189,8 +199,10 @@ MIC_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(shutil.which("aplay") is None and not os.path.exists("/usr/share/alsa"),
-                    reason="ALSA is not installed, so no virtual microphone can be made")
+@pytest.mark.skipif(
+    shutil.which("aplay") is None and not os.path.exists("/usr/share/alsa"),
+    reason="ALSA is not installed, so no virtual microphone can be made",
+)
 def test_microphone_reads_a_virtual_alsa_device_exactly(tmp_path):
     rng = np.random.default_rng(5)
     pcm = (rng.standard_normal(16000) * 3000).astype("<i2").tobytes()  # one second
@@ -203,8 +215,13 @@ def test_microphone_reads_a_virtual_alsa_device_exactly(tmp_path):
     # PortAudio reads the ALSA configuration once, at import: a fresh process with HOME
     # pointing at the virtual device.
     env = {**os.environ, "HOME": str(home)}
-    proc = subprocess.run([sys.executable, "-c", MIC_SCRIPT, str(len(pcm)), str(got)],
-                          env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", MIC_SCRIPT, str(len(pcm)), str(got)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if proc.returncode != 0 and "PortAudio" in proc.stderr and "library" in proc.stderr:
         pytest.skip(f"PortAudio is not usable here: {proc.stderr.strip()[-200:]}")
     assert proc.returncode == 0, proc.stderr

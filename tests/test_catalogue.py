@@ -138,8 +138,16 @@ def test_spoken_sentences_are_our_own_words(catalogue):
     joined = " | ".join(" ".join(words) for words in articles)
     assert shingles
     for e in catalogue.exercises.values():
-        spoken = (e.intro, *e.steps, *e.cautions, *e.not_adaptable.values(), *e.moves,
-                  e.hold_cue, e.side_cue, *e.limit_cautions.values())
+        spoken = (
+            e.intro,
+            *e.steps,
+            *e.cautions,
+            *e.not_adaptable.values(),
+            *e.moves,
+            e.hold_cue,
+            e.side_cue,
+            *e.limit_cautions.values(),
+        )
         for text in filter(None, spoken):
             words = _words(text)
             assert not _shingles(words, 6) & shingles, (e.id, text)
@@ -233,14 +241,16 @@ def routines(**overrides: list[str] | None) -> list[dict[str, Any]]:
     for r in REQUIRED_ROUTINES:
         exercises = overrides.get(r, ["a"])
         if exercises is not None:
-            out.append({"id": r, "name": f"{r} routine", "description": "Some.",
-                        "exercises": exercises})
+            out.append(
+                {"id": r, "name": f"{r} routine", "description": "Some.", "exercises": exercises}
+            )
     return out
 
 
 def load(exercises: list[dict[str, Any]], routine_tables: list[dict[str, Any]] | None = None):
-    return load_catalogue(_tables("exercise", exercises),
-                          _tables("routine", routine_tables or routines()))
+    return load_catalogue(
+        _tables("exercise", exercises), _tables("routine", routine_tables or routines())
+    )
 
 
 def test_minimal_valid_catalogue_loads():
@@ -261,38 +271,66 @@ BAD_EXERCISES: dict[str, tuple[list[dict[str, Any]], str]] = {
     "bad source": ([ex("a", source="internet")], "exercise 'a': source 'internet'"),
     "bad equipment": ([ex("a", equipment=["dumbbell"])], "exercise 'a': equipment 'dumbbell'"),
     "wrong type": ([ex("a", areas="neck")], "exercise 'a': areas must be a list"),
-    "bool as number": ([ex("a", dose={"mode": "reps", "reps": True})],
-                       "exercise 'a': dose: reps must be an integer"),
+    "bool as number": (
+        [ex("a", dose={"mode": "reps", "reps": True})],
+        "exercise 'a': dose: reps must be an integer",
+    ),
     "bad mode": ([ex("a", dose={"mode": "timed"})], "exercise 'a': dose: mode 'timed'"),
-    "hold without seconds": ([ex("a", dose={"mode": "hold"})],
-                             "exercise 'a': dose: hold mode needs hold_seconds"),
-    "reps below one": ([ex("a", dose={"mode": "reps", "reps": 0})],
-                       "exercise 'a': dose: reps must be >= 1"),
-    "sets below one": ([ex("a", dose={"mode": "hold", "hold_seconds": 5, "sets": 0})],
-                       "exercise 'a': dose: sets must be >= 1"),
-    "pause longer than rep": ([ex("a", dose={"mode": "reps", "reps": 5, "hold_seconds": 5,
-                                             "rep_seconds": 3})],
-                              "exercise 'a': dose: reps mode needs rep_seconds longer"),
+    "hold without seconds": (
+        [ex("a", dose={"mode": "hold"})],
+        "exercise 'a': dose: hold mode needs hold_seconds",
+    ),
+    "reps below one": (
+        [ex("a", dose={"mode": "reps", "reps": 0})],
+        "exercise 'a': dose: reps must be >= 1",
+    ),
+    "sets below one": (
+        [ex("a", dose={"mode": "hold", "hold_seconds": 5, "sets": 0})],
+        "exercise 'a': dose: sets must be >= 1",
+    ),
+    "pause longer than rep": (
+        [ex("a", dose={"mode": "reps", "reps": 5, "hold_seconds": 5, "rep_seconds": 3})],
+        "exercise 'a': dose: reps mode needs rep_seconds longer",
+    ),
     "pauses on both sides longer than rep": (
-        [ex("a", sides="alternate", dose={"mode": "reps", "reps": 5, "hold_seconds": 3,
-                                          "rep_seconds": 5})],
+        [
+            ex(
+                "a",
+                sides="alternate",
+                dose={"mode": "reps", "reps": 5, "hold_seconds": 3, "rep_seconds": 5},
+            )
+        ],
         "exercise 'a': dose: reps mode needs rep_seconds longer than the pause (hold_seconds) on "
-        "both sides"),
-    "reps without moves": ([ex("a", dose={"mode": "reps", "reps": 5})],
-                           "exercise 'a': reps mode needs moves"),
-    "long move": ([ex("a", dose={"mode": "reps", "reps": 5}, moves=["word " * 8])],
-                  "exercise 'a': move longer than"),
-    "beats do not match moves": ([ex("a", dose={"mode": "reps", "reps": 5},
-                                     moves=["Up.", "Down."], beats=[1])],
-                                 "exercise 'a': beats must give one positive number per move"),
-    "side cue without side": ([ex("a", side_cue="This side.")],
-                              "exercise 'a': side_cue must contain {side}"),
-    "unknown requirement": ([ex("a", requires="zz")],
-                            "exercise 'a': requires 'zz' is not an exercise id"),
-    "unknown limit": ([ex("a", limit_cautions={"upside_down": "Careful."})],
-                      "exercise 'a': 'upside_down' is not a constraint"),
-    "unknown dose field": ([ex("a", dose={"mode": "hold", "hold_seconds": 5, "minutes": 1})],
-                           "exercise 'a': dose: unknown field(s) 'minutes'"),
+        "both sides",
+    ),
+    "reps without moves": (
+        [ex("a", dose={"mode": "reps", "reps": 5})],
+        "exercise 'a': reps mode needs moves",
+    ),
+    "long move": (
+        [ex("a", dose={"mode": "reps", "reps": 5}, moves=["word " * 8])],
+        "exercise 'a': move longer than",
+    ),
+    "beats do not match moves": (
+        [ex("a", dose={"mode": "reps", "reps": 5}, moves=["Up.", "Down."], beats=[1])],
+        "exercise 'a': beats must give one positive number per move",
+    ),
+    "side cue without side": (
+        [ex("a", side_cue="This side.")],
+        "exercise 'a': side_cue must contain {side}",
+    ),
+    "unknown requirement": (
+        [ex("a", requires="zz")],
+        "exercise 'a': requires 'zz' is not an exercise id",
+    ),
+    "unknown limit": (
+        [ex("a", limit_cautions={"upside_down": "Careful."})],
+        "exercise 'a': 'upside_down' is not a constraint",
+    ),
+    "unknown dose field": (
+        [ex("a", dose={"mode": "hold", "hold_seconds": 5, "minutes": 1})],
+        "exercise 'a': dose: unknown field(s) 'minutes'",
+    ),
     "empty steps": ([ex("a", steps=[])], "exercise 'a': steps must not be empty"),
     "blank step": ([ex("a", steps=["Sit.", " "])], "exercise 'a': steps must hold non-empty"),
     "long step": ([ex("a", steps=["word " * 30])], "exercise 'a': step longer than"),
@@ -300,39 +338,71 @@ BAD_EXERCISES: dict[str, tuple[list[dict[str, Any]], str]] = {
     "unknown easier": ([ex("a", easier="foo")], "exercise 'a': easier 'foo' is not an exercise"),
     "unknown harder": ([ex("a", harder="foo")], "exercise 'a': harder 'foo' is not an exercise"),
     "easier loops on itself": ([ex("a", easier="a")], "exercise 'a': easier chain loops: a -> a"),
-    "easier loop": ([ex("a", easier="b"), ex("b", easier="a")],
-                    "exercise 'a': easier chain loops: a -> b -> a"),
-    "harder loop": ([ex("a", harder="b"), ex("b", harder="c"), ex("c", harder="a")],
-                    "exercise 'a': harder chain loops: a -> b -> c -> a"),
-    "unknown alternative": ([ex("a", **STANDING, alternatives={"no_standing": "zz"},
-                                not_adaptable={"in_bed": "No."})],
-                            "exercise 'a': alternatives.no_standing 'zz' is not an exercise id"),
-    "unknown constraint": ([ex("a", alternatives={"upside_down": "a"})],
-                           "exercise 'a': 'upside_down' is not a constraint"),
+    "easier loop": (
+        [ex("a", easier="b"), ex("b", easier="a")],
+        "exercise 'a': easier chain loops: a -> b -> a",
+    ),
+    "harder loop": (
+        [ex("a", harder="b"), ex("b", harder="c"), ex("c", harder="a")],
+        "exercise 'a': harder chain loops: a -> b -> c -> a",
+    ),
+    "unknown alternative": (
+        [ex("a", **STANDING, alternatives={"no_standing": "zz"}, not_adaptable={"in_bed": "No."})],
+        "exercise 'a': alternatives.no_standing 'zz' is not an exercise id",
+    ),
+    "unknown constraint": (
+        [ex("a", alternatives={"upside_down": "a"})],
+        "exercise 'a': 'upside_down' is not a constraint",
+    ),
     "alternative breaks its constraint": (
-        [ex("a", **STANDING, alternatives={"no_standing": "b", "in_bed": "c"}),
-         ex("b", **STANDING, alternatives={"no_standing": "c", "in_bed": "c"}), ex("c")],
-        "exercise 'a': alternatives.no_standing 'b' is standing, which breaks 'no_standing'"),
+        [
+            ex("a", **STANDING, alternatives={"no_standing": "b", "in_bed": "c"}),
+            ex("b", **STANDING, alternatives={"no_standing": "c", "in_bed": "c"}),
+            ex("c"),
+        ],
+        "exercise 'a': alternatives.no_standing 'b' is standing, which breaks 'no_standing'",
+    ),
     "alternative and reason": (
-        [ex("a", **LYING, alternatives={"no_lying": "b", "in_bed": "b"},
-            not_adaptable={"no_lying": "No."}), ex("b")],
-        "exercise 'a': both an alternative and a not_adaptable reason for 'no_lying'"),
-    "alternative it does not need": ([ex("a", alternatives={"seated": "b"}), ex("b")],
-                                     "exercise 'a': alternatives.seated: seated already fits"),
-    "seed without easier": ([ex("a", source="seed")],
-                            "exercise 'a': seed exercise needs an easier"),
-    "no way through no_lying": ([ex("a", **LYING, alternatives={"in_bed": "b"}), ex("b")],
-                                "exercise 'a': lying breaks 'no_lying'"),
-    "no way through in_bed": ([ex("a", **STANDING, alternatives={"no_standing": "b"}), ex("b")],
-                              "exercise 'a': standing breaks 'in_bed'"),
+        [
+            ex(
+                "a",
+                **LYING,
+                alternatives={"no_lying": "b", "in_bed": "b"},
+                not_adaptable={"no_lying": "No."},
+            ),
+            ex("b"),
+        ],
+        "exercise 'a': both an alternative and a not_adaptable reason for 'no_lying'",
+    ),
+    "alternative it does not need": (
+        [ex("a", alternatives={"seated": "b"}), ex("b")],
+        "exercise 'a': alternatives.seated: seated already fits",
+    ),
+    "seed without easier": (
+        [ex("a", source="seed")],
+        "exercise 'a': seed exercise needs an easier",
+    ),
+    "no way through no_lying": (
+        [ex("a", **LYING, alternatives={"in_bed": "b"}), ex("b")],
+        "exercise 'a': lying breaks 'no_lying'",
+    ),
+    "no way through in_bed": (
+        [ex("a", **STANDING, alternatives={"no_standing": "b"}), ex("b")],
+        "exercise 'a': standing breaks 'in_bed'",
+    ),
     "easier needs a ruled-out position": (
         [ex("a", easier="b"), ex("b", **LYING, alternatives={"no_lying": "a", "in_bed": "a"})],
-        "exercise 'a': easier 'b' (lying) does not fit 'no_lying'"),
+        "exercise 'a': easier 'b' (lying) does not fit 'no_lying'",
+    ),
     "duplicate id": ([ex("a"), ex("a", name="other")], "exercise 'a': duplicate id"),
-    "duplicate name": ([ex("a"), ex("b", name="a move")],
-                       "exercise 'b': name 'a move' is already used by exercise 'a'"),
-    "alias is another's name": ([ex("a"), ex("b", aliases=["a move"])],
-                                "exercise 'b': name 'a move' is already used by exercise 'a'"),
+    "duplicate name": (
+        [ex("a"), ex("b", name="a move")],
+        "exercise 'b': name 'a move' is already used by exercise 'a'",
+    ),
+    "alias is another's name": (
+        [ex("a"), ex("b", aliases=["a move"])],
+        "exercise 'b': name 'a move' is already used by exercise 'a'",
+    ),
     "uppercase alias": ([ex("a", aliases=["A  Move"])], "exercise 'a': name 'A  Move' must be"),
     "name given twice": ([ex("a", aliases=["a move"])], "exercise 'a': name 'a move' given twice"),
     "digits in name": ([ex("a", name="move 2")], "exercise 'a': name 'move 2' must be lowercase"),
@@ -350,20 +420,29 @@ def test_bad_exercise_data_names_file_and_entry(case):
 
 
 BAD_ROUTINES: dict[str, tuple[list[dict[str, Any]], str]] = {
-    "unknown exercise": (routines(morning=["a", "cartwheel"]),
-                         "routine 'morning': 'cartwheel' is not an exercise id"),
+    "unknown exercise": (
+        routines(morning=["a", "cartwheel"]),
+        "routine 'morning': 'cartwheel' is not an exercise id",
+    ),
     "missing routine": (routines(bed=None), "missing routine(s) 'bed'"),
     "empty routine": (routines(seated=[]), "routine 'seated': exercises must not be empty"),
-    "unknown field": ([{**r, "colour": "red"} for r in routines()],
-                      "routine 'stretching': unknown field(s) 'colour'"),
-    "missing field": ([{k: v for k, v in r.items() if k != "description"} for r in routines()],
-                      "routine 'stretching': missing field(s) 'description'"),
+    "unknown field": (
+        [{**r, "colour": "red"} for r in routines()],
+        "routine 'stretching': unknown field(s) 'colour'",
+    ),
+    "missing field": (
+        [{k: v for k, v in r.items() if k != "description"} for r in routines()],
+        "routine 'stretching': missing field(s) 'description'",
+    ),
     "duplicate id": ([*routines(), routines()[0]], "routine 'stretching': duplicate id"),
     "name clashes with an exercise": (
         [{**r, "aliases": ["a move"]} if r["id"] == "bed" else r for r in routines()],
-        "routine 'bed': name 'a move' is already used by exercise 'a'"),
-    "bed routine needs standing": (routines(bed=["a", "s"]),
-                                   "routine 'bed': 's' is standing, which breaks 'in_bed'"),
+        "routine 'bed': name 'a move' is already used by exercise 'a'",
+    ),
+    "bed routine needs standing": (
+        routines(bed=["a", "s"]),
+        "routine 'bed': 's' is standing, which breaks 'in_bed'",
+    ),
 }
 
 
@@ -398,14 +477,37 @@ def test_catalogue_json_command(capsys, catalogue):
     data = json.loads(capsys.readouterr().out)
     assert [e["id"] for e in data["exercises"]] == list(catalogue.exercises)
     assert [r["id"] for r in data["routines"]] == list(REQUIRED_ROUTINES)
-    keys = {"id", "name", "aliases", "position", "kind", "areas", "equipment", "sides", "dose",
-            "steps", "cautions", "easier", "harder", "alternatives", "not_adaptable", "source"}
+    keys = {
+        "id",
+        "name",
+        "aliases",
+        "position",
+        "kind",
+        "areas",
+        "equipment",
+        "sides",
+        "dose",
+        "steps",
+        "cautions",
+        "easier",
+        "harder",
+        "alternatives",
+        "not_adaptable",
+        "source",
+    }
     for e in data["exercises"]:
         assert keys <= set(e)
         assert e["position"] in POSITIONS
         assert set(e["equipment"]) <= set(EQUIPMENT)
-        assert set(e["dose"]) == {"mode", "hold_seconds", "reps", "sets", "rest_seconds",
-                                  "rep_seconds", "note"}
+        assert set(e["dose"]) == {
+            "mode",
+            "hold_seconds",
+            "reps",
+            "sets",
+            "rest_seconds",
+            "rep_seconds",
+            "note",
+        }
         for constraint, target in e["alternatives"].items():
             assert catalogue.exercise(target).position in ALLOWED[constraint]
     knee = data["exercises"][0]

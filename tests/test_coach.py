@@ -103,7 +103,10 @@ def test_cant_lie_down_adapts_current_and_later_exercises(catalogue, matcher):
     started = [d["exercise"] for d in transcript.logs("exercise_start")]
     swaps = transcript.logs("swapped")
     assert swaps[0] == {
-        "exercise": "knee_to_chest", "to": started[1], "reason": "no_lying", "index": 0
+        "exercise": "knee_to_chest",
+        "to": started[1],
+        "reason": "no_lying",
+        "index": 0,
     }
     assert transcript.said(
         f"Instead of knee to chest, let's do {catalogue.exercise(started[1]).name}"

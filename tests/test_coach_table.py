@@ -62,13 +62,17 @@ def trigger_event(trigger: str, coach: Coach) -> Event | None:
     if trigger in kinds:
         live = coach._timer is not None and coach._timer_kind == trigger
         return TimerExpired(coach._timer or "", t) if live else None
-    return {
-        Trigger.BEGIN: Begin(t),
-        Trigger.INPUT_ENDED: InputEnded(t),
-        Trigger.DEVICE_LOST: DeviceTrouble("microphone", False, t),
-        Trigger.DEVICE_BACK: DeviceTrouble("microphone", True, t),
-        Trigger.OTHERWISE: None,
-    }.get(Trigger(trigger)) if trigger in set(Trigger) else Heard(trigger, t)
+    return (
+        {
+            Trigger.BEGIN: Begin(t),
+            Trigger.INPUT_ENDED: InputEnded(t),
+            Trigger.DEVICE_LOST: DeviceTrouble("microphone", False, t),
+            Trigger.DEVICE_BACK: DeviceTrouble("microphone", True, t),
+            Trigger.OTHERWISE: None,
+        }.get(Trigger(trigger))
+        if trigger in set(Trigger)
+        else Heard(trigger, t)
+    )
 
 
 def test_a_trigger_with_no_row_changes_nothing_and_says_nothing(catalogue):

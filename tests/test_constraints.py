@@ -25,8 +25,12 @@ def test_every_constraint_allows_some_known_positions():
 
 @pytest.mark.parametrize(
     "words",
-    [script.CONSTRAINT_ACK, script.CONSTRAINT_ALREADY, script.CONSTRAINT_MEMORY,
-     adapt.SWAP_REASONS],
+    [
+        script.CONSTRAINT_ACK,
+        script.CONSTRAINT_ALREADY,
+        script.CONSTRAINT_MEMORY,
+        adapt.SWAP_REASONS,
+    ],
     ids=["ack", "already", "memory", "swap reason"],
 )
 def test_every_constraint_is_worded(words):

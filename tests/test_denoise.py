@@ -126,7 +126,8 @@ def test_comfort_noise_is_white_with_unit_rms():
     assert abs(np.corrcoef(t[:-1], t[1:])[0, 1]) < 0.02  # no ramp, no hum
     spectrum = np.abs(np.fft.rfft(t[:4096]))
     assert spectrum[: len(spectrum) // 2].mean() == pytest.approx(
-        spectrum[len(spectrum) // 2 :].mean(), rel=0.1)  # as much treble as bass
+        spectrum[len(spectrum) // 2 :].mean(), rel=0.1
+    )  # as much treble as bass
 
 
 def test_a_file_with_little_lead_in_is_quietened_and_keeps_the_voice():

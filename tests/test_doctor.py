@@ -98,8 +98,9 @@ def test_bad_config_is_named_and_other_checks_still_run(tmp_path: Path) -> None:
     result = doctor(tmp_path, "--config", str(config), "--db", str(tmp_path / "x.db"))
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
-    assert ('engine must be one of "auto", "whisper", "vosk", "pocketsphinx"'
-            in " ".join(result.stdout.split()))
+    assert 'engine must be one of "auto", "whisper", "vosk", "pocketsphinx"' in " ".join(
+        result.stdout.split()
+    )
     assert " database " in result.stdout
 
 

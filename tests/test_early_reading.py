@@ -67,7 +67,9 @@ def test_the_runtime_acts_on_an_early_safety_word_and_lets_its_final_go(catalogu
     runtime.run_file(chunks(20), stream)
     records = [r for r in runtime.events.records if r["type"] == "heard"]
     assert [(r.get("intent"), r.get("ignored")) for r in records] == [
-        ("pain", None), (None, "already acted on its early reading")]
+        ("pain", None),
+        (None, "already acted on its early reading"),
+    ]
     assert records[0]["early"] is True
     answer = next(c for c in out.clips if getattr(c[0], "text", "") == script.PAIN_STOP)
     assert answer[1] == pytest.approx(7.0, abs=0.11)  # when the early reading came
@@ -75,11 +77,13 @@ def test_the_runtime_acts_on_an_early_safety_word_and_lets_its_final_go(catalogu
 
 def test_an_early_reading_that_is_not_a_safety_word_waits_for_the_final(catalogue, matcher):
     runtime, _ = runtime_for(catalogue, matcher)
-    stream = ScriptedStream([early("knee to", 50.0, 50.8, 1),
-                             final("knee to chest", 50.0, 51.5, 1)])
+    stream = ScriptedStream(
+        [early("knee to", 50.0, 50.8, 1), final("knee to chest", 50.0, 51.5, 1)]
+    )
     runtime.run_file(chunks(70), stream)
-    heard = [(r["intent"], r.get("ignored")) for r in runtime.events.records
-             if r["type"] == "heard"]
+    heard = [
+        (r["intent"], r.get("ignored")) for r in runtime.events.records if r["type"] == "heard"
+    ]
     assert heard == [("choose_exercise", None)]
 
 
@@ -89,6 +93,7 @@ def test_an_abandoned_early_reading_does_not_swallow_the_next_utterance(catalogu
     # utterance 2 is a different one and is acted on.
     stream = ScriptedStream([early("ow", 6.0, 6.5, 1), final("stop", 30.0, 30.6, 2)])
     runtime.run_file(chunks(40), stream)
-    heard = [(r.get("intent"), r.get("ignored")) for r in runtime.events.records
-             if r["type"] == "heard"]
+    heard = [
+        (r.get("intent"), r.get("ignored")) for r in runtime.events.records if r["type"] == "heard"
+    ]
     assert heard[-1] == ("stop", None)

@@ -30,9 +30,7 @@ SESSIONS = sorted(GOLDEN.glob("*.txt"))
 _ROUTINE = re.compile(r"^#\s*routine:\s*(\S+)", re.MULTILINE)
 
 
-def transcript(
-    script: str, catalogue: Catalogue, matcher: Matcher, *, timers: bool = False
-) -> str:
+def transcript(script: str, catalogue: Catalogue, matcher: Matcher, *, timers: bool = False) -> str:
     """What `voicecoach text --fast --all` prints for `script` (timers left out unless
     asked): the command's own pieces, with the catalogue and matcher loaded once."""
     routine = _ROUTINE.search(script)

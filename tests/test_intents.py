@@ -90,8 +90,7 @@ def test_normalisation(intent_set, text, normal):
 
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [("yes", "yes"), ("yeah", "yes"), ("sure thing", "yes"), ("no", "no"),
-     ("nope not now", "no")],
+    [("yes", "yes"), ("yeah", "yes"), ("sure thing", "yes"), ("no", "no"), ("nope not now", "no")],
 )
 def test_yes_and_no_are_reported_whatever_the_dialogue_state(matcher, text, intent):
     assert matcher.match(text).intent == intent
@@ -109,8 +108,9 @@ def test_consequential_intents_need_a_close_match(matcher):
 
 
 def _data(body: str, name: str = "broken.toml") -> io.BytesIO:
-    good = "".join(f'[intents.{n}]\nsentences = ["{n.replace("_", " ")}"]\n'
-                   for n in CANONICAL if n != "next")
+    good = "".join(
+        f'[intents.{n}]\nsentences = ["{n.replace("_", " ")}"]\n' for n in CANONICAL if n != "next"
+    )
     stream = io.BytesIO(f"[meta]\n{good}{body}".encode())
     stream.name = name
     return stream
@@ -143,8 +143,10 @@ def test_other_bad_data_is_refused(catalogue):
     with pytest.raises(IntentDataError, match=r"latin1.toml:2: not UTF-8"):
         load_intents(bad, catalogue)
     with pytest.raises(IntentDataError, match=r"not a canonical intent"):
-        load_intents(_data('[intents.next]\nsentences = ["next"]\n[intents.dance]\n'
-                           'sentences = ["dance"]\n'), catalogue)
+        load_intents(
+            _data('[intents.next]\nsentences = ["next"]\n[intents.dance]\nsentences = ["dance"]\n'),
+            catalogue,
+        )
     circle = '[expansion_rules]\na = "<b>"\nb = "<a>"\n'
     with pytest.raises(IntentDataError, match="circle"):
         load_intents(_data('[intents.next]\nsentences = ["next"]\n' + circle), catalogue)
@@ -335,9 +337,11 @@ def test_talk_near_the_new_wordings_is_not_a_command(matcher, text):
 
 @pytest.mark.parametrize(
     ("text", "exercise"),
-    [("can we do the one where i take my knee across", "supine_twist"),
-     ("the one where i lift my bum off the floor", "glute_bridge"),
-     ("let's do the twisting one on my back", "spinal_twist")],
+    [
+        ("can we do the one where i take my knee across", "supine_twist"),
+        ("the one where i lift my bum off the floor", "glute_bridge"),
+        ("let's do the twisting one on my back", "spinal_twist"),
+    ],
 )
 def test_an_exercise_described_in_own_words_fills_the_slot(matcher, text, exercise):
     match = matcher.match(text)

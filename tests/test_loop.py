@@ -37,13 +37,19 @@ def holds_and_rests(transcript: Transcript) -> list[tuple[str, float, float]]:
     for i, r in enumerate(transcript.records):
         if isinstance(r.action, Tone) and r.action.name == "hold_start":
             line = next(x for x in reversed(transcript.records[:i]) if isinstance(x.action, Say))
-            release = next(t for t in tones(transcript, transcript.records[i + 1 :])
-                           if t.action.name in {"release", "hold_start"})
+            release = next(
+                t
+                for t in tones(transcript, transcript.records[i + 1 :])
+                if t.action.name in {"release", "hold_start"}
+            )
             if release.action.name == "release":
                 found.append(("hold", announced(line.action.text, "Hold"), release.t - r.t))
         elif isinstance(r.action, Say) and (seconds := announced(r.action.text, "Rest")):
-            over = next(t for t in tones(transcript, transcript.records[i + 1 :])
-                        if t.action.name == "rest_over")
+            over = next(
+                t
+                for t in tones(transcript, transcript.records[i + 1 :])
+                if t.action.name == "rest_over"
+            )
             found.append(("rest", seconds, over.t - r.end))
     return found
 
@@ -130,8 +136,9 @@ def test_after_the_end_start_begins_a_new_session_in_the_same_loop(catalogue, ma
         next(i for i, r in enumerate(transcript.records) if type(r.action).__name__ == "End") :
     ]
     # Talk in the room after the end gets no answer; "start" begins a new session.
-    assert not [r for r in after_end if isinstance(r.action, Say) and r.heard
-                and r.heard.intent == "none"]
+    assert not [
+        r for r in after_end if isinstance(r.action, Say) and r.heard and r.heard.intent == "none"
+    ]
     assert transcript.logs("session_start")[-1] == {"routine": None}
     assert len(transcript.logs("session_start")) == 2
     assert transcript.logs("routine")
@@ -171,9 +178,7 @@ def test_one_resolved_profile_config_then_what_the_person_said_clamped():
     assert resolve(500, 0.0) == Profile(rate=MAX_RATE, volume=MIN_VOLUME)
 
 
-def test_the_store_s_remembered_voice_wins_over_the_config_and_seeds_the_coach(
-    catalogue, tmp_path
-):
+def test_the_store_s_remembered_voice_wins_over_the_config_and_seeds_the_coach(catalogue, tmp_path):
     from voicecoach.app.session import start_session
     from voicecoach.coach.events import Log
 

@@ -145,7 +145,8 @@ class VirtualSpeaker:
         self.home = home
         fifo = home / "speaker.fifo"
         os.mkfifo(fifo)
-        (home / ".asoundrc").write_text(textwrap.dedent(f"""\
+        (home / ".asoundrc").write_text(
+            textwrap.dedent(f"""\
             pcm.!default {{
                 type plug
                 slave {{ pcm "speaker" format S16_LE rate {DEVICE_RATE} channels 1 }}
@@ -156,7 +157,8 @@ class VirtualSpeaker:
                 file "{fifo}"
                 format "raw"
             }}
-            """))
+            """)
+        )
         self.fifo = fifo
         self._chunks: list[bytes] = []
         self.t0: float | None = None
@@ -305,8 +307,11 @@ def no_device_env(tmp_path: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_say_without_a_speaker_says_what_to_check_and_offers_a_file(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "voicecoach", "say", "hello"], env=no_device_env(tmp_path),
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "voicecoach", "say", "hello"],
+        env=no_device_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1
     assert "voicecoach devices" in done.stderr
@@ -319,9 +324,22 @@ def test_say_without_a_speaker_says_what_to_check_and_offers_a_file(tmp_path: Pa
 def test_say_renders_to_a_wav_file(tmp_path: Path) -> None:
     out = tmp_path / "line.wav"
     done = subprocess.run(
-        [sys.executable, "-m", "voicecoach", "say", "--out", str(out), "--rate", "120",
-         "Breathe", "out", "slowly."],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "voicecoach",
+            "say",
+            "--out",
+            str(out),
+            "--rate",
+            "120",
+            "Breathe",
+            "out",
+            "slowly.",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""  # pyttsx3's chatter stays off stdout
@@ -372,8 +390,11 @@ def test_a_lost_speaker_is_reported_and_reopened(tmp_path: Path) -> None:
     env = {**os.environ, "HOME": str(speaker.home)}
     env.pop("ALSA_CONFIG_PATH", None)
     proc = subprocess.Popen(
-        [sys.executable, "-c", LOST_SCRIPT], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True,
+        [sys.executable, "-c", LOST_SCRIPT],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None
     try:
@@ -408,8 +429,11 @@ except NoOutputDevice as e:
 @pytest.mark.slow
 def test_no_speaker_gives_a_plain_message(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", NO_DEVICE_SCRIPT], env=no_device_env(tmp_path),
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", NO_DEVICE_SCRIPT],
+        env=no_device_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     message = json.loads(done.stdout.strip().splitlines()[-1])["message"]

@@ -15,9 +15,7 @@ def stored(transcript: Transcript, path: Path) -> Store:
     """The transcript's log records, written as the runtime writes them."""
     store = Store.open(path)
     sid = store.start_session(None)
-    store.write(
-        (sid, r.t, r.action) for r in transcript.records if isinstance(r.action, Log)
-    )
+    store.write((sid, r.t, r.action) for r in transcript.records if isinstance(r.action, Log))
     return store
 
 

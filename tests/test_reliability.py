@@ -88,9 +88,10 @@ def test_old_format_is_upgraded_and_can_record_a_stopped_exercise(db: Path) -> N
 
     # Format 1: no 'stopped' status and none of the columns format 3 added.
     schema = database._SCHEMA.replace(", 'stopped'", "")
-    schema = schema[: schema.index("CREATE TABLE session_routines")] + schema[
-        schema.index("CREATE TABLE log") :
-    ]
+    schema = (
+        schema[: schema.index("CREATE TABLE session_routines")]
+        + schema[schema.index("CREATE TABLE log") :]
+    )
     halves = schema.split("CREATE TABLE exercises")
     parts = dict(zip(("sessions", "exercises"), halves, strict=True))
     for table, columns in database._V3_COLUMNS.items():
@@ -390,8 +391,10 @@ def test_a_finished_exercise_is_still_done(catalogue, matcher) -> None:
 
 def _has_spoken(events: Path) -> bool:
     """The coach has put a line on the output timeline (a Say record has its end time)."""
-    return events.exists() and '"action": "say"' in events.read_text() and (
-        '"end": ' in events.read_text()
+    return (
+        events.exists()
+        and '"action": "say"' in events.read_text()
+        and ('"end": ' in events.read_text())
     )
 
 
@@ -608,9 +611,11 @@ def test_it_hurts_shouted_and_clipped_is_still_it_hurts(intent_set, matcher) -> 
     # grammar-bound language model bends clipped sound towards other commands.)  Unlevelled,
     # kal16's +25 and +30 dB "stop" is heard as "start".
     recognizer = Levelled(WhisperRecognizer())
-    cases = [("it hurts", "pain", "slt", (-30, 0, 15, 20)),
-             ("it hurts", "pain", "rms", (-30, 0, 15, 25)),
-             ("stop", "stop", "kal16", (25, 30))]  # +15 dB and more clip hard
+    cases = [
+        ("it hurts", "pain", "slt", (-30, 0, 15, 20)),
+        ("it hurts", "pain", "rms", (-30, 0, 15, 25)),
+        ("stop", "stop", "kal16", (25, 30)),
+    ]  # +15 dB and more clip hard
     for text, intent, voice, levels in cases:
         pcm = np.frombuffer(synth.synthesize(text, voice, seed=3), "<i2").astype(float)
         for db in levels:

@@ -116,8 +116,15 @@ def build_history(path: Path) -> Store:
         ("exercise_start", {"exercise": "knee_to_chest_seated", "index": 0, "total": 5}),
         ("exercise_done", {"exercise": "knee_to_chest_seated", "reps": 0, "hold_seconds": 40}),
         ("exercise_start", {"exercise": "spinal_twist_seated", "index": 1, "total": 5}),
-        ("symptom", {"symptom": "overheated", "exercise": "spinal_twist_seated", "side": None,
-                     "said": "i'm too hot"}),
+        (
+            "symptom",
+            {
+                "symptom": "overheated",
+                "exercise": "spinal_twist_seated",
+                "side": None,
+                "said": "i'm too hot",
+            },
+        ),
         ("tired", {"exercise": "spinal_twist_seated"}),
         ("voice", {"rate": 130, "volume": 0.9}),
         ("session_end", {"reason": "tired"}),
@@ -211,9 +218,7 @@ def test_report_contents(history_db: Path) -> None:
     assert "<svg" in page
     assert page.count('<rect x="') == 6  # one bar per week with sessions
     assert "Bird dog</td><td>swapped to Half bird dog because asked for an easier version" in page
-    assert (
-        'Stationary lunge</td><td>skipped because asked to skip it</td><td class="n">3' in page
-    )
+    assert 'Stationary lunge</td><td>skipped because asked to skip it</td><td class="n">3' in page
     assert "Knee to chest</td><td>swapped to Seated knee hug because can&#x27;t lie down" in page
     assert "Standing limits: can&#x27;t lie down" in page
     assert "Uses Half bird dog instead of Bird dog." in page
@@ -224,13 +229,19 @@ def test_a_fall_is_the_first_thing_the_report_shows(tmp_path: Path) -> None:
     clock = Clock()
     clock.t = NOW - 86400
     with Store.open(tmp_path / "fall.db", clock=clock) as store:
-        session(store, clock, "morning", MORNING, [
-            ("exercise_start", {"exercise": "knee_to_chest", "index": 0, "total": 5}),
-            ("emergency", {"exercise": "knee_to_chest"}),
-            ("session_end", {"reason": "asked"}),
-        ])
+        session(
+            store,
+            clock,
+            "morning",
+            MORNING,
+            [
+                ("exercise_start", {"exercise": "knee_to_chest", "index": 0, "total": 5}),
+                ("emergency", {"exercise": "knee_to_chest"}),
+                ("session_end", {"reason": "asked"}),
+            ],
+        )
         page = render_report(load_report_data(store, NOW))
-    cards = page[page.index('<div class="cards">'):]
+    cards = page[page.index('<div class="cards">') :]
     assert cards.index("falls or calls for help") < cards.index("sessions in the last")
     assert '<span class="pain">Fall or call for help</span></td><td>Knee to chest' in page
 
@@ -350,8 +361,16 @@ def test_a_session_is_filed_under_every_routine_done_in_it(
 def test_limits_read_as_words_and_reports_carry_side_and_words(
     catalogue, matcher, tmp_path: Path
 ) -> None:
-    lines = ["i'm sitting down", "stretching routine", "ready", "+10 ouch my leg hurts",
-             "skip", "ready", "+5 i feel dizzy", "i'm fine now"]
+    lines = [
+        "i'm sitting down",
+        "stretching routine",
+        "ready",
+        "+10 ouch my leg hurts",
+        "skip",
+        "ready",
+        "+5 i feel dizzy",
+        "i'm fine now",
+    ]
     page, _, rows = coach_report(catalogue, matcher, tmp_path, lines, answering=False)
     swaps = [e for e in rows if e.status == "swapped"]
     assert swaps

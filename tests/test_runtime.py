@@ -207,8 +207,12 @@ def test_a_lost_speaker_pauses_and_the_coach_carries_on_when_it_is_back(catalogu
 
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [("i've fallen", "emergency"), ("call an ambulance", "emergency"), ("it hurts", "pain"),
-     ("help", "help")],
+    [
+        ("i've fallen", "emergency"),
+        ("call an ambulance", "emergency"),
+        ("it hurts", "pain"),
+        ("help", "help"),
+    ],
 )
 def test_safety_words_cut_the_coach_off_mid_sentence(catalogue, matcher, text, intent):
     runtime, out = runtime_for(catalogue, matcher)

@@ -66,8 +66,9 @@ def test_the_catalogue_carries_the_article_facts(catalogue, ident):
     assert e.requires == facts.get("requires")
 
 
-@pytest.mark.parametrize("routine", ["stretching", "strengthening", "spasticity", "bed",
-                                     "seated", "morning"])
+@pytest.mark.parametrize(
+    "routine", ["stretching", "strengthening", "spasticity", "bed", "seated", "morning"]
+)
 @pytest.mark.parametrize("limit", [None, "i'm in my wheelchair", "i'm in bed"])
 def test_every_caution_is_said_once_in_a_session(catalogue, matcher, routine, limit):
     lines = ([limit] if limit else []) + [f"the {routine} routine"]

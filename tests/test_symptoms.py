@@ -48,15 +48,19 @@ def test_dizzy_mid_sit_to_stand_sits_down_holds_on_and_waits(catalogue, matcher)
     assert not [r for r in quiet if isinstance(r.action, Tone)]
     # Fine again: back into position, then the rep that was cut short, with its count.
     assert transcript.said(script.BACK_IN_POSITION)
-    counts = [r for r in transcript.records
-              if isinstance(r.action, Say) and r.action.kind == "count"]
+    counts = [
+        r for r in transcript.records if isinstance(r.action, Say) and r.action.kind == "count"
+    ]
     dizzy_at = transcript.said(advice[0])[0].t
     cut_short = [r.action.text for r in counts if r.t <= dizzy_at][-1]
     again = [r.action.text for r in counts if r.t > dizzy_at][0]
     assert again == cut_short
     assert cut_short.endswith("Sit back slowly.")
     assert transcript.logs("symptom")[0] == {
-        "symptom": "dizzy", "exercise": "sit_to_stand", "side": None, "said": "i feel dizzy"
+        "symptom": "dizzy",
+        "exercise": "sit_to_stand",
+        "side": None,
+        "said": "i feel dizzy",
     }
 
 
@@ -124,12 +128,15 @@ def test_silence_while_unwell_waits_without_pausing_or_ending(catalogue, matcher
     assert transcript.said(script.BACK_IN_POSITION)[0].t >= 600
 
 
-@pytest.mark.parametrize(("said", "advice", "not_advice"), [
-    ("my chest hurts", script.EMERGENCY_MEDICAL, script.EMERGENCY_FALL),
-    ("i can't breathe", script.EMERGENCY_MEDICAL, script.EMERGENCY_FALL),
-    ("i've fallen", script.EMERGENCY_FALL, script.EMERGENCY_MEDICAL),
-    ("i feel faint", script.EMERGENCY_FAINT, script.EMERGENCY_FALL),
-])
+@pytest.mark.parametrize(
+    ("said", "advice", "not_advice"),
+    [
+        ("my chest hurts", script.EMERGENCY_MEDICAL, script.EMERGENCY_FALL),
+        ("i can't breathe", script.EMERGENCY_MEDICAL, script.EMERGENCY_FALL),
+        ("i've fallen", script.EMERGENCY_FALL, script.EMERGENCY_MEDICAL),
+        ("i feel faint", script.EMERGENCY_FAINT, script.EMERGENCY_FALL),
+    ],
+)
 def test_emergency_advice_fits_what_was_said(catalogue, matcher, said, advice, not_advice):
     transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", f"+5 {said}"])
     assert transcript.said(advice)

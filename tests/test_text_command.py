@@ -32,9 +32,7 @@ def test_json_actions_carry_time_exercise_and_intent(monkeypatch, capsys):
 
 def test_plain_output_reads_like_a_conversation(monkeypatch, capsys):
     out = run_text(monkeypatch, capsys, "start\n", "--fast")
-    assert out[0].endswith(
-        "coach: Hello, I'm your exercise coach."
-    )
+    assert out[0].endswith("coach: Hello, I'm your exercise coach.")
     assert any("you:   start   -> start" in line for line in out)
     assert out[-1].endswith("(session ended: input ended)")
 

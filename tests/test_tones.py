@@ -58,8 +58,9 @@ def test_cues_are_distinct() -> None:
 def test_cues_follow_the_volume_and_other_rates() -> None:
     quiet = tone("rep", volume=0.5).samples()
     assert db(np.max(np.abs(quiet))) == pytest.approx(TONE_PEAK_DBFS + db(0.5), abs=0.1)
-    assert tone("countdown", rate=48000).seconds == pytest.approx(tone("countdown").seconds,
-                                                                  abs=1e-4)
+    assert tone("countdown", rate=48000).seconds == pytest.approx(
+        tone("countdown").seconds, abs=1e-4
+    )
     with pytest.raises(ValueError, match="unknown tone"):
         tone("fanfare")
 

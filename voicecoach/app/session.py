@@ -126,7 +126,6 @@ def start_session(
     return coach, recorder
 
 
-
 def _close_quietly(store: Store) -> None:
     from voicecoach.memory.store import StoreError
 

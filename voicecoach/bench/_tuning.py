@@ -96,8 +96,9 @@ NON_COMMANDS: tuple[str, ...] = (
 )
 
 
-def commands(intents, rng: random.Random, per_intent: int = 4
-             ) -> list[tuple[str, str, dict[str, str]]]:
+def commands(
+    intents, rng: random.Random, per_intent: int = 4
+) -> list[tuple[str, str, dict[str, str]]]:
     """(sentence, intent, slots): up to `per_intent` of the recognizers' training sentences
     per intent, labelled by the text matcher (a sentence it maps to nothing is left out)."""
     from voicecoach.hear.vocab import PhraseSource

@@ -41,11 +41,17 @@ NOISE_LEVELS: tuple[float | None, ...] = (None, 20.0, 10.0, 5.0)
 #: Every condition a command is heard in: (noise, SNR dB).  "pink" with None is clean.
 CONDITIONS: tuple[tuple[str, float | None], ...] = (
     *(("pink", snr) for snr in NOISE_LEVELS),
-    ("babble", 20.0), ("babble", 10.0), ("babble", 5.0), ("reverb", None),
+    ("babble", 20.0),
+    ("babble", 10.0),
+    ("babble", 5.0),
+    ("reverb", None),
 )
 #: The conditions non-commands are heard in (false accepts).
 NEGATIVE_CONDITIONS: tuple[tuple[str, float | None], ...] = (
-    ("pink", None), ("pink", 10.0), ("babble", 10.0))
+    ("pink", None),
+    ("pink", 10.0),
+    ("babble", 10.0),
+)
 ENGINE_NAMES = ("whisper", "vosk", "pocketsphinx")
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 
@@ -126,8 +132,9 @@ def _synth_one(args: tuple[str, str, float | None, str, int, str]) -> None:
     from voicecoach.voice import synth
 
     text, voice, snr, noise, seed, path = args
-    pcm = synth.synthesize(text, voice, snr_db=snr if noise == "pink" else None, seed=seed,
-                           lead=LEAD_SECONDS)
+    pcm = synth.synthesize(
+        text, voice, snr_db=snr if noise == "pink" else None, seed=seed, lead=LEAD_SECONDS
+    )
     if noise == "babble" and snr is not None:
         import numpy as np
 
@@ -138,10 +145,15 @@ def _synth_one(args: tuple[str, str, float | None, str, int, str]) -> None:
     synth.write_wav(path, pcm)
 
 
-def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7,
-                 sample: int | None = None,
-                 conditions: tuple[tuple[str, float | None], ...] = CONDITIONS,
-                 tuning: bool = False) -> list[Item]:
+def build_corpus(
+    directory: Path,
+    quick: bool,
+    voices: list[str],
+    seed: int = 7,
+    sample: int | None = None,
+    conditions: tuple[tuple[str, float | None], ...] = CONDITIONS,
+    tuning: bool = False,
+) -> list[Item]:
     """Write the corpus WAVs into `directory`; return what each should be.
 
     `tuning`: phrasings from intents/ and the bench's own non-commands
@@ -174,8 +186,9 @@ def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7,
         heldout = rng.sample(heldout, min(sample, len(heldout)))
         grammar = rng.sample(grammar, min(sample, len(grammar)))
         negatives = rng.sample(negatives, min(sample, len(negatives)))
-    negative_conditions = tuple(c for c in NEGATIVE_CONDITIONS if c in conditions) or (
-        conditions[:1])
+    negative_conditions = (
+        tuple(c for c in NEGATIVE_CONDITIONS if c in conditions) or (conditions[:1])
+    )
     if any(noise == "babble" for noise, _ in conditions):
         import numpy as np
 
@@ -197,8 +210,10 @@ def build_corpus(directory: Path, quick: bool, voices: list[str], seed: int = 7,
             voice = voices[(i + j) % len(voices)]
             items.append(Item(f"{n:05d}.wav", text, "none", {}, "negative", voice, snr, noise))
             n += 1
-    jobs = [(it.text, it.voice, it.snr, it.noise, k, str(directory / it.file))
-            for k, it in enumerate(items)]
+    jobs = [
+        (it.text, it.voice, it.snr, it.noise, k, str(directory / it.file))
+        for k, it in enumerate(items)
+    ]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(_synth_one, jobs, chunksize=16))
     return items
@@ -232,19 +247,32 @@ def _verification_details(transcript: Transcript, matcher, expecting_answer: boo
         return {}
     th = thresholds_for(transcript.engine)
     before = understand(transcript, matcher, expecting_answer, replace(th, verify_min=None))
-    verdict = verify(transcript, matcher, expecting_answer, replace(th, verify_min=-1e9,
-                                                                    verify_margin=-1e9))
+    verdict = verify(
+        transcript, matcher, expecting_answer, replace(th, verify_min=-1e9, verify_margin=-1e9)
+    )
     m = verdict.match
-    return {"before_verify": before.intent, "before_slots": dict(before.slots),
-            "verify_best": verdict.best, "verify_intent": m.intent if m else "none",
-            "verify_slots": dict(m.slots) if m else {}, "verify_score": verdict.best_score,
-            "heard_score": verdict.heard_score,
-            "verify_same": bool(m) and " ".join(verdict.best.split()) == " ".join(
-                matcher.intents.normalise(transcript.text).split())}
+    return {
+        "before_verify": before.intent,
+        "before_slots": dict(before.slots),
+        "verify_best": verdict.best,
+        "verify_intent": m.intent if m else "none",
+        "verify_slots": dict(m.slots) if m else {},
+        "verify_score": verdict.best_score,
+        "heard_score": verdict.heard_score,
+        "verify_same": bool(m)
+        and " ".join(verdict.best.split())
+        == " ".join(matcher.intents.normalise(transcript.text).split()),
+    }
 
 
-def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream",
-           out=None, diagnose: bool = False) -> None:
+def worker(
+    engine: str,
+    corpus: Path,
+    model: str | None,
+    mode: str = "stream",
+    out=None,
+    diagnose: bool = False,
+) -> None:
     """Recognize every corpus file with one engine; runs in its own process.
 
     Writes one JSON line per file as it goes, then a summary line: results are not kept in
@@ -262,8 +290,9 @@ def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream",
     intents = load_intents(None, load_catalogue())
     matcher = Matcher(intents)
     started = time.perf_counter()
-    recognizer = open_recognizer(engine, Path(model) if model else None,
-                                 PhraseSource.from_intents(intents))
+    recognizer = open_recognizer(
+        engine, Path(model) if model else None, PhraseSource.from_intents(intents)
+    )
     load = time.perf_counter() - started
     audio_seconds = decode_seconds = 0.0
     for item in items:
@@ -273,26 +302,48 @@ def worker(engine: str, corpus: Path, model: str | None, mode: str = "stream",
             transcript, t0 = _streamed(recognizer, pcm)
         else:
             transcript = recognizer.transcribe(pcm)
-        match = understand(transcript, matcher,
-                           expecting_answer=item.intent in ("yes", "no"))
+        match = understand(transcript, matcher, expecting_answer=item.intent in ("yes", "no"))
         elapsed = time.perf_counter() - t0
         audio_seconds += len(pcm) / 32000
         decode_seconds += time.perf_counter() - started_file
         raw = matcher.match(transcript.text, expecting_answer=item.intent in ("yes", "no"))
-        extra = _verification_details(transcript, matcher, item.intent in ("yes", "no")) \
-            if diagnose else {}
-        print(json.dumps({"file": item.file, "heard": transcript.text, **extra,
-                          "alternatives": list(transcript.alternatives),
-                          "asr_confidence": transcript.confidence,
-                          "min_word": transcript.min_word_confidence, "intent": match.intent,
-                          "slots": dict(match.slots), "latency": elapsed,
-                          # what the matcher said before the rejection layers (for tuning)
-                          "matched": raw.intent, "matched_slots": dict(raw.slots),
-                          "match_confidence": raw.confidence}), file=out)
+        extra = (
+            _verification_details(transcript, matcher, item.intent in ("yes", "no"))
+            if diagnose
+            else {}
+        )
+        print(
+            json.dumps(
+                {
+                    "file": item.file,
+                    "heard": transcript.text,
+                    **extra,
+                    "alternatives": list(transcript.alternatives),
+                    "asr_confidence": transcript.confidence,
+                    "min_word": transcript.min_word_confidence,
+                    "intent": match.intent,
+                    "slots": dict(match.slots),
+                    "latency": elapsed,
+                    # what the matcher said before the rejection layers (for tuning)
+                    "matched": raw.intent,
+                    "matched_slots": dict(raw.slots),
+                    "match_confidence": raw.confidence,
+                }
+            ),
+            file=out,
+        )
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"engine": recognizer.name, "load_seconds": load,
-                      "peak_rss_mb": rss_kb / 1024,
-                      "rtf": decode_seconds / max(audio_seconds, 1e-9)}), file=out)
+    print(
+        json.dumps(
+            {
+                "engine": recognizer.name,
+                "load_seconds": load,
+                "peak_rss_mb": rss_kb / 1024,
+                "rtf": decode_seconds / max(audio_seconds, 1e-9),
+            }
+        ),
+        file=out,
+    )
 
 
 def read_worker_output(text: str) -> dict:
@@ -323,15 +374,21 @@ def score(items: list[Item], run: dict) -> dict:
         by_family.setdefault(family, {}).setdefault(condition(item), []).append(ok)
         commands += 1
         false_rejects += r["intent"] == "none"
-    levels = [lvl for lvl in (_level(snr, noise) for noise, snr in CONDITIONS)
-              if any(lvl in by_level for by_level in acc.values())]
+    levels = [
+        lvl
+        for lvl in (_level(snr, noise) for noise, snr in CONDITIONS)
+        if any(lvl in by_level for by_level in acc.values())
+    ]
     latencies = sorted(r["latency"] for r in run["results"])
     p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
     return {
-        "accuracy": {k: {lvl: sum(v) / len(v) for lvl, v in levels.items()}
-                     for k, levels in acc.items()},
-        "by_family": {k: {lvl: sum(v) / len(v) for lvl, v in levels.items()}
-                      for k, levels in sorted(by_family.items())},
+        "accuracy": {
+            k: {lvl: sum(v) / len(v) for lvl, v in levels.items()} for k, levels in acc.items()
+        },
+        "by_family": {
+            k: {lvl: sum(v) / len(v) for lvl, v in levels.items()}
+            for k, levels in sorted(by_family.items())
+        },
         "levels": levels,
         "counts": {k: {lvl: len(v) for lvl, v in levels_.items()} for k, levels_ in acc.items()},
         "false_accept": false_accepts / max(negatives, 1),
@@ -339,21 +396,29 @@ def score(items: list[Item], run: dict) -> dict:
         "false_reject": false_rejects / max(commands, 1),
         "latency_median_ms": 1000 * statistics.median(latencies),
         "latency_p95_ms": 1000 * p95,
-        "rtf": run["rtf"], "load_seconds": run["load_seconds"],
-        "peak_rss_mb": run["peak_rss_mb"], "negatives": negatives, "commands": commands,
+        "rtf": run["rtf"],
+        "load_seconds": run["load_seconds"],
+        "peak_rss_mb": run["peak_rss_mb"],
+        "negatives": negatives,
+        "commands": commands,
     }
 
 
 def table(engine: str, s: dict) -> str:
     levels = s.get("levels") or [_level(x) for x in NOISE_LEVELS]
-    lines = [f"### {engine}", "", "| intent+slot accuracy | " + " | ".join(levels) + " |",
-             "|---|" + "---:|" * len(levels)]
+    lines = [
+        f"### {engine}",
+        "",
+        "| intent+slot accuracy | " + " | ".join(levels) + " |",
+        "|---|" + "---:|" * len(levels),
+    ]
     for kind, label in (("heldout", "held-out phrasings"), ("grammar", "in-grammar phrases")):
         row = [f"{100 * s['accuracy'].get(kind, {}).get(lvl, float('nan')):.1f}%" for lvl in levels]
         lines.append(f"| {label} | " + " | ".join(row) + " |")
     lines += [
         "",
-        "| measure | value |", "|---|---:|",
+        "| measure | value |",
+        "|---|---:|",
         f"| false accepts (non-commands, "
         f"{' + '.join(s.get('false_accept_by_level', {}) or ['clean', '10 dB'])}, "
         f"n={s['negatives']}) | {100 * s['false_accept']:.1f}% |",
@@ -381,13 +446,17 @@ def side_by_side(scores: dict[str, dict]) -> str:
     levels: list[str] = []
     for s in scores.values():
         levels += [lvl for lvl in s.get("levels", []) if lvl not in levels]
-    lines = ["| intent+slot accuracy, all commands | " + " | ".join(engines) + " |",
-             "|---|" + "---:|" * len(engines)]
+    lines = [
+        "| intent+slot accuracy, all commands | " + " | ".join(engines) + " |",
+        "|---|" + "---:|" * len(engines),
+    ]
 
     def both(s: dict, lvl: str) -> str:
         # held-out and in-grammar weighted by their counts
-        parts = [(s["accuracy"].get(k, {}).get(lvl), s.get("counts", {}).get(k, {}).get(lvl, 0))
-                 for k in ("heldout", "grammar")]
+        parts = [
+            (s["accuracy"].get(k, {}).get(lvl), s.get("counts", {}).get(k, {}).get(lvl, 0))
+            for k in ("heldout", "grammar")
+        ]
         n = sum(c for a, c in parts if a is not None)
         if not n:
             return "-"
@@ -395,6 +464,7 @@ def side_by_side(scores: dict[str, dict]) -> str:
 
     for lvl in levels:
         lines.append(f"| {lvl} | " + " | ".join(both(scores[e], lvl) for e in engines) + " |")
+
     def pct(x: float | None) -> str:
         return "-" if x is None else f"{100 * x:.1f}%"
 
@@ -429,63 +499,96 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m voicecoach.bench asr", description=__doc__)
     p.add_argument("--quick", action="store_true", help="a small corpus (about a minute)")
-    p.add_argument("--engine", action="append", choices=ENGINE_NAMES,
-                   help="engines to run (default: pocketsphinx, whisper if installed, and "
-                        "vosk if a model is found)")
-    p.add_argument("--sample", type=int, metavar="N",
-                   help="at most N held-out, N in-grammar and N non-command sentences (each "
-                        "in every condition): for slow machines")
-    p.add_argument("--conditions", metavar="LIST",
-                   help="comma-separated: clean,pink20,pink10,pink5,babble20,babble10,"
-                        "babble5,reverb (default: all)")
-    p.add_argument("--taskset", metavar="CPUS",
-                   help="pin each engine's process to these CPUs (taskset -c), e.g. 0")
+    p.add_argument(
+        "--engine",
+        action="append",
+        choices=ENGINE_NAMES,
+        help="engines to run (default: pocketsphinx, whisper if installed, and "
+        "vosk if a model is found)",
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="at most N held-out, N in-grammar and N non-command sentences (each "
+        "in every condition): for slow machines",
+    )
+    p.add_argument(
+        "--conditions",
+        metavar="LIST",
+        help="comma-separated: clean,pink20,pink10,pink5,babble20,babble10,"
+        "babble5,reverb (default: all)",
+    )
+    p.add_argument(
+        "--taskset",
+        metavar="CPUS",
+        help="pin each engine's process to these CPUs (taskset -c), e.g. 0",
+    )
     p.add_argument("--model", help="Vosk model folder")
     p.add_argument("--voices", help="comma-separated voice names (see voice.synth.VOICES)")
     p.add_argument("--keep", metavar="DIR", help="write the corpus and raw results here")
-    p.add_argument("--corpus", metavar="DIR",
-                   help="reuse a corpus kept by an earlier --keep instead of building one")
-    p.add_argument("--mode", choices=("stream", "whole"), default="stream",
-                   help="stream: 0.1 s chunks through the live stream (default); "
-                        "whole: each file in one piece")
-    p.add_argument("--tuning", action="store_true",
-                   help="the tuning corpus (phrasings from intents/ and the bench's own "
-                        "non-commands, voicecoach.bench._tuning) instead of tests/data, with "
-                        "verification details per file: for choosing thresholds")
-    p.add_argument("--diagnose", action="store_true",
-                   help="record what verification made of every file (with --keep: in "
-                        "results-ENGINE.json), e.g. the intent before it; slower")
+    p.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="reuse a corpus kept by an earlier --keep instead of building one",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("stream", "whole"),
+        default="stream",
+        help="stream: 0.1 s chunks through the live stream (default); "
+        "whole: each file in one piece",
+    )
+    p.add_argument(
+        "--tuning",
+        action="store_true",
+        help="the tuning corpus (phrasings from intents/ and the bench's own "
+        "non-commands, voicecoach.bench._tuning) instead of tests/data, with "
+        "verification details per file: for choosing thresholds",
+    )
+    p.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="record what verification made of every file (with --keep: in "
+        "results-ENGINE.json), e.g. the intent before it; slower",
+    )
     p.add_argument("--worker", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        worker(args.worker[0], Path(args.worker[1]), args.model, args.mode,
-               diagnose=args.diagnose)
+        worker(args.worker[0], Path(args.worker[1]), args.model, args.mode, diagnose=args.diagnose)
         return 0
     from voicecoach.hear.engines import _whisper_problem, find_vosk_model
     from voicecoach.voice import synth
 
-    voices = args.voices.split(",") if args.voices else [
-        v for v in synth.DEFAULT_VOICES if v in synth.available_voices()]
+    voices = (
+        args.voices.split(",")
+        if args.voices
+        else [v for v in synth.DEFAULT_VOICES if v in synth.available_voices()]
+    )
     if not voices:
         print("no speech synthesizer found (apt install flite espeak-ng sox)", file=sys.stderr)
         return 1
     engines = args.engine or ["pocketsphinx"] + (
-        ["whisper"] if _whisper_problem() is None else []) + (
-        ["vosk"] if (args.model or find_vosk_model()) else [])
+        ["whisper"] if _whisper_problem() is None else []
+    ) + (["vosk"] if (args.model or find_vosk_model()) else [])
     conditions = CONDITIONS
     if args.conditions:
         named = {_name(c): c for c in CONDITIONS}
         unknown = [c for c in args.conditions.split(",") if c not in named]
         if unknown:
-            print(f"unknown conditions: {', '.join(unknown)} (known: {', '.join(named)})",
-                  file=sys.stderr)
+            print(
+                f"unknown conditions: {', '.join(unknown)} (known: {', '.join(named)})",
+                file=sys.stderr,
+            )
             return 2
         conditions = tuple(named[c] for c in args.conditions.split(","))
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
@@ -497,20 +600,44 @@ def main(argv: list[str]) -> int:
             corpus = Path(args.keep) if args.keep else Path(tmp)
             corpus.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
-            items = build_corpus(corpus, args.quick, voices, sample=args.sample,
-                                 conditions=conditions, tuning=args.tuning)
+            items = build_corpus(
+                corpus,
+                args.quick,
+                voices,
+                sample=args.sample,
+                conditions=conditions,
+                tuning=args.tuning,
+            )
             (corpus / "manifest.json").write_text(json.dumps([asdict(i) for i in items]))
-            print(f"corpus: {len(items)} files, voices {', '.join(voices)}, "
-                  f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        print(f"machine: {machine()}; mode: {args.mode}"
-              + (f"; pinned to CPU {args.taskset}" if args.taskset else "") + "\n")
+            print(
+                f"corpus: {len(items)} files, voices {', '.join(voices)}, "
+                f"built in {time.perf_counter() - t0:.0f} s",
+                file=sys.stderr,
+            )
+        print(
+            f"machine: {machine()}; mode: {args.mode}"
+            + (f"; pinned to CPU {args.taskset}" if args.taskset else "")
+            + "\n"
+        )
         scores: dict[str, dict] = {}
         for engine in engines:
             pin = ["taskset", "-c", args.taskset] if args.taskset else []
-            cmd = [*pin, sys.executable, "-m", "voicecoach.bench", "asr", "--worker", engine,
-                   str(corpus), "--mode", args.mode] + (
-                       ["--diagnose"] if args.tuning or args.diagnose else []) + (
-                       ["--model", args.model] if args.model else [])
+            cmd = (
+                [
+                    *pin,
+                    sys.executable,
+                    "-m",
+                    "voicecoach.bench",
+                    "asr",
+                    "--worker",
+                    engine,
+                    str(corpus),
+                    "--mode",
+                    args.mode,
+                ]
+                + (["--diagnose"] if args.tuning or args.diagnose else [])
+                + (["--model", args.model] if args.model else [])
+            )
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
                 print(f"### {engine}\n\nfailed: {proc.stderr.strip()[-500:]}\n")

@@ -48,8 +48,9 @@ def run(catalogue: Catalogue, matcher: Matcher, routine: str, wheelchair: bool) 
     return measure(catalogue, actions, coach.rate, wheelchair)
 
 
-def measure(catalogue: Catalogue, actions: list[tuple[float, Action]], rate: int,
-            wheelchair: bool) -> dict:
+def measure(
+    catalogue: Catalogue, actions: list[tuple[float, Action]], rate: int, wheelchair: bool
+) -> dict:
     says = [a.text for _, a in actions if isinstance(a, Say)]
     first_move = next(
         (t for t, a in actions if isinstance(a, Tone) and a.name in {"hold_start", "rep"}), 0.0
@@ -78,8 +79,16 @@ def main(argv: list[str]) -> int:
     parser.parse_args(argv)
     catalogue = load_catalogue()
     matcher = Matcher(load_intents(None, catalogue))
-    columns = ["lines", "words", "talk_before_move_s", "minutes", "cautions", "wrong_position",
-               "repeated", "chair_to_seated"]
+    columns = [
+        "lines",
+        "words",
+        "talk_before_move_s",
+        "minutes",
+        "cautions",
+        "wrong_position",
+        "repeated",
+        "chair_to_seated",
+    ]
     print("| routine | who | " + " | ".join(columns) + " |")
     print("|---|---|" + "---|" * len(columns))
     for routine in catalogue.routines:

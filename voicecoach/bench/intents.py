@@ -50,14 +50,17 @@ def load_rounds(data: Path) -> list[Round]:
         held = tomllib.loads((data / commands_file).read_text())
         others = tomllib.loads((data / others_file).read_text())
         cases: list[tuple[str, str, dict[str, str]]] = [
-            (t, intent, {}) for section in ("heldout", "symptoms")
-            for intent, texts in held.get(section, {}).items() for t in texts
+            (t, intent, {})
+            for section in ("heldout", "symptoms")
+            for intent, texts in held.get(section, {}).items()
+            for t in texts
         ]
         for item in held.get("slotted", []):
             slots = {k: item[k] for k in ("exercise", "routine") if k in item}
             cases.append((item["text"], item["intent"], slots))
-        rounds.append(Round(name, cases, others["core"] + others["sentences"],
-                            others.get("negations", [])))
+        rounds.append(
+            Round(name, cases, others["core"] + others["sentences"], others.get("negations", []))
+        )
     return rounds
 
 
@@ -130,11 +133,17 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m voicecoach.bench intents")
     parser.add_argument("--data", type=Path, default=DATA, help="folder with the held-out files")
     parser.add_argument("--per-intent", action="store_true", help="a table per intent")
-    parser.add_argument("--misses", action="store_true",
-                        help="list every miss (for reading results, never for tuning the data)")
-    parser.add_argument("--dev", action="store_true",
-                        help="score the development set (tests/data_dev) instead of the "
-                        "held-out rounds; --misses then lists its misses, which is allowed")
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="list every miss (for reading results, never for tuning the data)",
+    )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="score the development set (tests/data_dev) instead of the "
+        "held-out rounds; --misses then lists its misses, which is allowed",
+    )
     parser.add_argument("--new-only", action="store_true", help="skip the old matcher")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
@@ -166,8 +175,7 @@ def main(argv: list[str]) -> int:
     askers = [("new", ask_new)] if args.new_only else [("old", ask_old), ("new", ask_new)]
     whos = [who for who, _ in askers]
     results = {(r.name, who): score(ask, r) for r in rounds for who, ask in askers}
-    print("| measure | " + " | ".join(f"{who} {r.name}" for r in rounds
-                                       for who in whos) + " |")
+    print("| measure | " + " | ".join(f"{who} {r.name}" for r in rounds for who in whos) + " |")
     print("|---|" + "---:|" * (len(whos) * len(rounds)))
     rows: list[tuple[str, Callable[[Score], str]]] = [
         ("held-out commands", lambda s: str(s.total)),
@@ -175,11 +183,18 @@ def main(argv: list[str]) -> int:
         ("wrong intent (acted on wrongly)", lambda s: pct(sum(s.wrong.values()), s.total)),
         ("stop / skip / choose_* wrongly", lambda s: pct(s.consequential_wrong, s.total)),
         ("missed (none)", lambda s: pct(sum(s.missed.values()), s.total)),
-        ("false accepts on non-commands",
-         lambda s: f"{pct(len(s.false_accepts), len(r.non_commands))} of {len(r.non_commands)}"),
-        ("false accepts on negations",
-         lambda s: f"{pct(len(s.negation_accepts), len(r.negations))} of {len(r.negations)}"
-         if r.negations else "-"),
+        (
+            "false accepts on non-commands",
+            lambda s: f"{pct(len(s.false_accepts), len(r.non_commands))} of {len(r.non_commands)}",
+        ),
+        (
+            "false accepts on negations",
+            lambda s: (
+                f"{pct(len(s.negation_accepts), len(r.negations))} of {len(r.negations)}"
+                if r.negations
+                else "-"
+            ),
+        ),
         ("ms per sentence p50 (one core)", lambda s: ms(s.times, 0.5)),
         ("ms per sentence p95 (one core)", lambda s: ms(s.times, 0.95)),
     ]
@@ -190,9 +205,11 @@ def main(argv: list[str]) -> int:
                 cells.append(cell(results[(r.name, who)]))
         print(f"| {label} | " + " | ".join(cells) + " |")
     print()
-    print(f"Memory added (RSS): old matcher {old_kb / 1024:.1f} MB, new recogniser "
-          f"{new_kb / 1024:.1f} MB (model weights {new.model.nbytes / 1e6:.1f} MB); "
-          f"building the recogniser took {build_s:.2f} s (trained or from the cache).")
+    print(
+        f"Memory added (RSS): old matcher {old_kb / 1024:.1f} MB, new recogniser "
+        f"{new_kb / 1024:.1f} MB (model weights {new.model.nbytes / 1e6:.1f} MB); "
+        f"building the recogniser took {build_s:.2f} s (trained or from the cache)."
+    )
     if args.per_intent:
         print_per_intent(rounds, results, whos[0])
     if args.misses:
@@ -200,17 +217,20 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def print_per_intent(rounds: list[Round], results: dict[tuple[str, str], Score],
-                     baseline: str) -> None:
+def print_per_intent(
+    rounds: list[Round], results: dict[tuple[str, str], Score], baseline: str
+) -> None:
     for r in rounds:
         print(f"\n{r.name}\n\n| intent | n | {baseline} right | new right | new wrong | new none |")
         print("|---|---:|---:|---:|---:|---:|")
         o, n = results[(r.name, baseline)], results[(r.name, "new")]
         for intent in sorted({c[1] for c in r.commands}):
             size = n.right[intent] + n.wrong[intent] + n.missed[intent]
-            print(f"| {intent} | {size} | {pct(o.right[intent], size)} | "
-                  f"{pct(n.right[intent], size)} | {pct(n.wrong[intent], size)} | "
-                  f"{pct(n.missed[intent], size)} |")
+            print(
+                f"| {intent} | {size} | {pct(o.right[intent], size)} | "
+                f"{pct(n.right[intent], size)} | {pct(n.wrong[intent], size)} | "
+                f"{pct(n.missed[intent], size)} |"
+            )
 
 
 def print_misses(rounds: list[Round], results: dict[tuple[str, str], Score]) -> None:

@@ -21,8 +21,14 @@ import numpy as np
 RATE = 16000
 
 #: espeak-ng voices for the babble (none of them is in voicecoach.voice.synth.DEFAULT_VOICES).
-BABBLE_VOICES = ("en-gb+m2", "en-gb-scotland+f2", "en-029+m4", "en-gb-x-rp+f4",
-                 "en-gb-x-gbcwmd+m5", "en-us-nyc+f5")
+BABBLE_VOICES = (
+    "en-gb+m2",
+    "en-gb-scotland+f2",
+    "en-029+m4",
+    "en-gb-x-rp+f4",
+    "en-gb-x-gbcwmd+m5",
+    "en-us-nyc+f5",
+)
 
 #: Ordinary talk for the babble: a weather report, a recipe, a match, a soap.
 BABBLE_TEXT = [
@@ -43,11 +49,32 @@ BABBLE_TEXT = [
 
 def _speak(text: str, voice: str, speed: int, path: Path) -> np.ndarray:
     wav, raw = path.with_suffix(".wav"), path.with_suffix(".raw")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text],
-                   check=True, capture_output=True, timeout=60)
-    subprocess.run(["sox", str(wav), "-r", str(RATE), "-c", "1", "-b", "16", "-e",
-                    "signed-integer", "-t", "raw", str(raw)], check=True, capture_output=True,
-                   timeout=60)
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    subprocess.run(
+        [
+            "sox",
+            str(wav),
+            "-r",
+            str(RATE),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            "-t",
+            "raw",
+            str(raw),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     x = np.frombuffer(raw.read_bytes(), "<i2").astype(np.float64)
     return x / (np.sqrt(np.mean(x**2)) or 1.0)
 
@@ -103,8 +130,24 @@ def add_reverb(pcm: bytes, reverberance: int = 60, room_scale: int = 100) -> byt
         src, out = Path(tmp) / "in.raw", Path(tmp) / "out.raw"
         src.write_bytes(pcm)
         fmt = ["-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw"]
-        subprocess.run(["sox", *fmt, str(src), *fmt, str(out), "reverb", str(reverberance),
-                        "50", str(room_scale), "gain", "-n", "-3"],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                "sox",
+                *fmt,
+                str(src),
+                *fmt,
+                str(out),
+                "reverb",
+                str(reverberance),
+                "50",
+                str(room_scale),
+                "gain",
+                "-n",
+                "-3",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         y = out.read_bytes()
     return y[: len(pcm)] + b"\0" * max(0, len(pcm) - len(y))

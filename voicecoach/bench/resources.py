@@ -365,8 +365,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m voicecoach.bench resources", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--engine", default="pocketsphinx",
-                        choices=["whisper", "pocketsphinx", "vosk"])
+    parser.add_argument(
+        "--engine", default="pocketsphinx", choices=["whisper", "pocketsphinx", "vosk"]
+    )
     parser.add_argument(
         "--seconds",
         type=float,

@@ -87,27 +87,40 @@ def measure_holds(records: list[dict], result: Result) -> None:
     sounds = plays(records)
     for i, r in enumerate(sounds):
         if r.get("name") == "hold_start":
-            line = next(
-                (s for s in reversed(sounds[:i]) if s.get("action") == "say"), None
-            )
+            line = next((s for s in reversed(sounds[:i]) if s.get("action") == "say"), None)
             seconds = announced(line["text"], "Hold") if line else None
             later = sounds[i + 1 :]
             release = next((s for s in later if s.get("name") in {"release", "hold_start"}), None)
             if seconds is None or release is None or release.get("name") != "release":
                 continue  # interrupted (pain, pause, stop): not a whole hold
             result.holds.append((seconds, release["start"] - r["start"]))
-            counts = [s["start"] for s in later if s["start"] <= release["start"]
-                      and s.get("name") == "countdown"]
+            counts = [
+                s["start"]
+                for s in later
+                if s["start"] <= release["start"] and s.get("name") == "countdown"
+            ]
             marks = [*counts, release["start"]]
             result.count_gaps += [b - a for a, b in zip(marks, marks[1:], strict=False)]
-            half = next((s for s in later if s.get("text") == "Halfway there."
-                         and s["start"] <= release["start"]), None)
+            half = next(
+                (
+                    s
+                    for s in later
+                    if s.get("text") == "Halfway there." and s["start"] <= release["start"]
+                ),
+                None,
+            )
             if half is not None:
                 result.halfway.append(half["start"] - r["start"] - seconds / 2)
         elif r.get("action") == "say" and (seconds := announced(r.get("text") or "", "Rest")):
             over = next((s for s in sounds[i + 1 :] if s.get("name") == "rest_over"), None)
-            between = [s for s in sounds[i + 1 :] if over and s["start"] < over["start"]
-                       and s.get("action") == "say" and s.get("kind") == "question"]
+            between = [
+                s
+                for s in sounds[i + 1 :]
+                if over
+                and s["start"] < over["start"]
+                and s.get("action") == "say"
+                and s.get("kind") == "question"
+            ]
             if over is not None and not between:
                 result.rests.append((seconds, over["start"] - r["end"]))
 
@@ -121,8 +134,14 @@ def measure_safety(records: list[dict], intent: str, result: Result) -> None:
         if not speaking:
             continue  # not said over the coach
         barge = next((x for x in records[i + 1 :] if x.get("type") == "barge_in"), None)
-        answer = next((x for x in records[i + 1 :] if x.get("action") == "say"
-                       and x.get("start") is not None), None)
+        answer = next(
+            (
+                x
+                for x in records[i + 1 :]
+                if x.get("action") == "say" and x.get("start") is not None
+            ),
+            None,
+        )
         if barge is None or answer is None:
             break
         result.safety.setdefault(intent, []).append(
@@ -152,8 +171,9 @@ def measure_restart(records: list[dict], result: Result) -> None:
     )
 
 
-def build(folder: Path, name: str, lines: Sequence[tuple[float, str]], voice: str,
-          seconds: float) -> Path:
+def build(
+    folder: Path, name: str, lines: Sequence[tuple[float, str]], voice: str, seconds: float
+) -> Path:
     from voicecoach.voice.synth import silence, synthesize, write_wav
 
     pcm = b""
@@ -210,16 +230,20 @@ def worst(pairs: list[tuple[float, float]]) -> str:
 
 
 def report(rows: list[tuple[str, Result]]) -> None:
-    print("| voice | holds within ±0.3 s | worst hold (heard - announced) s | rests within ±0.3 s "
-          "| worst rest s | count gaps s (min-max) | halfway off s (max) |")
+    print(
+        "| voice | holds within ±0.3 s | worst hold (heard - announced) s | rests within ±0.3 s "
+        "| worst rest s | count gaps s (min-max) | halfway off s (max) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for voice, r in rows:
         ok_h = sum(abs(h - a) <= 0.3 for a, h in r.holds)
         ok_r = sum(abs(h - a) <= 0.3 for a, h in r.rests)
         gaps = f"{min(r.count_gaps):.2f}-{max(r.count_gaps):.2f}" if r.count_gaps else "-"
         half = f"{max(abs(x) for x in r.halfway):.2f}" if r.halfway else "-"
-        print(f"| {voice} | {ok_h}/{len(r.holds)} | {worst(r.holds)} | {ok_r}/{len(r.rests)} "
-              f"| {worst(r.rests)} | {gaps} | {half} |")
+        print(
+            f"| {voice} | {ok_h}/{len(r.holds)} | {worst(r.holds)} | {ok_r}/{len(r.rests)} "
+            f"| {worst(r.rests)} | {gaps} | {half} |"
+        )
     print()
     print("| voice | safety word | voice cut after the word s | answer starts after the word s |")
     print("|---|---|---:|---:|")
@@ -241,8 +265,10 @@ def report(rows: list[tuple[str, Result]]) -> None:
         within = sum(abs(h - a) <= 0.3 for a, h in everything)
         print(f"holds and rests within ±0.3 s: {within}/{len(everything)}")
     if answers:
-        print(f"safety answer after the word: median {statistics.median(answers):.2f} s, "
-              f"max {max(answers):.2f} s")
+        print(
+            f"safety answer after the word: median {statistics.median(answers):.2f} s, "
+            f"max {max(answers):.2f} s"
+        )
 
 
 def main(argv: list[str]) -> int:

@@ -106,8 +106,10 @@ def adapt(catalogue: Catalogue, exercise_id: str, constraints: Iterable[str]) ->
 def swap_reason(constraints: Iterable[str], position: str = "lying", to: str = "") -> str:
     """Why a version was swapped, e.g. "so you don't have to lie down and can stay seated"."""
     parts = [
-        QUADRUPED_REASON if c == "no_lying" and position == "quadruped"
-        else EDGE_OF_BED_REASON if c == "in_bed" and to == "seated"
+        QUADRUPED_REASON
+        if c == "no_lying" and position == "quadruped"
+        else EDGE_OF_BED_REASON
+        if c == "in_bed" and to == "seated"
         else SWAP_REASONS[c]
         for c in _active(constraints)
     ]

@@ -426,8 +426,10 @@ def _parse_exercise(entry: _Entry, ident: str) -> Exercise:
     for constraint in sorted(set(alternatives) & set(not_adaptable)):
         entry.fail(f"both an alternative and a not_adaptable reason for {constraint!r}")
     dose_table = entry.get("dose", dict)
-    dose = _parse_dose(_Entry(entry.file, f"{entry.what}: dose", dose_table, _DOSE_FIELDS,
-                              {"mode"}), entry.table.get("sides") == "alternate")
+    dose = _parse_dose(
+        _Entry(entry.file, f"{entry.what}: dose", dose_table, _DOSE_FIELDS, {"mode"}),
+        entry.table.get("sides") == "alternate",
+    )
     moves, beats = _parse_moves(entry, dose)
     side_cue = entry.text("side_cue", "")
     if side_cue and "{side}" not in side_cue:
@@ -469,8 +471,9 @@ def _parse_moves(entry: _Entry, dose: Dose) -> tuple[tuple[str, ...], tuple[floa
         if len(move.split()) > MAX_MOVE_WORDS:
             entry.fail(f"move longer than {MAX_MOVE_WORDS} words: {move!r}")
     beats = entry.get("beats", list, [])
-    if beats and (len(beats) != len(moves)
-                  or not all(isinstance(b, int | float) and b > 0 for b in beats)):
+    if beats and (
+        len(beats) != len(moves) or not all(isinstance(b, int | float) and b > 0 for b in beats)
+    ):
         entry.fail("beats must give one positive number per move")
     return moves, tuple(float(b) for b in beats)
 
@@ -495,8 +498,10 @@ def _parse_dose(entry: _Entry, both_sides_per_rep: bool) -> Dose:
         entry.fail("hold_seconds and rest_seconds must not be negative")
     pauses = dose.hold_seconds * (2 if both_sides_per_rep else 1)
     if dose.mode == "reps" and not pauses < dose.rep_seconds:
-        entry.fail("reps mode needs rep_seconds longer than the pause (hold_seconds)"
-                   + (" on both sides" if both_sides_per_rep else ""))
+        entry.fail(
+            "reps mode needs rep_seconds longer than the pause (hold_seconds)"
+            + (" on both sides" if both_sides_per_rep else "")
+        )
     return dose
 
 
@@ -524,6 +529,7 @@ def _parse_routines(file: str, data: dict[str, Any]) -> dict[str, Routine]:
 
 def _check_graph(file: str, exercises: Mapping[str, Exercise]) -> None:
     for e in exercises.values():
+
         def fail(message: str, e: Exercise = e) -> NoReturn:
             raise CatalogueError(f"{file}: exercise {e.id!r}: {message}")
 
@@ -534,12 +540,17 @@ def _check_graph(file: str, exercises: Mapping[str, Exercise]) -> None:
             _check_chain(exercises, e, link, fail)
         if e.easier is not None:
             easier = exercises[e.easier]
-            lost = [c for c in CONSTRAINTS if fits_position(e.position, (c,))
-                    and not fits_position(easier.position, (c,))]
+            lost = [
+                c
+                for c in CONSTRAINTS
+                if fits_position(e.position, (c,)) and not fits_position(easier.position, (c,))
+            ]
             if lost:
                 # Asking for "easier" must never push someone into a position they ruled out.
-                fail(f"easier {easier.id!r} ({easier.position}) does not fit {lost[0]!r} "
-                     f"although {e.position} does")
+                fail(
+                    f"easier {easier.id!r} ({easier.position}) does not fit {lost[0]!r} "
+                    f"although {e.position} does"
+                )
         _check_constraints(exercises, e, fail)
         if e.requires is not None and e.requires not in exercises:
             fail(f"requires {e.requires!r} is not an exercise id")
@@ -547,8 +558,9 @@ def _check_graph(file: str, exercises: Mapping[str, Exercise]) -> None:
             fail("seed exercise needs an easier version")
 
 
-def _check_chain(exercises: Mapping[str, Exercise], start: Exercise, link: str,
-                 fail: Callable[[str], NoReturn]) -> None:
+def _check_chain(
+    exercises: Mapping[str, Exercise], start: Exercise, link: str, fail: Callable[[str], NoReturn]
+) -> None:
     seen = [start.id]
     target = getattr(start, link)
     while target is not None and target in exercises:
@@ -558,8 +570,9 @@ def _check_chain(exercises: Mapping[str, Exercise], start: Exercise, link: str,
         target = getattr(exercises[target], link)
 
 
-def _check_constraints(exercises: Mapping[str, Exercise], e: Exercise,
-                       fail: Callable[[str], NoReturn]) -> None:
+def _check_constraints(
+    exercises: Mapping[str, Exercise], e: Exercise, fail: Callable[[str], NoReturn]
+) -> None:
     for constraint in CONSTRAINTS:
         fits = fits_position(e.position, (constraint,))
         alternative = e.alternatives.get(constraint)
@@ -570,26 +583,33 @@ def _check_constraints(exercises: Mapping[str, Exercise], e: Exercise,
                 fail(f"alternatives.{constraint} {alternative!r} is not an exercise id")
             target = exercises[alternative]
             if not fits_position(target.position, (constraint,)):
-                fail(f"alternatives.{constraint} {alternative!r} is {target.position}, "
-                     f"which breaks {constraint!r}")
+                fail(
+                    f"alternatives.{constraint} {alternative!r} is {target.position}, "
+                    f"which breaks {constraint!r}"
+                )
         elif constraint in e.not_adaptable:
             if fits:
                 fail(f"not_adaptable.{constraint}: {e.position} already fits {constraint!r}")
         elif not fits and constraint in REQUIRED_CONSTRAINTS:
-            fail(f"{e.position} breaks {constraint!r}: add alternatives.{constraint} "
-                 f"or not_adaptable.{constraint}")
+            fail(
+                f"{e.position} breaks {constraint!r}: add alternatives.{constraint} "
+                f"or not_adaptable.{constraint}"
+            )
 
 
-def _check_routines(file: str, routines: Mapping[str, Routine],
-                    exercises: Mapping[str, Exercise]) -> None:
+def _check_routines(
+    file: str, routines: Mapping[str, Routine], exercises: Mapping[str, Exercise]
+) -> None:
     for r in routines.values():
         for ident in r.exercises:
             if ident not in exercises:
                 raise CatalogueError(f"{file}: routine {r.id!r}: {ident!r} is not an exercise id")
             constraint = ROUTINE_FITS.get(r.id)
             if constraint and not fits_position(exercises[ident].position, (constraint,)):
-                raise CatalogueError(f"{file}: routine {r.id!r}: {ident!r} is "
-                                     f"{exercises[ident].position}, which breaks {constraint!r}")
+                raise CatalogueError(
+                    f"{file}: routine {r.id!r}: {ident!r} is "
+                    f"{exercises[ident].position}, which breaks {constraint!r}"
+                )
 
 
 def normalise_name(name: str) -> str:
@@ -597,22 +617,27 @@ def normalise_name(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def _check_spoken_names(ex_file: str, ro_file: str, exercises: Mapping[str, Exercise],
-                        routines: Mapping[str, Routine]) -> None:
+def _check_spoken_names(
+    ex_file: str, ro_file: str, exercises: Mapping[str, Exercise], routines: Mapping[str, Routine]
+) -> None:
     owners: dict[str, str] = {}
-    entries = [(ex_file, f"exercise {e.id!r}", (*e.spoken_names, *e.described_as))
-               for e in exercises.values()]
-    entries += [(ro_file, f"routine {r.id!r}", (*r.spoken_names, *r.described_as))
-                for r in routines.values()]
+    entries = [
+        (ex_file, f"exercise {e.id!r}", (*e.spoken_names, *e.described_as))
+        for e in exercises.values()
+    ]
+    entries += [
+        (ro_file, f"routine {r.id!r}", (*r.spoken_names, *r.described_as))
+        for r in routines.values()
+    ]
     for file, label, names in entries:
         for name in names:
             if not SPOKEN_NAME.match(name):
                 raise CatalogueError(f"{file}: {label}: name {name!r} must be lowercase words")
             key = normalise_name(name)
             if key in owners and owners[key] != label:
-                raise CatalogueError(f"{file}: {label}: name {name!r} is already used by "
-                                     f"{owners[key]}")
+                raise CatalogueError(
+                    f"{file}: {label}: name {name!r} is already used by {owners[key]}"
+                )
             if key in owners:
                 raise CatalogueError(f"{file}: {label}: name {name!r} given twice")
             owners[key] = label
-

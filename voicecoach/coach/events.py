@@ -122,7 +122,12 @@ LOG_KINDS = {
     "routine": ("routine", "exercises"),
     "routine_done": ("routine", "done"),  # the routine's last exercise is over
     "exercise_start": (
-        "exercise", "index", "total", "routine", "planned_reps", "planned_hold_seconds"
+        "exercise",
+        "index",
+        "total",
+        "routine",
+        "planned_reps",
+        "planned_hold_seconds",
     ),  # index: queue position from 0; routine None: an exercise chosen on its own
     "exercise_done": ("exercise", "reps", "hold_seconds"),
     "exercise_stopped": ("exercise", "outcome", "reps", "hold_seconds"),  # outcome: pain,

@@ -152,8 +152,15 @@ SIDE_PHASES = frozenset({
     Phase.UNWELL,
 })  # fmt: skip
 WAITING = frozenset(
-    {Phase.CHOOSING, Phase.READY, Phase.CONFIRM_CONSTRAINTS, Phase.RESUME_OFFER, Phase.ENDED,
-     Phase.CHECK_READY} | SIDE_PHASES
+    {
+        Phase.CHOOSING,
+        Phase.READY,
+        Phase.CONFIRM_CONSTRAINTS,
+        Phase.RESUME_OFFER,
+        Phase.ENDED,
+        Phase.CHECK_READY,
+    }
+    | SIDE_PHASES
 )
 
 #: phase -> the script.HELP line for it (help, and the "sorry" after a miss); the other
@@ -732,8 +739,11 @@ class Coach:
         out = []
         for ident in ids:
             wanted = self.preferred.get(ident, ident)
-            version = adapt(self.catalogue, wanted if wanted in self.catalogue.exercises
-                            else ident, self.constraints).exercise
+            version = adapt(
+                self.catalogue,
+                wanted if wanted in self.catalogue.exercises else ident,
+                self.constraints,
+            ).exercise
             if version is not None:
                 out.append(version)
         return out
@@ -774,16 +784,21 @@ class Coach:
             adaptation = adapt(self.catalogue, wanted, self.constraints)
             if adaptation.exercise is None:
                 self._say(script.skip_reason(original, adaptation.reason), "instruction")
-                self._log("exercise_skipped", exercise=original.id, reason=adaptation.reason,
-                          index=self.index)
+                self._log(
+                    "exercise_skipped",
+                    exercise=original.id,
+                    reason=adaptation.reason,
+                    index=self.index,
+                )
                 self.index += 1
                 continue
             exercise = adaptation.exercise
             if exercise.requires and exercise.id not in self.cleared:
                 return self._ask_if_steady(exercise)
             if wanted != original.id:
-                self._log("swapped", exercise=original.id, to=wanted, reason="preferred",
-                          index=self.index)
+                self._log(
+                    "swapped", exercise=original.id, to=wanted, reason="preferred", index=self.index
+                )
             if adaptation.swapped:
                 why = ",".join(sorted(self.constraints))
                 self._log("swapped", exercise=wanted, to=exercise.id, reason=why, index=self.index)
@@ -804,7 +819,10 @@ class Coach:
         self.tired_in = None
         total = len(self.queue)
         self._log(
-            "exercise_start", exercise=exercise.id, index=self.index, total=total,
+            "exercise_start",
+            exercise=exercise.id,
+            index=self.index,
+            total=total,
             routine=self.routine.id if self.routine else None,
             planned_reps=sum(s.reps for s in self.plan if s.kind == "reps"),
             planned_hold_seconds=round(sum(s.seconds for s in self.plan if s.kind == "hold"), 1),
@@ -827,8 +845,9 @@ class Coach:
         assert exercise.requires is not None
         first = self.catalogue.exercise(exercise.requires)
         self.pending = exercise
-        self._say(script.steady_question(exercise, first, first.id in self.done_versions),
-                  "question")
+        self._say(
+            script.steady_question(exercise, first, first.id in self.done_versions), "question"
+        )
         self._listen()
         return Phase.CHECK_READY
 
@@ -842,8 +861,12 @@ class Coach:
         exercise, self.pending = self.pending, None
         first = self.catalogue.exercise(exercise.requires or exercise.id)
         self._say(script.not_steady(exercise, first))
-        self._log("exercise_skipped", exercise=self.queue[self.index], reason="balance first",
-                  index=self.index)
+        self._log(
+            "exercise_skipped",
+            exercise=self.queue[self.index],
+            reason="balance first",
+            index=self.index,
+        )
         self.index += 1
 
     def _say_step(self) -> None:
@@ -897,8 +920,11 @@ class Coach:
     def _routine_done(self) -> Phase:
         self.exercise = None
         self.finished_routine = True
-        self._log("routine_done", routine=self.routine.id if self.routine else None,
-                  done=self.routine_count)
+        self._log(
+            "routine_done",
+            routine=self.routine.id if self.routine else None,
+            done=self.routine_count,
+        )
         minutes = (self.now - self.routine_started) / 60
         self._say(script.routine_summary(self.routine_count, minutes))
         self._say(script.ANOTHER, "question")
@@ -1088,7 +1114,7 @@ class Coach:
         self._say(script.GOING_THROUGH_STEPS)
 
     def _on_ready_now(self, event: Event) -> Phase:
-        """"Ready" while changing sides ends the get-ready pause; otherwise we're going."""
+        """ "Ready" while changing sides ends the get-ready pause; otherwise we're going."""
         running = self.running
         if running is not None and running.segment.kind == "switch":
             self._cancel_timer()
@@ -1141,7 +1167,6 @@ class Coach:
         if self.hold is None or self.exercise is None:
             return None
         return {Phase.PAIN: "pain", Phase.PAUSED: "cant_get_up"}.get(self.hold, "emergency")
-
 
     def _back_to_hold(self) -> Phase:
         """An aside is over but the session is on hold: say so again and keep waiting."""
@@ -1271,7 +1296,8 @@ class Coach:
         current = self.running.index if self.running is not None else -1
         self.plan = [
             replace(seg, seconds=round(seg.seconds * factor))
-            if i > current and seg.kind == "rest" else seg
+            if i > current and seg.kind == "rest"
+            else seg
             for i, seg in enumerate(self.plan)
         ]
 
@@ -1345,13 +1371,19 @@ class Coach:
         self._leave_exercise()
         if adaptation.exercise is None:
             self._say(script.skip_reason(original, adaptation.reason), "instruction")
-            self._log("exercise_skipped", exercise=original.id, reason=adaptation.reason,
-                      index=self.index)
+            self._log(
+                "exercise_skipped", exercise=original.id, reason=adaptation.reason, index=self.index
+            )
             self.exercise = None
             self.index += 1
             return self._enter_exercise()
-        self._log("swapped", exercise=original.id, to=adaptation.exercise.id, reason=constraint,
-                  index=self.index)
+        self._log(
+            "swapped",
+            exercise=original.id,
+            to=adaptation.exercise.id,
+            reason=constraint,
+            index=self.index,
+        )
         self._say(script.swap_line(original, adaptation.exercise, adaptation.reason))
         return self._introduce(adaptation.exercise)
 
@@ -1446,9 +1478,11 @@ class Coach:
         if p is None or p.sessions_total == 0:
             self._say(script.FIRST_SESSION)
         else:
-            self._say(script.progress_line(
-                p.sessions_this_week, p.exercises_this_week, p.days_active_last_14
-            ))
+            self._say(
+                script.progress_line(
+                    p.sessions_this_week, p.exercises_this_week, p.days_active_last_14
+                )
+            )
         self._keep_waiting()
 
     def _on_voice(self, event: Event) -> None:

@@ -74,8 +74,18 @@ def _one_set(exercise: Exercise, side: str | None, set_no: int, rest_scale: floa
     if dose.mode == "reps":
         side = "alternate" if exercise.sides == "alternate" else side
         seconds = REPS_LEAD_IN + dose.reps * dose.rep_seconds
-        return [Segment("reps", seconds, side, dose.reps, dose.rep_seconds, set_no, dose.sets,
-                        moves=move_offsets(exercise))]
+        return [
+            Segment(
+                "reps",
+                seconds,
+                side,
+                dose.reps,
+                dose.rep_seconds,
+                set_no,
+                dose.sets,
+                moves=move_offsets(exercise),
+            )
+        ]
     between = (dose.rest_seconds or DEFAULT_REST_BETWEEN_HOLDS) * rest_scale
     out: list[Segment] = []
     for hold in range(dose.reps):
@@ -351,6 +361,8 @@ def progress_line(sessions: int, exercises: int, days_active: int) -> str:
         f"This week you've done {done} and {number(exercises)} exercises, and you've been "
         f"active on {number(days_active)} of the last fourteen days. Keep it up."
     )
+
+
 VOICE_LIMIT = {
     "slower": "That's as slow as I go.",
     "faster": "That's as fast as I go.",

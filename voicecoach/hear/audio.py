@@ -265,8 +265,9 @@ def pcm_to_wav_bytes(pcm: bytes, rate: int = RATE) -> bytes:
 # --- noise reduction ------------------------------------------------------------------------
 
 
-def reduce_noise(pcm: bytes, oversubtract: float = 2.0, floor: float = 0.05,
-                 percentile: float = 20.0) -> bytes:
+def reduce_noise(
+    pcm: bytes, oversubtract: float = 2.0, floor: float = 0.05, percentile: float = 20.0
+) -> bytes:
     """Spectral subtraction for steady noise (fan, hum, hiss) in one utterance.
 
     The noise spectrum is estimated per frequency as a low percentile of the frame powers
@@ -354,8 +355,14 @@ class MicrophoneSource:
     resamples.  Timestamps count samples since the stream started.
     """
 
-    def __init__(self, device: int | str | None = None, rate: int = RATE,
-                 chunk_seconds: float = 0.1, *, read_timeout: float = 2.0):
+    def __init__(
+        self,
+        device: int | str | None = None,
+        rate: int = RATE,
+        chunk_seconds: float = 0.1,
+        *,
+        read_timeout: float = 2.0,
+    ):
         import sounddevice as sd
 
         info = _resolve_input(sd, device)
@@ -371,8 +378,12 @@ class MicrophoneSource:
         self._resampler = Resampler(self.device_rate, rate) if self.device_rate != rate else None
         try:
             self._stream = sd.RawInputStream(
-                samplerate=self.device_rate, blocksize=int(self.device_rate * chunk_seconds),
-                device=index, channels=1, dtype="int16", callback=self._callback,
+                samplerate=self.device_rate,
+                blocksize=int(self.device_rate * chunk_seconds),
+                device=index,
+                channels=1,
+                dtype="int16",
+                callback=self._callback,
             )
             self._stream.start()
         except sd.PortAudioError as e:
@@ -385,8 +396,9 @@ class MicrophoneSource:
     def _pick_rate(sd, index: int, rate: int, default: float) -> int:
         for candidate in (rate, int(default), 48000, 44100):
             try:
-                sd.check_input_settings(device=index, channels=1, dtype="int16",
-                                        samplerate=candidate)
+                sd.check_input_settings(
+                    device=index, channels=1, dtype="int16", samplerate=candidate
+                )
                 return candidate
             except Exception:  # noqa: BLE001, S112 - try the next rate
                 continue

@@ -183,7 +183,7 @@ class Denoiser:
         idx = np.arange(n)[:, None] * HOP + np.arange(FRAME)[None, :]
         spectra = np.fft.rfft(self._input[idx] * self._window, axis=1)
         self._input = self._input[n * HOP :]
-        gains = self._gains(spectra.real ** 2 + spectra.imag ** 2)
+        gains = self._gains(spectra.real**2 + spectra.imag**2)
         frames = np.fft.irfft(spectra * gains, FRAME, axis=1) * self._window
         out = np.empty(n * HOP)
         tail = self._overlap
@@ -197,7 +197,8 @@ class Denoiser:
         if self.settings.comfort > 0:
             table = COMFORT_TABLE()
             out += table[(self._comfort_at + np.arange(len(out))) % len(table)] * (
-                self.settings.comfort / 32768.0)
+                self.settings.comfort / 32768.0
+            )
             self._comfort_at = (self._comfort_at + len(out)) % len(table)
         self._ready = np.concatenate([self._ready, out[skip:]])
 

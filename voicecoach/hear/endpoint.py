@@ -129,8 +129,10 @@ class Endpointer:
         self._pending += chunk.audio
         out: list[Utterance] = []
         while len(self._pending) >= self._frame_bytes:
-            frame, self._pending = (self._pending[: self._frame_bytes],
-                                    self._pending[self._frame_bytes :])
+            frame, self._pending = (
+                self._pending[: self._frame_bytes],
+                self._pending[self._frame_bytes :],
+            )
             out.extend(self._frame(frame, self._clock))
             self._clock += FRAME_SECONDS
         return out

@@ -69,8 +69,7 @@ class PocketSphinxRecognizer:
             lm, dic, self.unpronounceable = write_pocketsphinx_files(
                 phrases, Path(tmp), base / "cmudict-en-us.dict"
             )
-            self._decoder = Decoder(hmm=str(base / "en-us"), lm=str(lm), dict=str(dic),
-                                    **settings)
+            self._decoder = Decoder(hmm=str(base / "en-us"), lm=str(lm), dict=str(dic), **settings)
         self.denoise = denoise
         self._fed = 0
         self.load_seconds = time.perf_counter() - started
@@ -118,8 +117,14 @@ class PocketSphinxRecognizer:
         # Mid-utterance there is no lattice posterior yet: the reading counts as unsure,
         # and only the layered rejection's exact-phrase path can accept it.
         confidence = self._posterior(hyp.prob)
-        return Transcript(" ".join(words), confidence, tuple((w, confidence) for w in words),
-                          0.0, self._fed / 32000, self.name)
+        return Transcript(
+            " ".join(words),
+            confidence,
+            tuple((w, confidence) for w in words),
+            0.0,
+            self._fed / 32000,
+            self.name,
+        )
 
     def _result(self, seconds: float) -> Transcript:
         """The transcript of the utterance the decoder has just ended."""
@@ -138,9 +143,15 @@ class PocketSphinxRecognizer:
             start = seg.start_frame / frame_rate if start is None else start
             end = (seg.end_frame + 1) / frame_rate
         text = " ".join(w for w, _ in words)
-        return Transcript(text, self._posterior(hyp.prob), tuple(words),
-                          start or 0.0, end if end is not None else seconds, self.name,
-                          self._alternatives(text))
+        return Transcript(
+            text,
+            self._posterior(hyp.prob),
+            tuple(words),
+            start or 0.0,
+            end if end is not None else seconds,
+            self.name,
+            self._alternatives(text),
+        )
 
     def _alternatives(self, best: str, wanted: int = ALTERNATIVES) -> tuple[str, ...]:
         """Distinct next-best readings from the lattice (understand() falls back on them)."""
@@ -160,5 +171,9 @@ class PocketSphinxRecognizer:
         follows the room's noise from the silence before and between utterances."""
         from voicecoach.hear.denoise import Denoiser
 
-        return DecodingStream(self, end_silence, denoiser=Denoiser() if self.denoise else None,
-                              early_silence=early_silence)
+        return DecodingStream(
+            self,
+            end_silence,
+            denoiser=Denoiser() if self.denoise else None,
+            early_silence=early_silence,
+        )

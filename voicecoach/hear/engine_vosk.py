@@ -28,9 +28,11 @@ from voicecoach.hear.vocab import PhraseSource, vosk_grammar
 
 def is_vosk_model(path: Path) -> bool:
     """A folder laid out like a Vosk model (am/ + conf/ + graph/, or the older flat layout)."""
-    return path.is_dir() and (
-        (path / "am").is_dir() or (path / "final.mdl").is_file()
-    ) and ((path / "conf").is_dir() or (path / "mfcc.conf").is_file())
+    return (
+        path.is_dir()
+        and ((path / "am").is_dir() or (path / "final.mdl").is_file())
+        and ((path / "conf").is_dir() or (path / "mfcc.conf").is_file())
+    )
 
 
 def model_problem(path: Path) -> str | None:

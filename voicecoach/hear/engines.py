@@ -38,7 +38,6 @@ def models_dir() -> Path:
     return Path(os.environ.get(MODELS_ENV) or "models")
 
 
-
 def find_vosk_model(root: Path | None = None) -> Path | None:
     """The best English Vosk model folder under `root` (default: models/), or None.
 
@@ -86,7 +85,8 @@ def describe_choice(engine: str | None = None, model: Path | None = None) -> tup
     """
     if engine not in (None, "auto", *ENGINES):
         raise RecognizerUnavailable(
-            f"unknown engine {engine!r}; choose whisper, vosk or pocketsphinx")
+            f"unknown engine {engine!r}; choose whisper, vosk or pocketsphinx"
+        )
     if engine == "pocketsphinx":
         return "pocketsphinx", "PocketSphinx (asked for)"
     if engine == "whisper":
@@ -101,8 +101,7 @@ def describe_choice(engine: str | None = None, model: Path | None = None) -> tup
     return _default_choice(model, found, problem)
 
 
-def _default_choice(model: Path | None, found: Path | None,
-                    problem: str | None) -> tuple[str, str]:
+def _default_choice(model: Path | None, found: Path | None, problem: str | None) -> tuple[str, str]:
     """describe_choice() with no engine asked for; `found` is the Vosk model, if any, and
     `problem` what is wrong with it."""
     if found is not None and problem:
@@ -134,9 +133,13 @@ def _open_whisper(forced: bool, model: Path | None) -> Recognizer | None:
     if not forced:
         took = recognizer.probe()
         if took > WHISPER_PROBE_LIMIT:
-            _announce(logging.WARNING, (
-                f"PocketSphinx instead of Whisper: this machine took {took:.2f} s for a 2 s "
-                f"test utterance (limit {WHISPER_PROBE_LIMIT} s); --engine whisper forces it"))
+            _announce(
+                logging.WARNING,
+                (
+                    f"PocketSphinx instead of Whisper: this machine took {took:.2f} s for a 2 s "
+                    f"test utterance (limit {WHISPER_PROBE_LIMIT} s); --engine whisper forces it"
+                ),
+            )
             return None
         log.debug("Whisper probe: %.3f s for 2 s of audio", took)
     return recognizer

@@ -47,7 +47,8 @@ class Transcript:
     alternatives: tuple[str, ...] = ()
     """The engine's next-best readings of the same audio, best first (may be empty)."""
     verify: Callable[[Sequence[str]], list[float]] | None = field(
-        default=None, compare=False, repr=False)
+        default=None, compare=False, repr=False
+    )
     """Closed-set check, when the engine can: how well each given sentence fits this
     utterance's audio (Whisper: mean teacher-forced token log-probability, higher is better)."""
     tentative: bool = False
@@ -78,9 +79,14 @@ def joined(transcripts: list[Transcript], engine: str = "") -> Transcript:
         return Transcript("", 0.0, (), 0.0, end, engine)
     if len(pieces) == 1:  # whole: its next-best readings still apply
         return replace(pieces[0], engine=engine or pieces[0].engine)
-    return Transcript(" ".join(t.text for t in pieces), min(t.confidence for t in pieces),
-                      tuple(w for t in pieces for w in t.words), pieces[0].start,
-                      pieces[-1].end, engine or pieces[0].engine)
+    return Transcript(
+        " ".join(t.text for t in pieces),
+        min(t.confidence for t in pieces),
+        tuple(w for t in pieces for w in t.words),
+        pieces[0].start,
+        pieces[-1].end,
+        engine or pieces[0].engine,
+    )
 
 
 class RecognizerStream(Protocol):
@@ -158,9 +164,15 @@ class DecodingStream:
     cleans the whole stream first, so its noise estimate always follows the room.
     """
 
-    def __init__(self, decoder: IncrementalDecoder, end_silence: float = 0.8,
-                 denoiser: Denoiser | None = None, endpointer: Any = None,
-                 early_silence: float | None = None, **endpoint_options: Any):
+    def __init__(
+        self,
+        decoder: IncrementalDecoder,
+        end_silence: float = 0.8,
+        denoiser: Denoiser | None = None,
+        endpointer: Any = None,
+        early_silence: float | None = None,
+        **endpoint_options: Any,
+    ):
         """`endpointer`: the end-of-speech detector's class (default
         voicecoach.hear.endpoint.Endpointer; voicecoach.hear.vad.SileroEndpointer takes the
         same arguments), built with `end_silence`, this stream as listener, `endpoint_options`.
@@ -173,8 +185,7 @@ class DecodingStream:
         self._peeked = False
         self._count = 0  # utterances begun
         self._bytes = 0  # of the utterance in progress, for the early reading's end
-        self._endpointer = endpointer(end_silence=end_silence, listener=self,
-                                      **endpoint_options)
+        self._endpointer = endpointer(end_silence=end_silence, listener=self, **endpoint_options)
         self._done: list[Transcript] = []
         self._last: AudioChunk | None = None  # for the denoiser's lagging rest at the end
 
@@ -211,8 +222,11 @@ class DecodingStream:
             self._decoder.abandon()
             return
         t = self._decoder.finish()
-        placed = (t.shifted(utterance.start) if t.end or t.start else
-                  replace(t, start=utterance.start, end=utterance.end))
+        placed = (
+            t.shifted(utterance.start)
+            if t.end or t.start
+            else replace(t, start=utterance.start, end=utterance.end)
+        )
         self._done.append(replace(placed, utterance=self._count))
 
     def _take(self) -> list[Transcript]:
@@ -222,8 +236,9 @@ class DecodingStream:
     def feed(self, chunk: AudioChunk) -> list[Transcript]:
         if self._denoiser is not None:
             self._last = chunk
-            chunk = self._ending_at(chunk, self._denoiser.process(chunk.audio),
-                                    chunk.end - self._denoiser.delay)
+            chunk = self._ending_at(
+                chunk, self._denoiser.process(chunk.audio), chunk.end - self._denoiser.delay
+            )
         if chunk.audio:
             self._endpointer.feed(chunk)
         return self._take()

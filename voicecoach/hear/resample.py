@@ -135,4 +135,3 @@ def resample(x: npt.ArrayLike, src: int, dst: int) -> Samples:
 def to_int16(x: npt.ArrayLike) -> bytes:
     """Float samples in [-1, 1] as int16 little-endian PCM (clipped)."""
     return np.clip(np.round(np.asarray(x) * 32768.0), -32768, 32767).astype("<i2").tobytes()
-

@@ -79,7 +79,8 @@ def _session(path: Path) -> Any:
         opts.enable_cpu_mem_arena = False
         opts.log_severity_level = 4
         _SESSIONS[key] = onnxruntime.InferenceSession(
-            key, providers=["CPUExecutionProvider"], sess_options=opts)
+            key, providers=["CPUExecutionProvider"], sess_options=opts
+        )
     return _SESSIONS[key]
 
 
@@ -98,8 +99,9 @@ class SileroVad:
         self._session = _session(path or silero_model_path())
         # A fixed table cycled by frame number: the same frames get the same dither however
         # the audio is chunked.
-        self._dither = (np.random.default_rng(0).standard_normal(
-            (_DITHER_FRAMES, FRAME_SAMPLES)) * dither).astype(np.float32)
+        self._dither = (
+            np.random.default_rng(0).standard_normal((_DITHER_FRAMES, FRAME_SAMPLES)) * dither
+        ).astype(np.float32)
         self.reset()
 
     def reset(self) -> None:
@@ -123,7 +125,8 @@ class SileroVad:
         context[1:] = frames[:-1, -CONTEXT_SAMPLES:]
         batch = np.concatenate([context, frames], axis=1)
         out, self._h, self._c = self._session.run(
-            None, {"input": batch, "h": self._h, "c": self._c})
+            None, {"input": batch, "h": self._h, "c": self._c}
+        )
         self._context = frames[-1, -CONTEXT_SAMPLES:].copy()
         return np.asarray(out, np.float32).reshape(-1)[:n]
 
@@ -162,8 +165,7 @@ class SileroEndpointer:
         self.max_utterance = max_utterance
         self.start_frames = start_frames
         self.threshold = threshold
-        self.neg_threshold = (max(threshold - 0.15, 0.01) if neg_threshold is None
-                              else neg_threshold)
+        self.neg_threshold = max(threshold - 0.15, 0.01) if neg_threshold is None else neg_threshold
         self.floor_ratio = floor_ratio
         self.min_energy = min_energy
         self.tail = tail
@@ -206,8 +208,10 @@ class SileroEndpointer:
         n = len(self._pending) // self._frame_bytes
         if n == 0:
             return []
-        block, self._pending = (self._pending[: n * self._frame_bytes],
-                                self._pending[n * self._frame_bytes :])
+        block, self._pending = (
+            self._pending[: n * self._frame_bytes],
+            self._pending[n * self._frame_bytes :],
+        )
         probs = self._vad.probabilities(np.frombuffer(block, "<i2").astype(np.float32) / 32768)
         out: list[Utterance] = []
         for i, p in enumerate(probs):

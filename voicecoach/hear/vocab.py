@@ -83,7 +83,10 @@ def espeak_pronunciation(word: str) -> str | None:
     try:
         out = subprocess.run(
             ["espeak-ng", "-q", "-v", "en-us", "--ipa", word],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
@@ -264,8 +267,11 @@ def _contractor(contractions: Mapping[str, str]):
     "i can lie down", the opposite.
     """
     pairs = sorted(
-        ((exp, short) for short, exp in contractions.items()
-         if exp != short and _WORD.match(short)),
+        (
+            (exp, short)
+            for short, exp in contractions.items()
+            if exp != short and _WORD.match(short)
+        ),
         key=lambda p: -len(p[0]),
     )
     seen: set[str] = set()

@@ -153,8 +153,7 @@ def _on_session_start(conn: sqlite3.Connection, sid: int, t: float, d: Data) -> 
 def _on_routine(conn: sqlite3.Connection, sid: int, t: float, d: Data) -> None:
     plan = [str(e) for e in d.get("exercises") or []]
     conn.execute(
-        "UPDATE sessions SET routine = COALESCE(?, routine), plan = ?, completed = 0 "
-        "WHERE id = ?",
+        "UPDATE sessions SET routine = COALESCE(?, routine), plan = ?, completed = 0 WHERE id = ?",
         (d.get("routine"), json.dumps(plan), sid),
     )
     if d.get("routine"):
@@ -181,7 +180,9 @@ def _on_exercise_start(conn: sqlite3.Connection, sid: int, t: float, d: Data) ->
         "SELECT * FROM exercises WHERE session_id = ? ORDER BY id DESC LIMIT 1", (sid,)
     ).fetchone()
     if last is not None and (last["status"], last["exercise"], last["position"]) == (
-        "started", exercise, index
+        "started",
+        exercise,
+        index,
     ):
         return  # the same attempt introduced again (the routine chosen again at once)
     conn.execute(
@@ -189,8 +190,14 @@ def _on_exercise_start(conn: sqlite3.Connection, sid: int, t: float, d: Data) ->
         "routine, planned_reps, planned_hold_seconds) "
         "VALUES (?, ?, ?, ?, 'started', ?, ?, ?, ?)",
         (
-            sid, index, d.get("total"), exercise, t, _routine_of(conn, sid, d),
-            d.get("planned_reps"), d.get("planned_hold_seconds"),
+            sid,
+            index,
+            d.get("total"),
+            exercise,
+            t,
+            _routine_of(conn, sid, d),
+            d.get("planned_reps"),
+            d.get("planned_hold_seconds"),
         ),
     )
 
@@ -245,15 +252,16 @@ def _count(column: str) -> Callable[[sqlite3.Connection, int, float, Data], None
         exercise = d.get("exercise")
         if not exercise:
             return  # between exercises: only the raw log (and the session's count) has it
-        row = _open_attempt(conn, sid, str(exercise)) or conn.execute(
-            "SELECT id FROM exercises WHERE session_id = ? AND exercise = ? "
-            "ORDER BY id DESC LIMIT 1",
-            (sid, exercise),
-        ).fetchone()
+        row = (
+            _open_attempt(conn, sid, str(exercise))
+            or conn.execute(
+                "SELECT id FROM exercises WHERE session_id = ? AND exercise = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (sid, exercise),
+            ).fetchone()
+        )
         if row is not None:
-            conn.execute(
-                f"UPDATE exercises SET {column} = {column} + 1 WHERE id = ?", (row["id"],)
-            )
+            conn.execute(f"UPDATE exercises SET {column} = {column} + 1 WHERE id = ?", (row["id"],))
 
     return handler
 

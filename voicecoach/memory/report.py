@@ -403,7 +403,8 @@ def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
             (
                 esc(short_date(r.t)),
                 label,
-                esc(report_place(r, name)) if exercise
+                esc(report_place(r, name))
+                if exercise
                 else '<span class="none">between exercises</span>',
                 f"&ldquo;{esc(said)}&rdquo;" if said else "",
                 esc(outcome.get((r.session_id, exercise), "")) if exercise else "",
@@ -463,8 +464,18 @@ def sessions_section(data: ReportData) -> str:
         )
         for s in data.sessions[:RECENT_SESSIONS]
     ]
-    headers = ["Date", "Routines", "Min", "Done", "Skipped", "Swapped", "Pain", "Tired",
-               "Symptoms", "Ended"]
+    headers = [
+        "Date",
+        "Routines",
+        "Min",
+        "Done",
+        "Skipped",
+        "Swapped",
+        "Pain",
+        "Tired",
+        "Symptoms",
+        "Ended",
+    ]
     return table(headers, rows, {2, 3, 4, 5, 6, 7, 8})
 
 

@@ -19,23 +19,51 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 #: Words that say nothing about which movement is meant.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a an the one ones where when which that this those these it its i me my mine we us our you your
 do does doing did done can could would will shall should let us want wanted like fancy have
 has had try go going to of on in at for with from by into onto and or but is am are was be
 some something thing bit exercise exercises please again next now today instead how about
 what get got make makes them they he she his her just so very really little lot
-""".split())
+""".split()
+)
 #: Everyday words that mean the same thing to this task ("bum" is "bottom").
 SYNONYMS = {
-    "bum": "bottom", "buttock": "bottom", "backside": "bottom", "glute": "bottom",
-    "calves": "calf", "feet": "foot", "lying": "lie", "laying": "lie", "lay": "lie",
-    "seated": "sit", "sat": "sit", "seat": "sit", "stood": "stand", "chair": "chair",
-    "wheelchair": "chair", "armchair": "chair", "hugging": "hug", "cuddle": "hug",
-    "twirl": "turn", "rotate": "turn", "rotation": "turn", "raise": "lift", "raising": "lift",
-    "lifting": "lift", "strong": "strength", "stronger": "strength", "strengthen": "strength",
-    "strengthening": "strength", "stiff": "stiffness", "tight": "stiffness",
-    "tightness": "stiffness", "marching": "march", "kicking": "kick", "balancing": "balance",
+    "bum": "bottom",
+    "buttock": "bottom",
+    "backside": "bottom",
+    "glute": "bottom",
+    "calves": "calf",
+    "feet": "foot",
+    "lying": "lie",
+    "laying": "lie",
+    "lay": "lie",
+    "seated": "sit",
+    "sat": "sit",
+    "seat": "sit",
+    "stood": "stand",
+    "chair": "chair",
+    "wheelchair": "chair",
+    "armchair": "chair",
+    "hugging": "hug",
+    "cuddle": "hug",
+    "twirl": "turn",
+    "rotate": "turn",
+    "rotation": "turn",
+    "raise": "lift",
+    "raising": "lift",
+    "lifting": "lift",
+    "strong": "strength",
+    "stronger": "strength",
+    "strengthen": "strength",
+    "strengthening": "strength",
+    "stiff": "stiffness",
+    "tight": "stiffness",
+    "tightness": "stiffness",
+    "marching": "march",
+    "kicking": "kick",
+    "balancing": "balance",
     "wobbly": "balance",
 }
 #: The best entry needs this score (a rare word, or two common ones) ...
@@ -86,12 +114,13 @@ class Describer:
         used = Counter(s for bag in bags.values() for s in bag)
         n = len(bags)
         self._weights = {
-            ident: {s: math.log(1 + n / used[s]) * (1 + 0.25 * math.log(c))
-                    for s, c in bag.items()}
+            ident: {s: math.log(1 + n / used[s]) * (1 + 0.25 * math.log(c)) for s, c in bag.items()}
             for ident, bag in bags.items()
         }
-        self._phrases = {i: [{s: math.log(1 + n / used[s]) for s in stems} for stems in p]
-                         for i, p in phrases.items()}
+        self._phrases = {
+            i: [{s: math.log(1 + n / used[s]) for s in stems} for stems in p]
+            for i, p in phrases.items()
+        }
 
     def _score(self, ident: str, stems: set[str]) -> float:
         """Shared words, less half of what the entry's nearest phrase has and the sentence

@@ -159,10 +159,13 @@ class IntentSet:
 
     def expansions(self, intent: str) -> list[str]:
         """Every normalised sentence of `intent`'s templates (slots as placeholders)."""
-        return list(dict.fromkeys(
-            self.normalise(s) for tree in self.intents[intent].trees
-            for s in tpl.expand(tree, self.rules)
-        ))
+        return list(
+            dict.fromkeys(
+                self.normalise(s)
+                for tree in self.intents[intent].trees
+                for s in tpl.expand(tree, self.rules)
+            )
+        )
 
     def templates(self) -> list[tuple[str, str]]:
         """(normalised sentence with placeholders, intent): a sample of every template's
@@ -249,8 +252,14 @@ def _line_of(text: str, needle: str) -> int:
     return 0
 
 
-def _build(name: str, text: str, data: Mapping[str, object], none_name: str, none_text: str,
-           none_data: Mapping[str, object]) -> IntentSet:
+def _build(
+    name: str,
+    text: str,
+    data: Mapping[str, object],
+    none_name: str,
+    none_text: str,
+    none_data: Mapping[str, object],
+) -> IntentSet:
     meta = data.get("meta", {})
     table = data.get("intents")
     if not isinstance(meta, dict) or not isinstance(table, dict):
@@ -277,8 +286,9 @@ def _rules(files: tuple[tuple[str, str, Mapping[str, object]], ...]) -> dict[str
     return rules
 
 
-def _intents(name: str, text: str, table: Mapping[str, object],
-             rules: dict[str, tpl.Seq]) -> dict[str, Intent]:
+def _intents(
+    name: str, text: str, table: Mapping[str, object], rules: dict[str, tpl.Seq]
+) -> dict[str, Intent]:
     """Every canonical intent of the [intents.<name>] tables, parsed; none missing."""
     flags = load_flags()
     intents: dict[str, Intent] = {}
@@ -302,8 +312,9 @@ def _intents(name: str, text: str, table: Mapping[str, object],
     return intents
 
 
-def _negatives(none_name: str, none_text: str, none_data: Mapping[str, object],
-               rules: dict[str, tpl.Seq]) -> tuple[tpl.Seq, ...]:
+def _negatives(
+    none_name: str, none_text: str, none_data: Mapping[str, object], rules: dict[str, tpl.Seq]
+) -> tuple[tpl.Seq, ...]:
     """The sentences of the [none] file (what is not a command), parsed."""
     if not none_data:
         return ()
@@ -317,16 +328,18 @@ def _negatives(none_name: str, none_text: str, none_data: Mapping[str, object],
 def _table(name: str, text: str, data: Mapping[str, object], key: str) -> dict[str, str]:
     table = data.get(key, {})
     if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-        raise IntentDataError(f"{name}:{_line_of(text, key)}: [{key}] holds name = \"template\"")
+        raise IntentDataError(f'{name}:{_line_of(text, key)}: [{key}] holds name = "template"')
     return table
 
 
-def _parse(name: str, text: str, where: str, sentence: object,
-           rules: Mapping[str, tpl.Seq] | None) -> tpl.Seq:
+def _parse(
+    name: str, text: str, where: str, sentence: object, rules: Mapping[str, tpl.Seq] | None
+) -> tpl.Seq:
     """The template's tree, checked against `rules` (None: not yet, rules are still read)."""
     if not isinstance(sentence, str):
-        raise IntentDataError(f"{name}:{_line_of(text, where)}: {where}: {sentence!r} "
-                              "is not a string")
+        raise IntentDataError(
+            f"{name}:{_line_of(text, where)}: {where}: {sentence!r} is not a string"
+        )
     try:
         tree = tpl.parse(sentence)
     except tpl.TemplateError as err:
@@ -336,20 +349,25 @@ def _parse(name: str, text: str, where: str, sentence: object,
     return tree
 
 
-def _check_tree(name: str, text: str, where: str, sentence: str, tree: tpl.Seq,
-                rules: Mapping[str, tpl.Seq]) -> None:
+def _check_tree(
+    name: str, text: str, where: str, sentence: str, tree: tpl.Seq, rules: Mapping[str, tpl.Seq]
+) -> None:
     line = _line_of(text, sentence)
     for slot in tpl.names(tree, tpl.Slot):
         if slot not in SLOTS:
-            raise IntentDataError(f"{name}:{line}: {where}: {sentence!r} has unknown slot "
-                                  f"{{{slot}}} (slots: {', '.join(SLOTS)})")
+            raise IntentDataError(
+                f"{name}:{line}: {where}: {sentence!r} has unknown slot "
+                f"{{{slot}}} (slots: {', '.join(SLOTS)})"
+            )
     try:
         size = tpl.count(tree, rules)
     except tpl.TemplateError as err:
         raise IntentDataError(f"{name}:{line}: {where}: {sentence!r}: {err}") from err
     if size > MAX_EXPANSIONS:
-        raise IntentDataError(f"{name}:{line}: {where}: {sentence!r} makes {size} sentences "
-                              f"(at most {MAX_EXPANSIONS}): split it")
+        raise IntentDataError(
+            f"{name}:{line}: {where}: {sentence!r} makes {size} sentences "
+            f"(at most {MAX_EXPANSIONS}): split it"
+        )
 
 
 def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSet:
@@ -365,8 +383,9 @@ def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSe
     slots = {"exercise": exercise_values, "routine": routine_values}
     slot_text = repr(sorted((s, sorted(v.items())) for s, v in slots.items()))
     digest = hashlib.sha256((digest + slot_text).encode()).hexdigest()
-    return IntentSet(bare.intents, bare.fillers, bare.contractions, slots, bare.rules,
-                     bare.negatives, digest)
+    return IntentSet(
+        bare.intents, bare.fillers, bare.contractions, slots, bare.rules, bare.negatives, digest
+    )
 
 
 def _spoken(entry: Named) -> Iterable[str]:
@@ -427,8 +446,7 @@ class Matcher:
             for slot, values in intents.slot_values.items()
         }
         # An exercise described in the person's own words ("the one where i twist on my back").
-        self._describers = {slot: Describer(values)
-                            for slot, values in intents.slot_values.items()}
+        self._describers = {slot: Describer(values) for slot, values in intents.slot_values.items()}
 
     def match(self, text: str, expecting_answer: bool = False) -> Match:
         """Best intent for `text`; `none` when nothing is likely enough."""
@@ -455,23 +473,29 @@ class Matcher:
             or not negations <= self._negations_used[intent]
         ):
             return Match(text, NONE, {}, 1.0 - probability, reading)
-        return Match(text, intent, {k: v for k, v in found.items() if k in wanted},
-                     probability, reading)
+        return Match(
+            text, intent, {k: v for k, v in found.items() if k in wanted}, probability, reading
+        )
 
-    def _exact_match(self, text: str, readings: list[tuple[str, dict[str, str]]]
-                     ) -> Match | None:
+    def _exact_match(self, text: str, readings: list[tuple[str, dict[str, str]]]) -> Match | None:
         """A reading that is exactly a phrase (or exactly a non-command), if any."""
         for reading, found in readings:
             if reading in self._exact:
                 wanted = set(_PLACEHOLDER.findall(reading))
-                return Match(text, self._exact[reading],
-                             {k: v for k, v in found.items() if k in wanted}, EXACT, reading)
+                return Match(
+                    text,
+                    self._exact[reading],
+                    {k: v for k, v in found.items() if k in wanted},
+                    EXACT,
+                    reading,
+                )
             if reading in self._not_commands:
                 return Match(text, NONE, {}, EXACT, reading)
         return None
 
-    def _best_reading(self, normal: str, with_slots: str, slots: dict[str, str]
-                      ) -> tuple[str, float, str, dict[str, str]]:
+    def _best_reading(
+        self, normal: str, with_slots: str, slots: dict[str, str]
+    ) -> tuple[str, float, str, dict[str, str]]:
         """The model's choice for the reading with slot placeholders or the plain words."""
         best = self._classify(with_slots, slots)
         if with_slots != normal:
@@ -482,8 +506,9 @@ class Matcher:
                 best = (*plain[:3], slots) if plain[0] == best[0] else plain
         return best
 
-    def _classify(self, reading: str, slots: dict[str, str]
-                  ) -> tuple[str, float, str, dict[str, str]]:
+    def _classify(
+        self, reading: str, slots: dict[str, str]
+    ) -> tuple[str, float, str, dict[str, str]]:
         probs = self.model.probabilities(reading)
         best = int(probs.argmax())
         return self.model.classes[best], float(probs[best]), reading, slots
@@ -533,8 +558,11 @@ class Matcher:
 
 def _negation_pairs(sentence: str) -> set[tuple[str, str]]:
     words = sentence.split()
-    return {(w, words[i + 1] if i + 1 < len(words) else "")
-            for i, w in enumerate(words) if w in NEGATIONS}
+    return {
+        (w, words[i + 1] if i + 1 < len(words) else "")
+        for i, w in enumerate(words)
+        if w in NEGATIONS
+    }
 
 
 def training_samples(intents: IntentSet) -> list[tuple[str, str]]:
@@ -542,8 +570,7 @@ def training_samples(intents: IntentSet) -> list[tuple[str, str]]:
     slot are also shown with a spoken value in its place: a description nobody wrote down
     ("the one where i lift my hips off the bed") reaches the model as words, not as a
     placeholder, and must still read as choosing an exercise."""
-    samples = [(s, name) for name in intents.intents
-               for s in intents.sentences(name, PER_TEMPLATE)]
+    samples = [(s, name) for name in intents.intents for s in intents.sentences(name, PER_TEMPLATE)]
     rng = random.Random(SLOT_SEED)
     spoken = {slot: sorted(values) for slot, values in intents.slot_values.items()}
     for sentence, name in list(samples):

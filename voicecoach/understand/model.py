@@ -50,9 +50,10 @@ def features(sentence: str) -> np.ndarray:
             continue
         marked = f"<{word}>"
         for n in (3, 4, 5):
-            grams += [f"c {marked[i:i + n]}" for i in range(len(marked) - n + 1)]
-    return np.fromiter((zlib.crc32(g.encode()) & _MASK for g in grams), dtype=np.int64,
-                       count=len(grams))
+            grams += [f"c {marked[i : i + n]}" for i in range(len(marked) - n + 1)]
+    return np.fromiter(
+        (zlib.crc32(g.encode()) & _MASK for g in grams), dtype=np.int64, count=len(grams)
+    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def train(samples: Sequence[tuple[str, str]], classes: Sequence[str]) -> Model:
     for _ in range(EPOCHS):
         order = rng.permutation(len(rows))
         for start in range(0, len(order), BATCH):
-            batch = order[start:start + BATCH]
+            batch = order[start : start + BATCH]
             ids = [rows[i] for i in batch]
             lengths = np.array([len(r) for r in ids])
             flat = np.concatenate(ids)
@@ -104,8 +105,9 @@ def train(samples: Sequence[tuple[str, str]], classes: Sequence[str]) -> Model:
             owner = np.repeat(np.arange(len(batch)), lengths)
             # The batch as a small dense matrix over the features it uses: BLAS does the rest.
             unique, inverse = np.unique(flat, return_inverse=True)
-            dense = np.bincount(owner * len(unique) + inverse, weights=scale,
-                                minlength=len(batch) * len(unique))
+            dense = np.bincount(
+                owner * len(unique) + inverse, weights=scale, minlength=len(batch) * len(unique)
+            )
             x = dense.reshape(len(batch), len(unique)).astype(np.float32)
             scores = x @ weights[unique] + bias
             scores -= scores.max(axis=1, keepdims=True)
@@ -128,9 +130,12 @@ def cache_dir() -> Path:
     return Path(base) / "voicecoach"
 
 
-def load_or_train(key: str, samples_fn: Callable[[], Sequence[tuple[str, str]]],
-                  classes: Sequence[str],
-                  directory: Path | None = None) -> Model:
+def load_or_train(
+    key: str,
+    samples_fn: Callable[[], Sequence[tuple[str, str]]],
+    classes: Sequence[str],
+    directory: Path | None = None,
+) -> Model:
     """The model for `key` from the cache, or trained now (and cached if we can write)."""
     path = (directory or cache_dir()) / f"intent-model-{key[:24]}-{VERSION}.npz"
     try:

@@ -95,12 +95,15 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 _LEAVES: dict[str, type[Word] | type[Slot] | type[Rule]] = {
-    "word": Word, "slot": Slot, "rule": Rule,
+    "word": Word,
+    "slot": Slot,
+    "rule": Rule,
 }
 
 
-def _parse_group(tokens: list[tuple[str, str]], pos: int, text: str,
-                 opening: str) -> tuple[Alt, int]:
+def _parse_group(
+    tokens: list[tuple[str, str]], pos: int, text: str, opening: str
+) -> tuple[Alt, int]:
     """The bracketed alternatives after `opening` at `pos`, and the position after them."""
     inner, pos = _parse_alternatives(tokens, pos, text, ")" if opening == "(" else "]")
     if pos >= len(tokens):
@@ -110,8 +113,9 @@ def _parse_group(tokens: list[tuple[str, str]], pos: int, text: str,
     return Alt(inner.options, optional=opening == "["), pos + 1
 
 
-def _parse_alternatives(tokens: list[tuple[str, str]], pos: int, text: str,
-                        closing: str | None) -> tuple[Alt, int]:
+def _parse_alternatives(
+    tokens: list[tuple[str, str]], pos: int, text: str, closing: str | None
+) -> tuple[Alt, int]:
     options: list[Seq] = []
     items: list[Node] = []
     while pos < len(tokens):

@@ -502,8 +502,11 @@ class FallbackSpeaker:
                 self.errors.append(str(e))
                 log.warning("%s; this line with %s", e, type(self.fallback).__name__)
                 if self.using_fallback:
-                    log.warning("giving up on %s after %d failures in a row",
-                                type(self.primary).__name__, self.failures)
+                    log.warning(
+                        "giving up on %s after %d failures in a row",
+                        type(self.primary).__name__,
+                        self.failures,
+                    )
         return self.fallback.render(text)
 
     def set_voice(self, rate: int, volume: float) -> None:
@@ -592,6 +595,7 @@ def open_speaker(
         log.info("speech: %s command", fallback.program)
         return fallback
     raise SpeechUnavailable(
-        "No text-to-speech engine works: " + "; ".join(problems)
+        "No text-to-speech engine works: "
+        + "; ".join(problems)
         + ". Install espeak-ng (apt install espeak-ng) and pyttsx3 (pip install pyttsx3)."
     )

@@ -66,8 +66,16 @@ def _render(text: str, voice: Voice, path: Path) -> None:
         if voice.slow:
             cmd[1:1] = ["--setf", "duration_stretch=1.5"]
     else:
-        cmd = ["espeak-ng", "-v", voice.voice, "-s", "110" if voice.slow else "155",
-               "-w", str(path), text]
+        cmd = [
+            "espeak-ng",
+            "-v",
+            voice.voice,
+            "-s",
+            "110" if voice.slow else "155",
+            "-w",
+            str(path),
+            text,
+        ]
     subprocess.run(cmd, check=True, capture_output=True, timeout=30)
 
 
@@ -96,9 +104,27 @@ def synthesize(
         raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.raw"
         _render(text, v, raw)
         subprocess.run(
-            ["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
-             "-t", "raw", str(out), "pad", str(pad if lead is None else lead), str(pad)],
-            check=True, capture_output=True, timeout=30,
+            [
+                "sox",
+                str(raw),
+                "-r",
+                str(RATE),
+                "-c",
+                "1",
+                "-b",
+                "16",
+                "-e",
+                "signed-integer",
+                "-t",
+                "raw",
+                str(out),
+                "pad",
+                str(pad if lead is None else lead),
+                str(pad),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
         )
         pcm = out.read_bytes()
     if snr_db is not None:
@@ -153,7 +179,8 @@ def write_wav(path: str | Path, pcm: bytes, rate: int = RATE) -> Path:
     return path
 
 
-def synthesize_wav(directory: str | Path, name: str, text: str, voice: str = "slt",
-                   **kwargs) -> Path:
+def synthesize_wav(
+    directory: str | Path, name: str, text: str, voice: str = "slt", **kwargs
+) -> Path:
     """`synthesize` into `directory/name.wav`; returns the path."""
     return write_wav(Path(directory) / f"{name}.wav", synthesize(text, voice, **kwargs))

@@ -58,8 +58,10 @@ def _text_lines(catalogue: Catalogue, ids: list[str], constraints: list[str]) ->
     for e in catalogue.exercises.values():
         if ids and e.id not in ids:
             continue
-        lines.append(f"{e.id}  \"{e.name}\"  [{e.source}] {e.kind}, {e.position}, "
-                     f"sides {e.sides}: {dose_summary(e.dose)}")
+        lines.append(
+            f'{e.id}  "{e.name}"  [{e.source}] {e.kind}, {e.position}, '
+            f"sides {e.sides}: {dose_summary(e.dose)}"
+        )
         if e.aliases:
             lines.append(f"    also: {', '.join(e.aliases)}")
         links = [f"{k} -> {v}" for k, v in (("easier", e.easier), ("harder", e.harder)) if v]
@@ -75,7 +77,7 @@ def _text_lines(catalogue: Catalogue, ids: list[str], constraints: list[str]) ->
     for r in catalogue.routines.values():
         if ids and r.id not in ids:
             continue
-        lines.append(f"routine {r.id}  \"{r.name}\": {', '.join(r.exercises)}")
+        lines.append(f'routine {r.id}  "{r.name}": {", ".join(r.exercises)}')
         lines.append(f"    {r.description}")
     return lines
 

@@ -21,13 +21,17 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(d))
         return 0
     if not devices:
-        print("No audio devices found. Check that a USB microphone or sound card is plugged in "
-              "(and, on a Raspberry Pi, that `arecord -l` lists it), then try again.")
+        print(
+            "No audio devices found. Check that a USB microphone or sound card is plugged in "
+            "(and, on a Raspberry Pi, that `arecord -l` lists it), then try again."
+        )
         return 1
     print(f"{'#':>3}  {'in':>3} {'out':>3}  {'rate':>6}  name")
     for d in devices:
-        print(f"{d['index']:>3}  {d['inputs']:>3} {d['outputs']:>3}  {d['default_rate']:>6.0f}  "
-              f"{d['name']}")
+        print(
+            f"{d['index']:>3}  {d['inputs']:>3} {d['outputs']:>3}  {d['default_rate']:>6.0f}  "
+            f"{d['name']}"
+        )
     if not any(d["inputs"] for d in devices):
         print("None of these can record: plug in a microphone.")
     else:

@@ -138,7 +138,15 @@ def print_table(sessions: list[SessionSummary], out: TextIO) -> None:
         print("No sessions recorded yet.", file=out)
         return
     header = (
-        "Date", "Routines", "Minutes", "Done", "Skipped", "Swapped", "Pain", "Tired", "Symptoms",
+        "Date",
+        "Routines",
+        "Minutes",
+        "Done",
+        "Skipped",
+        "Swapped",
+        "Pain",
+        "Tired",
+        "Symptoms",
         "Ended",
     )
     rows = [
@@ -179,6 +187,4 @@ def print_reports(reports: list[LogEntry], out: TextIO) -> None:
     for r in reports:
         said = r.data.get("said")
         words = f': "{said}"' if said else ""
-        print(
-            f"  {short_date(r.t)}  {report_label(r)}, {report_place(r, name)}{words}", file=out
-        )
+        print(f"  {short_date(r.t)}  {report_label(r)}, {report_place(r, name)}{words}", file=out)

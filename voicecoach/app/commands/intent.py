@@ -10,8 +10,9 @@ HELP = "match text (arguments, or lines of standard input) to intents"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("text", nargs="*",
-                        help="sentences to match (default: read lines from standard input)")
+    parser.add_argument(
+        "text", nargs="*", help="sentences to match (default: read lines from standard input)"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument(
         "--not-answer",

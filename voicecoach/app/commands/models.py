@@ -17,8 +17,12 @@ BASE_URL = "https://alphacephei.com/vosk/models/"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", choices=("list", "download"), default="list")
-    parser.add_argument("name", nargs="?", default=DEFAULT_MODEL,
-                        help=f"model to download (default {DEFAULT_MODEL})")
+    parser.add_argument(
+        "name",
+        nargs="?",
+        default=DEFAULT_MODEL,
+        help=f"model to download (default {DEFAULT_MODEL})",
+    )
     parser.add_argument("--dir", type=Path, help="models folder (default: models/)")
 
 
@@ -51,8 +55,13 @@ def _progress(done: int, total: int) -> None:
     if total > 0:
         width = 40
         filled = int(width * done / total)
-        print(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done / 1e6:5.1f} / "
-              f"{total / 1e6:.1f} MB", end="", file=sys.stderr, flush=True)
+        print(
+            f"\r  [{'#' * filled}{'.' * (width - filled)}] {done / 1e6:5.1f} / "
+            f"{total / 1e6:.1f} MB",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
     else:
         print(f"\r  {done / 1e6:5.1f} MB", end="", file=sys.stderr, flush=True)
 

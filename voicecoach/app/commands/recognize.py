@@ -11,17 +11,26 @@ HELP = "recognize commands in WAV files (any rate, width, channels) and print th
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE.wav",
-                        help="recordings, one utterance each")
-    parser.add_argument("--json", action="store_true",
-                        help='one JSON object per file per line: {"file", "text", "intent", '
-                             '"slots", "confidence"}')
-    parser.add_argument("--engine", choices=("whisper", "vosk", "pocketsphinx"),
-                        help="force an engine (default: Whisper if it is installed and fast "
-                             "enough here, else PocketSphinx)")
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE.wav", help="recordings, one utterance each"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per file per line: {"file", "text", "intent", "slots", "confidence"}',
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("whisper", "vosk", "pocketsphinx"),
+        help="force an engine (default: Whisper if it is installed and fast "
+        "enough here, else PocketSphinx)",
+    )
     parser.add_argument("--model", type=Path, help="Vosk model folder (implies --engine vosk)")
-    parser.add_argument("--expecting-answer", action="store_true",
-                        help="treat the files as answers to a yes/no question")
+    parser.add_argument(
+        "--expecting-answer",
+        action="store_true",
+        help="treat the files as answers to a yes/no question",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,12 +67,20 @@ def run(args: argparse.Namespace) -> int:
             continue
         transcript = recognizer.transcribe(pcm)
         match = understand(transcript, matcher, expecting_answer=args.expecting_answer)
-        row = {"file": name, "text": transcript.text, "intent": match.intent,
-               "slots": dict(match.slots), "confidence": round(float(match.confidence), 3)}
+        row = {
+            "file": name,
+            "text": transcript.text,
+            "intent": match.intent,
+            "slots": dict(match.slots),
+            "confidence": round(float(match.confidence), 3),
+        }
         if args.json:
             print(json.dumps(row), flush=True)
         else:
             slots = " ".join(f"{k}={v}" for k, v in row["slots"].items())
-            print(f"{name}: {row['intent']} {slots} ({row['confidence']:.2f}) "
-                  f"heard {row['text']!r}".replace("  ", " "), flush=True)
+            print(
+                f"{name}: {row['intent']} {slots} ({row['confidence']:.2f}) "
+                f"heard {row['text']!r}".replace("  ", " "),
+                flush=True,
+            )
     return 1 if failed else 0

@@ -42,8 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.jsonl",
         help="write what was heard and every action, with times",
     )
-    parser.add_argument("--engine", choices=["auto", "whisper", "vosk", "pocketsphinx"],
-                        help="recognizer (auto: Whisper if it runs here, else PocketSphinx)")
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "whisper", "vosk", "pocketsphinx"],
+        help="recognizer (auto: Whisper if it runs here, else PocketSphinx)",
+    )
     parser.add_argument("--model", type=Path, metavar="PATH", help="Vosk model folder")
     parser.add_argument("--input-device", metavar="NAME|INDEX", help="microphone")
     parser.add_argument("--output-device", metavar="NAME|INDEX", help="speaker")

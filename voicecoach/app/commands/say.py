@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="+", help="what to say")
     parser.add_argument("--out", type=Path, metavar="FILE.wav", help="write a WAV file instead")
     parser.add_argument(
-        "--rate", type=int, default=DEFAULT_RATE,
+        "--rate",
+        type=int,
+        default=DEFAULT_RATE,
         help="words per minute, 90..220 (default %(default)s)",
     )
     parser.add_argument(
@@ -42,8 +44,11 @@ def run(args: argparse.Namespace) -> int:
         try:  # before the voice: no speaker is the likelier trouble, and quick to find
             out = SoundDeviceOut(int(device) if device and device.isdigit() else device)
         except NoOutputDevice as e:
-            print(f"voicecoach say: {e}\nTo render the line to a file instead: "
-                  f"voicecoach say --out line.wav {text!r}", file=sys.stderr)
+            print(
+                f"voicecoach say: {e}\nTo render the line to a file instead: "
+                f"voicecoach say --out line.wav {text!r}",
+                file=sys.stderr,
+            )
             return 1
     try:
         speaker = open_speaker(args.voice, args.rate, args.volume)
