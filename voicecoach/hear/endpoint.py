@@ -53,6 +53,96 @@ class SpeechListener(Protocol):
         ...
 
 
+class UtteranceTracker:
+    """The part of end-of-speech detection that does not care how a frame is judged:
+    given each frame and whether it is speech, it starts an utterance after a few speech
+    frames (with pre-roll), tells the listener as it goes, and ends the utterance after
+    `end_silence` seconds without speech or at `max_utterance`.  Both endpointers (energy
+    + WebRTC here, Silero in voicecoach.hear.vad) judge frames their own way and share it.
+    """
+
+    def __init__(
+        self,
+        frame_seconds: float,
+        end_silence: float,
+        *,
+        pre_roll: float,
+        start_frames: int,
+        min_speech: float,
+        max_utterance: float,
+        tail: float,
+        listener: SpeechListener | None,
+    ):
+        if end_silence <= 0:
+            raise ValueError("end_silence must be positive")
+        self.frame_seconds = frame_seconds
+        self.end_silence = end_silence
+        self.start_frames = start_frames
+        self.min_speech = min_speech
+        self.max_utterance = max_utterance
+        self.tail = tail
+        self.listener = listener
+        self._pre: deque[bytes] = deque(maxlen=max(1, int(round(pre_roll / frame_seconds))))
+        self._recent: deque[bool] = deque(maxlen=start_frames + 2)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.speaking = False
+        self._frames: list[bytes] = []
+        self.start = 0.0
+        self._silent_for = 0.0
+        self._voiced = 0.0
+        self._last_voiced_len = 0
+
+    def frame(self, frame: bytes, voiced: bool, t: float) -> list[Utterance]:
+        """One frame starting at `t` on the timeline, and whether it is speech."""
+        step = self.frame_seconds
+        self._recent.append(voiced)
+        if not self.speaking:
+            self._pre.append(frame)
+            if sum(self._recent) >= self.start_frames:
+                self.speaking = True
+                self._frames = list(self._pre)
+                self.start = t + step - len(self._frames) * step
+                self._voiced = self.start_frames * step
+                self._last_voiced_len = len(self._frames)
+                self._pre.clear()
+                if self.listener is not None:
+                    self.listener.speech_started(b"".join(self._frames))
+            return []
+        self._frames.append(frame)
+        if self.listener is not None:
+            self.listener.speech_continues(frame)
+        if voiced:
+            self._silent_for = 0.0
+            self._voiced += step
+            self._last_voiced_len = len(self._frames)
+        else:
+            self._silent_for += step
+            if self.listener is not None:
+                self.listener.speech_paused(self._silent_for, self._voiced)
+        duration = len(self._frames) * step
+        if self._silent_for >= self.end_silence - 1e-9 or duration >= self.max_utterance - 1e-9:
+            return self.finish()
+        return []
+
+    def finish(self) -> list[Utterance]:
+        """End the utterance in progress (if it had enough speech, it is returned)."""
+        # Keep a little silence after the last voiced frame: decoders like a tail.
+        kept = self._last_voiced_len + int(round(self.tail / self.frame_seconds))
+        frames = self._frames[:kept]
+        start, voiced = self.start, self._voiced
+        self._reset()
+        self._recent.clear()
+        utterance = None
+        if voiced >= self.min_speech:
+            audio = b"".join(frames)
+            utterance = Utterance(audio, start, start + len(audio) / (WIDTH * RATE))
+        if self.listener is not None:
+            self.listener.speech_ended(utterance)
+        return [utterance] if utterance is not None else []
+
+
 def frame_energy(frame: bytes) -> float:
     """Root-mean-square amplitude of an int16 frame."""
     n = len(frame) // WIDTH
@@ -82,12 +172,11 @@ class Endpointer:
     ):
         from pocketsphinx import Vad
 
-        if end_silence <= 0:
-            raise ValueError("end_silence must be positive")
+        self._tracker = UtteranceTracker(
+            FRAME_SECONDS, end_silence, pre_roll=pre_roll, start_frames=start_frames,
+            min_speech=min_speech, max_utterance=max_utterance, tail=0.25, listener=listener,
+        )  # fmt: skip
         self.end_silence = end_silence
-        self.min_speech = min_speech
-        self.max_utterance = max_utterance
-        self.start_frames = start_frames
         self.floor_ratio = floor_ratio
         self.min_energy = min_energy
         self.listener = listener
@@ -95,18 +184,7 @@ class Endpointer:
         self._frame_bytes = int(RATE * FRAME_SECONDS) * WIDTH
         self._pending = b""
         self._clock: float | None = None  # timeline position of the next pending byte
-        self._pre: deque[bytes] = deque(maxlen=max(1, int(round(pre_roll / FRAME_SECONDS))))
-        self._recent: deque[bool] = deque(maxlen=start_frames + 2)
         self._floor: float | None = None
-        self._reset()
-
-    def _reset(self) -> None:
-        self._speaking = False
-        self._frames: list[bytes] = []
-        self._start = 0.0
-        self._silent_for = 0.0
-        self._voiced = 0.0
-        self._last_voiced_len = 0
 
     def is_speech(self, frame: bytes) -> bool:
         """The frame carries speech: the VAD hears voice and it is louder than the floor."""
@@ -142,50 +220,7 @@ class Endpointer:
         return out + self.flush()
 
     def _frame(self, frame: bytes, t: float) -> list[Utterance]:
-        voiced = self.is_speech(frame)
-        self._recent.append(voiced)
-        if not self._speaking:
-            self._pre.append(frame)
-            if sum(self._recent) >= self.start_frames:
-                self._speaking = True
-                self._frames = list(self._pre)
-                self._start = t + FRAME_SECONDS - len(self._frames) * FRAME_SECONDS
-                self._voiced = self.start_frames * FRAME_SECONDS
-                self._last_voiced_len = len(self._frames)
-                self._pre.clear()
-                if self.listener is not None:
-                    self.listener.speech_started(b"".join(self._frames))
-            return []
-        self._frames.append(frame)
-        if self.listener is not None:
-            self.listener.speech_continues(frame)
-        if voiced:
-            self._silent_for = 0.0
-            self._voiced += FRAME_SECONDS
-            self._last_voiced_len = len(self._frames)
-        else:
-            self._silent_for += FRAME_SECONDS
-            if self.listener is not None:
-                self.listener.speech_paused(self._silent_for, self._voiced)
-        duration = len(self._frames) * FRAME_SECONDS
-        if self._silent_for >= self.end_silence - 1e-9 or duration >= self.max_utterance:
-            return self._finish()
-        return []
-
-    def _finish(self) -> list[Utterance]:
-        # Keep a little silence after the last voiced frame: decoders like a tail.
-        tail = int(round(0.25 / FRAME_SECONDS))
-        frames = self._frames[: self._last_voiced_len + tail]
-        start, voiced = self._start, self._voiced
-        self._reset()
-        self._recent.clear()
-        utterance = None
-        if voiced >= self.min_speech:
-            audio = b"".join(frames)
-            utterance = Utterance(audio, start, start + len(audio) / (WIDTH * RATE))
-        if self.listener is not None:
-            self.listener.speech_ended(utterance)
-        return [utterance] if utterance is not None else []
+        return self._tracker.frame(frame, self.is_speech(frame), t)
 
     def flush(self) -> list[Utterance]:
         """End of input: finish the utterance in progress, if any."""
@@ -195,13 +230,13 @@ class Endpointer:
             out = self._frame(frame, self._clock)
             if out:
                 return out
-        return self._finish() if self._speaking else []
+        return self._tracker.finish() if self._tracker.speaking else []
 
     @property
     def in_speech(self) -> bool:
-        return self._speaking
+        return self._tracker.speaking
 
     @property
     def utterance_start(self) -> float:
         """Where the utterance in progress began on the audio's timeline."""
-        return self._start
+        return self._tracker.start

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from voicecoach.hear.audio import RATE, WIDTH, AudioChunk
-from voicecoach.hear.endpoint import SpeechListener, Utterance, frame_energy
+from voicecoach.hear.endpoint import SpeechListener, Utterance, UtteranceTracker, frame_energy
 
 log = logging.getLogger(__name__)
 
@@ -158,41 +157,28 @@ class SileroEndpointer:
         listener: SpeechListener | None = None,
         model: Path | None = None,
     ):
-        if end_silence <= 0:
-            raise ValueError("end_silence must be positive")
+        self._tracker = UtteranceTracker(
+            FRAME_SECONDS, end_silence, pre_roll=pre_roll, start_frames=start_frames,
+            min_speech=min_speech, max_utterance=max_utterance, tail=tail, listener=listener,
+        )  # fmt: skip
         self.end_silence = end_silence
-        self.min_speech = min_speech
-        self.max_utterance = max_utterance
-        self.start_frames = start_frames
         self.threshold = threshold
         self.neg_threshold = max(threshold - 0.15, 0.01) if neg_threshold is None else neg_threshold
         self.floor_ratio = floor_ratio
         self.min_energy = min_energy
-        self.tail = tail
         self.listener = listener
         self._vad = SileroVad(model)
         self._frame_bytes = FRAME_SAMPLES * WIDTH
         self._pending = b""
         self._clock: float | None = None  # timeline position of the next pending byte
-        self._pre: deque[bytes] = deque(maxlen=max(1, int(round(pre_roll / FRAME_SECONDS))))
-        self._recent: deque[bool] = deque(maxlen=start_frames + 2)
         self._floor: float | None = None
         self.last_probability = 0.0
-        self._reset()
-
-    def _reset(self) -> None:
-        self._speaking = False
-        self._frames: list[bytes] = []
-        self._start = 0.0
-        self._silent_for = 0.0
-        self._voiced = 0.0
-        self._last_voiced_len = 0
 
     def is_speech(self, frame: bytes, probability: float) -> bool:
         """Silero hears speech (with hysteresis) and the frame is louder than the floor."""
         energy = frame_energy(frame)
         floor = self._floor if self._floor is not None else energy
-        cut = self.neg_threshold if self._speaking else self.threshold
+        cut = self.neg_threshold if self._tracker.speaking else self.threshold
         voiced = probability >= cut and energy >= max(self.min_energy, floor * self.floor_ratio)
         # As in endpoint.py: the floor follows quiet frames quickly and loud ones slowly.
         rate = 0.1 if energy < floor else (0.002 if voiced else 0.02)
@@ -226,49 +212,7 @@ class SileroEndpointer:
 
     def _frame(self, frame: bytes, probability: float, t: float) -> list[Utterance]:
         self.last_probability = probability
-        voiced = self.is_speech(frame, probability)
-        self._recent.append(voiced)
-        if not self._speaking:
-            self._pre.append(frame)
-            if sum(self._recent) >= self.start_frames:
-                self._speaking = True
-                self._frames = list(self._pre)
-                self._start = t + FRAME_SECONDS - len(self._frames) * FRAME_SECONDS
-                self._voiced = self.start_frames * FRAME_SECONDS
-                self._last_voiced_len = len(self._frames)
-                self._pre.clear()
-                if self.listener is not None:
-                    self.listener.speech_started(b"".join(self._frames))
-            return []
-        self._frames.append(frame)
-        if self.listener is not None:
-            self.listener.speech_continues(frame)
-        if voiced:
-            self._silent_for = 0.0
-            self._voiced += FRAME_SECONDS
-            self._last_voiced_len = len(self._frames)
-        else:
-            self._silent_for += FRAME_SECONDS
-            if self.listener is not None:
-                self.listener.speech_paused(self._silent_for, self._voiced)
-        duration = len(self._frames) * FRAME_SECONDS
-        if self._silent_for >= self.end_silence - 1e-9 or duration >= self.max_utterance - 1e-9:
-            return self._finish()
-        return []
-
-    def _finish(self) -> list[Utterance]:
-        # Keep a little silence after the last voiced frame: decoders like a tail.
-        frames = self._frames[: self._last_voiced_len + int(round(self.tail / FRAME_SECONDS))]
-        start, voiced = self._start, self._voiced
-        self._reset()
-        self._recent.clear()
-        utterance = None
-        if voiced >= self.min_speech:
-            audio = b"".join(frames)
-            utterance = Utterance(audio, start, start + len(audio) / (WIDTH * RATE))
-        if self.listener is not None:
-            self.listener.speech_ended(utterance)
-        return [utterance] if utterance is not None else []
+        return self._tracker.frame(frame, self.is_speech(frame, probability), t)
 
     def flush(self) -> list[Utterance]:
         """End of input: finish the utterance in progress, if any."""
@@ -279,13 +223,13 @@ class SileroEndpointer:
             out = self._frame(frame, float(self._vad.probabilities(x)[0]), self._clock)
             if out:
                 return out
-        return self._finish() if self._speaking else []
+        return self._tracker.finish() if self._tracker.speaking else []
 
     @property
     def in_speech(self) -> bool:
-        return self._speaking
+        return self._tracker.speaking
 
     @property
     def utterance_start(self) -> float:
         """Where the utterance in progress began on the audio's timeline."""
-        return self._start
+        return self._tracker.start
