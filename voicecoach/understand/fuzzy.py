@@ -8,12 +8,11 @@ a new sentence; the learned recogniser (intents.Matcher) replaced it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
 from voicecoach.understand.flags import NONE, load_flags
-from voicecoach.understand.intents import IntentSet, Match
+from voicecoach.understand.intents import IntentSet, Match, fuzzy_slot
 
 #: Similarity (0..1) a transcript needs to count as a phrase of an ordinary intent ...
 ACCEPT = 0.80
@@ -126,25 +125,9 @@ class PhraseMatcher:
                     slots[slot] = ident
                     break
             else:
-                fuzzy = self._fuzzy_slot(padded.strip(), values)
+                fuzzy = fuzzy_slot(padded.strip(), values)
                 if fuzzy is not None:
                     window, ident = fuzzy
                     padded = f" {padded.strip()} ".replace(f" {window} ", f" {{{slot}}} ", 1)
                     slots[slot] = ident
         return padded.strip(), slots
-
-    @staticmethod
-    def _fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-        """A slot value heard slightly wrong ("knee to chess"): best window of the same length."""
-        words = normal.split()
-        best: tuple[float, str, str] | None = None
-        for spoken, ident in values:
-            size = spoken.count(" ") + 1
-            if size < 2 or size > len(words):
-                continue  # one-word values must be heard exactly; too easy to mistake
-            for start in range(len(words) - size + 1):
-                window = " ".join(words[start : start + size])
-                score = fuzz.ratio(window, spoken)
-                if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
-                    best = (score, window, ident)
-        return None if best is None else (best[1], best[2])

@@ -528,7 +528,7 @@ class Matcher:
                 padded = padded.replace(f" {spoken} ", f" {{{slot}}} ", 1)
                 slots[slot] = ident
                 continue
-            fuzzy = self._fuzzy_slot(padded.strip(), values)
+            fuzzy = fuzzy_slot(padded.strip(), values)
             if fuzzy is not None:
                 window, ident = fuzzy
                 padded = f" {padded.strip()} ".replace(f" {window} ", f" {{{slot}}} ", 1)
@@ -539,21 +539,21 @@ class Matcher:
             readings.append((alone, {slot: ident}))
         return readings
 
-    @staticmethod
-    def _fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-        """A slot value heard slightly wrong ("knee to chess"): best window of the same length."""
-        words = normal.split()
-        best: tuple[float, str, str] | None = None
-        for spoken, ident in values:
-            size = spoken.count(" ") + 1
-            if size < 2 or size > len(words):
-                continue  # one-word values must be heard exactly; too easy to mistake
-            for start in range(len(words) - size + 1):
-                window = " ".join(words[start : start + size])
-                score = fuzz.ratio(window, spoken)
-                if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
-                    best = (score, window, ident)
-        return None if best is None else (best[1], best[2])
+
+def fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+    """A slot value heard slightly wrong ("knee to chess"): best window of the same length."""
+    words = normal.split()
+    best: tuple[float, str, str] | None = None
+    for spoken, ident in values:
+        size = spoken.count(" ") + 1
+        if size < 2 or size > len(words):
+            continue  # one-word values must be heard exactly; too easy to mistake
+        for start in range(len(words) - size + 1):
+            window = " ".join(words[start : start + size])
+            score = fuzz.ratio(window, spoken)
+            if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
+                best = (score, window, ident)
+    return None if best is None else (best[1], best[2])
 
 
 def _negation_pairs(sentence: str) -> set[tuple[str, str]]:
