@@ -214,5 +214,5 @@ def test_the_recognizer_hears_rendered_words(line: str, word: str, intent_set: I
     audio = np.concatenate([pad, resample(clip.samples(), clip.rate, 16000), pad])
     from voicecoach.hear.vocab import PhraseSource
 
-    recognizer = asr.open_recognizer("pocketsphinx", None, PhraseSource.from_intents(intent_set))
+    recognizer = asr.open_recognizer("whisper", None, PhraseSource.from_intents(intent_set))
     assert word in recognizer.transcribe(Clip.from_samples(audio, 16000).pcm).text.split()

@@ -262,41 +262,6 @@ def pcm_to_wav_bytes(pcm: bytes, rate: int = RATE) -> bytes:
     return buf.getvalue()
 
 
-# --- noise reduction ------------------------------------------------------------------------
-
-
-def reduce_noise(
-    pcm: bytes, oversubtract: float = 2.0, floor: float = 0.05, percentile: float = 20.0
-) -> bytes:
-    """Spectral subtraction for steady noise (fan, hum, hiss) in one utterance.
-
-    The noise spectrum is estimated per frequency as a low percentile of the frame powers
-    (the quiet moments between words), then subtracted, with a spectral floor against
-    "musical" artefacts.  Deliberately mild (the low percentile underestimates the noise
-    mean): stronger subtraction measured worse.  With PocketSphinx on pink noise at 10 dB
-    SNR, intent accuracy went up by about ten points, clean speech unchanged (see
-    docs/benchmarks.md).  It cannot help with a voice on the TV; nothing this simple can.
-    """
-    import numpy as np
-
-    x = np.frombuffer(pcm, "<i2").astype(np.float64) / 32768.0
-    n, hop = 512, 256
-    if len(x) < n:
-        return pcm
-    window = np.sqrt(np.hanning(n + 1)[:n])  # sqrt-Hann twice at 50% overlap sums to one
-    padded = np.concatenate([np.zeros(n), x, np.zeros(n)])
-    starts = np.arange(0, len(padded) - n, hop)
-    spectra = np.fft.rfft(np.stack([padded[i : i + n] * window for i in starts]), axis=1)
-    power = np.abs(spectra) ** 2
-    noise = np.percentile(power, percentile, axis=0)
-    gain = np.sqrt(np.maximum(1.0 - oversubtract * noise / np.maximum(power, 1e-12), floor))
-    frames = np.fft.irfft(spectra * gain, n, axis=1) * window
-    out = np.zeros(len(padded))
-    for k, i in enumerate(starts):
-        out[i : i + n] += frames[k]
-    return to_int16(out[n : n + len(x)])
-
-
 # --- devices and the microphone ------------------------------------------------------------
 
 

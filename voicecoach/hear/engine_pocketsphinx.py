@@ -5,9 +5,9 @@ the intent phrases (voicecoach.hear.vocab), so the decoder only knows the coach'
 n-gram model rather than a strict JSGF grammar: a grammar turns about half of ordinary
 sentences into a command, while an n-gram decode of a non-command comes out as a broken
 word salad with low posterior confidence, which the matcher and the rejection layers
-refuse.  Word and utterance confidences are lattice posteriors.  Each utterance goes
-through spectral subtraction first (voicecoach.hear.audio.reduce_noise): PocketSphinx's
-acoustic model was trained on clean speech and suffers badly in steady noise.
+refuse.  Word and utterance confidences are lattice posteriors.  Audio goes through the
+streaming denoiser first (voicecoach.hear.denoise), for files and the live stream alike:
+PocketSphinx's acoustic model was trained on clean speech and suffers badly in steady noise.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from voicecoach.hear.audio import reduce_noise
+from voicecoach.hear.denoise import Denoiser
 from voicecoach.hear.recognizer import DecodingStream, Transcript
 from voicecoach.hear.vocab import PhraseSource, write_pocketsphinx_files
 
@@ -84,7 +84,9 @@ class PocketSphinxRecognizer:
         """One whole utterance, decoded in one go (a file: no need to wait for speech)."""
         d = self._decoder
         if self.denoise:
-            pcm = reduce_noise(pcm)
+            # The live stream's denoiser, so a file is heard as the microphone would be.
+            denoiser = Denoiser()
+            pcm = denoiser.process(pcm) + denoiser.flush()
         d.start_utt()
         if pcm:
             d.process_raw(pcm, full_utt=True)
@@ -169,8 +171,6 @@ class PocketSphinxRecognizer:
     ) -> DecodingStream:
         """Live audio, decoded while the person speaks; the streaming denoiser in front
         follows the room's noise from the silence before and between utterances."""
-        from voicecoach.hear.denoise import Denoiser
-
         return DecodingStream(
             self,
             end_silence,
