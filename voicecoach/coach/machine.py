@@ -401,6 +401,8 @@ class Coach:
         self.index = 0
         self.exercise: Exercise | None = None
         self.plan: list[script.Segment] = []
+        self.rep_pace = 1.0
+        """How long each rep takes against the catalogue's ("slower" stretches it)."""
         self.step = 0
         self.running: SegmentClock | None = None
         """The segment in hand: running in ACTIVE, or the one to start on "ready"."""
@@ -813,7 +815,7 @@ class Coach:
         dosed = exercise
         if self.gentle and exercise.dose.sets > 1:
             dosed = replace(exercise, dose=replace(exercise.dose, sets=1))  # one set today
-        self.plan = script.plan(dosed, self.rest_scale)
+        self.plan = script.plan(dosed, self.rest_scale, self.rep_pace)
         self.running = None
         self.reps_done, self.hold_done = 0, 0.0
         self.tired_in = None
@@ -1503,7 +1505,21 @@ class Coach:
             self._out.append(SetVoice(rate, volume))
             self._log("voice", rate=rate, volume=volume)
             self._say(script.VOICE_CHANGED[intent])
+        if intent in script.REPS_PACED:
+            self._pace_reps(intent)
         self._keep_waiting()
+
+    def _pace_reps(self, intent: str) -> None:
+        """Reps follow "slower" and "faster": every set not yet begun, and later exercises."""
+        pace = script.next_rep_pace(self.rep_pace, intent)
+        if pace == self.rep_pace:
+            return
+        factor, self.rep_pace = pace / self.rep_pace, pace
+        start = self.running.index + 1 if self.running is not None else 0
+        ahead = self.plan[start:]
+        self.plan[start:] = [script.paced(s, factor) for s in ahead]
+        if self.phase in (Phase.READY, Phase.ACTIVE) and any(s.kind == "reps" for s in ahead):
+            self._say(script.REPS_PACED[intent])
 
     def _on_sorry(self, _: Event) -> None:
         self._say(script.sorry(script.HELP[HELP_KEY.get(self.phase, "question")]), "error")

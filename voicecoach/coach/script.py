@@ -7,7 +7,7 @@ heard, not read, often by someone tired and lying down.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voicecoach.coach.catalogue import Exercise, Routine
 
@@ -53,8 +53,38 @@ class Segment:
     """reps: (offset within one rep, spoken cue) for each move of a rep."""
 
 
-def plan(exercise: Exercise, rest_scale: float = 1.0) -> list[Segment]:
-    """The timed segments of one exercise, from its dose and sides."""
+#: "slower" gives each rep more time as well as slowing the voice (up to twice the
+#: catalogue's pace); "faster" takes it back towards the catalogue's, never beyond.
+REP_PACE_STEP = 1.25
+MAX_REP_PACE = 2.0
+REPS_PACED = {
+    "slower": "And I'll give you more time for each rep.",
+    "faster": "And the reps will go a little quicker.",
+}
+
+
+def next_rep_pace(pace: float, intent: str) -> float:
+    """The rep pace (1 is the catalogue's) after "slower" or "faster"."""
+    if intent == "slower":
+        return min(MAX_REP_PACE, round(pace * REP_PACE_STEP, 4))
+    return max(1.0, round(pace / REP_PACE_STEP, 4))
+
+
+def paced(segment: Segment, factor: float) -> Segment:
+    """A set of reps with each rep `factor` times as long (its moves spread to match)."""
+    if segment.kind != "reps" or factor == 1.0:
+        return segment
+    rep = segment.rep_seconds * factor
+    return replace(
+        segment,
+        rep_seconds=rep,
+        seconds=REPS_LEAD_IN + segment.reps * rep,
+        moves=tuple((round(at * factor, 3), move) for at, move in segment.moves),
+    )
+
+
+def plan(exercise: Exercise, rest_scale: float = 1.0, rep_pace: float = 1.0) -> list[Segment]:
+    """The timed segments of one exercise, from its dose and sides; reps at `rep_pace`."""
     dose = exercise.dose
     sides: tuple[str | None, ...] = SIDE_NAMES if exercise.sides == "each" else (None,)
     rest = max(dose.rest_seconds, 0) * rest_scale
@@ -66,7 +96,7 @@ def plan(exercise: Exercise, rest_scale: float = 1.0) -> list[Segment]:
             if set_no > 1 and rest:
                 segments.append(Segment("rest", rest, set_no=set_no, sets=dose.sets))
             segments.extend(_one_set(exercise, side, set_no, rest_scale))
-    return segments
+    return [paced(s, rep_pace) for s in segments]
 
 
 def _one_set(exercise: Exercise, side: str | None, set_no: int, rest_scale: float) -> list[Segment]:
