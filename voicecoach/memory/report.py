@@ -119,6 +119,23 @@ def _routine_names() -> dict[str, str]:
         return {}
 
 
+def session_cells(s: SessionSummary) -> tuple[str, ...]:
+    """One session as the sessions table shows it, in `voicecoach history` and the report:
+    date, routines, minutes, done, skipped, swapped, pain, tired, symptoms, how it ended."""
+    return (
+        short_date(s.started),
+        routines_text(s),
+        f"{s.minutes:.0f}",
+        str(s.done),
+        str(s.skipped),
+        str(s.swapped),
+        str(s.pain),
+        str(s.tired),
+        str(s.symptoms),
+        describe_end(s),
+    )
+
+
 def routines_text(s: SessionSummary) -> str:
     """Every routine begun in the session, not just the last."""
     return " + ".join(routine_name(r) for r in s.routines) or routine_name(None)
@@ -449,21 +466,12 @@ def profile_section(profile: Profile, name: Callable[[str], str]) -> str:
 def sessions_section(data: ReportData) -> str:
     if not data.sessions:
         return '<p class="none">No sessions yet.</p>'
-    rows = [
-        (
-            esc(short_date(s.started)),
-            esc(routines_text(s)),
-            f"{s.minutes:.0f}",
-            str(s.done),
-            str(s.skipped),
-            str(s.swapped),
-            f'<span class="pain">{s.pain}</span>' if s.pain else "0",
-            str(s.tired),
-            str(s.symptoms),
-            esc(describe_end(s)),
-        )
-        for s in data.sessions[:RECENT_SESSIONS]
-    ]
+    rows = []
+    for s in data.sessions[:RECENT_SESSIONS]:
+        cells = [esc(cell) for cell in session_cells(s)]
+        if s.pain:
+            cells[6] = f'<span class="pain">{cells[6]}</span>'
+        rows.append(tuple(cells))
     headers = [
         "Date",
         "Routines",

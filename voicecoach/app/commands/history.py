@@ -132,7 +132,7 @@ def write_csv(entries: list[ExerciseEntry], out: TextIO) -> None:
 
 def print_table(sessions: list[SessionSummary], out: TextIO) -> None:
     """Oldest first, so the latest session is right above the prompt."""
-    from voicecoach.memory.report import describe_end, routines_text, short_date
+    from voicecoach.memory.report import session_cells
 
     if not sessions:
         print("No sessions recorded yet.", file=out)
@@ -149,21 +149,7 @@ def print_table(sessions: list[SessionSummary], out: TextIO) -> None:
         "Symptoms",
         "Ended",
     )
-    rows = [
-        (
-            short_date(s.started),
-            routines_text(s),
-            f"{s.minutes:.0f}",
-            str(s.done),
-            str(s.skipped),
-            str(s.swapped),
-            str(s.pain),
-            str(s.tired),
-            str(s.symptoms),
-            describe_end(s),
-        )
-        for s in sessions
-    ]
+    rows = [session_cells(s) for s in sessions]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     numeric = {2, 3, 4, 5, 6, 7, 8}
     for row in (header, *rows):
