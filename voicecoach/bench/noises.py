@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.voice import synth
+
 RATE = 16000
 
 #: espeak-ng voices for the babble (none of them is in voicecoach.voice.synth.DEFAULT_VOICES).
@@ -55,27 +57,7 @@ def _speak(text: str, voice: str, speed: int, path: Path) -> np.ndarray:
         capture_output=True,
         timeout=60,
     )
-    subprocess.run(
-        [
-            "sox",
-            str(wav),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            "-t",
-            "raw",
-            str(raw),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    x = np.frombuffer(raw.read_bytes(), "<i2").astype(np.float64)
+    x = np.frombuffer(synth.to_pcm(wav, raw), "<i2").astype(np.float64)
     return x / (np.sqrt(np.mean(x**2)) or 1.0)
 
 

@@ -79,6 +79,18 @@ def _render(text: str, voice: Voice, path: Path) -> None:
     subprocess.run(cmd, check=True, capture_output=True, timeout=30)
 
 
+def to_pcm(wav: Path, raw: Path, *effects: str) -> bytes:
+    """A synthesizer's WAV as 16 kHz mono int16 PCM (through `raw`), with sox `effects`."""
+    subprocess.run(
+        ["sox", str(wav), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
+         "-t", "raw", str(raw), *effects],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return raw.read_bytes()
+
+
 def synthesize(
     text: str,
     voice: str = "slt",
@@ -103,30 +115,7 @@ def synthesize(
     with tempfile.TemporaryDirectory(prefix="vc-synth-") as tmp:
         raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.raw"
         _render(text, v, raw)
-        subprocess.run(
-            [
-                "sox",
-                str(raw),
-                "-r",
-                str(RATE),
-                "-c",
-                "1",
-                "-b",
-                "16",
-                "-e",
-                "signed-integer",
-                "-t",
-                "raw",
-                str(out),
-                "pad",
-                str(pad if lead is None else lead),
-                str(pad),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
-        pcm = out.read_bytes()
+        pcm = to_pcm(raw, out, "pad", str(pad if lead is None else lead), str(pad))
     if snr_db is not None:
         pcm = add_noise(pcm, snr_db, seed=seed)
     return pcm
