@@ -338,6 +338,9 @@ NOTEBOOK_FULL = (
     "My notebook's disk is full, so I'm keeping today's notes in my head until there's room. "
     "We can carry on as normal."
 )
+NOTEBOOK_CAUGHT_UP = (
+    "Last time some notes were left waiting; I've written them into my notebook now."
+)
 FIRST_SESSION = "This is our first session together, so let's make a start."
 MOVING_ON = "Moving on."
 GOING_THROUGH_STEPS = "We're going through the steps."
