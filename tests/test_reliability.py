@@ -724,13 +724,70 @@ def test_declip_gives_a_clipped_wave_its_peaks_back() -> None:
     assert np.max(np.abs(out)) < 32000  # turned down: no longer clipped
 
 
+def test_a_hard_clipped_wave_gets_humps_near_its_true_height() -> None:
+    import numpy as np
+
+    from voicecoach.hear.level import CLIP_LEVEL, declip
+
+    t = np.arange(1600) / 16000
+    wave = 6 * 32767 * np.sin(2 * np.pi * 200 * t)  # a +15 dB shout: the tops cut sixfold
+    clipped = np.clip(wave, -32768, 32767)
+    redrawn = declip(clipped)
+    assert np.max(np.abs(redrawn)) > 3 * CLIP_LEVEL  # a flat top's hump is drawn tall
+    # Closer to the wave that was cut than the flat tops were.
+    assert np.corrcoef(redrawn, wave)[0, 1] > np.corrcoef(clipped, wave)[0, 1] + 0.03
+
+
+def burst(amplitude: float, seconds: float = 0.6):  # -> np.ndarray
+    """Speech-like: a 180 Hz buzz with a syllable envelope."""
+    import numpy as np
+
+    t = np.arange(int(16000 * seconds)) / 16000
+    return amplitude * np.sin(2 * np.pi * 180 * t) * np.sin(np.pi * t / seconds) ** 0.5
+
+
+def through(stage, x):  # -> np.ndarray
+    import numpy as np
+
+    out = [stage.process(x[i : i + 1600].astype("<i2").tobytes()) for i in range(0, len(x), 1600)]
+    return np.frombuffer(b"".join(out), "<i2").astype(float)
+
+
 def test_the_live_stage_leaves_ordinary_speech_untouched() -> None:
     import numpy as np
 
     from voicecoach.hear.level import StreamLevel
 
-    pcm = (3000 * np.sin(np.arange(1600) / 5)).astype("<i2").tobytes()
+    pcm = (8000 * np.sin(np.arange(1600) / 5)).astype("<i2").tobytes()  # peaks near -12 dBFS
     assert StreamLevel().process(pcm) == pcm
+
+
+def test_the_live_stage_lifts_quiet_speech_but_not_the_pause_before_it() -> None:
+    import numpy as np
+
+    from voicecoach.hear.level import NOISE_CEILING, QUIET_PEAK_DBFS, StreamLevel
+
+    rng = np.random.default_rng(1)
+    hiss = rng.normal(0, 3, 16000)  # a quiet room, about -80 dBFS
+    speech = burst(300.0)  # quiet speech: peaks near -40 dBFS
+    x = np.concatenate([hiss, speech + hiss[: len(speech)], hiss])
+    out = through(StreamLevel(), x)
+    pause, said = out[:16000], out[16000 : 16000 + len(speech)]
+    assert np.sqrt(np.mean(pause**2)) < 5  # the pause before speech is not turned up
+    quiet = 10 ** (QUIET_PEAK_DBFS / 20) * 32767
+    assert np.max(np.abs(said)) > 0.5 * quiet  # the words are (about 20 dB louder)
+    after = out[16000 + len(speech) :]
+    assert np.sqrt(np.mean(after**2)) <= NOISE_CEILING  # nor the hiss afterwards, past the cap
+
+
+def test_the_live_stage_turns_a_shout_down_without_clipping_it_again() -> None:
+    import numpy as np
+
+    from voicecoach.hear.level import StreamLevel
+
+    shout = np.clip(burst(10 * 32767.0), -32768, 32767)  # +20 dB: cut tenfold
+    out = through(StreamLevel(), np.concatenate([np.zeros(4800), shout]))
+    assert np.mean(np.abs(out) >= 32000) < 0.001  # no flat tops left
 
 
 @pytest.mark.skipif(
@@ -760,3 +817,41 @@ def test_it_hurts_shouted_and_clipped_is_still_it_hurts(intent_set, matcher) -> 
             loud = np.clip(np.round(pcm * 10 ** (db / 20)), -32768, 32767)
             heard = recognizer.transcribe(loud.astype("<i2").tobytes())
             assert understand(heard, matcher).intent == intent, (voice, db, heard.text)
+
+
+def test_every_wav_width_decodes_to_the_same_samples_within_its_step() -> None:
+    import numpy as np
+
+    from voicecoach.bench.reliability import wav_of_width
+    from voicecoach.hear.audio import read_wav
+
+    x = 0.01 * np.sin(np.arange(3200) / 7)  # quiet: -40 dBFS
+    want = x * 32768
+    for width, step in (("8", 256), ("16", 1), ("24", 1), ("32", 1), ("f32", 1)):
+        got = np.frombuffer(read_wav(wav_of_width(x, width)), "<i2").astype(float)
+        # Within half a step of the width (plus rounding to 16 bits); 8-bit is unsigned,
+        # so a sign error would be off by full scale, not by a step.
+        assert np.max(np.abs(got - want)) <= step / 2 + 1, width
+
+
+@pytest.mark.skipif(
+    "slt" not in __import__("voicecoach.voice.synth").voice.synth.available_voices(),
+    reason="flite is needed to synthesize test speech",
+)
+def test_safety_words_read_from_any_wav_width_normal_and_quiet(matcher) -> None:
+    import numpy as np
+
+    from voicecoach.bench.reliability import wav_of_width
+    from voicecoach.hear.audio import read_wav
+    from voicecoach.hear.engine_whisper import WhisperRecognizer
+    from voicecoach.hear.level import Levelled
+    from voicecoach.understand.rejection import understand
+    from voicecoach.voice import synth
+
+    recognizer = Levelled(WhisperRecognizer())
+    pcm = np.frombuffer(synth.synthesize("it hurts", "rms", seed=3), "<i2") / 32768.0
+    # 8-bit keeps 48 dB: quiet 8-bit speech is the format's limit (docs/benchmarks.md).
+    cases = [(w, db) for w in ("16", "24", "32", "f32") for db in (0, -30)] + [("8", 0)]
+    for width, db in cases:
+        heard = recognizer.transcribe(read_wav(wav_of_width(pcm * 10 ** (db / 20), width)))
+        assert understand(heard, matcher).intent == "pain", (width, db, heard.text)

@@ -303,7 +303,21 @@ def data_and_models() -> list[tuple[str, str, str, str, str]]:
 # --- level sweep -------------------------------------------------------------------------------
 
 
-def level_sweep(quick: bool) -> str:
+#: Safety phrases and natural variants, with the intent each must be heard as.
+SWEEP_PHRASES = [
+    ("it hurts", "pain"),
+    ("that really hurts", "pain"),
+    ("i've fallen", "emergency"),
+    ("i fell", "emergency"),
+    ("stop", "stop"),
+    ("help", "help"),
+    ("help me", "help"),
+]
+SWEEP_VOICES = ["slt", "rms", "awb", "kal16", "espeak-us", "espeak-f3"]
+SWEEP_LEVELS = [-30, -20, -10, 0, 10, 15, 20]
+
+
+def level_sweep(quick: bool, engines: list[str | None]) -> str:
     import numpy as np
 
     from voicecoach.hear.audio import pcm_chunks
@@ -317,43 +331,116 @@ def level_sweep(quick: bool) -> str:
 
     intents = load_intents(None, load_catalogue())
     matcher = Matcher(intents)
-    recognizer = open_recognizer(None, None, PhraseSource.from_intents(intents))
-    levelled = Levelled(recognizer)
-    phrases = [("it hurts", "pain"), ("i've fallen", "emergency"), ("stop", "stop")]
-    voices = ["slt"] if quick else ["slt", "rms", "awb", "kal16"]
-    levels = list(range(-30, 21, 10 if quick else 5))
+    voices = [v for v in SWEEP_VOICES if v in synth.available_voices()]
+    voices = voices[:2] if quick else voices
+    levels = [-30, 0, 20] if quick else SWEEP_LEVELS
+    samples = {(t, v): synth.synthesize(t, v, seed=3) for t, _ in SWEEP_PHRASES for v in voices}
 
     def gain(pcm: bytes, db: float) -> bytes:
         x = np.frombuffer(pcm, "<i2").astype(float) * 10 ** (db / 20)
         return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
 
-    def streamed(pcm: bytes) -> Transcript:
-        stream = levelled.stream(0.8)
-        out = []
-        for chunk in pcm_chunks(synth.silence(1.0) + pcm + synth.silence(1.5), 0.1):
-            out += stream.feed(chunk)
-        return joined(out + stream.flush())
+    out = []
+    for engine in engines:
+        recognizer = open_recognizer(engine, None, PhraseSource.from_intents(intents))
+        levelled = Levelled(recognizer)
 
-    lines = [f"engine: {levelled.name}; rows: phrase, path; cells: recognised / voices",
-             f"| phrase | path | {' | '.join(f'{d:+d} dB' for d in levels)} |",
-             "|---|---|" + "---|" * len(levels)]  # fmt: skip
-    for text, intent in phrases:
-        samples = [synth.synthesize(text, v, seed=3) for v in voices]
-        for path in ("file: raw", "file: levelled", "stream: levelled"):
-            cells = []
-            for db in levels:
-                hits = 0
-                for pcm in samples:
-                    loud = gain(pcm, db)
-                    if path == "file: raw":
-                        heard = recognizer.transcribe(loud)
-                    elif path == "file: levelled":
-                        heard = levelled.transcribe(loud)
-                    else:
-                        heard = streamed(loud)
+        def streamed(pcm: bytes, levelled: Levelled = levelled) -> Transcript:
+            stream = levelled.stream(0.8)
+            heard = []
+            for chunk in pcm_chunks(synth.silence(1.0) + pcm + synth.silence(1.5), 0.1):
+                heard += stream.feed(chunk)
+            return joined(heard + stream.flush())
+
+        paths: dict[str, Callable[[bytes], Transcript]] = {
+            "file: raw": recognizer.transcribe,
+            "file: levelled": levelled.transcribe,
+            "stream: levelled": streamed,
+        }
+        lines = [f"engine: {levelled.name}; voices: {', '.join(voices)}; "
+                 "cells: recognised / voices",
+                 f"| phrase | path | {' | '.join(f'{d:+d} dB' for d in levels)} |",
+                 "|---|---|" + "---|" * len(levels)]  # fmt: skip
+        totals = {path: [0] * len(levels) for path in paths}
+        for path, hear in paths.items():
+            for text, intent in SWEEP_PHRASES:
+                cells = []
+                for i, db in enumerate(levels):
+                    hits = sum(
+                        understand(hear(gain(samples[(text, v)], db)), matcher).intent == intent
+                        for v in voices
+                    )
+                    totals[path][i] += hits
+                    cells.append(f"{hits}/{len(voices)}")
+                lines.append(f"| {text} | {path} | {' | '.join(cells)} |")
+        whole = len(voices) * len(SWEEP_PHRASES)
+        for path, sums in totals.items():
+            cells = [f"**{n}/{whole}**" for n in sums]
+            lines.append(f"| **all** | {path} | {' | '.join(cells)} |")
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def wav_of_width(x, width: str) -> bytes:  # (float samples in [-1, 1], "8".."f32")
+    """A 16 kHz mono WAV file of `x`, written as a recorder of that width would."""
+    import struct
+
+    import numpy as np
+
+    if width == "f32":
+        tag, bits, data = 3, 32, x.astype("<f4").tobytes()
+    elif width == "8":  # unsigned, 128 = silence
+        tag, bits = 1, 8
+        data = (np.clip(np.round(x * 127), -128, 127) + 128).astype(np.uint8).tobytes()
+    else:
+        tag, bits = 1, int(width)
+        top = 2 ** (bits - 1)
+        v = np.clip(np.round(x * top), -top, top - 1).astype("<i4")
+        data = v.tobytes() if bits == 32 else v.astype("<i2").tobytes()
+        if bits == 24:
+            data = v.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    block = bits // 8
+    fmt = struct.pack("<HHIIHH", tag, 1, 16000, 16000 * block, block, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def width_sweep(quick: bool) -> str:
+    """Safety phrases written as WAV files of each width, normal and quiet, through
+    `recognize`'s path (read_wav, the level stage, the default engine)."""
+    import numpy as np
+
+    from voicecoach.hear.audio import read_wav
+    from voicecoach.hear.engines import open_recognizer
+    from voicecoach.hear.level import Levelled
+    from voicecoach.hear.vocab import PhraseSource
+    from voicecoach.understand.intents import Matcher, load_intents
+    from voicecoach.understand.rejection import understand
+    from voicecoach.voice import synth
+
+    intents = load_intents(None, load_catalogue())
+    matcher = Matcher(intents)
+    recognizer = Levelled(open_recognizer(None, None, PhraseSource.from_intents(intents)))
+    phrases = SWEEP_PHRASES[::2] if quick else SWEEP_PHRASES
+    voices = [v for v in SWEEP_VOICES[:4] if v in synth.available_voices()]
+    widths = ["8", "16", "24", "32", "f32"]
+    levels = [0, -10, -20, -30]
+    lines = [f"engine: {recognizer.name}; {len(phrases)} phrases x {len(voices)} voices",
+             f"| level | {' | '.join(w if w != 'f32' else 'float32' for w in widths)} |",
+             "|---|" + "---|" * len(widths)]  # fmt: skip
+    for db in levels:
+        cells = []
+        for width in widths:
+            hits = 0
+            for text, intent in phrases:
+                for voice in voices:
+                    pcm = synth.synthesize(text, voice, seed=3)
+                    x = np.frombuffer(pcm, "<i2") / 32768.0 * 10 ** (db / 20)
+                    heard = recognizer.transcribe(read_wav(wav_of_width(x, width)))
                     hits += understand(heard, matcher).intent == intent
-                cells.append(f"{hits}/{len(samples)}")
-            lines.append(f"| {text} | {path} | {' | '.join(cells)} |")
+            cells.append(f"{hits}/{len(phrases) * len(voices)}")
+        lines.append(f"| {db:+d} dB | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
@@ -414,7 +501,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer points, short locks")
     parser.add_argument("--skip-soak", action="store_true")
     parser.add_argument("--soak-hours", type=float, default=2.0)
+    parser.add_argument("--levels-only", action="store_true", help="only the level sweep")
+    parser.add_argument("--widths-only", action="store_true", help="only the WAV widths")
     args = parser.parse_args(argv)
+    engines: list[str | None] = [None, "pocketsphinx"]  # the default, and the fallback
+    if args.levels_only:
+        print(level_sweep(args.quick, engines), flush=True)
+        return 0
+    if args.widths_only:
+        print(width_sweep(args.quick), flush=True)
+        return 0
     rng = random.Random(13)
     catalogue = load_catalogue()
     rows = disk_full(catalogue, args.quick)
@@ -428,7 +524,9 @@ def main(argv: list[str]) -> int:
     for row in rows:
         print("| " + " | ".join(row) + " |", flush=True)
     print("\n## Safety phrases across levels\n")
-    print(level_sweep(args.quick), flush=True)
+    print(level_sweep(args.quick, engines), flush=True)
+    print("\n## WAV widths, normal and quiet\n")
+    print(width_sweep(args.quick), flush=True)
     if not args.skip_soak:
         print("\n## Soak: a long recording through `run`\n")
         print(soak(0.5 if args.quick else args.soak_hours), flush=True)
