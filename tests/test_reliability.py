@@ -224,7 +224,7 @@ def test_an_unusable_database_never_stops_the_session(catalogue, tmp_path: Path)
 
 
 def journals(db: Path) -> list[Path]:
-    return sorted(db.parent.glob(f"{db.name}.unsaved-*"))
+    return sorted(db.parent.glob(f"{db.name}.unsaved-*.jsonl"))
 
 
 def pain_session(catalogue, db: Path):
@@ -293,13 +293,18 @@ def test_a_journal_cut_short_by_a_power_cut_keeps_its_whole_lines(db: Path) -> N
         assert [e.kind for e in store.log_entries()] == ["pain"]
 
 
-def test_a_clean_close_leaves_no_journal(catalogue, db: Path) -> None:
+def test_a_clean_close_leaves_no_journal_only_an_empty_spare(catalogue, db: Path) -> None:
     coach, recorder = start_session(catalogue, db)
     for action in coach.handle(Heard("start", 1.0)) + coach.handle(Heard("pain", 2.0)):
         if isinstance(action, Log):
             recorder(action)
     recorder.close("finished")
     assert not journals(db)
+    spare = db.with_name(db.name + ".unsaved-spare")
+    assert spare.read_bytes().strip(b"\0") == b""
+    _, again = start_session(catalogue, db)  # the next session takes it over
+    assert not spare.exists()
+    again.close("finished")
 
 
 @pytest.fixture
@@ -855,3 +860,26 @@ def test_safety_words_read_from_any_wav_width_normal_and_quiet(matcher) -> None:
     for width, db in cases:
         heard = recognizer.transcribe(read_wav(wav_of_width(pcm * 10 ** (db / 20), width)))
         assert understand(heard, matcher).intent == "pain", (width, db, heard.text)
+
+
+def test_a_disk_that_filled_between_sessions_still_takes_the_journal(
+    catalogue, small_disk: Path
+) -> None:
+    db = small_disk / "voicecoach.db"
+    _, first = start_session(catalogue, db)
+    first.close("finished")  # leaves its reservation as the spare
+    filler = fill_disk(small_disk)
+    coach, recorder = start_session(catalogue, db)  # full before the session's row
+    assert script.NOTEBOOK_UNAVAILABLE in coach.warnings
+    for action in coach.handle(Heard("start", 1.0)) + coach.handle(Heard("pain", 2.0)):
+        if isinstance(action, Log):
+            recorder(action)
+    recorder.close("terminated", timeout=0.5)
+    assert recorder.writer is not None
+    assert recorder.writer.spilled
+    filler.unlink()
+    _, again = start_session(catalogue, db)
+    again.close("finished")
+    with Store.open(db) as store:
+        assert [e.kind for e in store.log_entries()].count("pain") == 1
+        assert "terminated" in [s.end_reason for s in store.sessions()]

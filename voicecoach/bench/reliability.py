@@ -170,6 +170,60 @@ def locks(catalogue, seconds: list[float]) -> list[tuple[str, str, str, str, str
     return rows
 
 
+def _pain_session(catalogue, db: Path):
+    """A session that hears "it hurts": its logs handed to the store's writer."""
+    coach, recorder = start_session(catalogue, db)
+    for action in coach.handle(Heard("start", 1.0)) + coach.handle(Heard("pain", 2.0)):
+        if isinstance(action, Log):
+            recorder(action)
+    return recorder
+
+
+def exit_faults(catalogue) -> list[tuple[str, str, str, str, str]]:
+    """The fault outlasts the process: the disk is still full, or the lock still held, when
+    the session closes.  Survived: the pain report is in the database after the next
+    start, exactly once, and the old session keeps its end reason."""
+    rows = []
+    base = Path(tempfile.mkdtemp(prefix="vc-exit-"))
+    real = _mount_tmpfs(base)
+    for label in ("disk full until exit (tmpfs 256 kB)", "lock held past exit"):
+        if "disk" in label and not real:
+            continue
+        db = base / "v.db"
+        crashed = lost = 0
+        try:
+            if "disk" in label:
+                _, opened = start_session(catalogue, db)  # the database exists, then fills
+                opened.close("finished")
+                filler = _fill(base)
+                recorder = _pain_session(catalogue, db)
+                recorder.close("terminated", timeout=1.0)
+                filler.unlink()
+            else:
+                other = sqlite3.connect(db, isolation_level=None)
+                other.execute("BEGIN EXCLUSIVE")
+                recorder = _pain_session(catalogue, db)
+                recorder.close("terminated", timeout=1.0)
+                other.execute("COMMIT")
+                other.close()
+            _, again = start_session(catalogue, db)
+            again.close("finished")
+            with Store.open(db) as store:
+                kinds = [e.kind for e in store.log_entries()]
+                reasons = [s.end_reason for s in store.sessions()]
+            lost = int(kinds.count("pain") != 1 or "terminated" not in reasons)
+        except Exception:
+            crashed = 1
+        rows.append((label + ": journal, replayed at next start", "1", str(crashed), str(lost),
+                     "-"))  # fmt: skip
+        for leftover in base.iterdir():
+            leftover.unlink()
+    if real:
+        subprocess.run(["umount", str(base)], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+    return rows
+
+
 # --- signals ---------------------------------------------------------------------------------
 
 _KILL_WRITER = """
@@ -245,6 +299,55 @@ def sigterm(runs: int, rng: random.Random) -> list[tuple[str, str, str, str, str
         lost += int(not ok)
     shutil.rmtree(folder, ignore_errors=True)
     return [("SIGTERM at a random point (`run`)", str(runs), str(crashed), str(lost), "-")]
+
+
+def sigkill_run(runs: int, rng: random.Random) -> list[tuple[str, str, str, str, str]]:
+    """SIGKILL `run` at a random point of a coached session (PocketSphinx, a file played
+    faster than real time).  Its `--log` file (flushed after each action is handed to the
+    store) says which finished exercises and safety events the coach had produced; each
+    must be in the database after the next start (which also replays any journal)."""
+    import json
+
+    from voicecoach.voice import synth
+
+    folder = Path(tempfile.mkdtemp(prefix="vc-killrun-"))
+    pcm = synth.silence(2.0)
+    for words, pause in (("start", 100), ("it hurts", 20), ("resume", 200), ("stop", 5),
+                         ("yes", 200)):  # fmt: skip
+        pcm += synth.synthesize(words, "rms", seed=1) + synth.silence(pause)
+    audio = synth.write_wav(folder / "in.wav", pcm)
+    crashed = lost = 0
+    for i in range(runs):
+        db, events = folder / f"{i}.db", folder / f"{i}.jsonl"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voicecoach", "run", "--engine", "pocketsphinx",
+             "--audio-in", str(audio), "--audio-out", str(folder / "out.wav"), "--db", str(db),
+             "--log", str(events)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(5.0 + rng.random() * 40.0)  # models load, then the session runs
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        handed = []
+        for line in events.read_text().splitlines() if events.exists() else []:
+            record = json.loads(line)
+            if record.get("action") == "log" and record.get("kind") in KEPT:
+                handed.append(record["kind"])
+        try:
+            from voicecoach.app.session import start_session
+
+            _, recorder = start_session(load_catalogue(), db)  # replays, as the next run would
+            recorder.close("finished")
+            stored = kept_kinds(db)
+        except Exception:
+            crashed += 1
+            continue
+        missing = [k for k in set(handed) if stored.count(k) < handed.count(k)]
+        lost += int(bool(missing))
+        print(f"  kill {i}: handed {handed}, missing {missing}", file=sys.stderr)
+    shutil.rmtree(folder, ignore_errors=True)
+    return [("SIGKILL at a random point (`run`, coached session)", str(runs), str(crashed),
+             str(lost), "-")]  # fmt: skip
 
 
 # --- data, models, devices --------------------------------------------------------------------
@@ -503,10 +606,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--soak-hours", type=float, default=2.0)
     parser.add_argument("--levels-only", action="store_true", help="only the level sweep")
     parser.add_argument("--widths-only", action="store_true", help="only the WAV widths")
+    parser.add_argument("--kill-only", action="store_true", help="only SIGKILL of `run`")
+    parser.add_argument("--exit-only", action="store_true", help="only faults outlasting exit")
     args = parser.parse_args(argv)
     engines: list[str | None] = [None, "pocketsphinx"]  # the default, and the fallback
     if args.levels_only:
         print(level_sweep(args.quick, engines), flush=True)
+        return 0
+    if args.exit_only:
+        for row in exit_faults(load_catalogue()):
+            print("| " + " | ".join(row) + " |", flush=True)
+        return 0
+    if args.kill_only:
+        for row in sigkill_run(3 if args.quick else 10, random.Random(13)):
+            print("| " + " | ".join(row) + " |", flush=True)
         return 0
     if args.widths_only:
         print(width_sweep(args.quick), flush=True)
@@ -515,8 +628,10 @@ def main(argv: list[str]) -> int:
     catalogue = load_catalogue()
     rows = disk_full(catalogue, args.quick)
     rows += locks(catalogue, [1.0] if args.quick else [1.0, 5.0, 30.0])
+    rows += exit_faults(catalogue)
     rows += sigkill(2 if args.quick else 5, rng)
     rows += sigterm(2 if args.quick else 5, rng)
+    rows += sigkill_run(3 if args.quick else 10, rng)
     rows += data_and_models()
     print("## Faults injected\n")
     print("| fault | runs | crashed | lost / wrong | worst 'it hurts' answer (ms) |")

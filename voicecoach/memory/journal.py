@@ -4,14 +4,16 @@ and written into the database at the next start.
 Theory of operation
 -------------------
 When a session's writer starts, it reserves a small file next to the database
-(`<db>.unsaved-<pid>-<ms>.jsonl`, RESERVE bytes allocated at once).  A clean close deletes
-it.  If entries are still queued at close (the disk stayed full, another program held the
-lock), they are written into the reserved bytes, which needs no new space on a full disk,
-and fsynced.  At the next start, before the new session begins, every journal found is
-replayed into the database in one transaction per file, which also records the file's name
-in the table `replayed_journals`; only then is the file deleted.  So a replay interrupted
-at any point is either not applied at all (and done again) or applied and marked (and the
-file merely deleted): never twice.
+(`<db>.unsaved-<pid>-<ms>.jsonl`, RESERVE bytes allocated at once, or the spare the last
+clean session left, so a disk that filled up between sessions still has it).  A clean
+close leaves it as the spare (`<db>.unsaved-spare`, all zeros).  If entries are still
+queued at close (the disk stayed full, another program held the lock), they are written
+into the reserved bytes, which needs no new space on a full disk, and fsynced.  At the
+next start, before the new session begins, every journal found is replayed into the
+database in one transaction per file, which also records the file's name in the table
+`replayed_journals`; only then is the file deleted.  So a replay interrupted at any point
+is either not applied at all (and done again) or applied and marked (and the file merely
+deleted): never twice.
 
 A journal is JSON lines: a header `{"journal": 1, "session": id or null}` then one line
 per entry, `{"t", "kind", "data"}` for a log or `{"t", "end": reason}` for the session's
@@ -59,9 +61,18 @@ class Journal:
     def __init__(self, db_path: Path) -> None:
         stamp = f"{os.getpid()}-{int(time.time() * 1000)}"
         self.path = db_path.with_name(f"{db_path.name}.unsaved-{stamp}.jsonl")
+        self.spare = db_path.with_name(f"{db_path.name}.unsaved-spare")
         self.reserved = 0
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # The last clean session's reservation: a disk that filled since still has it.
+            os.rename(self.spare, self.path)
+            if self.path.stat().st_size >= RESERVE:
+                self.reserved = RESERVE
+                return
+        except OSError:
+            pass
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
             try:
                 os.posix_fallocate(fd, 0, RESERVE)
                 os.fsync(fd)
@@ -111,11 +122,15 @@ class Journal:
         return entries[kept:]
 
     def discard(self) -> None:
-        """Nothing was left unsaved: the reservation goes."""
+        """Nothing was left unsaved: the reservation is kept, empty, for the next session
+        (which may start on a disk that has filled up meanwhile)."""
         try:
-            self.path.unlink(missing_ok=True)
+            if self.reserved:
+                os.rename(self.path, self.spare)
+            else:
+                self.path.unlink(missing_ok=True)
         except OSError as err:
-            log.warning("could not remove %s: %s", self.path, err)
+            log.warning("could not keep or remove %s: %s", self.path, err)
 
 
 def _line(t: float, what: Log | str) -> str:
