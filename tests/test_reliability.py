@@ -883,3 +883,42 @@ def test_a_disk_that_filled_between_sessions_still_takes_the_journal(
     with Store.open(db) as store:
         assert [e.kind for e in store.log_entries()].count("pain") == 1
         assert "terminated" in [s.end_reason for s in store.sessions()]
+
+
+@pytest.mark.skipif(
+    not {"slt", "rms", "awb"}
+    <= set(__import__("voicecoach.voice.synth").voice.synth.available_voices()),
+    reason="flite is needed to synthesize test speech",
+)
+def test_pocketsphinx_hears_it_hurts_shouted_and_whispered_on_both_paths(
+    intent_set, matcher
+) -> None:
+    """The fallback engine, no fakes: +20 dB (cut tenfold) through `recognize` and `run`'s
+    live path, and -30 dB through the live path.  Before the cubic humps and the stream's
+    gain, all of these were lost."""
+    import numpy as np
+
+    from voicecoach.hear.audio import pcm_chunks
+    from voicecoach.hear.engine_pocketsphinx import PocketSphinxRecognizer
+    from voicecoach.hear.level import Levelled
+    from voicecoach.hear.recognizer import joined
+    from voicecoach.hear.vocab import PhraseSource
+    from voicecoach.understand.rejection import understand
+    from voicecoach.voice import synth
+
+    recognizer = Levelled(PocketSphinxRecognizer(PhraseSource.from_intents(intent_set)))
+
+    def live(pcm: bytes):
+        stream = recognizer.stream(0.8)
+        heard = []
+        for chunk in pcm_chunks(synth.silence(1.0) + pcm + synth.silence(1.5), 0.1):
+            heard += stream.feed(chunk)
+        return joined(heard + stream.flush())
+
+    for voice in ("slt", "rms", "awb"):
+        pcm = np.frombuffer(synth.synthesize("it hurts", voice, seed=3), "<i2").astype(float)
+        for db, paths in ((20, (recognizer.transcribe, live)), (-30, (live,))):
+            level = np.clip(np.round(pcm * 10 ** (db / 20)), -32768, 32767).astype("<i2")
+            for hear in paths:
+                heard = hear(level.tobytes())
+                assert understand(heard, matcher).intent == "pain", (voice, db, heard.text)

@@ -316,7 +316,7 @@ def sigkill_run(runs: int, rng: random.Random) -> list[tuple[str, str, str, str,
                          ("yes", 200)):  # fmt: skip
         pcm += synth.synthesize(words, "rms", seed=1) + synth.silence(pause)
     audio = synth.write_wav(folder / "in.wav", pcm)
-    crashed = lost = 0
+    crashed = lost = after = 0
     for i in range(runs):
         db, events = folder / f"{i}.db", folder / f"{i}.jsonl"
         proc = subprocess.Popen(
@@ -344,10 +344,10 @@ def sigkill_run(runs: int, rng: random.Random) -> list[tuple[str, str, str, str,
             continue
         missing = [k for k in set(handed) if stored.count(k) < handed.count(k)]
         lost += int(bool(missing))
-        print(f"  kill {i}: handed {handed}, missing {missing}", file=sys.stderr)
+        after += int(bool(handed))
     shutil.rmtree(folder, ignore_errors=True)
-    return [("SIGKILL at a random point (`run`, coached session)", str(runs), str(crashed),
-             str(lost), "-")]  # fmt: skip
+    label = f"SIGKILL at a random point (`run`; {after} kills after a safety event)"
+    return [(label, str(runs), str(crashed), str(lost), "-")]
 
 
 # --- data, models, devices --------------------------------------------------------------------
