@@ -11,7 +11,7 @@ import pytest
 from sessions import run_session
 
 from voicecoach.coach import dose, script
-from voicecoach.coach.events import Say
+from voicecoach.coach.events import Log, Say
 
 SEED_FACTS = tomllib.loads(
     resources.files("voicecoach.data").joinpath("seed_facts.toml").read_text("utf-8")
@@ -168,3 +168,79 @@ def test_no_timer_is_left_behind_by_a_change(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready", "+8 hold longer"])
     assert len(transcript.said(script.RELEASE)) == 2
     assert len(transcript.said(script.HALFWAY)) == 2
+
+
+def run_stored(catalogue, matcher, db, lines: list[str]):
+    """A typed session primed from, and recorded into, the SQLite file at `db`."""
+    from voicecoach.app.session import start_session
+    from voicecoach.app.textsession import TypedSession, run_fast
+    from voicecoach.app.timers import VirtualClock
+
+    coach, recorder = start_session(catalogue, db)
+    says: list[str] = []
+    logs: list = []
+
+    def emit(_t, action, _heard, _span) -> None:
+        if isinstance(action, Say):
+            says.append(action.text)
+        elif isinstance(action, Log):
+            logs.append(action)
+            recorder(action)
+
+    session = TypedSession(coach, matcher, VirtualClock(), lambda *_: None)
+    session.loop.emit = emit
+    run_fast(session, lines)
+    recorder.close("input ended")
+    return says, coach
+
+
+def test_the_dose_is_remembered_in_the_database_and_said_once_next_time(
+    catalogue, matcher, tmp_path
+):
+    from voicecoach.memory.store import Store
+
+    db = tmp_path / "coach.db"
+    said, _ = run_stored(catalogue, matcher, db, ["knee to chest", "hold shorter", "ready"])
+    assert "Holds are now twenty five seconds." in said
+    with Store.open(db) as store:
+        assert store.profile().doses["knee_to_chest"] == dose.Remembered(
+            dose.Personal(hold_seconds=25), "hold_shorter", "asked"
+        )
+    lines = ["knee to chest", "ready", "+80 knee to chest", "ready"]
+    said, coach = run_stored(catalogue, matcher, db, lines)
+    told = "Last time you asked for shorter holds, so holds are twenty five seconds."
+    assert said.count(told) == 1
+    assert all("twenty five seconds" in line for line in said if line.startswith("Your left knee"))
+    assert coach.doses["knee_to_chest"] == dose.Personal(hold_seconds=25)
+    # Back to the catalogue's: nothing is left to remember.
+    run_stored(catalogue, matcher, db, ["knee to chest", "hold longer"])
+    with Store.open(db) as store:
+        assert "knee_to_chest" not in store.profile().doses
+
+
+def test_a_remembered_dose_outside_todays_bounds_is_brought_within(catalogue):
+    from voicecoach.coach.machine import Coach
+    from voicecoach.coach.profile import Profile
+
+    remembered = dose.Remembered(dose.Personal(hold_seconds=300, reps=40), "hold_longer")
+    coach = Coach(catalogue, profile=Profile(doses={"knee_to_chest": remembered}))
+    assert coach.doses["knee_to_chest"] == dose.Personal(hold_seconds=45)
+
+
+def test_a_format_3_database_is_upgraded_to_remember_doses(tmp_path):
+    import sqlite3
+
+    from voicecoach.memory.store import Store
+
+    db = tmp_path / "coach.db"
+    Store.open(db).close()
+    conn = sqlite3.connect(db)
+    conn.executescript("DROP TABLE doses; UPDATE schema_version SET version = 3;")
+    conn.close()
+    with Store.open(db) as store:
+        sid = store.start_session(None)
+        data = {"exercise": "bird_dog", "change": "fewer_reps", "reason": "asked"}
+        store.record(sid, Log("dose", {**data, "personal": {"reps": 5}}))
+        assert store.profile().doses == {
+            "bird_dog": dose.Remembered(dose.Personal(reps=5), "fewer_reps", "asked")
+        }

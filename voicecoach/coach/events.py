@@ -146,6 +146,7 @@ LOG_KINDS = {
     # (hold_longer ...), reason "asked" or "progression"; the dose from now on, and the
     # parts that differ from the catalogue's (`personal`).
     "dose": ("exercise", "change", "reason", "hold_seconds", "reps", "rest_seconds", "personal"),
+    "step_up_declined": ("exercise",),  # the weekly step up offered, and not taken
     "device": ("what",),
     "session_end": ("reason",),
 }

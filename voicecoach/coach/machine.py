@@ -294,8 +294,10 @@ class Coach:
                 T.SILENCE: listen_on,
             },
             P.STEP_UP: {
-                "yes": (self._on_step_up, P.STEPS), "start": (self._on_step_up, P.STEPS),
-                "no": (self._on_keep_dose, P.STEPS), "next": (self._on_keep_dose, P.STEPS),
+                "yes": (self._on_step_up, P.STEPS),
+                # Only a yes takes the step: "ready" or "next" carry on as it was.
+                "no": (self._on_keep_dose, P.STEPS), "start": (self._on_keep_dose, P.STEPS),
+                "next": (self._on_keep_dose, P.STEPS),
                 **adjust_dose,
                 T.SILENCE: (self._on_keep_dose, P.STEPS),  # never imposed
             },
@@ -415,7 +417,11 @@ class Coach:
         # Remembered limits hold from the first word: only the person lifts them ("no").
         self.constraints: set[str] = set(self.profile.constraints)
         self.preferred = dict(self.profile.preferred)
-        self.doses = {e: r.personal for e, r in self.profile.doses.items()}
+        self.doses = {
+            ident: dose.clamp(catalogue.exercise(ident), remembered.personal)
+            for ident, remembered in self.profile.doses.items()
+            if ident in catalogue.exercises
+        }
         """exercise id -> the person's own dose (coach.dose), remembered and asked for."""
         self.dose_told: set[str] = set()
         self.unsettled_today = False
@@ -1217,6 +1223,7 @@ class Coach:
         # Maybe a fall, maybe a hard chair: stop everything and ask, never assume.
         self._cancel_timer()
         self._log("cant_get_up", exercise=self.current_id)
+        self.unsettled_today = True
         self._say(script.EMERGENCY_STOP, "safety")
         self._ask_if_fallen()
 
@@ -1513,6 +1520,9 @@ class Coach:
         self._say_step()
 
     def _on_keep_dose(self, _: Event) -> None:
+        """No (or no answer): the dose stays, and the offer waits a week."""
+        assert self.exercise is not None
+        self._log("step_up_declined", exercise=self.exercise.id)
         self._say(script.STEP_UP_KEPT)
         self._cancel_timer()
         self._say_step()
