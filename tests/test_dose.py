@@ -244,3 +244,63 @@ def test_a_format_3_database_is_upgraded_to_remember_doses(tmp_path):
         assert store.profile().doses == {
             "bird_dog": dose.Remembered(dose.Personal(reps=5), "fewer_reps", "asked")
         }
+
+
+#: intent -> (an exercise it changes, the line it says there)
+CHANGED = {
+    "hold_longer": ("knee to chest", "Holds are now thirty five seconds."),
+    "hold_shorter": ("knee to chest", "Holds are now twenty five seconds."),
+    "more_reps": ("bird dog", "Sets are now seven reps."),
+    "fewer_reps": ("sit to stand", "Sets are now nine reps."),
+    "rest_longer": ("sit to stand", "Rests are now forty five seconds."),
+    "rest_shorter": ("sit to stand", None),  # already the article's shortest
+}
+SAID = {
+    "hold_longer": "hold longer",
+    "hold_shorter": "shorter holds",
+    "more_reps": "more reps",
+    "fewer_reps": "fewer reps",
+    "rest_longer": "longer rests",
+    "rest_shorter": "shorter rests",
+}
+#: state -> the lines that lead there, before the request.
+STATES = {
+    "steps": ["{ex}", "+1 {say}"],
+    "ready": ["{ex}", "{say}"],
+    "a hold or a set": ["{ex}", "ready", "+9 {say}"],
+    "paused": ["{ex}", "ready", "+4 pause", "{say}"],
+}
+
+
+@pytest.mark.parametrize("state", sorted(STATES))
+@pytest.mark.parametrize("intent", sorted(SAID))
+def test_every_change_in_every_state_with_an_exercise_in_hand(catalogue, matcher, intent, state):
+    ex, line = CHANGED[intent]
+    lines = [text.format(ex=ex, say=SAID[intent]) for text in STATES[state]]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    said = answer(transcript)
+    assert said, "never silence"
+    if line is None:
+        assert said[0].endswith(script.DOSE_AT_BOUND[("rest", -1)])
+        assert not transcript.logs("dose")
+    else:
+        assert said[0] == line
+        assert [d["change"] for d in transcript.logs("dose")] == [intent]
+
+
+@pytest.mark.parametrize("intent", sorted(SAID))
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [
+        ([], script.DOSE_NO_EXERCISE),
+        (["knee to chest", "ready", "+4 it hurts"], script.DOSE_NOT_NOW),
+        (["knee to chest", "ready", "+4 i'm tired"], script.DOSE_NOT_NOW),
+        (["knee to chest", "ready", "+4 i feel dizzy"], script.DOSE_NOT_NOW),
+        (["knee to chest", "ready", "+4 stop"], script.DOSE_NOT_NOW),
+    ],
+    ids=["choosing", "pain", "tired", "dizzy", "stop question"],
+)
+def test_where_it_does_not_apply_a_short_answer_why(catalogue, matcher, intent, before, expected):
+    transcript, _ = run_session(catalogue, matcher, [*before, SAID[intent]])
+    assert answer(transcript) == [expected]
+    assert not transcript.logs("dose")

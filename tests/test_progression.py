@@ -163,3 +163,23 @@ def test_a_gentle_day_does_not_count(tmp_path: Path):
         done_knee(store, NOW - 2 * DAY)
         done_knee(store, NOW - 1 * DAY, extra=[Log("check_in", {"energy": "low"})])
         assert store.step_ups() == frozenset()
+
+
+def test_a_change_of_their_own_answers_the_offer(catalogue, matcher):
+    lines = ["knee to chest", "shorter holds", "ready"]
+    transcript, coach = run_session(catalogue, matcher, lines, **step_up_profile())
+    assert transcript.said("Holds are now twenty five seconds.")
+    assert [d["reason"] for d in transcript.logs("dose")] == ["asked"]
+    assert transcript.said("Your left knee to your chest. Hold for twenty five seconds.")
+    assert coach.doses["knee_to_chest"] == dose.Personal(hold_seconds=25)
+
+
+def test_a_remembered_dose_is_said_and_can_still_step_up(catalogue, matcher):
+    earlier = {"knee_to_chest": dose.Remembered(dose.Personal(hold_seconds=35), "hold_longer")}
+    lines = ["knee to chest", "yes", "ready", "+100 knee to chest", "ready"]
+    transcript, coach = run_session(catalogue, matcher, lines, **step_up_profile(doses=earlier))
+    told = "Last time you asked for longer holds, so holds are thirty five seconds."
+    assert transcript.says().count(told) == 1
+    assert len(transcript.said("small step up")) == 1  # once a session
+    assert transcript.said("Holds are now forty seconds.")
+    assert coach.doses["knee_to_chest"] == dose.Personal(hold_seconds=40)

@@ -298,7 +298,8 @@ class Coach:
                 # Only a yes takes the step: "ready" or "next" carry on as it was.
                 "no": (self._on_keep_dose, P.STEPS), "start": (self._on_keep_dose, P.STEPS),
                 "next": (self._on_keep_dose, P.STEPS),
-                **adjust_dose,
+                # A dose of their own choosing answers the offer too.
+                **dict.fromkeys(dose.CHANGES, (self._on_own_dose_instead, P.STEPS)),
                 T.SILENCE: (self._on_keep_dose, P.STEPS),  # never imposed
             },
             P.STEPS: {
@@ -426,7 +427,9 @@ class Coach:
         self.dose_told: set[str] = set()
         self.unsettled_today = False
         """Pain, tiredness, a symptom or an emergency said this session: no step up today."""
-        """Exercises whose remembered dose or step up has been spoken of this session."""
+        """Exercises whose remembered dose has been said this session."""
+        self.offered_step_up: set[str] = set()
+        """Exercises offered a step up this session (once, whatever the answer)."""
         self.phase: Phase = Phase.IDLE
         self.routine: Routine | None = None
         self.queue: list[str] = []
@@ -1497,7 +1500,7 @@ class Coach:
     def _offer_step_up(self, exercise: Exercise) -> bool:
         """The weekly step up, earned over the last days (coach.progression): asked once,
         never on a gentle day nor after pain or tiredness today."""
-        if exercise.id not in self.profile.step_ups or exercise.id in self.dose_told:
+        if exercise.id not in self.profile.step_ups or exercise.id in self.offered_step_up:
             return False
         if self.gentle or self.unsettled_today:
             return False
@@ -1505,7 +1508,7 @@ class Coach:
         if step is None:
             return False
         _, outcome = step
-        self.dose_told.add(exercise.id)
+        self.offered_step_up.add(exercise.id)
         part = script.dose_value(outcome.what, outcome.value, exercise.dose.mode == "hold")
         self._say(script.step_up_offer(exercise, part), "question")
         self._listen()
@@ -1524,6 +1527,12 @@ class Coach:
         assert self.exercise is not None
         self._log("step_up_declined", exercise=self.exercise.id)
         self._say(script.STEP_UP_KEPT)
+        self._cancel_timer()
+        self._say_step()
+
+    def _on_own_dose_instead(self, event: Event) -> None:
+        """Asked for a change of their own when offered a step up: that, and no step."""
+        self._on_dose(event)
         self._cancel_timer()
         self._say_step()
 
@@ -1551,10 +1560,7 @@ class Coach:
             self._say(script.dose_at_bound(outcome.what, direction, outcome.value, hold_mode))
         else:
             self._change_dose(exercise, intent, outcome, "asked")
-        if self.phase == Phase.STEP_UP:
-            self._listen()
-        else:
-            self._keep_waiting()
+        self._keep_waiting()
 
     def _change_dose(
         self, exercise: Exercise, intent: str, outcome: dose.Outcome, why: str
