@@ -304,3 +304,12 @@ def test_where_it_does_not_apply_a_short_answer_why(catalogue, matcher, intent, 
     transcript, _ = run_session(catalogue, matcher, [*before, SAID[intent]])
     assert answer(transcript) == [expected]
     assert not transcript.logs("dose")
+
+
+def test_a_paused_hold_resumes_at_its_new_length(catalogue, matcher):
+    lines = ["knee to chest", "ready", "+10 pause", "hold longer", "resume"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    assert transcript.said(script.DOSE_THIS_ONE_TOO)
+    # Six seconds of the thirty were done: twenty nine of the thirty five are left.
+    assert transcript.said("Carrying on, twenty nine seconds left.")
+    assert transcript.logs("exercise_done")[0]["hold_seconds"] == 70.0

@@ -1629,19 +1629,27 @@ class Coach:
 
     def _resize_running(self, new: script.Segment) -> SegmentClock | None:
         """The hold or rest under way, at the new length, when enough of it is left."""
-        running = self.running
-        if self.phase != Phase.ACTIVE or running is None or running.started is None:
+        running, suspended = self.running, self.suspended
+        paused = self.phase == Phase.PAUSED and suspended is not None
+        if paused and (suspended is None or suspended.phase != Phase.ACTIVE):
+            return None
+        if running is None or not (paused or self.phase == Phase.ACTIVE):
             return None
         segment = running.segment
         elapsed = running.elapsed(self.now)
+        if paused and suspended is not None:
+            elapsed = suspended.elapsed or 0.0  # resumed from here, at the new length
         if segment.kind not in {"hold", "rest"} or segment.kind != new.kind:
             return None
         if segment.then_ready or new.seconds - elapsed < MIN_LEFT_SECONDS:
             return None
         resized = replace(segment, seconds=new.seconds)
         self.plan[running.index] = resized
-        self.running = SegmentClock.at(running.index, resized, elapsed).run(self.now)
-        self._schedule_next_cue()
+        self.running = SegmentClock.at(running.index, resized, elapsed)
+        if running.started is not None and not paused:
+            self.running = self.running.run(self.now)
+            self._schedule_next_cue()
+        # else its opening line is still being said: its clock starts as usual
         return self.running
 
     # --- information -----------------------------------------------------------------------
