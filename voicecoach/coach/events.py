@@ -143,6 +143,11 @@ LOG_KINDS = {
     "voice": ("rate", "volume"),
     "device": ("what",),
     "session_end": ("reason",),
+    "check_in": ("energy",),  # energy: ok or low
+    "bookend": ("part", "bookend", "seconds"),  # a warm-up or cool-down begins; part:
+    # warm_up or cool_down, seconds: how long today
+    "bookend_done": ("part",),
+    "bookend_skipped": ("part",),
 }
 
 
