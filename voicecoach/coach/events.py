@@ -149,6 +149,11 @@ LOG_KINDS = {
     "step_up_declined": ("exercise",),  # the weekly step up offered, and not taken
     "device": ("what",),
     "session_end": ("reason",),
+    "check_in": ("energy",),  # energy: ok or low
+    "bookend": ("part", "bookend", "seconds"),  # a warm-up or cool-down begins; part:
+    # warm_up or cool_down, seconds: how long today
+    "bookend_done": ("part",),
+    "bookend_skipped": ("part",),
 }
 
 

@@ -22,9 +22,10 @@ is not for this phase: it changes nothing and says nothing.
 
 A session moves through phases:
 
-    choosing ──► steps ──► ready ──► active (holds / reps / rests / switches) ──► next exercise
-        ▲                                 │                                        │
-        └──────── routine done ◄──────────┴────────────────────────────────────────┘
+    choosing ──► bookend (warm-up) ──► steps ──► ready ──► active (holds / reps / rests /
+        ▲                                ▲            switches) ──► next exercise ─┐
+        │                                └──────────────────────────────────────────┤
+        └──────── routine done ◄──── bookend (cool-down) ◄── after the last one ◄───┘
 
 and, from anywhere, into the side phases paused, confirm_stop, pain, emergency, fall_check,
 unwell and tired, which remember where they came from (`Suspended`): the RETURN marker
@@ -48,9 +49,9 @@ from enum import Enum, StrEnum
 
 from voicecoach.coach import dose, script
 from voicecoach.coach.adapt import adapt, fits, order_routine
-from voicecoach.coach.catalogue import Catalogue, Exercise, Routine
+from voicecoach.coach.catalogue import Bookend, Catalogue, Exercise, Routine
 from voicecoach.coach.clock import SegmentClock, from_rep_start
-from voicecoach.coach.constraints import INTENT_CONSTRAINT
+from voicecoach.coach.constraints import INTENT_CONSTRAINT, fits_position
 from voicecoach.coach.events import (
     Action,
     Begin,
@@ -109,6 +110,9 @@ class Phase(StrEnum):
     CHECK_READY = "check_ready"
     STEP_UP = "step_up"
     """At the start of an exercise that has gone well all week: a small step up, yes or no."""
+    BOOKEND = "bookend"
+    """A warm-up before a routine's first exercise or a cool-down after its last: timed
+    moves, each said and then given its time."""
     ENDED = "ended"
 
 
@@ -126,6 +130,8 @@ class Trigger(StrEnum):
     CUE = "<cue due>"
     SILENCE = "<silence>"
     CHECK_IN_OVER = "<check-in unanswered>"
+    MOVE_START = "<warm-up or cool-down move starts>"
+    MOVE_OVER = "<warm-up or cool-down move over>"
     OTHERWISE = "<any other intent>"
     """Not a trigger: the row for intents a phase has no row for."""
 
@@ -172,7 +178,7 @@ HELP_KEY = {
     Phase.CHOOSING: "choosing", Phase.IDLE: "choosing", Phase.STEPS: "steps",
     Phase.READY: "ready", Phase.ACTIVE: "active", Phase.PAUSED: "paused", Phase.PAIN: "pain",
     Phase.EMERGENCY: "emergency", Phase.FALL_CHECK: "emergency",
-    Phase.ENDED: "ended", Phase.UNWELL: "unwell",
+    Phase.ENDED: "ended", Phase.UNWELL: "unwell", Phase.BOOKEND: "bookend",
 }  # fmt: skip
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
@@ -311,6 +317,7 @@ class Coach:
                 T.STEP_GAP: (self._on_step_gap, flow),
             },
             P.READY: {
+                "repeat": (self._on_repeat_ready, flow),
                 "start": (self._on_begin_segments, flow), "yes": (self._on_begin_segments, flow),
                 "next": (self._on_begin_segments, flow),
                 "resume": (self._on_begin_segments, flow),
@@ -327,6 +334,17 @@ class Coach:
                 T.SEGMENT_START: (self._on_segment_start, P.ACTIVE),
                 T.CUE: (self._on_cue, flow),
                 **adjust_dose,
+            },
+            P.BOOKEND: {
+                T.MOVE_START: (self._on_move_start, stay),
+                T.MOVE_OVER: (self._on_move_over, flow),
+                "next": (self._on_next_move, flow), "previous": (self._on_previous_move, flow),
+                "start": (self._on_not_paused, stay), "resume": (self._on_not_paused, stay),
+                "tired": (self._on_bookend_tired, flow),
+                "cant_lie_down": (self._on_bookend_constraint, flow),
+                "cant_stand": (self._on_bookend_constraint, flow),
+                "in_bed": (self._on_bookend_constraint, flow),
+                "seated": (self._on_bookend_constraint, flow),
             },
             P.PAUSED: {
                 "resume": (self._on_resume, flow), "start": (self._on_resume, flow),
@@ -439,6 +457,13 @@ class Coach:
         self.rep_pace = 1.0
         """How long each rep takes against the catalogue's ("slower" stretches it)."""
         self.step = 0
+        self.steps_said = 0
+        """How many of the exercise's steps are said before "ready?" (fewer when familiar)."""
+        self.bookend: Bookend | None = None
+        """The warm-up or cool-down under way, and its move in hand."""
+        self.move = 0
+        self.bookends_done: set[str] = set()
+        """Kinds of bookend begun: the warm-up this session, the cool-down this routine."""
         self.running: SegmentClock | None = None
         """The segment in hand: running in ACTIVE, or the one to start on "ready"."""
         self.suspended: Suspended | None = None
@@ -602,7 +627,7 @@ class Coach:
         self._log("session_start", routine=self.start_routine)
         if (self.rate, self.volume) != (Profile().rate, Profile().volume):
             self._out.append(SetVoice(self.rate, self.volume))
-        if self.progress_summary is not None and self.progress_summary.sessions_total > 0:
+        if self._knows_coach:
             # Someone who knows the coach: a short hello, the safety reminder in one line.
             self._say(script.WELCOME_BACK)
             self._say(script.SAFETY_REMINDER, "safety")
@@ -620,8 +645,10 @@ class Coach:
 
     def _after_constraints(self) -> Phase:
         if self.start_routine:
-            self._say(script.CHECK_IN_QUESTION, "question")
-            self._start_timer(script.CHECK_IN_SECONDS, Trigger.CHECK_IN_OVER)
+            known = self._knows_coach
+            self._say(script.CHECK_IN_BRIEF if known else script.CHECK_IN_QUESTION, "question")
+            wait = script.CHECK_IN_SECONDS_BRIEF if known else script.CHECK_IN_SECONDS
+            self._start_timer(wait, Trigger.CHECK_IN_OVER)
             return Phase.CHECK_IN
         target = self._resume_target()
         if target is not None:
@@ -629,6 +656,15 @@ class Coach:
             self._listen()
             return Phase.RESUME_OFFER
         return self._ask_choice()
+
+    @property
+    def _knows_coach(self) -> bool:
+        return self.progress_summary is not None and self.progress_summary.sessions_total > 0
+
+    def _familiar(self, exercise: Exercise) -> bool:
+        """Done lately (or already this session): its steps need not be told in full."""
+        recent = self.progress_summary.familiar if self.progress_summary else frozenset()
+        return exercise.id in recent or exercise.id in self.introduced
 
     def _resume_target(self) -> tuple[Routine, Exercise] | None:
         point = self.resume_point
@@ -663,7 +699,8 @@ class Coach:
             return self.phase
         self.checked_in = True
         self._log("check_in", energy="ok")
-        self._say(script.GOOD_TO_GO)
+        if isinstance(event, Heard):  # no "good" to silence
+            self._say(script.GOOD_TO_GO)
         return self._after_check_in()
 
     def _after_check_in(self) -> Phase:
@@ -767,10 +804,12 @@ class Coach:
         self.routine_started, self.routine_count = self.now, 0
         self.index = 0
         self.finished_routine = False
+        self.bookends_done.discard("cool_down")  # one warm-up a session; a cool-down a routine
         self._log("routine", routine=routine.id, exercises=list(self.queue))
-        self._say(script.routine_intro(routine, len(self.queue)), "instruction")
+        intro = script.routine_intro(routine, len(self.queue), brief=self._knows_coach)
+        self._say(intro, "instruction")
         self._say(script.have_ready(self._new_equipment(self._versions(self.queue))))
-        return self._enter_exercise()
+        return self._bookend_or("warm_up", self._enter_exercise)
 
     def _versions(self, ids: list[str]) -> list[Exercise]:
         """The versions of these exercises the person will do, given their constraints."""
@@ -863,7 +902,8 @@ class Coach:
             planned_hold_seconds=round(sum(s.seconds for s in self.plan if s.kind == "hold"), 1),
         )
         self._say(script.exercise_intro(exercise, self.index, total), "instruction")
-        if exercise.id not in self.introduced:
+        familiar = self._familiar(exercise)
+        if not familiar:
             self._say(exercise.intro)
         self._say(script.have_ready(self._new_equipment([exercise]), for_exercise=True))
         for caution in self._cautions(exercise):
@@ -872,9 +912,12 @@ class Coach:
         if exercise.id not in self.done_versions:
             self.done_versions.append(exercise.id)
         self.step = 0
+        self.steps_said = 1 if familiar else len(exercise.steps)
         self._say_remembered_dose(exercise)
         if self._offer_step_up(exercise):
             return Phase.STEP_UP
+        if familiar and len(exercise.steps) > 1:
+            self._say(script.FAMILIAR)
         self._say_step()
         return Phase.STEPS
 
@@ -915,7 +958,7 @@ class Coach:
     def _on_step_gap(self, _: Event) -> Phase:
         """The next step once the last one has had time to sink in; after the last, ready?"""
         assert self.exercise is not None
-        if self.step + 1 < len(self.exercise.steps):
+        if self.step + 1 < self.steps_said:
             self.step += 1
             self._say_step()
             return Phase.STEPS
@@ -926,6 +969,15 @@ class Coach:
     def _on_next_step(self, event: Event) -> Phase:
         self._cancel_timer()
         return self._on_step_gap(event)
+
+    def _on_repeat_ready(self, event: Event) -> Phase:
+        """ "Repeat" before starting an exercise told in short: all its steps."""
+        if self.exercise is not None and self.steps_said < len(self.exercise.steps):
+            self.steps_said, self.step = len(self.exercise.steps), 0
+            self._say_step()
+            return Phase.STEPS
+        self._on_repeat(event)
+        return self.phase
 
     def _on_previous_step(self, _: Event) -> None:
         self.step = max(0, self.step - 1)
@@ -954,9 +1006,15 @@ class Coach:
         self.suspended = None
         self.resume_elapsed = None
         self.hold = None
+        self.bookend = None
 
     def _routine_done(self) -> Phase:
         self.exercise = None
+        if self.routine is not None and self.routine_count:
+            return self._bookend_or("cool_down", self._summary)
+        return self._summary()
+
+    def _summary(self) -> Phase:
         self.finished_routine = True
         self._log(
             "routine_done",
@@ -989,6 +1047,8 @@ class Coach:
         return self._enter_exercise()
 
     def _on_skip(self, event: Event) -> Phase:
+        if self.bookend is not None:
+            return self._skip_bookend()
         if self.exercise is None:
             self._on_not_now(event)
             return self.phase
@@ -999,6 +1059,120 @@ class Coach:
         self.exercise = None
         self.index += 1
         return self._enter_exercise()
+
+    # --- warm-up and cool-down ---------------------------------------------------------------
+
+    def _bookend_or(self, kind: str, then: Callable[[], Phase]) -> Phase:
+        """The warm-up (once a session) or the routine's cool-down; `then` when there is
+        none, or it has been done."""
+        bookend = None if kind in self.bookends_done else self._pick_bookend(kind)
+        if bookend is None:
+            return then()
+        self.bookends_done.add(kind)
+        seconds = sum(script.move_seconds(m, self.gentle) for m in bookend.moves)
+        self._log("bookend", part=kind, bookend=bookend.id, seconds=seconds)
+        self._say(script.bookend_intro(bookend, seconds, brief=self._knows_coach), "instruction")
+        self.bookend, self.move = bookend, 0
+        return self._say_move()
+
+    def _pick_bookend(self, kind: str) -> Bookend | None:
+        """Done where the first (warm-up) or last (cool-down) exercise is done, unless a
+        limit said since rules that out: then in bed, or else seated (which suits all)."""
+        if kind == "warm_up":
+            versions = self._versions(self.queue[self.index :])
+            position = versions[0].position if versions else "seated"
+        else:
+            last = self.done_versions[-1] if self.done_versions else None
+            position = self.catalogue.exercise(last).position if last else "seated"
+        bed = ["bed"] if "in_bed" in self.constraints else []
+        for place in [position, *bed, "seated"]:
+            bookend = self.catalogue.bookend(kind, place)
+            if bookend is not None and fits_position(bookend.position, self.constraints):
+                return bookend
+        return None
+
+    def _say_move(self) -> Phase:
+        """The move in hand: said; once heard, a tone and its time (see _on_move_start)."""
+        assert self.bookend is not None
+        self._say(self.bookend.moves[self.move].say, "instruction")
+        self._start_timer(0.0, Trigger.MOVE_START)
+        return Phase.BOOKEND
+
+    def _on_move_start(self, _: Event) -> None:
+        """The move has been said: the tone, and its clock runs (shorter on a low-energy
+        day)."""
+        assert self.bookend is not None
+        self._tone("hold_start")
+        move = self.bookend.moves[self.move]
+        seconds = script.move_seconds(move, self.gentle)
+        self._start_timer(seconds, Trigger.MOVE_OVER, after_speech=False)  # the tone's clock
+
+    def _on_move_over(self, _: Event) -> Phase:
+        return self._next_move(started=True)
+
+    def _next_move(self, started: bool) -> Phase:
+        assert self.bookend is not None
+        if started:
+            self._tone("release")  # a move opens and closes with a hold's tones
+        self.move += 1
+        if self.move < len(self.bookend.moves):
+            return self._say_move()
+        kind = self.bookend.kind
+        self.bookend = None
+        self._say(script.BOOKEND_DONE[kind])
+        self._log("bookend_done", part=kind)
+        return self._after_bookend(kind)
+
+    def _after_bookend(self, kind: str) -> Phase:
+        return self._enter_exercise() if kind == "warm_up" else self._summary()
+
+    def _on_next_move(self, _: Event) -> Phase:
+        started = self._timer is not None and self._timer_kind == Trigger.MOVE_OVER
+        self._cancel_timer()
+        return self._next_move(started)
+
+    def _on_previous_move(self, _: Event) -> Phase:
+        self._cancel_timer()
+        self.move = max(0, self.move - 1)
+        return self._say_move()
+
+    def _skip_bookend(self) -> Phase:
+        """ "Skip" in a warm-up or cool-down (or after pain in one): leave it out."""
+        assert self.bookend is not None
+        kind = self.bookend.kind
+        self._leave_exercise()
+        self._log("bookend_skipped", part=kind)
+        self._say(script.BOOKEND_SKIPPED[kind])
+        return self._after_bookend(kind)
+
+    def _on_bookend_tired(self, event: Event) -> Phase:
+        """Tired in the warm-up: today becomes a gentle session (the check-in's answer, late);
+        the warm-up goes on, shorter.  Tired later is tiredness as anywhere."""
+        assert self.bookend is not None
+        if self.bookend.kind != "warm_up" or self.gentle:
+            self._on_tired(event)
+            return Phase.TIRED
+        self.gentle = True
+        self.rest_scale = max(self.rest_scale, script.GENTLE_REST_SCALE)
+        self._log("check_in", energy="low")
+        self._say(script.GENTLE_TODAY)
+        if len(self.queue) > self.index + script.GENTLE_EXERCISES and self.routine is not None:
+            self.queue = self.queue[: self.index + script.GENTLE_EXERCISES]
+            self._log("routine", routine=self.routine.id, exercises=list(self.queue))
+        return self._say_move()  # the move again, at today's length
+
+    def _on_bookend_constraint(self, event: Event) -> Phase:
+        """A new limit mid warm-up: the rest of it in a position that suits."""
+        self._on_constraint(event)
+        bookend = self.bookend
+        if bookend is None or fits_position(bookend.position, self.constraints):
+            return self.phase
+        self._cancel_timer()
+        self.bookend = self._pick_bookend(bookend.kind)
+        if self.bookend is None:
+            return self._after_bookend(bookend.kind)
+        self.move = min(self.move, len(self.bookend.moves) - 1)
+        return self._say_move()
 
     # --- timed segments --------------------------------------------------------------------
 
@@ -1120,6 +1294,8 @@ class Coach:
         if back.phase == Phase.STEPS and self.exercise is not None:
             self._say_step()
             return Phase.STEPS
+        if back.phase == Phase.BOOKEND and self.bookend is not None:
+            return self._say_move()
         if back.phase == Phase.READY:
             self._say(script.READY, "question")
         elif back.phase == Phase.CHOOSING or self.exercise is None:
@@ -1260,14 +1436,14 @@ class Coach:
 
     def _on_pain(self, event: Event) -> Phase:
         self._on_pain_advice(event)
-        if self.exercise is None:
+        if self.exercise is None and self.bookend is None:
             self.hold = None
             self._say(script.PAIN_IDLE, "question")
             self._listen()
             return Phase.CHOOSING
         self._suspend()
         self.hold = Phase.PAIN
-        self._say(script.PAIN_OFFER, "question")
+        self._say(script.PAIN_OFFER if self.exercise else script.PAIN_OFFER_BOOKEND, "question")
         return Phase.PAIN
 
     def _on_emergency_advice(self, event: Event) -> None:
@@ -1666,6 +1842,8 @@ class Coach:
         self._keep_waiting()
 
     def _status(self) -> str:
+        if self.bookend is not None:
+            return script.BOOKEND_STATUS[self.bookend.kind]
         if self.exercise is None:
             return script.ROUTINE_FINISHED if self.finished_routine else script.NOT_STARTED
         parts = [script.exercise_intro(self.exercise, self.index, len(self.queue))]

@@ -57,6 +57,9 @@ class Progress:
     exercises_this_week: int = 0
     days_active_last_14: int = 0
     pain_reports_this_week: int = 0
+    familiar: frozenset[str] = frozenset()
+    """Exercises done (finished) in the last fourteen days: their steps need not be told
+    in full again."""
 
 
 @dataclass(frozen=True)

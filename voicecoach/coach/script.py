@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from voicecoach.coach.catalogue import Exercise, Routine
+from voicecoach.coach.catalogue import Bookend, Exercise, Move, Routine
 
 SIDE_NAMES = ("left", "right")
 #: Pause after a spoken step, on top of the time it takes to say it, to do what it says.
@@ -209,16 +209,23 @@ SAFETY_NOTE = (
     "I'm not a therapist: follow your own therapist's advice, go gently, and if anything "
     "hurts, say it hurts and we'll stop."
 )
-WELCOME_BACK = "Hello again. Good to have you back."
+WELCOME_BACK = "Hello again."
 SAFETY_REMINDER = "As always, go gently, and if anything hurts, say it hurts and we'll stop."
 CHECK_IN_QUESTION = (
-    "How are you feeling today? Say ready if you're good to go, or tired if your energy "
-    "is low, and we'll keep it short and gentle."
+    "How are you feeling today? If your energy is low, say tired, and we'll keep it short "
+    "and gentle."
 )
+CHECK_IN_BRIEF = "How are you today? If your energy is low, say tired."
+"""The check-in for someone who knows the coach."""
 CHECK_IN_CHOOSING = "How are you feeling today? If your energy is low, say tired."
 #: Seconds after the check-in question to wait for "tired" before starting as usual.
-CHECK_IN_SECONDS = 6.0
+#: "Tired" during the warm-up still makes it a gentle day, so the wait can be short.
+CHECK_IN_SECONDS = 5.0
+#: ... for someone who knows the coach.
+CHECK_IN_SECONDS_BRIEF = 4.0
 GOOD_TO_GO = "Good."
+FAMILIAR = "You know this one. Say repeat if you'd like all the steps."
+"""Before the first step of an exercise done lately: only that step is said."""
 GENTLE_TODAY = (
     "Thanks for telling me. We'll keep it short and gentle today: fewer exercises, one set "
     "each, and longer rests. Stop whenever you've had enough."
@@ -338,6 +345,9 @@ NOTEBOOK_FULL = (
     "My notebook's disk is full, so I'm keeping today's notes in my head until there's room. "
     "We can carry on as normal."
 )
+NOTEBOOK_CAUGHT_UP = (
+    "Last time some notes were left waiting; I've written them into my notebook now."
+)
 FIRST_SESSION = "This is our first session together, so let's make a start."
 MOVING_ON = "Moving on."
 GOING_THROUGH_STEPS = "We're going through the steps."
@@ -435,6 +445,7 @@ HELP = {
     "emergency": "Say resume when you're safe and ready, or stop to finish.",
     "unwell": "Say I'm fine now when it has passed, or stop to finish.",
     "ended": "Say start to begin a new session.",
+    "bookend": "Say next for the next movement, skip to leave it out, pause, or it hurts.",
 }
 ALWAYS = "And stop, or it hurts, work at any time. If you fall, say I've fallen."
 
@@ -464,9 +475,12 @@ def choose_again(default: Routine) -> str:
     return f"Which would you like? Say start for {routine_name(default)}, or say help."
 
 
-def routine_intro(routine: Routine, count: int) -> str:
+def routine_intro(routine: Routine, count: int, brief: bool = False) -> str:
     """The routine and what it is for; the count only when today's differs from the usual
-    (a gentler day, or versions merged after adapting), since the description gives it."""
+    (a gentler day, or versions merged after adapting), since the description gives it.
+    Brief, for someone who knows the coach: the name and the count."""
+    if brief:
+        return f"Let's do {routine_name(routine)}: {count_phrase(count).lower()}."
     intro = f"Let's do {routine_name(routine)}. {routine.description}"
     counted = routine.description.lower().startswith(number(len(routine.exercises)) + " ")
     if count != len(routine.exercises):
@@ -699,3 +713,43 @@ def step_up_offer(exercise: Exercise, part: str) -> str:
         f"The {exercise.name} has gone well this week. Shall we take a small step up, so "
         f"{part}? Say yes or no."
     )
+
+
+# --- warm-up and cool-down ----------------------------------------------------------------
+
+#: On a low-energy day every warm-up and cool-down move lasts this share of its time.
+GENTLE_BOOKEND_SCALE = 0.5
+MIN_MOVE_SECONDS = 8.0
+BOOKEND_DONE = {
+    "warm_up": "That's you warmed up.",
+    "cool_down": "And relax. That's the cool-down done.",
+}
+BOOKEND_SKIPPED = {
+    "warm_up": "Okay, straight to the exercises.",
+    "cool_down": "Okay, no cool-down this time.",
+}
+BOOKEND_STATUS = {
+    "warm_up": "We're warming up before the first exercise.",
+    "cool_down": "We're cooling down after the last exercise.",
+}
+PAIN_OFFER_BOOKEND = (
+    "When you're ready, say resume to carry on gently, skip to leave this part out, "
+    "or stop to finish."
+)
+
+
+def bookend_intro(bookend: Bookend, seconds: float, brief: bool) -> str:
+    """Before the first move: what comes, how long, and (the first time) how to skip it."""
+    minutes = "half a minute" if seconds < 45 else minutes_phrase(seconds / 60)
+    if bookend.kind == "warm_up":
+        if brief:
+            return f"First, {minutes} to warm up."
+        return f"First, {minutes} to warm up. Say skip to leave it out."
+    return f"To finish, {minutes} to cool down."
+
+
+def move_seconds(move: Move, gentle: bool) -> float:
+    """How long a move lasts today: shorter when energy is low."""
+    if not gentle:
+        return float(move.seconds)
+    return max(MIN_MOVE_SECONDS, 5 * round(move.seconds * GENTLE_BOOKEND_SCALE / 5))

@@ -51,6 +51,7 @@ from voicecoach.memory.history import (
     LogEntry,
     SessionSummary,
 )
+from voicecoach.memory.journal import Entry
 from voicecoach.memory.projection import PREFERENCE_REASONS
 
 __all__ = [
@@ -210,6 +211,38 @@ class Store:
             with self._write() as conn:
                 if not projection.has_ended(conn, sid):
                     projection.end_session(conn, sid, self.clock() if t is None else t, reason)
+
+    def session_now(self, session_id: int) -> int:
+        """The row that `session_id`'s logs go to now (a restart in the same run has its own)."""
+        with self._lock:
+            return self._redirect.get(session_id, session_id)
+
+    def replay(self, key: str, session_id: int | None, entries: list[Entry]) -> bool:
+        """Write a spilled journal (voicecoach.memory.journal) in one transaction, marking
+        `key` as replayed in the same transaction; False (and nothing written) if `key` was
+        replayed before.  A session id the database does not know gets a new row."""
+        with self._lock, self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS replayed_journals (name TEXT PRIMARY KEY, t REAL)"
+            )
+            seen = "SELECT 1 FROM replayed_journals WHERE name = ?"
+            if conn.execute(seen, (key,)).fetchone():
+                return False
+            known = "SELECT 1 FROM sessions WHERE id = ?"
+            sid = session_id
+            if entries and (sid is None or not conn.execute(known, (sid,)).fetchone()):
+                sid = projection.new_session(conn, entries[0][0], None)
+            for t, what in entries:
+                assert sid is not None
+                if isinstance(what, str):
+                    if not projection.has_ended(conn, sid):
+                        projection.end_session(conn, sid, t, what)
+                    continue
+                if projection.starts_new_session(conn, sid, what):
+                    sid = projection.new_session(conn, t, None)
+                projection.apply(conn, sid, t, what)
+            conn.execute("INSERT INTO replayed_journals VALUES (?, ?)", (key, self.clock()))
+            return True
 
     # --- reading (voicecoach.memory.history) ----------------------------------------------------
 
