@@ -183,3 +183,15 @@ def test_a_remembered_dose_is_said_and_can_still_step_up(catalogue, matcher):
     assert len(transcript.said("small step up")) == 1  # once a session
     assert transcript.said("Holds are now forty seconds.")
     assert coach.doses["knee_to_chest"] == dose.Personal(hold_seconds=40)
+
+
+def test_after_the_offer_a_familiar_exercise_still_gets_its_short_steps(catalogue, matcher):
+    from voicecoach.coach.profile import Progress
+
+    known = Progress(sessions_total=3, familiar=frozenset({"knee_to_chest"}))
+    lines = ["knee to chest", "yes"]
+    transcript, _ = run_session(catalogue, matcher, lines, progress=known, **step_up_profile())
+    after = [r.action.text for r in transcript.after("Holds are now thirty five seconds.")
+             if hasattr(r.action, "text")]  # fmt: skip
+    assert after[1] == script.FAMILIAR
+    assert after[2] == catalogue.exercise("knee_to_chest").steps[0]

@@ -1695,21 +1695,26 @@ class Coach:
         step = dose.step_up(self.exercise, self.doses.get(self.exercise.id, dose.Personal()))
         if step is not None:
             self._change_dose(self.exercise, step[0], step[1], "progression")
-        self._cancel_timer()
-        self._say_step()
+        self._first_step()
 
     def _on_keep_dose(self, _: Event) -> None:
         """No (or no answer): the dose stays, and the offer waits a week."""
         assert self.exercise is not None
         self._log("step_up_declined", exercise=self.exercise.id)
         self._say(script.STEP_UP_KEPT)
-        self._cancel_timer()
-        self._say_step()
+        self._first_step()
 
     def _on_own_dose_instead(self, event: Event) -> None:
         """Asked for a change of their own when offered a step up: that, and no step."""
         self._on_dose(event)
+        self._first_step()
+
+    def _first_step(self) -> None:
+        """After the step-up question: the steps, as _introduce would have begun them."""
+        assert self.exercise is not None
         self._cancel_timer()
+        if self.steps_said == 1 and len(self.exercise.steps) > 1:
+            self._say(script.FAMILIAR)
         self._say_step()
 
     def _on_dose_elsewhere(self, _: Event) -> None:
