@@ -311,3 +311,10 @@ def test_pain_in_the_cool_down_stops_it_and_skip_goes_to_the_summary(catalogue, 
     said = [r.action.text for r in after if isinstance(r.action, Say)]
     assert not [s for s in said if s in {m.say for m in cool.moves}]
     assert any(s.startswith("That's the routine finished: five exercises") for s in said)
+
+
+def test_a_new_session_after_the_end_warms_up_again(catalogue, matcher):
+    lines = ["morning", "stop", "yes", "start", "stop", "yes", "seated routine", "stop", "yes"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    assert len(transcript.logs("session_start")) == 3
+    assert [b["part"] for b in transcript.logs("bookend")] == ["warm_up"] * 3
