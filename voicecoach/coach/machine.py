@@ -47,7 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
-from voicecoach.coach import script
+from voicecoach.coach import dose, script
 from voicecoach.coach.adapt import adapt, fits, order_routine
 from voicecoach.coach.catalogue import Bookend, Catalogue, Exercise, Routine
 from voicecoach.coach.clock import SegmentClock, from_rep_start
@@ -108,6 +108,8 @@ class Phase(StrEnum):
     CONFIRM_CONSTRAINTS = "confirm_constraints"
     RESUME_OFFER = "resume_offer"
     CHECK_READY = "check_ready"
+    STEP_UP = "step_up"
+    """At the start of an exercise that has gone well all week: a small step up, yes or no."""
     BOOKEND = "bookend"
     """A warm-up before a routine's first exercise or a cool-down after its last: timed
     moves, each said and then given its time."""
@@ -165,6 +167,7 @@ WAITING = frozenset(
         Phase.RESUME_OFFER,
         Phase.ENDED,
         Phase.CHECK_READY,
+        Phase.STEP_UP,
     }
     | SIDE_PHASES
 )
@@ -180,6 +183,8 @@ HELP_KEY = {
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
 REPROMPT_SECONDS = 15.0
+#: A hold or rest under way takes a new length only if this much of it is still to run.
+MIN_LEFT_SECONDS = 3.0
 
 
 def _said(event: Event) -> Heard:
@@ -244,11 +249,15 @@ class Coach:
             "previous": (self._on_previous_exercise, flow),
             "choose_routine": (self._on_choose_routine, flow),
             "choose_exercise": (self._on_choose_exercise, flow),
+            # The dose, where no exercise is in hand to change: a short answer why.
+            **dict.fromkeys(dose.CHANGES, (self._on_dose_elsewhere, stay)),
             # Events from the runtime.
             T.INPUT_ENDED: (self._on_input_ended, P.ENDED),
             T.DEVICE_LOST: (self._on_device_lost, P.PAUSED),
         }
         listen_on = (self._on_reprompt, flow)  # re-prompt once, then pause
+        # The person's own dose: changed where an exercise is in hand (coach.dose).
+        adjust_dose: dict[str, Row] = dict.fromkeys(dose.CHANGES, (self._on_dose, stay))
         device_noted = (self._on_device_noted, stay)  # nothing to pause
         table: dict[Phase, dict[str, Row]] = {
             P.IDLE: {T.BEGIN: (self._on_begin, flow), T.DEVICE_LOST: device_noted},
@@ -287,13 +296,23 @@ class Coach:
                 "skip": (self._on_not_steady, N.EXERCISE),
                 "next": (self._on_not_steady, N.EXERCISE),
                 "easier": (self._on_not_steady, N.EXERCISE),
+                **adjust_dose,
                 T.SILENCE: listen_on,
+            },
+            P.STEP_UP: {
+                "yes": (self._on_step_up, P.STEPS),
+                # Only a yes takes the step: "ready" or "next" carry on as it was.
+                "no": (self._on_keep_dose, P.STEPS), "start": (self._on_keep_dose, P.STEPS),
+                "next": (self._on_keep_dose, P.STEPS),
+                **adjust_dose,
+                T.SILENCE: (self._on_keep_dose, P.STEPS),  # never imposed
             },
             P.STEPS: {
                 "next": (self._on_next_step, flow), "previous": (self._on_previous_step, P.STEPS),
                 "start": (self._on_begin_segments, flow),
                 "yes": (self._on_begin_segments, flow),
                 "resume": (self._on_going_through_steps, stay),
+                **adjust_dose,
                 T.STEP_GAP: (self._on_step_gap, flow),
             },
             P.READY: {
@@ -303,6 +322,7 @@ class Coach:
                 "resume": (self._on_begin_segments, flow),
                 "no": (self._on_not_ready, P.READY),
                 "previous": (self._on_previous_exercise, flow),
+                **adjust_dose,
                 T.SILENCE: listen_on,
             },
             P.ACTIVE: {
@@ -312,6 +332,7 @@ class Coach:
                 "resume": (self._on_ready_now, flow),
                 T.SEGMENT_START: (self._on_segment_start, P.ACTIVE),
                 T.CUE: (self._on_cue, flow),
+                **adjust_dose,
             },
             P.BOOKEND: {
                 T.MOVE_START: (self._on_move_start, stay),
@@ -329,6 +350,7 @@ class Coach:
                 "yes": (self._on_resume, flow), "next": (self._on_next_exercise, flow),
                 "previous": (self._on_previous_exercise, flow),
                 "pause": (self._on_already_paused, stay),
+                **adjust_dose,
                 T.DEVICE_BACK: (self._on_device_back, N.RETURN),
                 T.DEVICE_LOST: device_noted,
             },
@@ -413,6 +435,16 @@ class Coach:
         # Remembered limits hold from the first word: only the person lifts them ("no").
         self.constraints: set[str] = set(self.profile.constraints)
         self.preferred = dict(self.profile.preferred)
+        self.doses = {
+            ident: dose.clamp(catalogue.exercise(ident), remembered.personal)
+            for ident, remembered in self.profile.doses.items()
+            if ident in catalogue.exercises
+        }
+        """exercise id -> the person's own dose (coach.dose), remembered and asked for."""
+        self.dose_told: set[str] = set()
+        self.unsettled_today = False
+        """Pain, tiredness, a symptom or an emergency said this session: no step up today."""
+        """Exercises whose remembered dose or step up has been spoken of this session."""
         self.phase: Phase = Phase.IDLE
         self.routine: Routine | None = None
         self.queue: list[str] = []
@@ -558,6 +590,7 @@ class Coach:
     def _log_report(self, kind: str, event: Event, **data: object) -> None:
         """A report of how the person is, with what was in hand and the words they said."""
         side = self.running.segment.side if self.exercise and self.running else None
+        self.unsettled_today = True
         self._log(kind, **data, exercise=self.current_id, side=side, said=_said(event).text)
 
     def _start_timer(self, seconds: float, kind: Trigger, after_speech: bool = True) -> None:
@@ -851,10 +884,7 @@ class Coach:
 
     def _introduce(self, exercise: Exercise) -> Phase:
         self.exercise = exercise
-        dosed = exercise
-        if self.gentle and exercise.dose.sets > 1:
-            dosed = replace(exercise, dose=replace(exercise.dose, sets=1))  # one set today
-        self.plan = script.plan(dosed, self.rest_scale, self.rep_pace)
+        self.plan = self._plan(exercise)
         self.running = None
         self.reps_done, self.hold_done = 0, 0.0
         self.tired_in = None
@@ -880,6 +910,9 @@ class Coach:
             self.done_versions.append(exercise.id)
         self.step = 0
         self.steps_said = 1 if familiar else len(exercise.steps)
+        self._say_remembered_dose(exercise)
+        if self._offer_step_up(exercise):
+            return Phase.STEP_UP
         if familiar and len(exercise.steps) > 1:
             self._say(script.FAMILIAR)
         self._say_step()
@@ -1366,6 +1399,7 @@ class Coach:
         # Maybe a fall, maybe a hard chair: stop everything and ask, never assume.
         self._cancel_timer()
         self._log("cant_get_up", exercise=self.current_id)
+        self.unsettled_today = True
         self._say(script.EMERGENCY_STOP, "safety")
         self._ask_if_fallen()
 
@@ -1504,6 +1538,7 @@ class Coach:
 
     def _on_tired(self, _: Event) -> None:
         self._log("tired", exercise=self.current_id)
+        self.unsettled_today = True
         self.tired_in = self.current_id
         self.rest_scale = 1.5  # rests stay longer for the rest of the session
         self._suspend()
@@ -1608,6 +1643,176 @@ class Coach:
         line = script.easier_line if direction == "easier" else script.harder_line
         self._say(line(target))
         return self._introduce(target)
+
+    # --- the person's dose (coach.dose) -----------------------------------------------------
+
+    def _plan(self, exercise: Exercise) -> list[script.Segment]:
+        """The timed plan at the person's own dose; one set on a gentle day."""
+        dosed = dose.dosed(exercise, self.doses.get(exercise.id, dose.Personal()))
+        if self.gentle and dosed.dose.sets > 1:
+            dosed = replace(dosed, dose=replace(dosed.dose, sets=1))  # one set today
+        return script.plan(dosed, self.rest_scale, self.rep_pace)
+
+    def _dose_parts(self, exercise: Exercise, personal: dose.Personal) -> list[str]:
+        hold_mode = exercise.dose.mode == "hold"
+        values = {"hold": personal.hold_seconds, "reps": personal.reps}
+        values["rest"] = personal.rest_seconds
+        return [script.dose_value(w, v, hold_mode) for w, v in values.items() if v is not None]
+
+    def _say_remembered_dose(self, exercise: Exercise) -> None:
+        """Once a session: the exercise starts at the dose the person settled on."""
+        remembered = self.profile.doses.get(exercise.id)
+        personal = self.doses.get(exercise.id)
+        if remembered is None or personal is None or exercise.id in self.dose_told:
+            return
+        parts = self._dose_parts(exercise, personal)
+        if parts:
+            self.dose_told.add(exercise.id)
+            self._say(script.remembered_dose(remembered.change, remembered.reason, parts))
+
+    def _offer_step_up(self, exercise: Exercise) -> bool:
+        """The weekly step up, earned over the last days (coach.progression): asked once,
+        never on a gentle day nor after pain or tiredness today."""
+        if exercise.id not in self.profile.step_ups or exercise.id in self.dose_told:
+            return False
+        if self.gentle or self.unsettled_today:
+            return False
+        step = dose.step_up(exercise, self.doses.get(exercise.id, dose.Personal()))
+        if step is None:
+            return False
+        _, outcome = step
+        self.dose_told.add(exercise.id)
+        part = script.dose_value(outcome.what, outcome.value, exercise.dose.mode == "hold")
+        self._say(script.step_up_offer(exercise, part), "question")
+        self._listen()
+        return True
+
+    def _on_step_up(self, _: Event) -> None:
+        assert self.exercise is not None
+        step = dose.step_up(self.exercise, self.doses.get(self.exercise.id, dose.Personal()))
+        if step is not None:
+            self._change_dose(self.exercise, step[0], step[1], "progression")
+        self._cancel_timer()
+        self._say_step()
+
+    def _on_keep_dose(self, _: Event) -> None:
+        """No (or no answer): the dose stays, and the offer waits a week."""
+        assert self.exercise is not None
+        self._log("step_up_declined", exercise=self.exercise.id)
+        self._say(script.STEP_UP_KEPT)
+        self._cancel_timer()
+        self._say_step()
+
+    def _on_dose_elsewhere(self, _: Event) -> None:
+        in_hand = self.exercise is not None or self.pending is not None
+        self._say(script.DOSE_NOT_NOW if in_hand else script.DOSE_NO_EXERCISE)
+        self._keep_waiting()
+
+    def _on_dose(self, event: Event) -> None:
+        """Longer or shorter holds, fewer or more reps, longer or shorter rests: for what
+        is not yet begun, the hold or rest in hand where it still has time to run, and
+        the next sessions."""
+        exercise = self.pending if self.phase == Phase.CHECK_READY else self.exercise
+        if exercise is None or self.hold is not None:
+            self._on_dose_elsewhere(event)
+            return
+        intent = _said(event).intent
+        personal = self.doses.get(exercise.id, dose.Personal())
+        outcome = dose.adjust(exercise, personal, intent)
+        hold_mode = exercise.dose.mode == "hold"
+        if not outcome.applies:
+            self._say(script.DOSE_NOT_APPLICABLE[outcome.what])
+        elif not outcome.changed:
+            direction = dose.CHANGES[intent][1]
+            self._say(script.dose_at_bound(outcome.what, direction, outcome.value, hold_mode))
+        else:
+            self._change_dose(exercise, intent, outcome, "asked")
+        if self.phase == Phase.STEP_UP:
+            self._listen()
+        else:
+            self._keep_waiting()
+
+    def _change_dose(
+        self, exercise: Exercise, intent: str, outcome: dose.Outcome, why: str
+    ) -> None:
+        """Remember the new dose, log it, and apply it to the exercise in hand."""
+        self.doses[exercise.id] = outcome.personal
+        self._log(
+            "dose",
+            exercise=exercise.id,
+            change=intent,
+            reason=why,
+            **{f"{k}_seconds" if k != "reps" else k: dose.current(exercise, outcome.personal, k)
+               for k in ("hold", "reps", "rest")},
+            personal=outcome.personal.values(),
+        )  # fmt: skip
+        line = script.dose_changed(outcome.what, outcome.value, exercise.dose.mode == "hold")
+        self._say(line)
+        if exercise is not self.exercise:
+            return
+        note = self._apply_dose(exercise, outcome.what)
+        if note:
+            self._say(note)
+
+    def _first_unbegun(self) -> int:
+        """Index of the first segment of the plan not yet begun."""
+        running = self.running
+        if running is None:
+            return 0
+        waiting = self.phase == Phase.READY or (
+            self.suspended is not None and self.suspended.phase == Phase.READY
+        )
+        if waiting and self.resume_elapsed is None and running.fresh:
+            return running.index
+        return running.index + 1
+
+    def _apply_dose(self, exercise: Exercise, what: str) -> str | None:
+        """The plan from the first segment not yet begun at the new dose, and the hold or
+        rest in hand too while it has time to run; a line when that matters."""
+        start = self._first_unbegun()
+        fresh = self._plan(exercise)
+        if what == "reps" and exercise.dose.mode == "hold":
+            if start > 0:  # the holds of a set already begun: from the next time
+                return script.DOSE_NEXT_TIME
+            self.plan = fresh
+            return None
+        model = {"hold": "hold", "reps": "reps", "rest": "rest"}[what]
+        new = next((s for s in fresh if s.kind == model), None)
+        if new is None:
+            return None
+        self.plan[start:] = [self._resized(s, new) for s in self.plan[start:]]
+        if self._resize_running(new) is not None:
+            return script.DOSE_THIS_ONE_TOO
+        if not any(s.kind == model for s in self.plan[start:]):
+            return script.DOSE_NEXT_TIME
+        if self.phase == Phase.ACTIVE and self.running and self.running.segment.kind == model:
+            return script.DOSE_NEXT_SET  # the set under way keeps its count
+        return None
+
+    def _resized(self, segment: script.Segment, new: script.Segment) -> script.Segment:
+        """`segment` at the new dose `new` of its kind (a rest after tiredness stays)."""
+        if segment.kind != new.kind or segment.then_ready:
+            return segment
+        if segment.kind == "reps":
+            return replace(segment, reps=new.reps, seconds=new.seconds)
+        return replace(segment, seconds=new.seconds)
+
+    def _resize_running(self, new: script.Segment) -> SegmentClock | None:
+        """The hold or rest under way, at the new length, when enough of it is left."""
+        running = self.running
+        if self.phase != Phase.ACTIVE or running is None or running.started is None:
+            return None
+        segment = running.segment
+        elapsed = running.elapsed(self.now)
+        if segment.kind not in {"hold", "rest"} or segment.kind != new.kind:
+            return None
+        if segment.then_ready or new.seconds - elapsed < MIN_LEFT_SECONDS:
+            return None
+        resized = replace(segment, seconds=new.seconds)
+        self.plan[running.index] = resized
+        self.running = SegmentClock.at(running.index, resized, elapsed).run(self.now)
+        self._schedule_next_cue()
+        return self.running
 
     # --- information -----------------------------------------------------------------------
 

@@ -345,6 +345,9 @@ NOTEBOOK_FULL = (
     "My notebook's disk is full, so I'm keeping today's notes in my head until there's room. "
     "We can carry on as normal."
 )
+NOTEBOOK_CAUGHT_UP = (
+    "Last time some notes were left waiting; I've written them into my notebook now."
+)
 FIRST_SESSION = "This is our first session together, so let's make a start."
 MOVING_ON = "Moving on."
 GOING_THROUGH_STEPS = "We're going through the steps."
@@ -638,6 +641,78 @@ def resumed(remaining: float | None) -> str:
     if remaining is None:
         return "Let's carry on."
     return f"Carrying on, {seconds_phrase(remaining)} left."
+
+
+# --- the person's own dose (coach.dose) ------------------------------------------------------
+
+DOSE_NOT_NOW = "Let's get you settled first. Ask me again once we're going."
+DOSE_NO_EXERCISE = (
+    "Let's choose an exercise first. Once it starts, you can ask for longer or shorter "
+    "holds, fewer or more reps, or longer rests."
+)
+DOSE_NOT_APPLICABLE = {
+    "hold": "This one is counted in reps, not held. Say fewer reps or more reps.",
+    "reps": "This one is a single hold. Say hold shorter or hold longer.",
+    "rest": "This one has no rests between sets. Say pause whenever you need a break.",
+}
+#: (what, direction) -> said when the dose is already at its bound.
+DOSE_AT_BOUND = {
+    ("hold", 1): "That's the longest hold I'd suggest without your therapist's say-so.",
+    ("hold", -1): "That's the shortest hold I'll plan. If it's still too much, say easier.",
+    ("reps", 1): "That's as many as I'd suggest without your therapist's say-so.",
+    ("reps", -1): "That's as few as I'll plan. If it's still too much, say easier or skip.",
+    ("rest", 1): "That's the longest rest I'll plan. Say pause whenever you need more.",
+    ("rest", -1): "That's the shortest rest I'd suggest.",
+}
+#: A change that starts at the next time the exercise is done (no set left to change).
+DOSE_NEXT_TIME = "That starts from the next time we do it."
+DOSE_THIS_ONE_TOO = "This one too."
+DOSE_NEXT_SET = "From the next set."
+#: What the person asked for, for "Last time you asked for ..., so ...".
+DOSE_ASKED = {
+    "hold_longer": "longer holds",
+    "hold_shorter": "shorter holds",
+    "more_reps": "more reps",
+    "fewer_reps": "fewer reps",
+    "rest_longer": "longer rests",
+    "rest_shorter": "shorter rests",
+}
+STEP_UP_KEPT = "Fine, we'll keep it as it is."
+
+
+def dose_value(what: str, value: int, hold_mode: bool = False, now: bool = False) -> str:
+    """'holds are twenty seconds', 'sets are eight reps', 'rests are forty five seconds'
+    (with `now`: 'holds are now twenty seconds')."""
+    are = "are now" if now else "are"
+    if what == "hold":
+        return f"holds {are} {seconds_phrase(value)}"
+    if what == "reps" and hold_mode:
+        return f"{'it is now' if now else 'it is'} {number(value)} holds each time"
+    if what == "reps":
+        return f"sets {are} {number(value)} reps"
+    return f"rests {are} {seconds_phrase(value)}"
+
+
+def dose_changed(what: str, value: int, hold_mode: bool = False) -> str:
+    return sentence(dose_value(what, value, hold_mode, now=True))
+
+
+def dose_at_bound(what: str, direction: int, value: int, hold_mode: bool = False) -> str:
+    return f"{sentence(dose_value(what, value, hold_mode))} {DOSE_AT_BOUND[(what, direction)]}"
+
+
+def remembered_dose(change: str, reason: str, parts: list[str]) -> str:
+    """Said once, when an exercise starts at the dose the person settled on."""
+    why = "you took a step up" if reason == "progression" else f"you asked for {DOSE_ASKED[change]}"
+    return f"Last time {why}, so {listing(parts)}."
+
+
+def step_up_offer(exercise: Exercise, part: str) -> str:
+    """The weekly progression: offered, never imposed."""
+    return (
+        f"The {exercise.name} has gone well this week. Shall we take a small step up, so "
+        f"{part}? Say yes or no."
+    )
 
 
 # --- warm-up and cool-down ----------------------------------------------------------------
