@@ -284,3 +284,37 @@ def test_one_warm_up_a_session_and_a_cool_down_after_each_routine(catalogue, mat
     assert len(transcript.logs("routine_done")) == 2
     parts = [b["part"] for b in transcript.logs("bookend")]
     assert parts == ["warm_up", "cool_down", "cool_down"]
+
+
+def test_pause_in_the_warm_up_waits_and_resume_takes_up_the_move_again(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["morning", "+30 pause", "+60 resume", "stop"])
+    warm = catalogue.bookends[transcript.logs("bookend")[0]["bookend"]]
+    paused = transcript.after(script.PAUSED)
+    resumed = next(i for i, r in enumerate(paused) if r.heard and r.heard.intent == "resume")
+    assert not [r for r in paused[:resumed] if isinstance(r.action, Tone | Say)][1:]
+    said = [r.action.text for r in paused[resumed:] if isinstance(r.action, Say)]
+    assert said[0] in {m.say for m in warm.moves}
+
+
+def test_pain_in_the_cool_down_stops_it_and_skip_goes_to_the_summary(catalogue, matcher):
+    lines = ["morning", *["ready"] * 5]
+    first, _ = run_session(catalogue, matcher, lines)
+    last_ready = [r.t for r in first.records if r.heard and r.heard.intent == "start"][-1]
+    into = first.after("to cool down")[1].t + 5 - last_ready  # into the first move
+    lines += [f"+{into:.1f} it hurts", "skip", "stop", "yes"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    cool = catalogue.bookends[transcript.logs("bookend")[-1]["bookend"]]
+    assert cool.kind == "cool_down"
+    after = transcript.after(script.PAIN_STOP)
+    assert transcript.said(script.PAIN_OFFER_BOOKEND)
+    assert transcript.logs("bookend_skipped") == [{"part": "cool_down"}]
+    said = [r.action.text for r in after if isinstance(r.action, Say)]
+    assert not [s for s in said if s in {m.say for m in cool.moves}]
+    assert any(s.startswith("That's the routine finished: five exercises") for s in said)
+
+
+def test_a_new_session_after_the_end_warms_up_again(catalogue, matcher):
+    lines = ["morning", "stop", "yes", "start", "stop", "yes", "seated routine", "stop", "yes"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    assert len(transcript.logs("session_start")) == 3
+    assert [b["part"] for b in transcript.logs("bookend")] == ["warm_up"] * 3

@@ -1966,6 +1966,7 @@ class Coach:
 
     def _on_restart(self, _: Event) -> Phase:
         self._log("session_start", routine=None)
+        self.bookends_done = set()  # a new session warms up again
         return self._start_routine(self.default_routine)
 
     def _on_restart_with(self, event: Event) -> Phase:
@@ -1973,6 +1974,7 @@ class Coach:
         heard = _said(event)
         self._log("session_start", routine=heard.slots.get("routine"))
         self.queue, self.index = [], 0
+        self.bookends_done = set()
         if heard.intent == "choose_routine":
             known = heard.slots.get("routine", "") in self.catalogue.routines
         else:

@@ -162,7 +162,7 @@ def progress(read: Read, now: float) -> Progress:
     week_start = dt.datetime.combine(monday, dt.time()).timestamp()
     fortnight_start = dt.datetime.combine(today - dt.timedelta(days=13), dt.time()).timestamp()
     done = read(
-        "SELECT e.session_id, e.finished, s.started FROM exercises e "
+        "SELECT e.session_id, e.exercise, e.finished, s.started FROM exercises e "
         "JOIN sessions s ON s.id = e.session_id "
         "WHERE e.status = 'done' AND s.started <= ?",
         (now,),
@@ -171,6 +171,7 @@ def progress(read: Read, now: float) -> Progress:
     sessions_week = {r["session_id"] for r in done if r["started"] >= week_start}
     finished = [r["finished"] or r["started"] for r in done]
     days = {dt.datetime.fromtimestamp(t).date() for t in finished if t >= fortnight_start}
+    lately = [r["exercise"] for r, t in zip(done, finished, strict=True) if t >= fortnight_start]
     pain = read(
         "SELECT COUNT(*) AS n FROM log WHERE kind = 'pain' AND t >= ? AND t <= ?",
         (week_start, now),
@@ -181,6 +182,7 @@ def progress(read: Read, now: float) -> Progress:
         exercises_this_week=sum(1 for t in finished if week_start <= t <= now),
         days_active_last_14=len(days),
         pain_reports_this_week=int(pain[0]["n"]),
+        familiar=frozenset(lately),
     )
 
 
