@@ -9,7 +9,7 @@ goes on, and the writer keeps trying to open it and writes the log when it can.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -103,6 +103,7 @@ def start_session(
                 said.append(script.NOTEBOOK_CAUGHT_UP)
             # The config gives starting values; what the person asked for since wins.
             profile = resolve(rate, volume, store.profile(resolve(rate, volume)))
+            profile = replace(profile, step_ups=store.step_ups())
             progress = store.progress()
             resume = store.interrupted()
             writer = StoreWriter(

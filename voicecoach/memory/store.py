@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from voicecoach.coach import progression
 from voicecoach.coach.events import Log
 from voicecoach.coach.profile import Profile, Progress, ResumePoint
 from voicecoach.memory import history, projection
@@ -263,6 +264,12 @@ class Store:
     def progress(self, now: float | None = None) -> Progress:
         """Counts for "how am I doing": this week is Monday to now, local time."""
         return history.progress(self._read, self.clock() if now is None else now)
+
+    def step_ups(self, now: float | None = None) -> frozenset[str]:
+        """Exercises that earned the offer of a small step up (coach.progression)."""
+        now = self.clock() if now is None else now
+        attempts, settled, troubled = history.step_up_facts(self._read, now)
+        return progression.earned(attempts, settled, now, troubled)
 
     def sessions(self, limit: int | None = None) -> list[SessionSummary]:
         """Sessions, newest first, with counts from the per-exercise log and the raw log."""
