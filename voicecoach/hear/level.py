@@ -43,6 +43,8 @@ NOISE_CEILING = 33.0
 #: MIN_SPEECH_RMS (digital near-silence).
 SPEECH_OVER_FLOOR = 4.0
 MIN_SPEECH_RMS = 2.0
+#: Fastest the stream's gain rises (per second of speech, in dB).
+RISE_DB_PER_SECOND = 40.0
 #: The stream's gain moves once per frame of this length.
 FRAME_SECONDS = 0.01
 #: Tallest hump the declipper draws, in clip levels (a +20 dB shout is cut about tenfold).
@@ -115,7 +117,9 @@ class StreamLevel:
 
     - falls at once when the (declipped) peaks pass TARGET_DBFS, so nothing clips again;
     - rises only on frames that stand well clear of the noise floor (speech), never in a
-      pause, so a quiet room's hiss is not pumped up between words;
+      pause, so a quiet room's hiss is not pumped up between words, and at most
+      RISE_DB_PER_SECOND, so a word's quiet onset is not blown up before its loud middle
+      arrives (rising at once cost Whisper words at -20 and -10 dB);
     - aims quiet speech's held peak at QUIET_PEAK_DBFS (at most MAX_GAIN_DB up), and never
       lifts the noise floor above NOISE_CEILING;
     - leaves speech whose peaks already sit between QUIET_PEAK_DBFS and TARGET_DBFS alone.
@@ -171,8 +175,11 @@ class StreamLevel:
             )
         else:
             wanted = min(1.0, 10 ** (TARGET_DBFS / 20) * FULL_SCALE / self.held)
-        if speech or wanted < self.gain:
+        if wanted < self.gain:
             self.gain = wanted
+        elif speech:  # up gently: an onset's first quiet frames are not blown up
+            step = 10 ** (RISE_DB_PER_SECOND * len(part) / self.rate / 20)
+            self.gain = min(wanted, self.gain * step)
 
 
 @dataclass
