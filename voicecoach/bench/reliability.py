@@ -350,6 +350,51 @@ def sigkill_run(runs: int, rng: random.Random) -> list[tuple[str, str, str, str,
     return [(label, str(runs), str(crashed), str(lost), "-")]
 
 
+def fuzzed_lines(n: int, rng: random.Random) -> list[str]:
+    """Lines a person, a cat on the keyboard or a broken pipe might type: command words
+    shuffled, cut and repeated, stray symbols, other scripts, control characters, empties,
+    very long lines; every so often a real command, so the coach moves through its states."""
+    words = ["start", "stop", "it hurts", "i've fallen", "help", "yes", "no", "pause",
+             "resume", "skip", "next", "slower", "faster", "repeat", "done", "tired", "easier",
+             "knee to chest", "i can't get up", "how am i doing", "again", "quit"]  # fmt: skip
+    junk = ["", " ", "\t", "???", "¿qué?", "Schmerz", "痛い", "🙂", "\x00", "\x1b[2J", "-" * 300]
+    lines = []
+    for _ in range(n):
+        roll = rng.random()
+        if roll < 0.35:
+            lines.append(rng.choice(words))
+        elif roll < 0.7:
+            picked = rng.sample(words, rng.randint(1, 4))
+            text = " ".join(picked)
+            cut = rng.randint(0, len(text))
+            lines.append(text[:cut] + rng.choice(junk) + text[cut:])
+        elif roll < 0.9:
+            lines.append("".join(chr(rng.randint(32, 0x2FFF)) for _ in range(rng.randint(1, 40))))
+        else:
+            lines.append(rng.choice(junk) * rng.randint(1, 50))
+    return [line.replace("\n", " ").replace("\r", " ") for line in lines]
+
+
+def fuzz_text(n: int, rng: random.Random) -> list[tuple[str, str, str, str, str]]:
+    """`voicecoach text --fast` fed `n` fuzzed lines: no exception, a plain exit."""
+    folder = Path(tempfile.mkdtemp(prefix="vc-fuzz-"))
+    lines = "\n".join(fuzzed_lines(n, rng)) + "\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "text", "--fast", "--db", str(folder / "v.db")],
+        input=lines.encode("utf-8", "surrogatepass"), capture_output=True, timeout=1800,
+    )  # fmt: skip
+    crashed = int(done.returncode != 0 or b"Traceback" in done.stderr)
+    try:
+        with Store.open(folder / "v.db") as store:
+            store.sessions()
+        damaged = 0
+    except Exception:
+        damaged = 1
+    shutil.rmtree(folder, ignore_errors=True)
+    return [(f"{n:,} fuzzed typed lines (`text --fast --db`)", "1", str(crashed), str(damaged),
+             "-")]  # fmt: skip
+
+
 # --- data, models, devices --------------------------------------------------------------------
 
 
@@ -599,52 +644,51 @@ def soak(hours: float) -> str:
                       *rows])  # fmt: skip
 
 
+def _rows(rows: list[tuple[str, str, str, str, str]]) -> str:
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m voicecoach.bench reliability")
     parser.add_argument("--quick", action="store_true", help="fewer points, short locks")
     parser.add_argument("--skip-soak", action="store_true")
     parser.add_argument("--soak-hours", type=float, default=2.0)
-    parser.add_argument("--levels-only", action="store_true", help="only the level sweep")
-    parser.add_argument("--widths-only", action="store_true", help="only the WAV widths")
-    parser.add_argument("--kill-only", action="store_true", help="only SIGKILL of `run`")
-    parser.add_argument("--exit-only", action="store_true", help="only faults outlasting exit")
+    parser.add_argument("--only", choices=["levels", "widths", "kill", "exit", "fuzz"],
+                        help="one section alone")  # fmt: skip
     args = parser.parse_args(argv)
     engines: list[str | None] = [None, "pocketsphinx"]  # the default, and the fallback
-    if args.levels_only:
-        print(level_sweep(args.quick, engines), flush=True)
-        return 0
-    if args.exit_only:
-        for row in exit_faults(load_catalogue()):
-            print("| " + " | ".join(row) + " |", flush=True)
-        return 0
-    if args.kill_only:
-        for row in sigkill_run(3 if args.quick else 10, random.Random(13)):
-            print("| " + " | ".join(row) + " |", flush=True)
-        return 0
-    if args.widths_only:
-        print(width_sweep(args.quick), flush=True)
+    quick = args.quick
+    sections: dict[str, Callable[[], str]] = {
+        "levels": lambda: level_sweep(quick, engines),
+        "widths": lambda: width_sweep(quick),
+        "kill": lambda: _rows(sigkill_run(3 if quick else 10, random.Random(13))),
+        "exit": lambda: _rows(exit_faults(load_catalogue())),
+        "fuzz": lambda: _rows(fuzz_text(1000 if quick else 10000, random.Random(13))),
+    }
+    if args.only:
+        print(sections[args.only](), flush=True)
         return 0
     rng = random.Random(13)
     catalogue = load_catalogue()
-    rows = disk_full(catalogue, args.quick)
-    rows += locks(catalogue, [1.0] if args.quick else [1.0, 5.0, 30.0])
+    rows = disk_full(catalogue, quick)
+    rows += locks(catalogue, [1.0] if quick else [1.0, 5.0, 30.0])
     rows += exit_faults(catalogue)
-    rows += sigkill(2 if args.quick else 5, rng)
-    rows += sigterm(2 if args.quick else 5, rng)
-    rows += sigkill_run(3 if args.quick else 10, rng)
+    rows += sigkill(2 if quick else 5, rng)
+    rows += sigterm(2 if quick else 5, rng)
+    rows += sigkill_run(3 if quick else 10, rng)
     rows += data_and_models()
+    rows += fuzz_text(1000 if quick else 10000, rng)
     print("## Faults injected\n")
     print("| fault | runs | crashed | lost / wrong | worst 'it hurts' answer (ms) |")
     print("|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |", flush=True)
+    print(_rows(rows), flush=True)
     print("\n## Safety phrases across levels\n")
-    print(level_sweep(args.quick, engines), flush=True)
+    print(sections["levels"](), flush=True)
     print("\n## WAV widths, normal and quiet\n")
-    print(width_sweep(args.quick), flush=True)
+    print(sections["widths"](), flush=True)
     if not args.skip_soak:
         print("\n## Soak: a long recording through `run`\n")
-        print(soak(0.5 if args.quick else args.soak_hours), flush=True)
+        print(soak(0.5 if quick else args.soak_hours), flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\n(benchmark peak RSS {peak:.0f} MB)")
     return 0
