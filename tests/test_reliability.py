@@ -922,3 +922,18 @@ def test_pocketsphinx_hears_it_hurts_shouted_and_whispered_on_both_paths(
             for hear in paths:
                 heard = hear(level.tobytes())
                 assert understand(heard, matcher).intent == "pain", (voice, db, heard.text)
+
+
+def test_a_journal_that_outgrows_its_reservation_on_a_full_disk_keeps_what_fits(
+    small_disk: Path,
+) -> None:
+    from voicecoach.memory import journal
+
+    db = small_disk / "voicecoach.db"
+    spill = journal.Journal(db)
+    fill_disk(small_disk)
+    entries = [(float(i), big(i)) for i in range(200)]  # about 200 kB: three times the room
+    left = spill.spill(None, entries)
+    assert 0 < len(left) < len(entries)
+    kept = journal.read(spill.path).entries
+    assert [t for t, _ in kept] == [t for t, _ in entries[: len(entries) - len(left)]]

@@ -22,6 +22,7 @@ end.  The reserved tail is zero bytes; a line cut short (power cut mid-write) is
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -96,17 +97,21 @@ class Journal:
             return entries
         try:
             try:
-                os.pwrite(fd, data, 0)
+                if os.pwrite(fd, data, 0) < len(data):
+                    raise OSError(errno.ENOSPC, "no room to grow the journal")
                 kept = len(entries)
             except OSError:
-                # No room to grow: keep as many whole lines as fit in what was reserved.
+                # No room to grow: keep as many whole lines as fit in what was reserved,
+                # zeros after them, so nothing of the failed longer write is read back.
                 kept, size = 0, len(header.encode())
                 while kept < len(lines) and size + len(lines[kept].encode()) <= self.reserved:
                     size += len(lines[kept].encode())
                     kept += 1
                 if size > self.reserved:
                     return entries
-                os.pwrite(fd, (header + "".join(lines[:kept])).encode(), 0)
+                os.ftruncate(fd, self.reserved)
+                fitted = (header + "".join(lines[:kept])).encode()
+                os.pwrite(fd, fitted + b"\0" * (self.reserved - len(fitted)), 0)
             os.fsync(fd)
         except OSError as err:
             log.error("could not write %s: %s", self.path, err)
