@@ -320,6 +320,7 @@ class WhisperRecognizer:
         word_confidences: bool = True,
         prompt: str | None = PROMPT,
         vad_options: dict[str, Any] | None = None,
+        denoise: bool = False,
     ):
         path, problem = find_model(model)
         if problem or path is None:
@@ -346,6 +347,27 @@ class WhisperRecognizer:
             hf, self._model.is_multilingual, task="transcribe", language="en"
         )
         self._features = FeatureExtractor(feature_size=self._model.n_mels)
+        self.prompt = prompt
+        self.beam_size = beam_size
+        self.pad_seconds = pad_seconds
+        self.min_window = min_window
+        self.word_confidences = word_confidences
+        self.vad_options = dict(vad_options or {})
+        self.denoise = denoise
+        self._pieces: list[bytes] = []
+        self.last: Decoded | None = None
+        self._last_encoded: tuple[Any, int] | None = None
+        self.load_seconds = time.perf_counter() - started
+        log.debug("Whisper (%s, %d thread(s)) ready in %.2f s", path, threads, self.load_seconds)
+
+    @property
+    def prompt(self) -> str | None:
+        """The "previous text" the decoder sees (None: none)."""
+        return self._prompt_text
+
+    @prompt.setter
+    def prompt(self, prompt: str | None) -> None:
+        self._prompt_text = prompt
         self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         if prompt:
             self._prompt = [
@@ -354,16 +376,6 @@ class WhisperRecognizer:
                 *self._prompt,
             ]
         self._start = len(self._prompt) - 2  # where the start-of-transcript token sits
-        self.beam_size = beam_size
-        self.pad_seconds = pad_seconds
-        self.min_window = min_window
-        self.word_confidences = word_confidences
-        self.vad_options = dict(vad_options or {})
-        self._pieces: list[bytes] = []
-        self.last: Decoded | None = None
-        self._last_encoded: tuple[Any, int] | None = None
-        self.load_seconds = time.perf_counter() - started
-        log.debug("Whisper (%s, %d thread(s)) ready in %.2f s", path, threads, self.load_seconds)
 
     # -- decoding --
 
@@ -549,11 +561,13 @@ class WhisperRecognizer:
 
         The stream's audio includes the trailing silence up to `end_silence`; the decoder
         gets it all (Whisper handles silence well, and the window is short anyway)."""
+        from voicecoach.hear.denoise import Denoiser
         from voicecoach.hear.vad import SileroEndpointer
 
         return DecodingStream(
             self,
             end_silence,
+            denoiser=Denoiser() if self.denoise else None,
             endpointer=SileroEndpointer,
             early_silence=early_silence,
             **self.vad_options,
