@@ -318,3 +318,23 @@ def test_a_new_session_after_the_end_warms_up_again(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, lines)
     assert len(transcript.logs("session_start")) == 3
     assert [b["part"] for b in transcript.logs("bookend")] == ["warm_up"] * 3
+
+
+def test_a_dose_request_in_the_warm_up_says_it_is_for_the_exercises(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["morning", "+12 hold longer", "stop"])
+    answer = transcript.said(script.DOSE_IN_BOOKEND)[0]
+    assert answer.heard is not None
+    assert answer.heard.intent == "hold_longer"
+    assert not transcript.logs("dose")  # nothing changed
+
+
+def test_the_warm_up_promises_the_time_it_takes_with_its_words(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["morning", "+200 stop"])
+    intro = next(
+        r for r in transcript.records if isinstance(r.action, Say) and "to warm up" in r.action.text
+    )
+    done = transcript.said(script.BOOKEND_DONE["warm_up"])[0]
+    took = done.t - intro.end
+    promised = {"half a minute": 30, "about a minute": 60, "a minute and a half": 90}
+    said = next(v for k, v in promised.items() if k in intro.action.text)
+    assert abs(took - said) <= 20

@@ -1074,7 +1074,10 @@ class Coach:
         self.bookends_done.add(kind)
         seconds = sum(script.move_seconds(m, self.gentle) for m in bookend.moves)
         self._log("bookend", part=kind, bookend=bookend.id, seconds=seconds)
-        self._say(script.bookend_intro(bookend, seconds, brief=self._knows_coach), "instruction")
+        # The person hears the moves said as well as done: promise the time it really takes.
+        said = sum(script.speaking_seconds(m.say, self.rate) for m in bookend.moves)
+        intro = script.bookend_intro(bookend, seconds + said, brief=self._knows_coach)
+        self._say(intro, "instruction")
         self.bookend, self.move = bookend, 0
         return self._say_move()
 
@@ -1727,7 +1730,10 @@ class Coach:
 
     def _on_dose_elsewhere(self, _: Event) -> None:
         in_hand = self.exercise is not None or self.pending is not None
-        self._say(script.DOSE_NOT_NOW if in_hand else script.DOSE_NO_EXERCISE)
+        if self.phase == Phase.BOOKEND:
+            self._say(script.DOSE_IN_BOOKEND)
+        else:
+            self._say(script.DOSE_NOT_NOW if in_hand else script.DOSE_NO_EXERCISE)
         self._keep_waiting()
 
     def _on_dose(self, event: Event) -> None:

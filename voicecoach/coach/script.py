@@ -660,6 +660,10 @@ def resumed(remaining: float | None) -> str:
 # --- the person's own dose (coach.dose) ------------------------------------------------------
 
 DOSE_NOT_NOW = "Let's get you settled first. Ask me again once we're going."
+DOSE_IN_BOOKEND = (
+    "The warm-up and cool-down stay as they are. Once an exercise starts, you can ask for "
+    "longer or shorter holds, or fewer or more reps."
+)
 DOSE_NO_EXERCISE = (
     "Let's choose an exercise first. Once it starts, you can ask for longer or shorter "
     "holds, fewer or more reps, or longer rests."
@@ -754,7 +758,12 @@ PAIN_OFFER_BOOKEND = (
 
 def bookend_intro(bookend: Bookend, seconds: float, brief: bool) -> str:
     """Before the first move: what comes, how long, and (the first time) how to skip it."""
-    minutes = "half a minute" if seconds < 45 else minutes_phrase(seconds / 60)
+    if seconds < 45:
+        minutes = "half a minute"
+    elif 75 <= seconds < 105:
+        minutes = "a minute and a half"
+    else:
+        minutes = minutes_phrase(seconds / 60)
     if bookend.kind == "warm_up":
         if brief:
             return f"First, {minutes} to warm up."
