@@ -32,6 +32,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import IO, Protocol
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from voicecoach.understand import templates as tpl
@@ -401,6 +402,9 @@ def _spoken(entry: Named) -> Iterable[str]:
 ACCEPT = 0.55
 #: ... and a consequential one (stop, skip, choose_*), where a wrong act costs more.
 ACCEPT_CONSEQUENTIAL = 0.75
+#: How far ahead of the runner-up the model's choice must be (ordinary / consequential).
+MARGIN = 0.0
+MARGIN_CONSEQUENTIAL = 0.0
 #: Confidence of a sentence that a template generates word for word.
 EXACT = 0.99
 #: Sentences the model learns from, at most, per template (intents / not-commands).
@@ -417,6 +421,41 @@ MAX_SLOT_READINGS = 3
 SLOT_SIMILARITY = 90
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """The recogniser's likeliest reading of a transcript, before the policy decides."""
+
+    text: str
+    intent: str
+    probability: float
+    runner_up: float
+    """The second likeliest class's probability (how clear the choice is)."""
+    reading: str
+    slots: dict[str, str]
+    exact: bool = False
+    """A template (or a not-command template) generates the sentence word for word."""
+    blocked: bool = False
+    """A slot it needs is missing, or a negation turns the sentence round."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When the model's choice is acted on: sure enough, and clearly ahead of the runner-up.
+    Consequential intents (stop, skip, choose_*) need more of both."""
+
+    accept: float = ACCEPT
+    accept_consequential: float = ACCEPT_CONSEQUENTIAL
+    margin: float = MARGIN
+    margin_consequential: float = MARGIN_CONSEQUENTIAL
+
+    def accepts(self, probability: float, runner_up: float, consequential: bool) -> bool:
+        if consequential:
+            needed, margin = self.accept_consequential, self.margin_consequential
+        else:
+            needed, margin = self.accept, self.margin
+        return probability >= needed and probability - runner_up >= margin
+
+
 class Matcher:
     """Transcript -> Match over one IntentSet: exact template hits, then the learned model.
 
@@ -425,8 +464,11 @@ class Matcher:
     answer nobody asked for means).
     """
 
-    def __init__(self, intents: IntentSet, model: Model | None = None) -> None:
+    def __init__(
+        self, intents: IntentSet, model: Model | None = None, policy: Policy | None = None
+    ) -> None:
         self.intents = intents
+        self.policy = policy or Policy()
         self._exact: dict[str, str] = {}
         for name in intents.intents:
             for sentence in intents.expansions(name):
@@ -450,52 +492,58 @@ class Matcher:
 
     def match(self, text: str, expecting_answer: bool = False) -> Match:
         """Best intent for `text`; `none` when nothing is likely enough."""
+        return self.decide(self.consider(text))
+
+    def decide(self, c: Candidate) -> Match:
+        """The candidate accepted, or `none` when it is not sure or clear enough."""
+        if c.exact or c.intent == NONE:
+            return Match(c.text, c.intent, c.slots, c.probability, c.reading)
+        if c.blocked or not self.policy.accepts(
+            c.probability, c.runner_up, self.intents.consequential(c.intent)
+        ):
+            return Match(c.text, NONE, {}, 1.0 - c.probability, c.reading)
+        return Match(c.text, c.intent, c.slots, c.probability, c.reading)
+
+    def consider(self, text: str) -> Candidate:
+        """The likeliest reading of `text`, before the acceptance policy is applied."""
         normal = self.intents.normalise(text)
         if not normal:
-            return Match(text, NONE, {}, 1.0)
+            return Candidate(text, NONE, 1.0, 0.0, "", {}, exact=True)
         readings = self._fill_slots(normal)
         exact = self._exact_match(text, [*readings, (normal, {})])
         if exact is not None:
             return exact
-        intent, probability, reading, found = self._best_reading(normal, *readings[0])
+        intent, probability, runner_up, reading, found = self._best_reading(normal, *readings[0])
         if intent == NONE:
-            return Match(text, NONE, {}, probability, reading)
-        needed = ACCEPT_CONSEQUENTIAL if self.intents.consequential(intent) else ACCEPT
+            return Candidate(text, NONE, probability, runner_up, reading, {})
         wanted = {s for s in SLOTS if intent == f"choose_{s}"}
         for slot in wanted - set(found):
             guess = self._describers[slot].guess(normal)
             if guess is not None:
                 found = {**found, slot: guess.ident}
-        negations = _negation_pairs(reading)
-        if (
-            probability < needed
-            or wanted != set(found) & wanted
-            or not negations <= self._negations_used[intent]
-        ):
-            return Match(text, NONE, {}, 1.0 - probability, reading)
-        return Match(
-            text, intent, {k: v for k, v in found.items() if k in wanted}, probability, reading
-        )
+        blocked = wanted != set(found) & wanted or not self._negations_allowed(intent, reading)
+        slots = {k: v for k, v in found.items() if k in wanted}
+        return Candidate(text, intent, probability, runner_up, reading, slots, blocked=blocked)
 
-    def _exact_match(self, text: str, readings: list[tuple[str, dict[str, str]]]) -> Match | None:
+    def _negations_allowed(self, intent: str, reading: str) -> bool:
+        return _negation_pairs(reading) <= self._negations_used[intent]
+
+    def _exact_match(
+        self, text: str, readings: list[tuple[str, dict[str, str]]]
+    ) -> Candidate | None:
         """A reading that is exactly a phrase (or exactly a non-command), if any."""
         for reading, found in readings:
             if reading in self._exact:
                 wanted = set(_PLACEHOLDER.findall(reading))
-                return Match(
-                    text,
-                    self._exact[reading],
-                    {k: v for k, v in found.items() if k in wanted},
-                    EXACT,
-                    reading,
-                )
+                slots = {k: v for k, v in found.items() if k in wanted}
+                return Candidate(text, self._exact[reading], EXACT, 0.0, reading, slots, exact=True)
             if reading in self._not_commands:
-                return Match(text, NONE, {}, EXACT, reading)
+                return Candidate(text, NONE, EXACT, 0.0, reading, {}, exact=True)
         return None
 
     def _best_reading(
         self, normal: str, with_slots: str, slots: dict[str, str]
-    ) -> tuple[str, float, str, dict[str, str]]:
+    ) -> tuple[str, float, float, str, dict[str, str]]:
         """The model's choice for the reading with slot placeholders or the plain words."""
         best = self._classify(with_slots, slots)
         if with_slots != normal:
@@ -503,15 +551,15 @@ class Matcher:
             plain = self._classify(normal, {})
             if plain[1] > best[1]:
                 # The same choice read from the spoken value keeps the value's slot.
-                best = (*plain[:3], slots) if plain[0] == best[0] else plain
+                best = (*plain[:4], slots) if plain[0] == best[0] else plain
         return best
 
     def _classify(
         self, reading: str, slots: dict[str, str]
-    ) -> tuple[str, float, str, dict[str, str]]:
+    ) -> tuple[str, float, float, str, dict[str, str]]:
         probs = self.model.probabilities(reading)
-        best = int(probs.argmax())
-        return self.model.classes[best], float(probs[best]), reading, slots
+        second, best = (int(i) for i in np.argsort(probs)[-2:])
+        return self.model.classes[best], float(probs[best]), float(probs[second]), reading, slots
 
     def _fill_slots(self, normal: str) -> list[tuple[str, dict[str, str]]]:
         """Readings with slot values as placeholders, the likeliest (longest values) first;
