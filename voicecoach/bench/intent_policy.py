@@ -152,11 +152,12 @@ def main(argv: list[str]) -> int:
     dev_cases += [
         Case(NONE, {}, full.consider(t)) for d in devs for t in d.non_commands + d.negations
     ]
+    # Above 0.5 a margin is implied (the runner-up has at most 1 - p): few are worth trying.
     grid = itertools.product(
-        (0.45, 0.55, 0.65, 0.75),
-        (0.65, 0.75, 0.85, 0.9),
-        (0.0, 0.1, 0.2, 0.3),
-        (0.0, 0.2, 0.4, 0.6),
+        (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85),
+        (0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
+        (0.0, 0.2),
+        (0.0, 0.4),
     )
     rows = []
     for accept, accept_c, margin, margin_c in grid:
