@@ -38,6 +38,8 @@ CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
 WRONG = 4.0
 CONSEQUENTIAL_WRONG = 12.0
 FALSE_ACCEPT = 4.0
+#: A safety word missed (pain, dizzy, emergency...) costs this many misses.
+SAFETY_MISSED = 3.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Tally:
     right: int = 0
     wrong: int = 0
     consequential_wrong: int = 0
+    safety_missed: int = 0
     others: int = 0
     false_accepts: int = 0
 
@@ -105,6 +108,7 @@ class Tally:
             (self.commands - self.right - self.wrong)
             + WRONG * self.wrong
             + CONSEQUENTIAL_WRONG * self.consequential_wrong
+            + (SAFETY_MISSED - 1) * self.safety_missed
         ) / max(1, self.commands) + FALSE_ACCEPT * self.false_accepts / max(1, self.others)
 
     def row(self) -> str:
@@ -130,6 +134,8 @@ def tally(matcher: Matcher, cases: list[Case], policy: Policy) -> Tally:
         elif m.intent != NONE:
             t.wrong += 1
             t.consequential_wrong += m.intent in CONSEQUENTIAL
+        else:
+            t.safety_missed += matcher.intents.safety(case.intent)
     return t
 
 
@@ -152,27 +158,27 @@ def main(argv: list[str]) -> int:
     dev_cases += [
         Case(NONE, {}, full.consider(t)) for d in devs for t in d.non_commands + d.negations
     ]
-    # Above 0.5 a margin is implied (the runner-up has at most 1 - p): few are worth trying.
     grid = itertools.product(
-        (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85),
-        (0.7, 0.75, 0.8, 0.85, 0.9, 0.95),
-        (0.0, 0.2),
-        (0.0, 0.4),
+        (0.55, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9),
+        (0.75, 0.8, 0.85, 0.9, 0.95),
+        (0.45, 0.55, 0.65, 0.75, 0.85),
     )
     rows = []
-    for accept, accept_c, margin, margin_c in grid:
+    for accept, accept_c, accept_s in grid:
         if accept_c < accept:
             continue
-        policy = Policy(accept, accept_c, margin, margin_c)
+        policy = Policy(accept, accept_c, accept_s)
         u, d = tally(full, unseen, policy), tally(full, dev_cases, policy)
         rows.append((u.cost() + d.cost(), policy, u, d))
     rows.sort(key=lambda r: r[0])
     print(f"unseen templates: {len(unseen)} sentences; dev: {len(dev_cases)}")
-    print("accept cons margin m_cons | unseen right wrong c_wrong fa | dev right wrong c_wrong fa")
+    print(
+        "ordinary consequential safety | unseen right wrong c_wrong fa | dev right wrong c_wrong fa"
+    )
     current = Policy()
     for cost, p, u, d in [r for r in rows if r[1] == current] + rows[: args.top]:
         print(
-            f"{p.accept:5.2f} {p.accept_consequential:5.2f} {p.margin:5.2f} "
-            f"{p.margin_consequential:5.2f} | {u.row()} | {d.row()} | {cost:.3f}"
+            f"{p.accept:8.2f} {p.accept_consequential:13.2f} {p.accept_safety:6.2f} | "
+            f"{u.row()} | {d.row()} | {cost:.3f}"
         )
     return 0
