@@ -134,8 +134,9 @@ class IntentSet:
     families: Mapping[str, str] = field(default_factory=dict)
     """Slot value id -> the catalogue entry it is an adapted version of."""
 
-    def normalise(self, text: str) -> str:
-        """Lower-case, drop punctuation and fillers, expand contractions."""
+    def normalise(self, text: str, once: bool = True) -> str:
+        """Lower-case, drop punctuation and fillers, expand contractions; `once`: a word
+        said twice in a row counts once."""
         text = text.lower().replace("\u2019", "'")
         text = _NOT_WORD.sub(" ", text)
         words: list[str] = []
@@ -145,8 +146,7 @@ class IntentSet:
         kept = [w for w in words if w not in self.fillers] or words
         # "okay" on its own is an answer, not a filler: a filler-only utterance stays whole.
         # Said-twice words ("wait wait", "yes yes") count once.
-        kept = [w for i, w in enumerate(kept) if i == 0 or w != kept[i - 1]]
-        return " ".join(kept)
+        return " ".join(_once(kept) if once else kept)
 
     def consequential(self, name: str) -> bool:
         intent = self.intents.get(name)
@@ -434,11 +434,11 @@ def _spoken(entry: Named) -> Iterable[str]:
 #: Probability the model must give an intent for it to be acted on, by kind of intent (chosen
 #: with `python -m voicecoach.bench intent_policy` on left-out templates and the development
 #: sets, never on held-out data): ordinary ones ...
-ACCEPT = 0.55
+ACCEPT = 0.80
 #: ... consequential ones (stop, skip, choose_*), where a wrong act costs more ...
-ACCEPT_CONSEQUENTIAL = 0.75
+ACCEPT_CONSEQUENTIAL = 0.90
 #: ... and the safety words (pain, dizzy, emergency...), where a miss costs more.
-ACCEPT_SAFETY = 0.55
+ACCEPT_SAFETY = 0.65
 #: Confidence of a sentence that a template generates word for word.
 EXACT = 0.99
 #: Sentences the model learns from, at most, per template (intents / not-commands).
@@ -542,7 +542,12 @@ class Matcher:
         if not normal:
             return Candidate(text, NONE, 1.0, 0.0, "", {}, exact=True)
         readings = self._fill_slots(normal)
-        exact = self._exact_match(text, [*readings, (normal, {})])
+        # A slot value may begin with the word before it ("something for | for the chair"):
+        # found before repeated words are merged, the rest of the sentence is a template's.
+        whole = self.intents.normalise(text, once=False)
+        merged = [] if whole == normal else self._fill_slots(whole)[:1]
+        merged = [(" ".join(_once(r.split())), found) for r, found in merged]
+        exact = self._exact_match(text, [*readings, *merged, (normal, {})])
         if exact is not None:
             return exact
         intent, probability, runner_up, reading, found = self._best_reading(normal, *readings[0])
@@ -634,6 +639,10 @@ def fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str
             if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
                 best = (score, window, ident)
     return None if best is None else (best[1], best[2])
+
+
+def _once(words: list[str]) -> list[str]:
+    return [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
 
 
 def _negation_pairs(sentence: str) -> set[tuple[str, str]]:
