@@ -24,8 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.understand.describe import stem
-
 log = logging.getLogger(__name__)
 
 #: Hashed feature table size: 2**16 rows of float32 per class (~9 MB for 36 classes).
@@ -35,13 +33,12 @@ BATCH = 256
 LEARNING_RATE = 0.5
 L2 = 1e-6
 SEED = 7
-STEMS = False
 #: Negating words (after contractions are expanded) and how many words after them they turn.
 NEGATORS = frozenset({"not", "cannot", "never", "no", "nothing", "without", "nobody", "nor"})
 NEGATION_SCOPE = 3
 CLAUSE_BREAKS = frozenset({"but", "and", "so", "because"})
 #: Changing anything above changes the model: part of the cache key.
-VERSION = f"v1-{BITS}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{L2}-{SEED}-{STEMS}-neg{NEGATION_SCOPE}"
+VERSION = f"v1-{BITS}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{L2}-{SEED}-neg{NEGATION_SCOPE}"
 _MASK = (1 << BITS) - 1
 
 
@@ -55,10 +52,6 @@ def features(sentence: str) -> np.ndarray:
     # Words in a negation's scope also count as negated words: "do not go any slower" shares
     # "n slower" with "no need to slow down" (not a command), not with "slower please".
     grams += [f"n {w}" for w in negated(words)]
-    if STEMS:
-        # Stems with everyday synonyms folded in ("knackered" ~ "tired" is the templates' job;
-        # "twisting" ~ "twist", "calves" ~ "calf" is this): kinship char n-grams miss.
-        grams += [f"s {stem(w)}" for w in words if not w.startswith("{")]
     for word in words:
         if word.startswith("{"):
             continue
