@@ -20,7 +20,7 @@ from voicecoach.coach.catalogue import (
     Exercise,
     load_catalogue,
 )
-from voicecoach.coach.constraints import ALLOWED, CONSTRAINTS
+from voicecoach.coach.constraints import ALLOWED, CONSTRAINTS, fits_position
 
 SEED_IDS = (
     "knee_to_chest", "spinal_twist", "supine_twist", "shoulder_flexion", "cervical_rotation",
@@ -532,3 +532,87 @@ def test_catalogue_command_reports_bad_files(tmp_path, capsys):
     assert "exercises.toml: exercise 'a': missing field(s)" in capsys.readouterr().err
     assert main(["catalogue", "nosuch"]) == 2
     assert main(["catalogue", "--constraints", "upside_down"]) == 2
+
+
+# --- warm-ups and cool-downs ------------------------------------------------------------------
+
+
+def bookends(**changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """A valid set: one seated warm-up and one seated cool-down that go with every
+    position (seated suits every limit); `changes` edit the warm-up."""
+    moves = [{"say": "Breathe in slowly, and out.", "seconds": 20}] * 2
+    out = [
+        {"id": f"{kind}_all", "kind": kind, "position": "seated", "goes_with": list(POSITIONS),
+         "moves": moves}
+        for kind in ("warm_up", "cool_down")
+    ]  # fmt: skip
+    out[0].update(changes)
+    return out
+
+
+def load_bookends(tables: list[dict[str, Any]]):
+    routines_text = _tables("routine", routines()).getvalue()
+    bookend_text = _tables("bookend", tables).getvalue()
+    return load_catalogue(
+        _tables("exercise", [ex("a")]), io.StringIO(routines_text + "\n" + bookend_text)
+    )
+
+
+def test_the_packaged_bookends_cover_every_position_within_its_limits(catalogue):
+    for kind in ("warm_up", "cool_down"):
+        for position in POSITIONS:
+            bookend = catalogue.bookend(kind, position)
+            assert bookend is not None, (kind, position)
+            assert fits_position(bookend.position, allowed_by(position)), bookend.id
+            assert 30 <= bookend.seconds <= 150
+
+
+def allowed_by(position: str) -> tuple[str, ...]:
+    return tuple(c for c in CONSTRAINTS if fits_position(position, (c,)))
+
+
+def test_valid_bookends_load_and_a_catalogue_may_have_none():
+    catalogue = load_bookends(bookends())
+    assert catalogue.bookend("warm_up", "lying") == catalogue.bookends["warm_up_all"]
+    assert catalogue.bookends["cool_down_all"].seconds == 40
+    assert not load([ex("a")]).bookends
+
+
+BAD_BOOKENDS: dict[str, tuple[list[dict[str, Any]], str]] = {
+    "a position with none": (
+        bookends(goes_with=["seated", "standing", "lying", "bed"]),
+        "no warm_up goes with quadruped exercises",
+    ),
+    "a position with two": (
+        [*bookends(), {**bookends()[0], "id": "another"}],
+        "more than one (warm_up_all, another) warm_up goes with lying",
+    ),
+    "breaks a limit": (
+        bookends(position="standing"),
+        "bookend 'warm_up_all': standing breaks 'no_standing', which lying exercises keep",
+    ),
+    "unknown kind": (bookends(kind="stretch_out"), "kind 'stretch_out' is not one of"),
+    "no moves": (bookends(moves=[]), "bookend 'warm_up_all': moves must not be empty"),
+    "a move too long": (
+        bookends(moves=[{"say": "Breathe " * 30, "seconds": 40}]),
+        "move 1: say is longer than 25 words",
+    ),
+    "a move with no time": (
+        bookends(moves=[{"say": "Breathe.", "seconds": 0}] * 2),
+        "move 1: seconds must be 5 to 60, not 0",
+    ),
+    "too long in all": (
+        bookends(moves=[{"say": "Breathe.", "seconds": 60}] * 3),
+        "moves last 180 s in all; keep it to 30-150 s",
+    ),
+    "unknown field": (bookends(colour="red"), "bookend 'warm_up_all': unknown field(s) 'colour'"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BOOKENDS))
+def test_bad_bookend_data_names_file_and_entry(case):
+    tables, message = BAD_BOOKENDS[case]
+    with pytest.raises(CatalogueError) as info:
+        load_bookends(tables)
+    assert str(info.value).startswith("routines.toml: ")
+    assert message in str(info.value)

@@ -48,7 +48,10 @@ def walk(catalogue: Catalogue) -> Iterator[Coach]:
     for intent in WALK:
         for _ in range(4 if intent in MID_ACTIVITY else 60):
             yield coach
-            if coach.phase not in {Phase.STEPS, Phase.ACTIVE} or coach._timer is None:
+            if (
+                coach.phase not in {Phase.STEPS, Phase.ACTIVE, Phase.BOOKEND}
+                or coach._timer is None
+            ):
                 break
             coach.handle(TimerExpired(coach._timer, coach.now + 5.0))
         coach.handle(Heard(intent, coach.now + 1.0))
@@ -58,7 +61,7 @@ def walk(catalogue: Catalogue) -> Iterator[Coach]:
 def trigger_event(trigger: str, coach: Coach) -> Event | None:
     t = coach.now + 1.0
     kinds = {Trigger.STEP_GAP, Trigger.SEGMENT_START, Trigger.CUE, Trigger.SILENCE,
-             Trigger.CHECK_IN_OVER}  # fmt: skip
+             Trigger.CHECK_IN_OVER, Trigger.MOVE_START, Trigger.MOVE_OVER}  # fmt: skip
     if trigger in kinds:
         live = coach._timer is not None and coach._timer_kind == trigger
         return TimerExpired(coach._timer or "", t) if live else None

@@ -220,6 +220,144 @@ def test_an_unusable_database_never_stops_the_session(catalogue, tmp_path: Path)
     assert recorder.writer.unsaved
 
 
+# --- what is queued at exit is spilled to a journal and replayed at the next start -------
+
+
+def journals(db: Path) -> list[Path]:
+    return sorted(db.parent.glob(f"{db.name}.unsaved-*"))
+
+
+def pain_session(catalogue, db: Path):
+    """A session that hears "it hurts" while another program holds the database's lock."""
+    coach, recorder = start_session(catalogue, db)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    for action in coach.handle(Heard("start", 1.0)) + coach.handle(Heard("pain", 2.0)):
+        if isinstance(action, Log):
+            recorder(action)
+    return recorder, other
+
+
+def test_records_queued_at_exit_under_a_held_lock_are_written_at_the_next_start(
+    catalogue, db: Path
+) -> None:
+    recorder, other = pain_session(catalogue, db)
+    recorder.close("terminated", timeout=0.3)  # the lock outlives the process
+    assert recorder.writer is not None
+    assert recorder.writer.spilled
+    assert not recorder.writer.unsaved
+    assert len(journals(db)) == 1
+    other.execute("COMMIT")
+    other.close()
+    with Store.open(db) as store:
+        assert "pain" not in [e.kind for e in store.log_entries()]  # not in the database yet
+    coach, again = start_session(catalogue, db)
+    assert script.NOTEBOOK_CAUGHT_UP in coach.warnings
+    again.close("finished")
+    with Store.open(db) as store:
+        assert [e.kind for e in store.log_entries()].count("pain") == 1
+        first = store.sessions()[-1]
+        assert first.end_reason == "terminated"  # its true end, not "interrupted"
+    assert not journals(db)
+
+
+def test_a_replay_cut_short_after_its_commit_does_not_write_twice(catalogue, db: Path) -> None:
+    from voicecoach.memory.journal import replay_pending
+
+    recorder, other = pain_session(catalogue, db)
+    recorder.close("terminated", timeout=0.3)
+    other.execute("COMMIT")
+    other.close()
+    (spill,) = journals(db)
+    kept = spill.read_bytes()
+    with Store.open(db) as store:
+        assert replay_pending(store, db) > 0
+        spill.write_bytes(kept)  # as if the process died between the commit and the unlink
+        assert replay_pending(store, db) == 0
+        assert [e.kind for e in store.log_entries()].count("pain") == 1
+    assert not journals(db)
+
+
+def test_a_journal_cut_short_by_a_power_cut_keeps_its_whole_lines(db: Path) -> None:
+    from voicecoach.memory.journal import Journal, replay_pending
+
+    with Store.open(db) as store:
+        sid = store.start_session(None)
+    journal = Journal(db)
+    entries = [(1.0, Log("pain", {"exercise": None})), (2.0, Log("exercise_done", {}))]
+    assert not journal.spill(sid, entries)
+    text = journal.path.read_bytes().rstrip(b"\0")
+    journal.path.write_bytes(text[:-9])  # the last line torn
+    with Store.open(db) as store:
+        assert replay_pending(store, db) == 1
+        assert [e.kind for e in store.log_entries()] == ["pain"]
+
+
+def test_a_clean_close_leaves_no_journal(catalogue, db: Path) -> None:
+    coach, recorder = start_session(catalogue, db)
+    for action in coach.handle(Heard("start", 1.0)) + coach.handle(Heard("pain", 2.0)):
+        if isinstance(action, Log):
+            recorder(action)
+    recorder.close("finished")
+    assert not journals(db)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real 256 kB filesystem (tmpfs); skipped where mounting is not permitted."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mount = ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)]
+    if subprocess.run(mount, capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    yield folder
+    subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def fill_disk(folder: Path) -> Path:
+    import os
+
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 512)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_records_queued_at_exit_on_a_full_disk_survive_to_the_next_start(
+    catalogue, small_disk: Path
+) -> None:
+    db = small_disk / "voicecoach.db"
+    coach, recorder = start_session(catalogue, db)
+    assert recorder.writer is not None
+    recorder.writer._retry = 0.02
+    filler = fill_disk(small_disk)
+    for action in coach.handle(Heard("start", 1.0)) + coach.handle(Heard("pain", 2.0)):
+        if isinstance(action, Log):
+            recorder(action)
+    recorder.close("terminated", timeout=0.5)  # the disk is still full at exit
+    assert recorder.writer.spilled
+    assert not recorder.writer.unsaved
+    filler.unlink()  # room again, as after a clear-out
+    coach, again = start_session(catalogue, db)
+    assert script.NOTEBOOK_CAUGHT_UP in coach.warnings
+    again.close("finished")
+    with Store.open(db) as store:
+        kinds = [e.kind for e in store.log_entries()]
+        assert kinds.count("pain") == 1
+        assert [s.end_reason for s in store.sessions()] == ["finished", "terminated"]
+
+
 # --- the coach answers first ----------------------------------------------------------------
 
 

@@ -298,13 +298,15 @@ def test_progress_counts_this_week_and_the_last_fortnight(db: Path, clock: FakeC
             sid = store.start_session(None)
             play(store, sid, clock, [*stretching_session(done), ("pain", {"exercise": None})])
             store.end_session(sid, "stopped")
-        assert store.progress(now=MONDAY_9AM + DAY) == Progress(
+        expected = Progress(
             sessions_this_week=2,
             sessions_total=5,
             exercises_this_week=5,
             days_active_last_14=3,  # Wed, Thu and Monday; asked on Tuesday, that Tue is day 15
             pain_reports_this_week=3,
+            familiar=frozenset(STRETCHING[:3]),  # done in the last fourteen days
         )
+        assert store.progress(now=MONDAY_9AM + DAY) == expected
 
 
 def test_garbage_file_is_moved_aside_and_a_new_one_works(db: Path, clock: FakeClock) -> None:

@@ -9,7 +9,7 @@ goes on, and the writer keeps trying to open it and writes the log when it can.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -87,6 +87,8 @@ def start_session(
     recorder = Recorder()
     profile, progress, resume = resolve(rate, volume), None, None
     if db_path is not None:
+        db_path = Path(db_path).expanduser()
+        from voicecoach.memory.journal import Journal, replay_pending
         from voicecoach.memory.store import Store, StoreError
         from voicecoach.memory.writer import StoreWriter
 
@@ -96,12 +98,19 @@ def start_session(
             if store.spoken_warning:
                 log.warning("%s", store.warning)
                 said.append(store.spoken_warning)
+            # Before this session's row, so a spilled session keeps its true end.
+            if replay_pending(store, db_path):
+                said.append(script.NOTEBOOK_CAUGHT_UP)
             # The config gives starting values; what the person asked for since wins.
             profile = resolve(rate, volume, store.profile(resolve(rate, volume)))
+            profile = replace(profile, step_ups=store.step_ups())
             progress = store.progress()
             resume = store.interrupted()
             writer = StoreWriter(
-                store, store.start_session(routine), full_notice=script.NOTEBOOK_FULL
+                store,
+                store.start_session(routine),
+                full_notice=script.NOTEBOOK_FULL,
+                journal=Journal(db_path),
             )
         except StoreError as err:
             log.error("database %s: %s; the session goes on, and its log is kept", db_path, err)
@@ -113,7 +122,9 @@ def start_session(
                 again = Store.open(db_path)
                 return again, again.start_session(routine)
 
-            writer = StoreWriter(opener=opener, full_notice=script.NOTEBOOK_FULL)
+            writer = StoreWriter(
+                opener=opener, full_notice=script.NOTEBOOK_FULL, journal=Journal(db_path)
+            )
         recorder = Recorder(writer)
     coach = Coach(
         catalogue,

@@ -5,8 +5,11 @@ Theory of operation: `exercises.toml` holds `[[exercise]]` tables and `routines.
 turns each table into a dataclass while checking field names, types and enum values, then checks
 the whole graph: easier / harder / alternative ids exist, easier and harder chains do not loop,
 every alternative fits the constraint it is for, every exercise has a way through each of the
-required constraints, and spoken names are unique.  Any problem raises CatalogueError naming the
-file and the entry, so a bad edit to the data is caught at start-up, not mid-session.
+required constraints, and spoken names are unique.  `routines.toml` also holds `[[bookend]]`
+tables, the warm-ups and cool-downs (optional as a whole): for each kind, every exercise
+position has exactly one that goes with it, done in a position that breaks no limit that
+position keeps.  Any problem raises CatalogueError naming the file and the entry, so a bad
+edit to the data is caught at start-up, not mid-session.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ SIDES = ("none", "each", "alternate")
 alternate: sides alternate every hold / rep."""
 EQUIPMENT = ("towel", "chair", "ball", "foam_roller", "wall", "bed", "pillow")
 MODES = ("hold", "reps")
+BOOKEND_KINDS = ("warm_up", "cool_down")
+BOOKEND_SECONDS = (30, 150)
+"""A warm-up or cool-down lasts half a minute to two and a half minutes in all."""
+MOVE_SECONDS = (5, 60)
 SOURCES = ("seed", "adapted")
 
 #: Every exercise must fit, have an alternative for, or give a reason to skip these.
@@ -192,11 +199,48 @@ class Routine:
 
 
 @dataclass(frozen=True)
+class Move:
+    """One timed movement of a warm-up or cool-down."""
+
+    say: str
+    """The spoken instruction, at most MAX_STEP_WORDS words."""
+    seconds: int
+    """How long to keep doing it, after it has been said."""
+
+
+@dataclass(frozen=True)
+class Bookend:
+    """A warm-up before a routine's first exercise or a cool-down after its last."""
+
+    id: str
+    kind: str
+    """One of BOOKEND_KINDS."""
+    position: str
+    """Where the person is while doing it (one of POSITIONS)."""
+    goes_with: tuple[str, ...]
+    """The exercise positions it leads into (warm-up) or out of (cool-down)."""
+    moves: tuple[Move, ...]
+
+    @property
+    def seconds(self) -> int:
+        return sum(m.seconds for m in self.moves)
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """All exercises and routines, insertion-ordered as in the data files."""
 
     exercises: Mapping[str, Exercise]
     routines: Mapping[str, Routine]
+    bookends: Mapping[str, Bookend] = field(default_factory=FrozenMap)
+    """Warm-ups and cool-downs by id."""
+
+    def bookend(self, kind: str, position: str) -> Bookend | None:
+        """The warm-up or cool-down that goes with exercises in `position`."""
+        return next(
+            (b for b in self.bookends.values() if b.kind == kind and position in b.goes_with),
+            None,
+        )
 
     def exercise(self, id: str) -> Exercise:
         """The exercise with this id; KeyError if unknown."""
@@ -220,6 +264,7 @@ class Catalogue:
                 }
                 for r in self.routines.values()
             ],
+            "bookends": [asdict(b) for b in self.bookends.values()],
         }
 
 
@@ -262,10 +307,11 @@ def load_catalogue(exercises: Source = None, routines: Source = None) -> Catalog
     ro_file, ro_data = _read_toml(routines, ROUTINES_FILE)
     exercise_map = _parse_exercises(ex_file, ex_data)
     routine_map = _parse_routines(ro_file, ro_data)
+    bookend_map = _parse_bookends(ro_file, ro_data)
     _check_graph(ex_file, exercise_map)
     _check_routines(ro_file, routine_map, exercise_map)
     _check_spoken_names(ex_file, ro_file, exercise_map, routine_map)
-    return Catalogue(FrozenMap(exercise_map), FrozenMap(routine_map))
+    return Catalogue(FrozenMap(exercise_map), FrozenMap(routine_map), FrozenMap(bookend_map))
 
 
 def _read_toml(source: Source, default_name: str) -> tuple[str, dict[str, Any]]:
@@ -372,9 +418,12 @@ _ROUTINE_REQUIRED = {"id", "name", "description", "exercises"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _entries(file: str, data: dict[str, Any], key: str) -> list[tuple[str, Any]]:
-    """(label, table) per `[[key]]` entry, checking the file has nothing else."""
-    extra = sorted(set(data) - {key})
+def _entries(
+    file: str, data: dict[str, Any], key: str, others: frozenset[str] = frozenset()
+) -> list[tuple[str, Any]]:
+    """(label, table) per `[[key]]` entry, checking the file has nothing but `key` and
+    `others` (read by their own parsers)."""
+    extra = sorted(set(data) - {key} - others)
     if extra:
         raise CatalogueError(f"{file}: unknown top-level key(s) {', '.join(map(repr, extra))}")
     tables = data.get(key, [])
@@ -507,7 +556,7 @@ def _parse_dose(entry: _Entry, both_sides_per_rep: bool) -> Dose:
 
 def _parse_routines(file: str, data: dict[str, Any]) -> dict[str, Routine]:
     routines: dict[str, Routine] = {}
-    for label, table in _entries(file, data, "routine"):
+    for label, table in _entries(file, data, "routine", frozenset({"bookend"})):
         entry = _Entry(file, label, table, _ROUTINE_FIELDS, _ROUTINE_REQUIRED)
         ident = _check_id(entry, routines)
         routines[ident] = Routine(
@@ -522,6 +571,65 @@ def _parse_routines(file: str, data: dict[str, Any]) -> dict[str, Routine]:
     if missing:
         raise CatalogueError(f"{file}: missing routine(s) {', '.join(map(repr, missing))}")
     return routines
+
+
+_BOOKEND_FIELDS = {"id", "kind", "position", "goes_with", "moves"}
+_MOVE_FIELDS = {"say", "seconds"}
+
+
+def _parse_bookends(file: str, data: dict[str, Any]) -> dict[str, Bookend]:
+    """The `[[bookend]]` tables: parsed, then checked to cover every position once."""
+    bookends: dict[str, Bookend] = {}
+    for label, table in _entries(file, data, "bookend", frozenset({"routine"})):
+        entry = _Entry(file, label, table, _BOOKEND_FIELDS, _BOOKEND_FIELDS)
+        ident = _check_id(entry, bookends)
+        bookends[ident] = _parse_bookend(entry, ident)
+    if not bookends:
+        return bookends  # a catalogue without warm-ups: routines go straight in
+    for kind in BOOKEND_KINDS:
+        for position in POSITIONS:
+            owners = [b.id for b in bookends.values() if b.kind == kind and position in b.goes_with]
+            if len(owners) != 1:
+                what = "no" if not owners else f"more than one ({', '.join(owners)})"
+                raise CatalogueError(
+                    f"{file}: {what} {kind} goes with {position} exercises: give exactly one "
+                    "[[bookend]] with that position in goes_with"
+                )
+    return bookends
+
+
+def _parse_bookend(entry: _Entry, ident: str) -> Bookend:
+    position = entry.choice("position", POSITIONS)
+    goes_with = entry.texts("goes_with", nonempty=True)
+    for other in goes_with:
+        if other not in POSITIONS:
+            entry.fail(f"goes_with {other!r} is not one of {', '.join(POSITIONS)}")
+        broken = [
+            c
+            for c in CONSTRAINTS
+            if fits_position(other, (c,)) and not fits_position(position, (c,))
+        ]
+        if broken:
+            # Someone whose limits allow the exercise must be able to do its bookend too.
+            entry.fail(f"{position} breaks {broken[0]!r}, which {other} exercises keep")
+    tables = entry.get("moves", list, [])
+    if not tables:
+        entry.fail("moves must not be empty")
+    moves = []
+    for i, table in enumerate(tables):
+        move = _Entry(entry.file, f"{entry.what}: move {i + 1}", table, _MOVE_FIELDS, _MOVE_FIELDS)
+        say = move.text("say")
+        if len(say.split()) > MAX_STEP_WORDS:
+            move.fail(f"say is longer than {MAX_STEP_WORDS} words")
+        seconds = move.get("seconds", int)
+        if not MOVE_SECONDS[0] <= seconds <= MOVE_SECONDS[1]:
+            move.fail(f"seconds must be {MOVE_SECONDS[0]} to {MOVE_SECONDS[1]}, not {seconds}")
+        moves.append(Move(say, seconds))
+    bookend = Bookend(ident, entry.choice("kind", BOOKEND_KINDS), position, goes_with, tuple(moves))
+    low, high = BOOKEND_SECONDS
+    if not low <= bookend.seconds <= high:
+        entry.fail(f"moves last {bookend.seconds} s in all; keep it to {low}-{high} s")
+    return bookend
 
 
 # --- whole-catalogue checks ---------------------------------------------------------------

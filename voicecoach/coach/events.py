@@ -128,7 +128,8 @@ LOG_KINDS = {
         "routine",
         "planned_reps",
         "planned_hold_seconds",
-    ),  # index: queue position from 0; routine None: an exercise chosen on its own
+    ),  # index: queue position from 0; routine None: an exercise chosen on its own;
+    # planned: at the person's own dose (coach.dose)
     "exercise_done": ("exercise", "reps", "hold_seconds"),
     "exercise_stopped": ("exercise", "outcome", "reps", "hold_seconds"),  # outcome: pain,
     # emergency, cant_get_up or tired: cut short, so not done
@@ -141,8 +142,18 @@ LOG_KINDS = {
     "cant_get_up": ("exercise",),
     "tired": ("exercise",),
     "voice": ("rate", "volume"),
+    # The person's own dose of an exercise changed (coach.dose): change is the intent
+    # (hold_longer ...), reason "asked" or "progression"; the dose from now on, and the
+    # parts that differ from the catalogue's (`personal`).
+    "dose": ("exercise", "change", "reason", "hold_seconds", "reps", "rest_seconds", "personal"),
+    "step_up_declined": ("exercise",),  # the weekly step up offered, and not taken
     "device": ("what",),
     "session_end": ("reason",),
+    "check_in": ("energy",),  # energy: ok or low
+    "bookend": ("part", "bookend", "seconds"),  # a warm-up or cool-down begins; part:
+    # warm_up or cool_down, seconds: how long today
+    "bookend_done": ("part",),
+    "bookend_skipped": ("part",),
 }
 
 

@@ -22,9 +22,10 @@ is not for this phase: it changes nothing and says nothing.
 
 A session moves through phases:
 
-    choosing ──► steps ──► ready ──► active (holds / reps / rests / switches) ──► next exercise
-        ▲                                 │                                        │
-        └──────── routine done ◄──────────┴────────────────────────────────────────┘
+    choosing ──► bookend (warm-up) ──► steps ──► ready ──► active (holds / reps / rests /
+        ▲                                ▲            switches) ──► next exercise ─┐
+        │                                └──────────────────────────────────────────┤
+        └──────── routine done ◄──── bookend (cool-down) ◄── after the last one ◄───┘
 
 and, from anywhere, into the side phases paused, confirm_stop, pain, emergency, fall_check,
 unwell and tired, which remember where they came from (`Suspended`): the RETURN marker
@@ -46,11 +47,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
-from voicecoach.coach import script
+from voicecoach.coach import dose, script
 from voicecoach.coach.adapt import adapt, fits, order_routine
-from voicecoach.coach.catalogue import Catalogue, Exercise, Routine
+from voicecoach.coach.catalogue import Bookend, Catalogue, Exercise, Routine
 from voicecoach.coach.clock import SegmentClock, from_rep_start
-from voicecoach.coach.constraints import INTENT_CONSTRAINT
+from voicecoach.coach.constraints import INTENT_CONSTRAINT, fits_position
 from voicecoach.coach.events import (
     Action,
     Begin,
@@ -107,6 +108,11 @@ class Phase(StrEnum):
     CONFIRM_CONSTRAINTS = "confirm_constraints"
     RESUME_OFFER = "resume_offer"
     CHECK_READY = "check_ready"
+    STEP_UP = "step_up"
+    """At the start of an exercise that has gone well all week: a small step up, yes or no."""
+    BOOKEND = "bookend"
+    """A warm-up before a routine's first exercise or a cool-down after its last: timed
+    moves, each said and then given its time."""
     ENDED = "ended"
 
 
@@ -124,6 +130,8 @@ class Trigger(StrEnum):
     CUE = "<cue due>"
     SILENCE = "<silence>"
     CHECK_IN_OVER = "<check-in unanswered>"
+    MOVE_START = "<warm-up or cool-down move starts>"
+    MOVE_OVER = "<warm-up or cool-down move over>"
     OTHERWISE = "<any other intent>"
     """Not a trigger: the row for intents a phase has no row for."""
 
@@ -159,6 +167,7 @@ WAITING = frozenset(
         Phase.RESUME_OFFER,
         Phase.ENDED,
         Phase.CHECK_READY,
+        Phase.STEP_UP,
     }
     | SIDE_PHASES
 )
@@ -169,11 +178,13 @@ HELP_KEY = {
     Phase.CHOOSING: "choosing", Phase.IDLE: "choosing", Phase.STEPS: "steps",
     Phase.READY: "ready", Phase.ACTIVE: "active", Phase.PAUSED: "paused", Phase.PAIN: "pain",
     Phase.EMERGENCY: "emergency", Phase.FALL_CHECK: "emergency",
-    Phase.ENDED: "ended", Phase.UNWELL: "unwell",
+    Phase.ENDED: "ended", Phase.UNWELL: "unwell", Phase.BOOKEND: "bookend",
 }  # fmt: skip
 
 #: Seconds of silence before a gentle re-prompt, and again before pausing.
 REPROMPT_SECONDS = 15.0
+#: A hold or rest under way takes a new length only if this much of it is still to run.
+MIN_LEFT_SECONDS = 3.0
 
 
 def _said(event: Event) -> Heard:
@@ -238,11 +249,15 @@ class Coach:
             "previous": (self._on_previous_exercise, flow),
             "choose_routine": (self._on_choose_routine, flow),
             "choose_exercise": (self._on_choose_exercise, flow),
+            # The dose, where no exercise is in hand to change: a short answer why.
+            **dict.fromkeys(dose.CHANGES, (self._on_dose_elsewhere, stay)),
             # Events from the runtime.
             T.INPUT_ENDED: (self._on_input_ended, P.ENDED),
             T.DEVICE_LOST: (self._on_device_lost, P.PAUSED),
         }
         listen_on = (self._on_reprompt, flow)  # re-prompt once, then pause
+        # The person's own dose: changed where an exercise is in hand (coach.dose).
+        adjust_dose: dict[str, Row] = dict.fromkeys(dose.CHANGES, (self._on_dose, stay))
         device_noted = (self._on_device_noted, stay)  # nothing to pause
         table: dict[Phase, dict[str, Row]] = {
             P.IDLE: {T.BEGIN: (self._on_begin, flow), T.DEVICE_LOST: device_noted},
@@ -281,21 +296,34 @@ class Coach:
                 "skip": (self._on_not_steady, N.EXERCISE),
                 "next": (self._on_not_steady, N.EXERCISE),
                 "easier": (self._on_not_steady, N.EXERCISE),
+                **adjust_dose,
                 T.SILENCE: listen_on,
+            },
+            P.STEP_UP: {
+                "yes": (self._on_step_up, P.STEPS),
+                # Only a yes takes the step: "ready" or "next" carry on as it was.
+                "no": (self._on_keep_dose, P.STEPS), "start": (self._on_keep_dose, P.STEPS),
+                "next": (self._on_keep_dose, P.STEPS),
+                # A dose of their own choosing answers the offer too.
+                **dict.fromkeys(dose.CHANGES, (self._on_own_dose_instead, P.STEPS)),
+                T.SILENCE: (self._on_keep_dose, P.STEPS),  # never imposed
             },
             P.STEPS: {
                 "next": (self._on_next_step, flow), "previous": (self._on_previous_step, P.STEPS),
                 "start": (self._on_begin_segments, flow),
                 "yes": (self._on_begin_segments, flow),
                 "resume": (self._on_going_through_steps, stay),
+                **adjust_dose,
                 T.STEP_GAP: (self._on_step_gap, flow),
             },
             P.READY: {
+                "repeat": (self._on_repeat_ready, flow),
                 "start": (self._on_begin_segments, flow), "yes": (self._on_begin_segments, flow),
                 "next": (self._on_begin_segments, flow),
                 "resume": (self._on_begin_segments, flow),
                 "no": (self._on_not_ready, P.READY),
                 "previous": (self._on_previous_exercise, flow),
+                **adjust_dose,
                 T.SILENCE: listen_on,
             },
             P.ACTIVE: {
@@ -305,12 +333,25 @@ class Coach:
                 "resume": (self._on_ready_now, flow),
                 T.SEGMENT_START: (self._on_segment_start, P.ACTIVE),
                 T.CUE: (self._on_cue, flow),
+                **adjust_dose,
+            },
+            P.BOOKEND: {
+                T.MOVE_START: (self._on_move_start, stay),
+                T.MOVE_OVER: (self._on_move_over, flow),
+                "next": (self._on_next_move, flow), "previous": (self._on_previous_move, flow),
+                "start": (self._on_not_paused, stay), "resume": (self._on_not_paused, stay),
+                "tired": (self._on_bookend_tired, flow),
+                "cant_lie_down": (self._on_bookend_constraint, flow),
+                "cant_stand": (self._on_bookend_constraint, flow),
+                "in_bed": (self._on_bookend_constraint, flow),
+                "seated": (self._on_bookend_constraint, flow),
             },
             P.PAUSED: {
                 "resume": (self._on_resume, flow), "start": (self._on_resume, flow),
                 "yes": (self._on_resume, flow), "next": (self._on_next_exercise, flow),
                 "previous": (self._on_previous_exercise, flow),
                 "pause": (self._on_already_paused, stay),
+                **adjust_dose,
                 T.DEVICE_BACK: (self._on_device_back, N.RETURN),
                 T.DEVICE_LOST: device_noted,
             },
@@ -395,6 +436,18 @@ class Coach:
         # Remembered limits hold from the first word: only the person lifts them ("no").
         self.constraints: set[str] = set(self.profile.constraints)
         self.preferred = dict(self.profile.preferred)
+        self.doses = {
+            ident: dose.clamp(catalogue.exercise(ident), remembered.personal)
+            for ident, remembered in self.profile.doses.items()
+            if ident in catalogue.exercises
+        }
+        """exercise id -> the person's own dose (coach.dose), remembered and asked for."""
+        self.dose_told: set[str] = set()
+        self.unsettled_today = False
+        """Pain, tiredness, a symptom or an emergency said this session: no step up today."""
+        """Exercises whose remembered dose has been said this session."""
+        self.offered_step_up: set[str] = set()
+        """Exercises offered a step up this session (once, whatever the answer)."""
         self.phase: Phase = Phase.IDLE
         self.routine: Routine | None = None
         self.queue: list[str] = []
@@ -404,6 +457,13 @@ class Coach:
         self.rep_pace = 1.0
         """How long each rep takes against the catalogue's ("slower" stretches it)."""
         self.step = 0
+        self.steps_said = 0
+        """How many of the exercise's steps are said before "ready?" (fewer when familiar)."""
+        self.bookend: Bookend | None = None
+        """The warm-up or cool-down under way, and its move in hand."""
+        self.move = 0
+        self.bookends_done: set[str] = set()
+        """Kinds of bookend begun: the warm-up this session, the cool-down this routine."""
         self.running: SegmentClock | None = None
         """The segment in hand: running in ACTIVE, or the one to start on "ready"."""
         self.suspended: Suspended | None = None
@@ -533,6 +593,7 @@ class Coach:
     def _log_report(self, kind: str, event: Event, **data: object) -> None:
         """A report of how the person is, with what was in hand and the words they said."""
         side = self.running.segment.side if self.exercise and self.running else None
+        self.unsettled_today = True
         self._log(kind, **data, exercise=self.current_id, side=side, said=_said(event).text)
 
     def _start_timer(self, seconds: float, kind: Trigger, after_speech: bool = True) -> None:
@@ -566,7 +627,7 @@ class Coach:
         self._log("session_start", routine=self.start_routine)
         if (self.rate, self.volume) != (Profile().rate, Profile().volume):
             self._out.append(SetVoice(self.rate, self.volume))
-        if self.progress_summary is not None and self.progress_summary.sessions_total > 0:
+        if self._knows_coach:
             # Someone who knows the coach: a short hello, the safety reminder in one line.
             self._say(script.WELCOME_BACK)
             self._say(script.SAFETY_REMINDER, "safety")
@@ -584,8 +645,10 @@ class Coach:
 
     def _after_constraints(self) -> Phase:
         if self.start_routine:
-            self._say(script.CHECK_IN_QUESTION, "question")
-            self._start_timer(script.CHECK_IN_SECONDS, Trigger.CHECK_IN_OVER)
+            known = self._knows_coach
+            self._say(script.CHECK_IN_BRIEF if known else script.CHECK_IN_QUESTION, "question")
+            wait = script.CHECK_IN_SECONDS_BRIEF if known else script.CHECK_IN_SECONDS
+            self._start_timer(wait, Trigger.CHECK_IN_OVER)
             return Phase.CHECK_IN
         target = self._resume_target()
         if target is not None:
@@ -593,6 +656,15 @@ class Coach:
             self._listen()
             return Phase.RESUME_OFFER
         return self._ask_choice()
+
+    @property
+    def _knows_coach(self) -> bool:
+        return self.progress_summary is not None and self.progress_summary.sessions_total > 0
+
+    def _familiar(self, exercise: Exercise) -> bool:
+        """Done lately (or already this session): its steps need not be told in full."""
+        recent = self.progress_summary.familiar if self.progress_summary else frozenset()
+        return exercise.id in recent or exercise.id in self.introduced
 
     def _resume_target(self) -> tuple[Routine, Exercise] | None:
         point = self.resume_point
@@ -627,7 +699,8 @@ class Coach:
             return self.phase
         self.checked_in = True
         self._log("check_in", energy="ok")
-        self._say(script.GOOD_TO_GO)
+        if isinstance(event, Heard):  # no "good" to silence
+            self._say(script.GOOD_TO_GO)
         return self._after_check_in()
 
     def _after_check_in(self) -> Phase:
@@ -731,10 +804,12 @@ class Coach:
         self.routine_started, self.routine_count = self.now, 0
         self.index = 0
         self.finished_routine = False
+        self.bookends_done.discard("cool_down")  # one warm-up a session; a cool-down a routine
         self._log("routine", routine=routine.id, exercises=list(self.queue))
-        self._say(script.routine_intro(routine, len(self.queue)), "instruction")
+        intro = script.routine_intro(routine, len(self.queue), brief=self._knows_coach)
+        self._say(intro, "instruction")
         self._say(script.have_ready(self._new_equipment(self._versions(self.queue))))
-        return self._enter_exercise()
+        return self._bookend_or("warm_up", self._enter_exercise)
 
     def _versions(self, ids: list[str]) -> list[Exercise]:
         """The versions of these exercises the person will do, given their constraints."""
@@ -812,10 +887,7 @@ class Coach:
 
     def _introduce(self, exercise: Exercise) -> Phase:
         self.exercise = exercise
-        dosed = exercise
-        if self.gentle and exercise.dose.sets > 1:
-            dosed = replace(exercise, dose=replace(exercise.dose, sets=1))  # one set today
-        self.plan = script.plan(dosed, self.rest_scale, self.rep_pace)
+        self.plan = self._plan(exercise)
         self.running = None
         self.reps_done, self.hold_done = 0, 0.0
         self.tired_in = None
@@ -830,7 +902,8 @@ class Coach:
             planned_hold_seconds=round(sum(s.seconds for s in self.plan if s.kind == "hold"), 1),
         )
         self._say(script.exercise_intro(exercise, self.index, total), "instruction")
-        if exercise.id not in self.introduced:
+        familiar = self._familiar(exercise)
+        if not familiar:
             self._say(exercise.intro)
         self._say(script.have_ready(self._new_equipment([exercise]), for_exercise=True))
         for caution in self._cautions(exercise):
@@ -839,6 +912,12 @@ class Coach:
         if exercise.id not in self.done_versions:
             self.done_versions.append(exercise.id)
         self.step = 0
+        self.steps_said = 1 if familiar else len(exercise.steps)
+        self._say_remembered_dose(exercise)
+        if self._offer_step_up(exercise):
+            return Phase.STEP_UP
+        if familiar and len(exercise.steps) > 1:
+            self._say(script.FAMILIAR)
         self._say_step()
         return Phase.STEPS
 
@@ -879,7 +958,7 @@ class Coach:
     def _on_step_gap(self, _: Event) -> Phase:
         """The next step once the last one has had time to sink in; after the last, ready?"""
         assert self.exercise is not None
-        if self.step + 1 < len(self.exercise.steps):
+        if self.step + 1 < self.steps_said:
             self.step += 1
             self._say_step()
             return Phase.STEPS
@@ -890,6 +969,15 @@ class Coach:
     def _on_next_step(self, event: Event) -> Phase:
         self._cancel_timer()
         return self._on_step_gap(event)
+
+    def _on_repeat_ready(self, event: Event) -> Phase:
+        """ "Repeat" before starting an exercise told in short: all its steps."""
+        if self.exercise is not None and self.steps_said < len(self.exercise.steps):
+            self.steps_said, self.step = len(self.exercise.steps), 0
+            self._say_step()
+            return Phase.STEPS
+        self._on_repeat(event)
+        return self.phase
 
     def _on_previous_step(self, _: Event) -> None:
         self.step = max(0, self.step - 1)
@@ -918,9 +1006,15 @@ class Coach:
         self.suspended = None
         self.resume_elapsed = None
         self.hold = None
+        self.bookend = None
 
     def _routine_done(self) -> Phase:
         self.exercise = None
+        if self.routine is not None and self.routine_count:
+            return self._bookend_or("cool_down", self._summary)
+        return self._summary()
+
+    def _summary(self) -> Phase:
         self.finished_routine = True
         self._log(
             "routine_done",
@@ -953,6 +1047,8 @@ class Coach:
         return self._enter_exercise()
 
     def _on_skip(self, event: Event) -> Phase:
+        if self.bookend is not None:
+            return self._skip_bookend()
         if self.exercise is None:
             self._on_not_now(event)
             return self.phase
@@ -963,6 +1059,120 @@ class Coach:
         self.exercise = None
         self.index += 1
         return self._enter_exercise()
+
+    # --- warm-up and cool-down ---------------------------------------------------------------
+
+    def _bookend_or(self, kind: str, then: Callable[[], Phase]) -> Phase:
+        """The warm-up (once a session) or the routine's cool-down; `then` when there is
+        none, or it has been done."""
+        bookend = None if kind in self.bookends_done else self._pick_bookend(kind)
+        if bookend is None:
+            return then()
+        self.bookends_done.add(kind)
+        seconds = sum(script.move_seconds(m, self.gentle) for m in bookend.moves)
+        self._log("bookend", part=kind, bookend=bookend.id, seconds=seconds)
+        self._say(script.bookend_intro(bookend, seconds, brief=self._knows_coach), "instruction")
+        self.bookend, self.move = bookend, 0
+        return self._say_move()
+
+    def _pick_bookend(self, kind: str) -> Bookend | None:
+        """Done where the first (warm-up) or last (cool-down) exercise is done, unless a
+        limit said since rules that out: then in bed, or else seated (which suits all)."""
+        if kind == "warm_up":
+            versions = self._versions(self.queue[self.index :])
+            position = versions[0].position if versions else "seated"
+        else:
+            last = self.done_versions[-1] if self.done_versions else None
+            position = self.catalogue.exercise(last).position if last else "seated"
+        bed = ["bed"] if "in_bed" in self.constraints else []
+        for place in [position, *bed, "seated"]:
+            bookend = self.catalogue.bookend(kind, place)
+            if bookend is not None and fits_position(bookend.position, self.constraints):
+                return bookend
+        return None
+
+    def _say_move(self) -> Phase:
+        """The move in hand: said; once heard, a tone and its time (see _on_move_start)."""
+        assert self.bookend is not None
+        self._say(self.bookend.moves[self.move].say, "instruction")
+        self._start_timer(0.0, Trigger.MOVE_START)
+        return Phase.BOOKEND
+
+    def _on_move_start(self, _: Event) -> None:
+        """The move has been said: the tone, and its clock runs (shorter on a low-energy
+        day)."""
+        assert self.bookend is not None
+        self._tone("hold_start")
+        move = self.bookend.moves[self.move]
+        seconds = script.move_seconds(move, self.gentle)
+        self._start_timer(seconds, Trigger.MOVE_OVER, after_speech=False)  # the tone's clock
+
+    def _on_move_over(self, _: Event) -> Phase:
+        return self._next_move(started=True)
+
+    def _next_move(self, started: bool) -> Phase:
+        assert self.bookend is not None
+        if started:
+            self._tone("release")  # a move opens and closes with a hold's tones
+        self.move += 1
+        if self.move < len(self.bookend.moves):
+            return self._say_move()
+        kind = self.bookend.kind
+        self.bookend = None
+        self._say(script.BOOKEND_DONE[kind])
+        self._log("bookend_done", part=kind)
+        return self._after_bookend(kind)
+
+    def _after_bookend(self, kind: str) -> Phase:
+        return self._enter_exercise() if kind == "warm_up" else self._summary()
+
+    def _on_next_move(self, _: Event) -> Phase:
+        started = self._timer is not None and self._timer_kind == Trigger.MOVE_OVER
+        self._cancel_timer()
+        return self._next_move(started)
+
+    def _on_previous_move(self, _: Event) -> Phase:
+        self._cancel_timer()
+        self.move = max(0, self.move - 1)
+        return self._say_move()
+
+    def _skip_bookend(self) -> Phase:
+        """ "Skip" in a warm-up or cool-down (or after pain in one): leave it out."""
+        assert self.bookend is not None
+        kind = self.bookend.kind
+        self._leave_exercise()
+        self._log("bookend_skipped", part=kind)
+        self._say(script.BOOKEND_SKIPPED[kind])
+        return self._after_bookend(kind)
+
+    def _on_bookend_tired(self, event: Event) -> Phase:
+        """Tired in the warm-up: today becomes a gentle session (the check-in's answer, late);
+        the warm-up goes on, shorter.  Tired later is tiredness as anywhere."""
+        assert self.bookend is not None
+        if self.bookend.kind != "warm_up" or self.gentle:
+            self._on_tired(event)
+            return Phase.TIRED
+        self.gentle = True
+        self.rest_scale = max(self.rest_scale, script.GENTLE_REST_SCALE)
+        self._log("check_in", energy="low")
+        self._say(script.GENTLE_TODAY)
+        if len(self.queue) > self.index + script.GENTLE_EXERCISES and self.routine is not None:
+            self.queue = self.queue[: self.index + script.GENTLE_EXERCISES]
+            self._log("routine", routine=self.routine.id, exercises=list(self.queue))
+        return self._say_move()  # the move again, at today's length
+
+    def _on_bookend_constraint(self, event: Event) -> Phase:
+        """A new limit mid warm-up: the rest of it in a position that suits."""
+        self._on_constraint(event)
+        bookend = self.bookend
+        if bookend is None or fits_position(bookend.position, self.constraints):
+            return self.phase
+        self._cancel_timer()
+        self.bookend = self._pick_bookend(bookend.kind)
+        if self.bookend is None:
+            return self._after_bookend(bookend.kind)
+        self.move = min(self.move, len(self.bookend.moves) - 1)
+        return self._say_move()
 
     # --- timed segments --------------------------------------------------------------------
 
@@ -1084,6 +1294,8 @@ class Coach:
         if back.phase == Phase.STEPS and self.exercise is not None:
             self._say_step()
             return Phase.STEPS
+        if back.phase == Phase.BOOKEND and self.bookend is not None:
+            return self._say_move()
         if back.phase == Phase.READY:
             self._say(script.READY, "question")
         elif back.phase == Phase.CHOOSING or self.exercise is None:
@@ -1190,6 +1402,7 @@ class Coach:
         # Maybe a fall, maybe a hard chair: stop everything and ask, never assume.
         self._cancel_timer()
         self._log("cant_get_up", exercise=self.current_id)
+        self.unsettled_today = True
         self._say(script.EMERGENCY_STOP, "safety")
         self._ask_if_fallen()
 
@@ -1223,14 +1436,14 @@ class Coach:
 
     def _on_pain(self, event: Event) -> Phase:
         self._on_pain_advice(event)
-        if self.exercise is None:
+        if self.exercise is None and self.bookend is None:
             self.hold = None
             self._say(script.PAIN_IDLE, "question")
             self._listen()
             return Phase.CHOOSING
         self._suspend()
         self.hold = Phase.PAIN
-        self._say(script.PAIN_OFFER, "question")
+        self._say(script.PAIN_OFFER if self.exercise else script.PAIN_OFFER_BOOKEND, "question")
         return Phase.PAIN
 
     def _on_emergency_advice(self, event: Event) -> None:
@@ -1328,6 +1541,7 @@ class Coach:
 
     def _on_tired(self, _: Event) -> None:
         self._log("tired", exercise=self.current_id)
+        self.unsettled_today = True
         self.tired_in = self.current_id
         self.rest_scale = 1.5  # rests stay longer for the rest of the session
         self._suspend()
@@ -1433,6 +1647,192 @@ class Coach:
         self._say(line(target))
         return self._introduce(target)
 
+    # --- the person's dose (coach.dose) -----------------------------------------------------
+
+    def _plan(self, exercise: Exercise) -> list[script.Segment]:
+        """The timed plan at the person's own dose; one set on a gentle day."""
+        dosed = dose.dosed(exercise, self.doses.get(exercise.id, dose.Personal()))
+        if self.gentle and dosed.dose.sets > 1:
+            dosed = replace(dosed, dose=replace(dosed.dose, sets=1))  # one set today
+        return script.plan(dosed, self.rest_scale, self.rep_pace)
+
+    def _dose_parts(self, exercise: Exercise, personal: dose.Personal) -> list[str]:
+        hold_mode = exercise.dose.mode == "hold"
+        values = {"hold": personal.hold_seconds, "reps": personal.reps}
+        values["rest"] = personal.rest_seconds
+        return [script.dose_value(w, v, hold_mode) for w, v in values.items() if v is not None]
+
+    def _say_remembered_dose(self, exercise: Exercise) -> None:
+        """Once a session: the exercise starts at the dose the person settled on."""
+        remembered = self.profile.doses.get(exercise.id)
+        personal = self.doses.get(exercise.id)
+        if remembered is None or personal is None or exercise.id in self.dose_told:
+            return
+        parts = self._dose_parts(exercise, personal)
+        if parts:
+            self.dose_told.add(exercise.id)
+            self._say(script.remembered_dose(remembered.change, remembered.reason, parts))
+
+    def _offer_step_up(self, exercise: Exercise) -> bool:
+        """The weekly step up, earned over the last days (coach.progression): asked once,
+        never on a gentle day nor after pain or tiredness today."""
+        if exercise.id not in self.profile.step_ups or exercise.id in self.offered_step_up:
+            return False
+        if self.gentle or self.unsettled_today:
+            return False
+        step = dose.step_up(exercise, self.doses.get(exercise.id, dose.Personal()))
+        if step is None:
+            return False
+        _, outcome = step
+        self.offered_step_up.add(exercise.id)
+        part = script.dose_value(outcome.what, outcome.value, exercise.dose.mode == "hold")
+        self._say(script.step_up_offer(exercise, part), "question")
+        self._listen()
+        return True
+
+    def _on_step_up(self, _: Event) -> None:
+        assert self.exercise is not None
+        step = dose.step_up(self.exercise, self.doses.get(self.exercise.id, dose.Personal()))
+        if step is not None:
+            self._change_dose(self.exercise, step[0], step[1], "progression")
+        self._first_step()
+
+    def _on_keep_dose(self, _: Event) -> None:
+        """No (or no answer): the dose stays, and the offer waits a week."""
+        assert self.exercise is not None
+        self._log("step_up_declined", exercise=self.exercise.id)
+        self._say(script.STEP_UP_KEPT)
+        self._first_step()
+
+    def _on_own_dose_instead(self, event: Event) -> None:
+        """Asked for a change of their own when offered a step up: that, and no step."""
+        self._on_dose(event)
+        self._first_step()
+
+    def _first_step(self) -> None:
+        """After the step-up question: the steps, as _introduce would have begun them."""
+        assert self.exercise is not None
+        self._cancel_timer()
+        if self.steps_said == 1 and len(self.exercise.steps) > 1:
+            self._say(script.FAMILIAR)
+        self._say_step()
+
+    def _on_dose_elsewhere(self, _: Event) -> None:
+        in_hand = self.exercise is not None or self.pending is not None
+        self._say(script.DOSE_NOT_NOW if in_hand else script.DOSE_NO_EXERCISE)
+        self._keep_waiting()
+
+    def _on_dose(self, event: Event) -> None:
+        """Longer or shorter holds, fewer or more reps, longer or shorter rests: for what
+        is not yet begun, the hold or rest in hand where it still has time to run, and
+        the next sessions."""
+        exercise = self.pending if self.phase == Phase.CHECK_READY else self.exercise
+        if exercise is None or self.hold is not None:
+            self._on_dose_elsewhere(event)
+            return
+        intent = _said(event).intent
+        personal = self.doses.get(exercise.id, dose.Personal())
+        outcome = dose.adjust(exercise, personal, intent)
+        hold_mode = exercise.dose.mode == "hold"
+        if not outcome.applies:
+            self._say(script.DOSE_NOT_APPLICABLE[outcome.what])
+        elif not outcome.changed:
+            direction = dose.CHANGES[intent][1]
+            self._say(script.dose_at_bound(outcome.what, direction, outcome.value, hold_mode))
+        else:
+            self._change_dose(exercise, intent, outcome, "asked")
+        self._keep_waiting()
+
+    def _change_dose(
+        self, exercise: Exercise, intent: str, outcome: dose.Outcome, why: str
+    ) -> None:
+        """Remember the new dose, log it, and apply it to the exercise in hand."""
+        self.doses[exercise.id] = outcome.personal
+        self._log(
+            "dose",
+            exercise=exercise.id,
+            change=intent,
+            reason=why,
+            **{f"{k}_seconds" if k != "reps" else k: dose.current(exercise, outcome.personal, k)
+               for k in ("hold", "reps", "rest")},
+            personal=outcome.personal.values(),
+        )  # fmt: skip
+        line = script.dose_changed(outcome.what, outcome.value, exercise.dose.mode == "hold")
+        self._say(line)
+        if exercise is not self.exercise:
+            return
+        note = self._apply_dose(exercise, outcome.what)
+        if note:
+            self._say(note)
+
+    def _first_unbegun(self) -> int:
+        """Index of the first segment of the plan not yet begun."""
+        running = self.running
+        if running is None:
+            return 0
+        waiting = self.phase == Phase.READY or (
+            self.suspended is not None and self.suspended.phase == Phase.READY
+        )
+        if waiting and self.resume_elapsed is None and running.fresh:
+            return running.index
+        return running.index + 1
+
+    def _apply_dose(self, exercise: Exercise, what: str) -> str | None:
+        """The plan from the first segment not yet begun at the new dose, and the hold or
+        rest in hand too while it has time to run; a line when that matters."""
+        start = self._first_unbegun()
+        fresh = self._plan(exercise)
+        if what == "reps" and exercise.dose.mode == "hold":
+            if start > 0:  # the holds of a set already begun: from the next time
+                return script.DOSE_NEXT_TIME
+            self.plan = fresh
+            return None
+        model = {"hold": "hold", "reps": "reps", "rest": "rest"}[what]
+        new = next((s for s in fresh if s.kind == model), None)
+        if new is None:
+            return None
+        self.plan[start:] = [self._resized(s, new) for s in self.plan[start:]]
+        if self._resize_running(new) is not None:
+            return script.DOSE_THIS_ONE_TOO
+        if not any(s.kind == model for s in self.plan[start:]):
+            return script.DOSE_NEXT_TIME
+        if self.phase == Phase.ACTIVE and self.running and self.running.segment.kind == model:
+            return script.DOSE_NEXT_SET  # the set under way keeps its count
+        return None
+
+    def _resized(self, segment: script.Segment, new: script.Segment) -> script.Segment:
+        """`segment` at the new dose `new` of its kind (a rest after tiredness stays)."""
+        if segment.kind != new.kind or segment.then_ready:
+            return segment
+        if segment.kind == "reps":
+            return replace(segment, reps=new.reps, seconds=new.seconds)
+        return replace(segment, seconds=new.seconds)
+
+    def _resize_running(self, new: script.Segment) -> SegmentClock | None:
+        """The hold or rest under way, at the new length, when enough of it is left."""
+        running, suspended = self.running, self.suspended
+        paused = self.phase == Phase.PAUSED and suspended is not None
+        if paused and (suspended is None or suspended.phase != Phase.ACTIVE):
+            return None
+        if running is None or not (paused or self.phase == Phase.ACTIVE):
+            return None
+        segment = running.segment
+        elapsed = running.elapsed(self.now)
+        if paused and suspended is not None:
+            elapsed = suspended.elapsed or 0.0  # resumed from here, at the new length
+        if segment.kind not in {"hold", "rest"} or segment.kind != new.kind:
+            return None
+        if segment.then_ready or new.seconds - elapsed < MIN_LEFT_SECONDS:
+            return None
+        resized = replace(segment, seconds=new.seconds)
+        self.plan[running.index] = resized
+        self.running = SegmentClock.at(running.index, resized, elapsed)
+        if running.started is not None and not paused:
+            self.running = self.running.run(self.now)
+            self._schedule_next_cue()
+        # else its opening line is still being said: its clock starts as usual
+        return self.running
+
     # --- information -----------------------------------------------------------------------
 
     def _on_help(self, _: Event) -> None:
@@ -1447,6 +1847,8 @@ class Coach:
         self._keep_waiting()
 
     def _status(self) -> str:
+        if self.bookend is not None:
+            return script.BOOKEND_STATUS[self.bookend.kind]
         if self.exercise is None:
             return script.ROUTINE_FINISHED if self.finished_routine else script.NOT_STARTED
         parts = [script.exercise_intro(self.exercise, self.index, len(self.queue))]
@@ -1564,6 +1966,7 @@ class Coach:
 
     def _on_restart(self, _: Event) -> Phase:
         self._log("session_start", routine=None)
+        self.bookends_done = set()  # a new session warms up again
         return self._start_routine(self.default_routine)
 
     def _on_restart_with(self, event: Event) -> Phase:
@@ -1571,6 +1974,7 @@ class Coach:
         heard = _said(event)
         self._log("session_start", routine=heard.slots.get("routine"))
         self.queue, self.index = [], 0
+        self.bookends_done = set()
         if heard.intent == "choose_routine":
             known = heard.slots.get("routine", "") in self.catalogue.routines
         else:

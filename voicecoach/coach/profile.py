@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from voicecoach.coach.dose import Remembered
+
 DEFAULT_RATE = 150
 """Speaking rate, words per minute."""
 MIN_RATE, MAX_RATE, RATE_STEP = 90, 220, 20
@@ -23,6 +25,10 @@ class Profile:
     """Standing constraints from earlier sessions (to confirm once at the start)."""
     preferred: dict[str, str] = field(default_factory=dict)
     """exercise id -> the alternative id the person settled on (e.g. an easier version)."""
+    doses: dict[str, Remembered] = field(default_factory=dict)
+    """exercise id -> the dose the person settled on ("hold shorter", a step up)."""
+    step_ups: frozenset[str] = frozenset()
+    """Exercises that earned a weekly step up (coach.progression), to offer at their start."""
 
 
 def resolve(
@@ -51,6 +57,9 @@ class Progress:
     exercises_this_week: int = 0
     days_active_last_14: int = 0
     pain_reports_this_week: int = 0
+    familiar: frozenset[str] = frozenset()
+    """Exercises done (finished) in the last fourteen days: their steps need not be told
+    in full again."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from voicecoach.coach.catalogue import Exercise, Routine
+from voicecoach.coach.catalogue import Bookend, Exercise, Move, Routine
 
 SIDE_NAMES = ("left", "right")
 #: Pause after a spoken step, on top of the time it takes to say it, to do what it says.
@@ -209,16 +209,23 @@ SAFETY_NOTE = (
     "I'm not a therapist: follow your own therapist's advice, go gently, and if anything "
     "hurts, say it hurts and we'll stop."
 )
-WELCOME_BACK = "Hello again. Good to have you back."
+WELCOME_BACK = "Hello again."
 SAFETY_REMINDER = "As always, go gently, and if anything hurts, say it hurts and we'll stop."
 CHECK_IN_QUESTION = (
-    "How are you feeling today? Say ready if you're good to go, or tired if your energy "
-    "is low, and we'll keep it short and gentle."
+    "How are you feeling today? If your energy is low, say tired, and we'll keep it short "
+    "and gentle."
 )
+CHECK_IN_BRIEF = "How are you today? If your energy is low, say tired."
+"""The check-in for someone who knows the coach."""
 CHECK_IN_CHOOSING = "How are you feeling today? If your energy is low, say tired."
 #: Seconds after the check-in question to wait for "tired" before starting as usual.
-CHECK_IN_SECONDS = 6.0
+#: "Tired" during the warm-up still makes it a gentle day, so the wait can be short.
+CHECK_IN_SECONDS = 5.0
+#: ... for someone who knows the coach.
+CHECK_IN_SECONDS_BRIEF = 4.0
 GOOD_TO_GO = "Good."
+FAMILIAR = "You know this one. Say repeat if you'd like all the steps."
+"""Before the first step of an exercise done lately: only that step is said."""
 GENTLE_TODAY = (
     "Thanks for telling me. We'll keep it short and gentle today: fewer exercises, one set "
     "each, and longer rests. Stop whenever you've had enough."
@@ -338,6 +345,9 @@ NOTEBOOK_FULL = (
     "My notebook's disk is full, so I'm keeping today's notes in my head until there's room. "
     "We can carry on as normal."
 )
+NOTEBOOK_CAUGHT_UP = (
+    "Last time some notes were left waiting; I've written them into my notebook now."
+)
 FIRST_SESSION = "This is our first session together, so let's make a start."
 MOVING_ON = "Moving on."
 GOING_THROUGH_STEPS = "We're going through the steps."
@@ -435,6 +445,7 @@ HELP = {
     "emergency": "Say resume when you're safe and ready, or stop to finish.",
     "unwell": "Say I'm fine now when it has passed, or stop to finish.",
     "ended": "Say start to begin a new session.",
+    "bookend": "Say next for the next movement, skip to leave it out, pause, or it hurts.",
 }
 ALWAYS = "And stop, or it hurts, work at any time. If you fall, say I've fallen."
 
@@ -464,9 +475,12 @@ def choose_again(default: Routine) -> str:
     return f"Which would you like? Say start for {routine_name(default)}, or say help."
 
 
-def routine_intro(routine: Routine, count: int) -> str:
+def routine_intro(routine: Routine, count: int, brief: bool = False) -> str:
     """The routine and what it is for; the count only when today's differs from the usual
-    (a gentler day, or versions merged after adapting), since the description gives it."""
+    (a gentler day, or versions merged after adapting), since the description gives it.
+    Brief, for someone who knows the coach: the name and the count."""
+    if brief:
+        return f"Let's do {routine_name(routine)}: {count_phrase(count).lower()}."
     intro = f"Let's do {routine_name(routine)}. {routine.description}"
     counted = routine.description.lower().startswith(number(len(routine.exercises)) + " ")
     if count != len(routine.exercises):
@@ -627,3 +641,115 @@ def resumed(remaining: float | None) -> str:
     if remaining is None:
         return "Let's carry on."
     return f"Carrying on, {seconds_phrase(remaining)} left."
+
+
+# --- the person's own dose (coach.dose) ------------------------------------------------------
+
+DOSE_NOT_NOW = "Let's get you settled first. Ask me again once we're going."
+DOSE_NO_EXERCISE = (
+    "Let's choose an exercise first. Once it starts, you can ask for longer or shorter "
+    "holds, fewer or more reps, or longer rests."
+)
+DOSE_NOT_APPLICABLE = {
+    "hold": "This one is counted in reps, not held. Say fewer reps or more reps.",
+    "reps": "This one is a single hold. Say hold shorter or hold longer.",
+    "rest": "This one has no rests between sets. Say pause whenever you need a break.",
+}
+#: (what, direction) -> said when the dose is already at its bound.
+DOSE_AT_BOUND = {
+    ("hold", 1): "That's the longest hold I'd suggest without your therapist's say-so.",
+    ("hold", -1): "That's the shortest hold I'll plan. If it's still too much, say easier.",
+    ("reps", 1): "That's as many as I'd suggest without your therapist's say-so.",
+    ("reps", -1): "That's as few as I'll plan. If it's still too much, say easier or skip.",
+    ("rest", 1): "That's the longest rest I'll plan. Say pause whenever you need more.",
+    ("rest", -1): "That's the shortest rest I'd suggest.",
+}
+#: A change that starts at the next time the exercise is done (no set left to change).
+DOSE_NEXT_TIME = "That starts from the next time we do it."
+DOSE_THIS_ONE_TOO = "This one too."
+DOSE_NEXT_SET = "From the next set."
+#: What the person asked for, for "Last time you asked for ..., so ...".
+DOSE_ASKED = {
+    "hold_longer": "longer holds",
+    "hold_shorter": "shorter holds",
+    "more_reps": "more reps",
+    "fewer_reps": "fewer reps",
+    "rest_longer": "longer rests",
+    "rest_shorter": "shorter rests",
+}
+STEP_UP_KEPT = "Fine, we'll keep it as it is."
+
+
+def dose_value(what: str, value: int, hold_mode: bool = False, now: bool = False) -> str:
+    """'holds are twenty seconds', 'sets are eight reps', 'rests are forty five seconds'
+    (with `now`: 'holds are now twenty seconds')."""
+    are = "are now" if now else "are"
+    if what == "hold":
+        return f"holds {are} {seconds_phrase(value)}"
+    if what == "reps" and hold_mode:
+        return f"{'it is now' if now else 'it is'} {number(value)} holds each time"
+    if what == "reps":
+        return f"sets {are} {number(value)} reps"
+    return f"rests {are} {seconds_phrase(value)}"
+
+
+def dose_changed(what: str, value: int, hold_mode: bool = False) -> str:
+    return sentence(dose_value(what, value, hold_mode, now=True))
+
+
+def dose_at_bound(what: str, direction: int, value: int, hold_mode: bool = False) -> str:
+    return f"{sentence(dose_value(what, value, hold_mode))} {DOSE_AT_BOUND[(what, direction)]}"
+
+
+def remembered_dose(change: str, reason: str, parts: list[str]) -> str:
+    """Said once, when an exercise starts at the dose the person settled on."""
+    why = "you took a step up" if reason == "progression" else f"you asked for {DOSE_ASKED[change]}"
+    return f"Last time {why}, so {listing(parts)}."
+
+
+def step_up_offer(exercise: Exercise, part: str) -> str:
+    """The weekly progression: offered, never imposed."""
+    return (
+        f"The {exercise.name} has gone well this week. Shall we take a small step up, so "
+        f"{part}? Say yes or no."
+    )
+
+
+# --- warm-up and cool-down ----------------------------------------------------------------
+
+#: On a low-energy day every warm-up and cool-down move lasts this share of its time.
+GENTLE_BOOKEND_SCALE = 0.5
+MIN_MOVE_SECONDS = 8.0
+BOOKEND_DONE = {
+    "warm_up": "That's you warmed up.",
+    "cool_down": "And relax. That's the cool-down done.",
+}
+BOOKEND_SKIPPED = {
+    "warm_up": "Okay, straight to the exercises.",
+    "cool_down": "Okay, no cool-down this time.",
+}
+BOOKEND_STATUS = {
+    "warm_up": "We're warming up before the first exercise.",
+    "cool_down": "We're cooling down after the last exercise.",
+}
+PAIN_OFFER_BOOKEND = (
+    "When you're ready, say resume to carry on gently, skip to leave this part out, "
+    "or stop to finish."
+)
+
+
+def bookend_intro(bookend: Bookend, seconds: float, brief: bool) -> str:
+    """Before the first move: what comes, how long, and (the first time) how to skip it."""
+    minutes = "half a minute" if seconds < 45 else minutes_phrase(seconds / 60)
+    if bookend.kind == "warm_up":
+        if brief:
+            return f"First, {minutes} to warm up."
+        return f"First, {minutes} to warm up. Say skip to leave it out."
+    return f"To finish, {minutes} to cool down."
+
+
+def move_seconds(move: Move, gentle: bool) -> float:
+    """How long a move lasts today: shorter when energy is low."""
+    if not gentle:
+        return float(move.seconds)
+    return max(MIN_MOVE_SECONDS, 5 * round(move.seconds * GENTLE_BOOKEND_SCALE / 5))

@@ -17,10 +17,11 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """2: exercises may be 'stopped' (for pain, an emergency, tiredness, on request).
 3: every routine of a session (`session_routines`), whether the session ended with its
-routine completed, the routine and the planned dose of each attempt, symptom counts."""
+routine completed, the routine and the planned dose of each attempt, symptom counts.
+4: the person's own dose of each exercise (`doses`, from the coach's `dose` logs)."""
 DEFAULT_BUSY_TIMEOUT = 5.0
 """Seconds to wait for another process that holds the database."""
 
@@ -36,6 +37,15 @@ CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated REAL N
 CREATE TABLE constraints (name TEXT PRIMARY KEY, since REAL NOT NULL);
 CREATE TABLE preferred (
     exercise TEXT PRIMARY KEY, alternative TEXT NOT NULL, updated REAL NOT NULL
+);
+CREATE TABLE doses (
+    exercise TEXT PRIMARY KEY,
+    hold_seconds INTEGER,  -- NULL: the catalogue's
+    reps INTEGER,
+    rest_seconds INTEGER,
+    change TEXT NOT NULL,  -- the last change asked for (hold_shorter ...)
+    reason TEXT NOT NULL,  -- asked (by voice) or progression (a weekly step up)
+    updated REAL NOT NULL
 );
 CREATE TABLE sessions (
     id INTEGER PRIMARY KEY,
@@ -292,6 +302,9 @@ def _upgrade(conn: sqlite3.Connection, version: int) -> None:
             conn.execute("CREATE INDEX exercises_session ON exercises(session_id)")
         if version < 3:
             _upgrade_to_3(conn)
+        if version < 4:
+            create = _create_statement("doses")
+            conn.execute(create.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
         conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         conn.execute("COMMIT")
     except BaseException:

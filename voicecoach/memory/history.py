@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from voicecoach.coach.dose import Personal, Remembered
 from voicecoach.coach.profile import Profile, Progress, ResumePoint
+from voicecoach.coach.progression import WINDOW_DAYS, Attempt
 
 Read = Callable[[str, Iterable[Any]], list[sqlite3.Row]]
 
@@ -106,7 +108,19 @@ def profile(read: Read, defaults: Profile | None = None) -> Profile:
         volume=float(settings.get("volume", base.volume)),
         constraints=constraints | base.constraints,
         preferred={**base.preferred, **preferred},
+        doses={**base.doses, **doses(read)},
+        step_ups=base.step_ups,
     )
+
+
+def doses(read: Read) -> dict[str, Remembered]:
+    """exercise id -> the dose the person settled on, and the change that led to it."""
+    return {
+        r["exercise"]: Remembered(
+            Personal(r["hold_seconds"], r["reps"], r["rest_seconds"]), r["change"], r["reason"]
+        )
+        for r in read("SELECT * FROM doses ORDER BY exercise", ())
+    }
 
 
 def interrupted(read: Read) -> ResumePoint | None:
@@ -148,7 +162,7 @@ def progress(read: Read, now: float) -> Progress:
     week_start = dt.datetime.combine(monday, dt.time()).timestamp()
     fortnight_start = dt.datetime.combine(today - dt.timedelta(days=13), dt.time()).timestamp()
     done = read(
-        "SELECT e.session_id, e.finished, s.started FROM exercises e "
+        "SELECT e.session_id, e.exercise, e.finished, s.started FROM exercises e "
         "JOIN sessions s ON s.id = e.session_id "
         "WHERE e.status = 'done' AND s.started <= ?",
         (now,),
@@ -157,6 +171,7 @@ def progress(read: Read, now: float) -> Progress:
     sessions_week = {r["session_id"] for r in done if r["started"] >= week_start}
     finished = [r["finished"] or r["started"] for r in done]
     days = {dt.datetime.fromtimestamp(t).date() for t in finished if t >= fortnight_start}
+    lately = [r["exercise"] for r, t in zip(done, finished, strict=True) if t >= fortnight_start]
     pain = read(
         "SELECT COUNT(*) AS n FROM log WHERE kind = 'pain' AND t >= ? AND t <= ?",
         (week_start, now),
@@ -167,6 +182,7 @@ def progress(read: Read, now: float) -> Progress:
         exercises_this_week=sum(1 for t in finished if week_start <= t <= now),
         days_active_last_14=len(days),
         pain_reports_this_week=int(pain[0]["n"]),
+        familiar=frozenset(lately),
     )
 
 
@@ -257,3 +273,47 @@ def log_entries(read: Read, kinds: Iterable[str] | None = None) -> list[LogEntry
             wanted,
         )
     return [LogEntry(r["session_id"], r["t"], r["kind"], json.loads(r["data"])) for r in rows]
+
+
+def step_up_facts(read: Read, now: float) -> tuple[list[Attempt], dict[str, float], bool]:
+    """What coach.progression.earned needs: the attempts of the last weeks, when each
+    exercise's dose last changed or a step up was declined, and whether the last session
+    with any exercise had a pain, tiredness, symptom, fall or emergency report."""
+    since = now - 2 * WINDOW_DAYS * 86400
+    gentle = {
+        r["session_id"]
+        for r in read(
+            "SELECT session_id, data FROM log WHERE kind = 'check_in' AND t >= ?", (since,)
+        )
+        if json.loads(r["data"]).get("energy") == "low"
+    }
+    kinds = ",".join(f"'{k}'" for k in REPORT_KINDS)
+    reported = {
+        (r["session_id"], json.loads(r["data"]).get("exercise"))
+        for r in read(
+            f"SELECT session_id, data FROM log WHERE kind IN ({kinds}) AND t >= ?", (since,)
+        )
+    }
+    attempts = [
+        Attempt(
+            exercise=r["exercise"],
+            t=r["started"],
+            complete=r["status"] == "done"
+            and r["session_id"] not in gentle
+            and (r["reps"] or 0) >= (r["planned_reps"] or 0)
+            and (r["hold_seconds"] or 0) >= (r["planned_hold_seconds"] or 0),
+            troubled=r["status"] == "stopped"
+            or r["pain"] + r["tired"] + r["symptom"] > 0
+            or (r["session_id"], r["exercise"]) in reported,
+        )
+        for r in read("SELECT * FROM exercises WHERE started >= ? ORDER BY id", (since,))
+    ]
+    settled: dict[str, float] = {}
+    for r in read("SELECT t, data FROM log WHERE kind IN ('dose', 'step_up_declined')", ()):
+        ident = str(json.loads(r["data"]).get("exercise"))
+        settled[ident] = max(settled.get(ident, 0.0), r["t"])
+    last = read(
+        "SELECT session_id FROM exercises WHERE started <= ? ORDER BY started DESC LIMIT 1", (now,)
+    )
+    troubled_last = bool(last) and any(sid == last[0]["session_id"] for sid, _ in reported)
+    return attempts, settled, troubled_last

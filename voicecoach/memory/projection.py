@@ -13,7 +13,8 @@ records themselves say, with no guessing about the coach:
 - `pain`, `tired`, `symptom` count against the attempt they were about;
 - `routine{routine}` files the session under that routine too; `routine_done` marks it
   completed, until anything is begun after it;
-- `constraint`, `voice` and easier/harder `swapped` update the profile.
+- `constraint`, `voice` and easier/harder `swapped` update the profile, and `dose{exercise,
+  change, reason, personal}` the person's own dose of that exercise (`doses`).
 
 Kinds not listed here are kept raw only, so the coach can add kinds freely.
 """
@@ -282,6 +283,31 @@ def _on_voice(conn: sqlite3.Connection, sid: int, t: float, d: Data) -> None:
         set_setting(conn, "volume", float(d["volume"]), t)
 
 
+def _on_dose(conn: sqlite3.Connection, sid: int, t: float, d: Data) -> None:
+    """The parts of the dose that differ from the catalogue's; none left: no row."""
+    personal = d.get("personal") or {}
+    exercise = str(d.get("exercise"))
+    if not personal:
+        conn.execute("DELETE FROM doses WHERE exercise = ?", (exercise,))
+        return
+    conn.execute(
+        "INSERT INTO doses (exercise, hold_seconds, reps, rest_seconds, change, reason, updated) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(exercise) DO UPDATE SET "
+        "hold_seconds = excluded.hold_seconds, reps = excluded.reps, "
+        "rest_seconds = excluded.rest_seconds, change = excluded.change, "
+        "reason = excluded.reason, updated = excluded.updated",
+        (
+            exercise,
+            personal.get("hold_seconds"),
+            personal.get("reps"),
+            personal.get("rest_seconds"),
+            str(d.get("change")),
+            str(d.get("reason") or "asked"),
+            t,
+        ),
+    )
+
+
 def _on_session_end(conn: sqlite3.Connection, sid: int, t: float, d: Data) -> None:
     end_session(conn, sid, t, str(d.get("reason") or "ended"))
 
@@ -300,5 +326,6 @@ _HANDLERS: dict[str, Callable[[sqlite3.Connection, int, float, Data], None]] = {
     "symptom": _count("symptom"),
     "constraint": _on_constraint,
     "voice": _on_voice,
+    "dose": _on_dose,
     "session_end": _on_session_end,
 }

@@ -12,8 +12,9 @@ import functools
 import html
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from voicecoach.coach.dose import Remembered
 from voicecoach.coach.profile import Profile
 from voicecoach.memory.history import REPORT_KINDS
 from voicecoach.memory.store import ExerciseEntry, LogEntry, SessionSummary, Store
@@ -198,6 +199,102 @@ def exercise_namer() -> Callable[[str], str]:
     return name
 
 
+# --- the dose: prescribed, the person's own, steps up -------------------------------------------
+
+#: Log kinds of the person's own dose (coach.dose) and the weekly step up (coach.progression).
+DOSE_KINDS = ("dose", "step_up_declined")
+
+#: A dose change as the report words it.
+DOSE_CHANGES = {
+    "hold_longer": "longer holds",
+    "hold_shorter": "shorter holds",
+    "more_reps": "more reps",
+    "fewer_reps": "fewer reps",
+    "rest_longer": "longer rests",
+    "rest_shorter": "shorter rests",
+}
+
+
+@functools.cache
+def _prescriptions() -> dict[str, tuple[int, float, int, int, int]]:
+    """Exercise id -> the catalogue's dose: reps in all, seconds held in all, and each
+    hold's seconds, reps a set, rest seconds."""
+    try:
+        from voicecoach.coach import dose, script
+        from voicecoach.coach.catalogue import load_catalogue
+
+        out = {}
+        for ident, exercise in load_catalogue().exercises.items():
+            plan = script.plan(exercise)
+            out[ident] = (
+                sum(s.reps for s in plan if s.kind == "reps"),
+                sum(s.seconds for s in plan if s.kind == "hold"),
+                exercise.dose.hold_seconds if exercise.dose.mode == "hold" else 0,
+                exercise.dose.reps,
+                dose.prescribed_rest(exercise),
+            )
+        return out
+    except Exception:  # the report must still be written if the catalogue is broken
+        return {}
+
+
+def prescribed_text(e: ExerciseEntry) -> str:
+    """The catalogue's dose of an attempt, when it differs from the dose planned (the
+    person's own, or a gentle day's)."""
+    known = _prescriptions().get(e.exercise)
+    if known is None or e.status not in ("done", "stopped"):
+        return ""
+    reps, held = known[0], known[1]
+    if (e.planned_reps or 0, round(e.planned_hold_seconds or 0)) == (reps, round(held)):
+        return "as planned"
+    parts = [f"{reps} reps"] if reps else []
+    parts += [f"{held:.0f} s held"] if held else []
+    return ", ".join(parts)
+
+
+def dose_values_text(data: dict[str, object], ident: str) -> str:
+    """'holds 25 s (prescribed 30 s)' for each part of a dose log that differs."""
+    known = _prescriptions().get(ident)
+    personal = data.get("personal")
+    if not isinstance(personal, dict) or not personal:
+        return "back to the prescribed dose"
+    labels = {"hold_seconds": ("holds", " s", 2), "reps": ("reps a set", "", 3)}
+    labels["rest_seconds"] = ("rests", " s", 4)
+    parts = []
+    for key, value in personal.items():
+        label, unit, at = labels.get(key, (key.replace("_", " "), "", -1))
+        was = f" (prescribed {known[at]}{unit})" if known and at >= 0 else ""
+        parts.append(f"{label} {value}{unit}{was}")
+    return ", ".join(parts)
+
+
+def own_dose_text(ident: str, remembered: Remembered) -> str:
+    return dose_values_text({"personal": remembered.personal.values()}, ident)
+
+
+def dose_section(data: ReportData, name: Callable[[str], str]) -> str:
+    """Every change of dose: when, which exercise, what changed, why, and the dose from then
+    against the catalogue's."""
+    if not data.dose_changes:
+        return '<p class="none">The prescribed doses were used throughout.</p>'
+    rows = []
+    for entry in reversed(data.dose_changes):
+        ident = str(entry.data.get("exercise"))
+        if entry.kind == "step_up_declined":
+            what, why, then = "a small step up was offered", "declined (or no answer)", "unchanged"
+        else:
+            what = DOSE_CHANGES.get(str(entry.data.get("change")), str(entry.data.get("change")))
+            progression = entry.data.get("reason") == "progression"
+            why = (
+                "weekly step up, accepted: a good week with no pain or tiredness"
+                if progression
+                else "asked for it by voice"
+            )
+            then = dose_values_text(entry.data, ident)
+        rows.append((esc(short_date(entry.t)), esc(name(ident)), esc(what), esc(why), esc(then)))
+    return table(["When", "Exercise", "Change", "Why", "Dose from then"], rows, set())
+
+
 # --- the data behind the page -----------------------------------------------------------------
 
 
@@ -218,6 +315,8 @@ class ReportData:
     reports: list[LogEntry]
     """pain, emergency, symptom, tired and cant_get_up logs, oldest first."""
     profile: Profile
+    dose_changes: list[LogEntry] = field(default_factory=list)
+    """dose and step_up_declined logs, oldest first: the person's own dose and steps up."""
 
 
 def load_report_data(store: Store, now: float) -> ReportData:
@@ -227,6 +326,7 @@ def load_report_data(store: Store, now: float) -> ReportData:
         exercises=store.exercise_log(),
         reports=store.log_entries(REPORT_KINDS),
         profile=store.profile(),
+        dose_changes=store.log_entries(DOSE_KINDS),
     )
 
 
@@ -445,10 +545,15 @@ def exercises_section(data: ReportData, name: Callable[[str], str]) -> str:
             esc(name(e.exercise)),
             esc(outcome_text(e, name)),
             esc(dose_text(e)),
+            esc(prescribed_text(e)),
         )
         for e in reversed(entries)
     ]
-    return table(["When", "Routine", "Exercise", "What happened", "Done of planned"], rows, set())
+    return table(
+        ["When", "Routine", "Exercise", "What happened", "Done of planned", "Prescribed"],
+        rows,
+        set(),
+    )
 
 
 def profile_section(profile: Profile, name: Callable[[str], str]) -> str:
@@ -460,6 +565,8 @@ def profile_section(profile: Profile, name: Callable[[str], str]) -> str:
     ]
     for ex, alt in sorted(profile.preferred.items()):
         items.append(f"Uses {esc(name(alt))} instead of {esc(name(ex))}.")
+    for ex, remembered in sorted(profile.doses.items()):
+        items.append(f"{esc(name(ex))} at their own dose: {esc(own_dose_text(ex, remembered))}.")
     return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
@@ -508,6 +615,8 @@ def render_report(data: ReportData, name: Callable[[str], str] | None = None) ->
         "</details>",
         "<h2>Exercises swapped or skipped, and why</h2>",
         changes_section(data, name),
+        "<h2>Dose: the person's own changes and weekly steps up</h2>",
+        dose_section(data, name),
         "<h2>Pain, symptoms, tiredness and calls for help</h2>",
         reports_section(data, name),
         f"<h2>Exercises in the last {RECENT_EXERCISE_SESSIONS} sessions</h2>",

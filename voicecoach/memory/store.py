@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from voicecoach.coach import progression
 from voicecoach.coach.events import Log
 from voicecoach.coach.profile import Profile, Progress, ResumePoint
 from voicecoach.memory import history, projection
@@ -50,6 +51,7 @@ from voicecoach.memory.history import (
     LogEntry,
     SessionSummary,
 )
+from voicecoach.memory.journal import Entry
 from voicecoach.memory.projection import PREFERENCE_REASONS
 
 __all__ = [
@@ -210,6 +212,38 @@ class Store:
                 if not projection.has_ended(conn, sid):
                     projection.end_session(conn, sid, self.clock() if t is None else t, reason)
 
+    def session_now(self, session_id: int) -> int:
+        """The row that `session_id`'s logs go to now (a restart in the same run has its own)."""
+        with self._lock:
+            return self._redirect.get(session_id, session_id)
+
+    def replay(self, key: str, session_id: int | None, entries: list[Entry]) -> bool:
+        """Write a spilled journal (voicecoach.memory.journal) in one transaction, marking
+        `key` as replayed in the same transaction; False (and nothing written) if `key` was
+        replayed before.  A session id the database does not know gets a new row."""
+        with self._lock, self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS replayed_journals (name TEXT PRIMARY KEY, t REAL)"
+            )
+            seen = "SELECT 1 FROM replayed_journals WHERE name = ?"
+            if conn.execute(seen, (key,)).fetchone():
+                return False
+            known = "SELECT 1 FROM sessions WHERE id = ?"
+            sid = session_id
+            if entries and (sid is None or not conn.execute(known, (sid,)).fetchone()):
+                sid = projection.new_session(conn, entries[0][0], None)
+            for t, what in entries:
+                assert sid is not None
+                if isinstance(what, str):
+                    if not projection.has_ended(conn, sid):
+                        projection.end_session(conn, sid, t, what)
+                    continue
+                if projection.starts_new_session(conn, sid, what):
+                    sid = projection.new_session(conn, t, None)
+                projection.apply(conn, sid, t, what)
+            conn.execute("INSERT INTO replayed_journals VALUES (?, ?)", (key, self.clock()))
+            return True
+
     # --- reading (voicecoach.memory.history) ----------------------------------------------------
 
     def profile(self, defaults: Profile | None = None) -> Profile:
@@ -230,6 +264,12 @@ class Store:
     def progress(self, now: float | None = None) -> Progress:
         """Counts for "how am I doing": this week is Monday to now, local time."""
         return history.progress(self._read, self.clock() if now is None else now)
+
+    def step_ups(self, now: float | None = None) -> frozenset[str]:
+        """Exercises that earned the offer of a small step up (coach.progression)."""
+        now = self.clock() if now is None else now
+        attempts, settled, troubled = history.step_up_facts(self._read, now)
+        return progression.earned(attempts, settled, now, troubled)
 
     def sessions(self, limit: int | None = None) -> list[SessionSummary]:
         """Sessions, newest first, with counts from the per-exercise log and the raw log."""

@@ -18,8 +18,11 @@ When a write fails nothing is dropped and the order is kept:
   start the session's row when it opens;
 - anything else: logged, and retried the same way.
 
-At `close` whatever can be written within `timeout` is; what still cannot be is logged at
-ERROR, one JSON line per entry, so the system journal keeps it.
+At `close` whatever can be written within `timeout` is; what still cannot be is spilled to
+the session's journal (voicecoach.memory.journal: bytes reserved next to the database when
+the writer started, so a full disk still takes it) and written into the database at the
+next start.  Only what the journal cannot take either is lost, and that is logged at ERROR,
+one JSON line per entry, so the system journal keeps it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voicecoach.coach.events import Log
+from voicecoach.memory.journal import Journal
 from voicecoach.memory.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -72,6 +76,7 @@ class StoreWriter:
         clock: Callable[[], float] = time.time,
         retry_seconds: float = RETRY_SECONDS,
         full_notice: str = "",
+        journal: Journal | None = None,
     ) -> None:
         if (store is None or session_id is None) and opener is None:
             raise ValueError("a StoreWriter needs a store and session, or a way to open them")
@@ -81,6 +86,7 @@ class StoreWriter:
         self._clock = clock
         self._retry = retry_seconds
         self._full_notice = full_notice
+        self.journal = journal
         self._items: deque[_Item] = deque()
         self._cond = threading.Condition()
         self._closing = False
@@ -92,8 +98,10 @@ class StoreWriter:
         self.failures = 0
         """Failed attempts so far (each one logged)."""
         self.written = 0
+        self.spilled: list[tuple[float, Log | _EndSession]] = []
+        """What close() kept in the journal for the next start."""
         self.unsaved: list[tuple[float, Log | _EndSession]] = []
-        """What could not be written by the time of close (also logged)."""
+        """What could not be written by the time of close, nor kept in the journal (logged)."""
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
 
@@ -139,21 +147,41 @@ class StoreWriter:
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued (waiting up to `timeout` seconds for a lock or full disk),
-        then close the store.  What could not be written is logged and kept in `unsaved`."""
+        then close the store.  What could not be written goes to the journal (`spilled`),
+        or, failing that, is logged and kept in `unsaved`."""
         with self._cond:
             self._closing = True
             self._give_up_at = time.monotonic() + timeout
             self._cond.notify_all()
         self._thread.join(timeout + 1.0)
         with self._cond:
-            if self._items:
-                self._keep_unsaved(list(self._items))
-                self._items.clear()
+            left = list(self._items)
+            self._items.clear()
+        left = self._spill(left)
+        if left:
+            with self._cond:
+                self._keep_unsaved(left)
         if self.store is not None:
             try:
                 self.store.close()
             except StoreError as err:
                 log.error("closing the database: %s", err)
+
+    def _spill(self, items: list[_Item]) -> list[_Item]:
+        """Keep `items` in the journal; returns those it could not take."""
+        if self.journal is None:
+            return items
+        if not items:
+            self.journal.discard()
+            return []
+        sid = self.session_id
+        if self.store is not None and sid is not None:
+            sid = self.store.session_now(sid)
+        entries = [(i.t, i.what if isinstance(i.what, Log) else i.what.reason) for i in items]
+        missed = len(self.journal.spill(sid, entries))
+        kept = items[: len(items) - missed]
+        self.spilled += [(i.t, i.what) for i in kept]
+        return items[len(kept) :]
 
     def _keep_unsaved(self, items: list[_Item]) -> None:
         for item in items:

@@ -18,7 +18,8 @@ CANONICAL = (
     "harder", "cant_lie_down", "cant_stand", "in_bed", "seated", "pain", "tired", "slower",
     "faster", "louder", "quieter", "help", "status", "yes", "no", "choose_exercise",
     "choose_routine", "progress", "emergency", "dizzy", "overheated", "spasm", "feel_better",
-    "cant_get_up",
+    "cant_get_up", "hold_longer", "hold_shorter", "fewer_reps", "more_reps", "rest_longer",
+    "rest_shorter",
 )  # fmt: skip
 """Every intent the coach knows, `none` apart."""
 
