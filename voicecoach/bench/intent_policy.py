@@ -121,9 +121,8 @@ class Tally:
 
 def tally(matcher: Matcher, cases: list[Case], policy: Policy) -> Tally:
     t = Tally()
-    matcher.policy = policy
     for case in cases:
-        m = matcher.decide(case.candidate)
+        m = matcher.decide(case.candidate, policy)
         if case.intent == NONE:
             t.others += 1
             t.false_accepts += m.intent != NONE

@@ -528,11 +528,13 @@ class Matcher:
         """Best intent for `text`; `none` when nothing is likely enough."""
         return self.decide(self.consider(text))
 
-    def decide(self, c: Candidate) -> Match:
-        """The candidate accepted, or `none` when it is not sure or clear enough."""
+    def decide(self, c: Candidate, policy: Policy | None = None) -> Match:
+        """The candidate accepted, or `none` when it is not sure enough (by `policy`, or
+        the matcher's own)."""
+        policy = policy or self.policy
         if c.exact or c.intent == NONE:
             return Match(c.text, c.intent, c.slots, c.probability, c.reading)
-        if c.blocked or c.probability < self.policy.needed(self.intents, c.intent):
+        if c.blocked or c.probability < policy.needed(self.intents, c.intent):
             return Match(c.text, NONE, {}, 1.0 - c.probability, c.reading)
         return Match(c.text, c.intent, c.slots, c.probability, c.reading)
 
