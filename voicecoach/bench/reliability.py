@@ -170,6 +170,60 @@ def locks(catalogue, seconds: list[float]) -> list[tuple[str, str, str, str, str
     return rows
 
 
+def _pain_session(catalogue, db: Path):
+    """A session that hears "it hurts": its logs handed to the store's writer."""
+    coach, recorder = start_session(catalogue, db)
+    for action in coach.handle(Heard("start", 1.0)) + coach.handle(Heard("pain", 2.0)):
+        if isinstance(action, Log):
+            recorder(action)
+    return recorder
+
+
+def exit_faults(catalogue) -> list[tuple[str, str, str, str, str]]:
+    """The fault outlasts the process: the disk is still full, or the lock still held, when
+    the session closes.  Survived: the pain report is in the database after the next
+    start, exactly once, and the old session keeps its end reason."""
+    rows = []
+    base = Path(tempfile.mkdtemp(prefix="vc-exit-"))
+    real = _mount_tmpfs(base)
+    for label in ("disk full until exit (tmpfs 256 kB)", "lock held past exit"):
+        if "disk" in label and not real:
+            continue
+        db = base / "v.db"
+        crashed = lost = 0
+        try:
+            if "disk" in label:
+                _, opened = start_session(catalogue, db)  # the database exists, then fills
+                opened.close("finished")
+                filler = _fill(base)
+                recorder = _pain_session(catalogue, db)
+                recorder.close("terminated", timeout=1.0)
+                filler.unlink()
+            else:
+                other = sqlite3.connect(db, isolation_level=None)
+                other.execute("BEGIN EXCLUSIVE")
+                recorder = _pain_session(catalogue, db)
+                recorder.close("terminated", timeout=1.0)
+                other.execute("COMMIT")
+                other.close()
+            _, again = start_session(catalogue, db)
+            again.close("finished")
+            with Store.open(db) as store:
+                kinds = [e.kind for e in store.log_entries()]
+                reasons = [s.end_reason for s in store.sessions()]
+            lost = int(kinds.count("pain") != 1 or "terminated" not in reasons)
+        except Exception:
+            crashed = 1
+        rows.append((label + ": journal, replayed at next start", "1", str(crashed), str(lost),
+                     "-"))  # fmt: skip
+        for leftover in base.iterdir():
+            leftover.unlink()
+    if real:
+        subprocess.run(["umount", str(base)], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+    return rows
+
+
 # --- signals ---------------------------------------------------------------------------------
 
 _KILL_WRITER = """
@@ -247,6 +301,100 @@ def sigterm(runs: int, rng: random.Random) -> list[tuple[str, str, str, str, str
     return [("SIGTERM at a random point (`run`)", str(runs), str(crashed), str(lost), "-")]
 
 
+def sigkill_run(runs: int, rng: random.Random) -> list[tuple[str, str, str, str, str]]:
+    """SIGKILL `run` at a random point of a coached session (PocketSphinx, a file played
+    faster than real time).  Its `--log` file (flushed after each action is handed to the
+    store) says which finished exercises and safety events the coach had produced; each
+    must be in the database after the next start (which also replays any journal)."""
+    import json
+
+    from voicecoach.voice import synth
+
+    folder = Path(tempfile.mkdtemp(prefix="vc-killrun-"))
+    pcm = synth.silence(2.0)
+    for words, pause in (("start", 100), ("it hurts", 20), ("resume", 200), ("stop", 5),
+                         ("yes", 200)):  # fmt: skip
+        pcm += synth.synthesize(words, "rms", seed=1) + synth.silence(pause)
+    audio = synth.write_wav(folder / "in.wav", pcm)
+    crashed = lost = after = 0
+    for i in range(runs):
+        db, events = folder / f"{i}.db", folder / f"{i}.jsonl"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "voicecoach", "run", "--engine", "pocketsphinx",
+             "--audio-in", str(audio), "--audio-out", str(folder / "out.wav"), "--db", str(db),
+             "--log", str(events)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(5.0 + rng.random() * 40.0)  # models load, then the session runs
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        handed = []
+        for line in events.read_text().splitlines() if events.exists() else []:
+            record = json.loads(line)
+            if record.get("action") == "log" and record.get("kind") in KEPT:
+                handed.append(record["kind"])
+        try:
+            from voicecoach.app.session import start_session
+
+            _, recorder = start_session(load_catalogue(), db)  # replays, as the next run would
+            recorder.close("finished")
+            stored = kept_kinds(db)
+        except Exception:
+            crashed += 1
+            continue
+        missing = [k for k in set(handed) if stored.count(k) < handed.count(k)]
+        lost += int(bool(missing))
+        after += int(bool(handed))
+    shutil.rmtree(folder, ignore_errors=True)
+    label = f"SIGKILL at a random point (`run`; {after} kills after a safety event)"
+    return [(label, str(runs), str(crashed), str(lost), "-")]
+
+
+def fuzzed_lines(n: int, rng: random.Random) -> list[str]:
+    """Lines a person, a cat on the keyboard or a broken pipe might type: command words
+    shuffled, cut and repeated, stray symbols, other scripts, control characters, empties,
+    very long lines; every so often a real command, so the coach moves through its states."""
+    words = ["start", "stop", "it hurts", "i've fallen", "help", "yes", "no", "pause",
+             "resume", "skip", "next", "slower", "faster", "repeat", "done", "tired", "easier",
+             "knee to chest", "i can't get up", "how am i doing", "again", "quit"]  # fmt: skip
+    junk = ["", " ", "\t", "???", "¿qué?", "Schmerz", "痛い", "🙂", "\x00", "\x1b[2J", "-" * 300]
+    lines = []
+    for _ in range(n):
+        roll = rng.random()
+        if roll < 0.35:
+            lines.append(rng.choice(words))
+        elif roll < 0.7:
+            picked = rng.sample(words, rng.randint(1, 4))
+            text = " ".join(picked)
+            cut = rng.randint(0, len(text))
+            lines.append(text[:cut] + rng.choice(junk) + text[cut:])
+        elif roll < 0.9:
+            lines.append("".join(chr(rng.randint(32, 0x2FFF)) for _ in range(rng.randint(1, 40))))
+        else:
+            lines.append(rng.choice(junk) * rng.randint(1, 50))
+    return [line.replace("\n", " ").replace("\r", " ") for line in lines]
+
+
+def fuzz_text(n: int, rng: random.Random) -> list[tuple[str, str, str, str, str]]:
+    """`voicecoach text --fast` fed `n` fuzzed lines: no exception, a plain exit."""
+    folder = Path(tempfile.mkdtemp(prefix="vc-fuzz-"))
+    lines = "\n".join(fuzzed_lines(n, rng)) + "\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "text", "--fast", "--db", str(folder / "v.db")],
+        input=lines.encode("utf-8", "surrogatepass"), capture_output=True, timeout=1800,
+    )  # fmt: skip
+    crashed = int(done.returncode != 0 or b"Traceback" in done.stderr)
+    try:
+        with Store.open(folder / "v.db") as store:
+            store.sessions()
+        damaged = 0
+    except Exception:
+        damaged = 1
+    shutil.rmtree(folder, ignore_errors=True)
+    return [(f"{n:,} fuzzed typed lines (`text --fast --db`)", "1", str(crashed), str(damaged),
+             "-")]  # fmt: skip
+
+
 # --- data, models, devices --------------------------------------------------------------------
 
 
@@ -303,7 +451,21 @@ def data_and_models() -> list[tuple[str, str, str, str, str]]:
 # --- level sweep -------------------------------------------------------------------------------
 
 
-def level_sweep(quick: bool) -> str:
+#: Safety phrases and natural variants, with the intent each must be heard as.
+SWEEP_PHRASES = [
+    ("it hurts", "pain"),
+    ("that really hurts", "pain"),
+    ("i've fallen", "emergency"),
+    ("i fell", "emergency"),
+    ("stop", "stop"),
+    ("help", "help"),
+    ("help me", "help"),
+]
+SWEEP_VOICES = ["slt", "rms", "awb", "kal16", "espeak-us", "espeak-f3"]
+SWEEP_LEVELS = [-30, -20, -10, 0, 10, 15, 20]
+
+
+def level_sweep(quick: bool, engines: list[str | None]) -> str:
     import numpy as np
 
     from voicecoach.hear.audio import pcm_chunks
@@ -317,43 +479,116 @@ def level_sweep(quick: bool) -> str:
 
     intents = load_intents(None, load_catalogue())
     matcher = Matcher(intents)
-    recognizer = open_recognizer(None, None, PhraseSource.from_intents(intents))
-    levelled = Levelled(recognizer)
-    phrases = [("it hurts", "pain"), ("i've fallen", "emergency"), ("stop", "stop")]
-    voices = ["slt"] if quick else ["slt", "rms", "awb", "kal16"]
-    levels = list(range(-30, 21, 10 if quick else 5))
+    voices = [v for v in SWEEP_VOICES if v in synth.available_voices()]
+    voices = voices[:2] if quick else voices
+    levels = [-30, 0, 20] if quick else SWEEP_LEVELS
+    samples = {(t, v): synth.synthesize(t, v, seed=3) for t, _ in SWEEP_PHRASES for v in voices}
 
     def gain(pcm: bytes, db: float) -> bytes:
         x = np.frombuffer(pcm, "<i2").astype(float) * 10 ** (db / 20)
         return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
 
-    def streamed(pcm: bytes) -> Transcript:
-        stream = levelled.stream(0.8)
-        out = []
-        for chunk in pcm_chunks(synth.silence(1.0) + pcm + synth.silence(1.5), 0.1):
-            out += stream.feed(chunk)
-        return joined(out + stream.flush())
+    out = []
+    for engine in engines:
+        recognizer = open_recognizer(engine, None, PhraseSource.from_intents(intents))
+        levelled = Levelled(recognizer)
 
-    lines = [f"engine: {levelled.name}; rows: phrase, path; cells: recognised / voices",
-             f"| phrase | path | {' | '.join(f'{d:+d} dB' for d in levels)} |",
-             "|---|---|" + "---|" * len(levels)]  # fmt: skip
-    for text, intent in phrases:
-        samples = [synth.synthesize(text, v, seed=3) for v in voices]
-        for path in ("file: raw", "file: levelled", "stream: levelled"):
-            cells = []
-            for db in levels:
-                hits = 0
-                for pcm in samples:
-                    loud = gain(pcm, db)
-                    if path == "file: raw":
-                        heard = recognizer.transcribe(loud)
-                    elif path == "file: levelled":
-                        heard = levelled.transcribe(loud)
-                    else:
-                        heard = streamed(loud)
+        def streamed(pcm: bytes, levelled: Levelled = levelled) -> Transcript:
+            stream = levelled.stream(0.8)
+            heard = []
+            for chunk in pcm_chunks(synth.silence(1.0) + pcm + synth.silence(1.5), 0.1):
+                heard += stream.feed(chunk)
+            return joined(heard + stream.flush())
+
+        paths: dict[str, Callable[[bytes], Transcript]] = {
+            "file: raw": recognizer.transcribe,
+            "file: levelled": levelled.transcribe,
+            "stream: levelled": streamed,
+        }
+        lines = [f"engine: {levelled.name}; voices: {', '.join(voices)}; "
+                 "cells: recognised / voices",
+                 f"| phrase | path | {' | '.join(f'{d:+d} dB' for d in levels)} |",
+                 "|---|---|" + "---|" * len(levels)]  # fmt: skip
+        totals = {path: [0] * len(levels) for path in paths}
+        for path, hear in paths.items():
+            for text, intent in SWEEP_PHRASES:
+                cells = []
+                for i, db in enumerate(levels):
+                    hits = sum(
+                        understand(hear(gain(samples[(text, v)], db)), matcher).intent == intent
+                        for v in voices
+                    )
+                    totals[path][i] += hits
+                    cells.append(f"{hits}/{len(voices)}")
+                lines.append(f"| {text} | {path} | {' | '.join(cells)} |")
+        whole = len(voices) * len(SWEEP_PHRASES)
+        for path, sums in totals.items():
+            cells = [f"**{n}/{whole}**" for n in sums]
+            lines.append(f"| **all** | {path} | {' | '.join(cells)} |")
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def wav_of_width(x, width: str) -> bytes:  # (float samples in [-1, 1], "8".."f32")
+    """A 16 kHz mono WAV file of `x`, written as a recorder of that width would."""
+    import struct
+
+    import numpy as np
+
+    if width == "f32":
+        tag, bits, data = 3, 32, x.astype("<f4").tobytes()
+    elif width == "8":  # unsigned, 128 = silence
+        tag, bits = 1, 8
+        data = (np.clip(np.round(x * 127), -128, 127) + 128).astype(np.uint8).tobytes()
+    else:
+        tag, bits = 1, int(width)
+        top = 2 ** (bits - 1)
+        v = np.clip(np.round(x * top), -top, top - 1).astype("<i4")
+        data = v.tobytes() if bits == 32 else v.astype("<i2").tobytes()
+        if bits == 24:
+            data = v.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    block = bits // 8
+    fmt = struct.pack("<HHIIHH", tag, 1, 16000, 16000 * block, block, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def width_sweep(quick: bool) -> str:
+    """Safety phrases written as WAV files of each width, normal and quiet, through
+    `recognize`'s path (read_wav, the level stage, the default engine)."""
+    import numpy as np
+
+    from voicecoach.hear.audio import read_wav
+    from voicecoach.hear.engines import open_recognizer
+    from voicecoach.hear.level import Levelled
+    from voicecoach.hear.vocab import PhraseSource
+    from voicecoach.understand.intents import Matcher, load_intents
+    from voicecoach.understand.rejection import understand
+    from voicecoach.voice import synth
+
+    intents = load_intents(None, load_catalogue())
+    matcher = Matcher(intents)
+    recognizer = Levelled(open_recognizer(None, None, PhraseSource.from_intents(intents)))
+    phrases = SWEEP_PHRASES[::2] if quick else SWEEP_PHRASES
+    voices = [v for v in SWEEP_VOICES[:4] if v in synth.available_voices()]
+    widths = ["8", "16", "24", "32", "f32"]
+    levels = [0, -10, -20, -30]
+    lines = [f"engine: {recognizer.name}; {len(phrases)} phrases x {len(voices)} voices",
+             f"| level | {' | '.join(w if w != 'f32' else 'float32' for w in widths)} |",
+             "|---|" + "---|" * len(widths)]  # fmt: skip
+    for db in levels:
+        cells = []
+        for width in widths:
+            hits = 0
+            for text, intent in phrases:
+                for voice in voices:
+                    pcm = synth.synthesize(text, voice, seed=3)
+                    x = np.frombuffer(pcm, "<i2") / 32768.0 * 10 ** (db / 20)
+                    heard = recognizer.transcribe(read_wav(wav_of_width(x, width)))
                     hits += understand(heard, matcher).intent == intent
-                cells.append(f"{hits}/{len(samples)}")
-            lines.append(f"| {text} | {path} | {' | '.join(cells)} |")
+            cells.append(f"{hits}/{len(phrases) * len(voices)}")
+        lines.append(f"| {db:+d} dB | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
@@ -409,29 +644,51 @@ def soak(hours: float) -> str:
                       *rows])  # fmt: skip
 
 
+def _rows(rows: list[tuple[str, str, str, str, str]]) -> str:
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m voicecoach.bench reliability")
     parser.add_argument("--quick", action="store_true", help="fewer points, short locks")
     parser.add_argument("--skip-soak", action="store_true")
     parser.add_argument("--soak-hours", type=float, default=2.0)
+    parser.add_argument("--only", choices=["levels", "widths", "kill", "exit", "fuzz"],
+                        help="one section alone")  # fmt: skip
     args = parser.parse_args(argv)
+    engines: list[str | None] = [None, "pocketsphinx"]  # the default, and the fallback
+    quick = args.quick
+    sections: dict[str, Callable[[], str]] = {
+        "levels": lambda: level_sweep(quick, engines),
+        "widths": lambda: width_sweep(quick),
+        "kill": lambda: _rows(sigkill_run(3 if quick else 10, random.Random(13))),
+        "exit": lambda: _rows(exit_faults(load_catalogue())),
+        "fuzz": lambda: _rows(fuzz_text(1000 if quick else 10000, random.Random(13))),
+    }
+    if args.only:
+        print(sections[args.only](), flush=True)
+        return 0
     rng = random.Random(13)
     catalogue = load_catalogue()
-    rows = disk_full(catalogue, args.quick)
-    rows += locks(catalogue, [1.0] if args.quick else [1.0, 5.0, 30.0])
-    rows += sigkill(2 if args.quick else 5, rng)
-    rows += sigterm(2 if args.quick else 5, rng)
+    rows = disk_full(catalogue, quick)
+    rows += locks(catalogue, [1.0] if quick else [1.0, 5.0, 30.0])
+    rows += exit_faults(catalogue)
+    rows += sigkill(2 if quick else 5, rng)
+    rows += sigterm(2 if quick else 5, rng)
+    rows += sigkill_run(3 if quick else 10, rng)
     rows += data_and_models()
+    rows += fuzz_text(1000 if quick else 10000, rng)
     print("## Faults injected\n")
     print("| fault | runs | crashed | lost / wrong | worst 'it hurts' answer (ms) |")
     print("|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |", flush=True)
+    print(_rows(rows), flush=True)
     print("\n## Safety phrases across levels\n")
-    print(level_sweep(args.quick), flush=True)
+    print(sections["levels"](), flush=True)
+    print("\n## WAV widths, normal and quiet\n")
+    print(sections["widths"](), flush=True)
     if not args.skip_soak:
         print("\n## Soak: a long recording through `run`\n")
-        print(soak(0.5 if args.quick else args.soak_hours), flush=True)
+        print(soak(0.5 if quick else args.soak_hours), flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\n(benchmark peak RSS {peak:.0f} MB)")
     return 0

@@ -437,7 +437,7 @@ CONSTRAINT_MEMORY = {
 HELP = {
     "choosing": "Say start, or a routine like stretching or seated, or an exercise name.",
     "steps": "Say next or repeat for the steps, ready to begin, easier, or it hurts.",
-    "ready": "Say ready to begin, easier, skip, or it hurts.",
+    "ready": "Say ready to begin, easier, skip, fewer reps or shorter holds, or it hurts.",
     "active": "Say pause, next, easier, how long, or it hurts.",
     "paused": "Say resume to carry on, skip, or stop to finish.",
     "question": "Say yes or no.",

@@ -3,13 +3,15 @@
 Someone who shouts "it hurts" next to the microphone clips it: the tops of the waves are cut
 flat, which smears the spectrum the recognizer reads.  This stage, before the recognizer:
 
-1. declips: each run of samples stuck at full scale is redrawn as the hump it cut off
-   (a parabola rising above the clip level, taller for longer runs), so the wave has its
-   shape back, if not its exact height;
+1. declips: each run of samples stuck at full scale is redrawn as the hump it cut off, a
+   cubic through the clip level at both ends that leaves the last unclipped samples with
+   their own slopes (a wave that hit the clip steeply was cut far below its peak), at most
+   MAX_HUMP times the clip level;
 2. levels: a whole utterance (`recognize`) is scaled so its peak sits at TARGET_DBFS, up
    or down (at most MAX_GAIN_DB up, so silence is not blown up into noise); a live stream
-   (`run`) is only ever turned down, by a gain that falls at once when the declipped peaks
-   need room and comes back slowly.
+   (`run`) cannot look ahead, so its gain (StreamLevel) follows the speech peaks it has
+   heard: down at once for loud speech, up for quiet speech only while someone speaks,
+   never lifting the room's noise floor above NOISE_CEILING.
 
 Nothing here reads a clock: the stream's gain moves with the samples it sees.
 """
@@ -30,8 +32,23 @@ CLIP_LEVEL = 32000.0
 TARGET_DBFS = -6.0
 #: Most a quiet utterance is turned up.
 MAX_GAIN_DB = 30.0
-#: How fast the stream's gain comes back up after a loud moment (per second, in dB).
+#: How fast the stream's held speech peak sinks (per second of speech, in dB).
 RELEASE_DB_PER_SECOND = 3.0
+#: The stream lifts speech whose peaks stay under this up to it, turns speech whose peaks
+#: pass TARGET_DBFS down to it, and leaves what lies between alone.
+QUIET_PEAK_DBFS = -20.0
+#: The stream never lifts the noise floor (RMS) above this (about -60 dBFS).
+NOISE_CEILING = 33.0
+#: A frame is taken for speech when its RMS is this many times the floor's, and above
+#: MIN_SPEECH_RMS (digital near-silence).
+SPEECH_OVER_FLOOR = 4.0
+MIN_SPEECH_RMS = 2.0
+#: Fastest the stream's gain rises (per second of speech, in dB).
+RISE_DB_PER_SECOND = 40.0
+#: The stream's gain moves once per frame of this length.
+FRAME_SECONDS = 0.01
+#: Tallest hump the declipper draws, in clip levels (a +20 dB shout is cut about tenfold).
+MAX_HUMP = 8.0
 #: Clipped fraction under which a signal is left alone (a stray full-scale click).
 MIN_CLIPPED = 0.0005
 
@@ -49,7 +66,7 @@ def _pcm(x) -> bytes:
 
 
 def declip(x):  # (np.ndarray) -> np.ndarray
-    """Redraw runs of clipped samples as humps above the clip level."""
+    """Redraw runs of clipped samples as the humps they cut off."""
     import numpy as np
 
     clipped = np.abs(x) >= CLIP_LEVEL
@@ -58,12 +75,28 @@ def declip(x):  # (np.ndarray) -> np.ndarray
     edges = np.flatnonzero(np.diff(np.concatenate([[0], clipped.astype(np.int8), [0]])))
     y = x.copy()
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        n = stop - start
-        t = (np.arange(n) + 0.5) / n
-        # A longer flat top hid a taller peak; cap the guess at twice the clip level.
-        height = min(1.0, n / 8.0)
-        y[start:stop] = np.sign(x[start]) * CLIP_LEVEL * (1.0 + 4.0 * t * (1.0 - t) * height)
+        sign = np.sign(x[start])
+        y[start:stop] = sign * _hump(sign * x, int(start), int(stop))
     return y
+
+
+def _hump(a, start: int, stop: int):  # (x turned so the run is positive, run) -> magnitudes
+    """A cubic (Hermite) through the clip level at both ends of the run, leaving the last
+    unclipped samples with their own slopes: a wave that entered the clip steeply was cut
+    far below its peak, so its hump is drawn taller.  Where a run touches an edge (no slope
+    to read), a parabola as tall as the run is long, as before."""
+    import numpy as np
+
+    n = stop - start
+    u = np.arange(1, n + 1) / (n + 1)
+    if start >= 2 and stop + 1 < len(a):
+        rise = max(0.0, float(a[start - 1] - a[start - 2]))
+        fall = max(0.0, float(a[stop] - a[stop + 1]))
+        span = n + 1
+        hump = CLIP_LEVEL + span * (rise * (u**3 - 2 * u**2 + u) - fall * (u**3 - u**2))
+    else:
+        hump = CLIP_LEVEL * (1.0 + 4.0 * u * (1.0 - u) * min(1.0, n / 8.0))
+    return np.clip(hump, CLIP_LEVEL, CLIP_LEVEL * MAX_HUMP)
 
 
 def level_utterance(pcm: bytes) -> bytes:
@@ -80,13 +113,24 @@ def level_utterance(pcm: bytes) -> bytes:
 
 @dataclass
 class StreamLevel:
-    """The live version: declip each chunk, and turn down (never up) when the declipped
-    peaks need room: at once, then back up at RELEASE_DB_PER_SECOND.  Turning quiet speech
-    up on the fly was measured worse (docs/reliability.md): without looking ahead, the gain
-    jumps inside an utterance, which costs more words than it wins."""
+    """The live version, which cannot look ahead: declip each chunk, then a gain that
+
+    - falls at once when the (declipped) peaks pass TARGET_DBFS, so nothing clips again;
+    - rises only on frames that stand well clear of the noise floor (speech), never in a
+      pause, so a quiet room's hiss is not pumped up between words, and at most
+      RISE_DB_PER_SECOND, so a word's quiet onset is not blown up before its loud middle
+      arrives (rising at once cost Whisper words at -20 and -10 dB);
+    - aims quiet speech's held peak at QUIET_PEAK_DBFS (at most MAX_GAIN_DB up), and never
+      lifts the noise floor above NOISE_CEILING;
+    - leaves speech whose peaks already sit between QUIET_PEAK_DBFS and TARGET_DBFS alone.
+
+    The held peak rises at once and sinks at RELEASE_DB_PER_SECOND, so after a person's
+    first words the gain stays put within and between their utterances."""
 
     rate: int = 16000
     gain: float = 1.0
+    floor: float | None = None
+    held: float = 0.0
 
     def process(self, pcm: bytes) -> bytes:
         import numpy as np
@@ -94,16 +138,48 @@ class StreamLevel:
         x = declip(_floats(pcm))
         if not len(x):
             return pcm
-        peak = float(np.max(np.abs(x)))
-        wanted = min(1.0, FULL_SCALE / peak) if peak > FULL_SCALE else 1.0
+        frame = max(1, int(self.rate * FRAME_SECONDS))
+        gains = np.empty(len(x))
+        for i in range(0, len(x), frame):
+            part = x[i : i + frame]
+            before = self.gain
+            self._follow(part)
+            # A ramp across the frame, so a change of gain is not a click.
+            gains[i : i + len(part)] = np.linspace(before, self.gain, len(part), endpoint=True)
+        if np.all(gains == 1.0) and float(np.max(np.abs(x))) < CLIP_LEVEL:
+            return pcm  # nothing to do: the same bytes, untouched
+        return _pcm(x * gains)
+
+    def _follow(self, part) -> None:  # (np.ndarray) -> None
+        import numpy as np
+
+        rms = float(np.sqrt(np.mean(part**2)))
+        peak = float(np.max(np.abs(part)))
+        floor = rms if self.floor is None else self.floor
+        speech = rms >= max(MIN_SPEECH_RMS, SPEECH_OVER_FLOOR * floor)
+        # The floor follows the quietest frames: quickly down, slowly up, and barely while
+        # someone speaks (only a noise that never stops becomes the floor).
+        up = 0.0005 if speech else 0.02
+        self.floor = floor + (0.2 if rms < floor else up) * (rms - floor)
+        sink = 10 ** (-RELEASE_DB_PER_SECOND * len(part) / self.rate / 20)
+        # Louder is heard at once, wherever it comes; the hold sinks only while speaking.
+        self.held = max(peak, self.held * sink) if speech else max(peak, self.held)
+        quiet = 10 ** (QUIET_PEAK_DBFS / 20) * FULL_SCALE
+        if self.held <= 0.0:
+            return
+        if self.held < quiet:
+            wanted = min(
+                quiet / self.held,
+                10 ** (MAX_GAIN_DB / 20),
+                max(1.0, NOISE_CEILING / max(self.floor, 1e-9)),
+            )
+        else:
+            wanted = min(1.0, 10 ** (TARGET_DBFS / 20) * FULL_SCALE / self.held)
         if wanted < self.gain:
             self.gain = wanted
-        else:
-            up = 10 ** (RELEASE_DB_PER_SECOND * len(x) / self.rate / 20)
-            self.gain = min(wanted, self.gain * up)
-        if self.gain == 1.0 and peak < CLIP_LEVEL:
-            return pcm  # nothing to do: the same bytes, untouched
-        return _pcm(x * self.gain)
+        elif speech:  # up gently: an onset's first quiet frames are not blown up
+            step = 10 ** (RISE_DB_PER_SECOND * len(part) / self.rate / 20)
+            self.gain = min(wanted, self.gain * step)
 
 
 @dataclass

@@ -4,14 +4,16 @@ and written into the database at the next start.
 Theory of operation
 -------------------
 When a session's writer starts, it reserves a small file next to the database
-(`<db>.unsaved-<pid>-<ms>.jsonl`, RESERVE bytes allocated at once).  A clean close deletes
-it.  If entries are still queued at close (the disk stayed full, another program held the
-lock), they are written into the reserved bytes, which needs no new space on a full disk,
-and fsynced.  At the next start, before the new session begins, every journal found is
-replayed into the database in one transaction per file, which also records the file's name
-in the table `replayed_journals`; only then is the file deleted.  So a replay interrupted
-at any point is either not applied at all (and done again) or applied and marked (and the
-file merely deleted): never twice.
+(`<db>.unsaved-<pid>-<ms>.jsonl`, RESERVE bytes allocated at once, or the spare the last
+clean session left, so a disk that filled up between sessions still has it).  A clean
+close leaves it as the spare (`<db>.unsaved-spare`, all zeros).  If entries are still
+queued at close (the disk stayed full, another program held the lock), they are written
+into the reserved bytes, which needs no new space on a full disk, and fsynced.  At the
+next start, before the new session begins, every journal found is replayed into the
+database in one transaction per file, which also records the file's name in the table
+`replayed_journals`; only then is the file deleted.  So a replay interrupted at any point
+is either not applied at all (and done again) or applied and marked (and the file merely
+deleted): never twice.
 
 A journal is JSON lines: a header `{"journal": 1, "session": id or null}` then one line
 per entry, `{"t", "kind", "data"}` for a log or `{"t", "end": reason}` for the session's
@@ -20,6 +22,7 @@ end.  The reserved tail is zero bytes; a line cut short (power cut mid-write) is
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -59,9 +62,18 @@ class Journal:
     def __init__(self, db_path: Path) -> None:
         stamp = f"{os.getpid()}-{int(time.time() * 1000)}"
         self.path = db_path.with_name(f"{db_path.name}.unsaved-{stamp}.jsonl")
+        self.spare = db_path.with_name(f"{db_path.name}.unsaved-spare")
         self.reserved = 0
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # The last clean session's reservation: a disk that filled since still has it.
+            os.rename(self.spare, self.path)
+            if self.path.stat().st_size >= RESERVE:
+                self.reserved = RESERVE
+                return
+        except OSError:
+            pass
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
             try:
                 os.posix_fallocate(fd, 0, RESERVE)
                 os.fsync(fd)
@@ -85,17 +97,21 @@ class Journal:
             return entries
         try:
             try:
-                os.pwrite(fd, data, 0)
+                if os.pwrite(fd, data, 0) < len(data):
+                    raise OSError(errno.ENOSPC, "no room to grow the journal")
                 kept = len(entries)
             except OSError:
-                # No room to grow: keep as many whole lines as fit in what was reserved.
+                # No room to grow: keep as many whole lines as fit in what was reserved,
+                # zeros after them, so nothing of the failed longer write is read back.
                 kept, size = 0, len(header.encode())
                 while kept < len(lines) and size + len(lines[kept].encode()) <= self.reserved:
                     size += len(lines[kept].encode())
                     kept += 1
                 if size > self.reserved:
                     return entries
-                os.pwrite(fd, (header + "".join(lines[:kept])).encode(), 0)
+                os.ftruncate(fd, self.reserved)
+                fitted = (header + "".join(lines[:kept])).encode()
+                os.pwrite(fd, fitted + b"\0" * (self.reserved - len(fitted)), 0)
             os.fsync(fd)
         except OSError as err:
             log.error("could not write %s: %s", self.path, err)
@@ -111,11 +127,15 @@ class Journal:
         return entries[kept:]
 
     def discard(self) -> None:
-        """Nothing was left unsaved: the reservation goes."""
+        """Nothing was left unsaved: the reservation is kept, empty, for the next session
+        (which may start on a disk that has filled up meanwhile)."""
         try:
-            self.path.unlink(missing_ok=True)
+            if self.reserved:
+                os.rename(self.path, self.spare)
+            else:
+                self.path.unlink(missing_ok=True)
         except OSError as err:
-            log.warning("could not remove %s: %s", self.path, err)
+            log.warning("could not keep or remove %s: %s", self.path, err)
 
 
 def _line(t: float, what: Log | str) -> str:
