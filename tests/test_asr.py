@@ -349,6 +349,61 @@ def test_benchmark_scores_accuracy_false_accepts_and_rejects():
     assert "| held-out phrasings | 50.0% |" in table("pocketsphinx", s)
 
 
+def test_stage_breakdown_names_the_stage_that_lost_each_command(matcher):
+    from voicecoach.bench import asr_stages
+    from voicecoach.bench.asr import Item, condition
+
+    assert asr_stages.endpoint_verdict([], 1.0, 2.0) == "no utterance"
+    assert asr_stages.endpoint_verdict([[0.9, 2.2, "x"]], 1.0, 2.0) == "ok"
+    assert asr_stages.endpoint_verdict([[0.1, 2.2, "x"]], 1.0, 2.0) == "opened by noise"
+    assert asr_stages.endpoint_verdict([[0.9, 1.5, "x"]], 1.0, 2.0) == "cut short"
+    assert asr_stages.endpoint_verdict([[0.9, 1.4, "a"], [1.5, 2.1, "b"]], 1.0, 2.0) == "split"
+    pcm = bytes(2 * 16000 * 3)  # 3 s: speech from 1.0 to 2.7 s with a 0.3 s trail
+    assert len(asr_stages.oracle_cut(pcm, 1.0, 0.3)) == 2 * int(16000 * 2.1)
+
+    def item(name, text, intent, kind="grammar"):
+        return Item(name, text, intent, {}, kind, "slt", 10.0, "babble")
+
+    items = [
+        item("a", "next", "next"),
+        item("b", "next", "next"),
+        item("c", "next", "next"),
+        item("d", "next", "next"),
+        item("e", "pause", "pause", kind="heldout"),  # never broken down
+    ]
+
+    def r(name, intent, oracle, matched, endpoint="ok", text="next"):
+        return {
+            "file": name,
+            "intent": intent,
+            "slots": {},
+            "endpoint": endpoint,
+            "oracle_text": text,
+            "oracle_intent": oracle,
+            "oracle_slots": {},
+            "oracle_matched": matched,
+            "oracle_matched_slots": {},
+        }
+
+    run = {
+        "results": [
+            r("a", "next", "next", "next"),
+            r("b", "none", "next", "next", endpoint="opened by noise"),
+            r("c", "none", "none", "next"),
+            r("d", "none", "none", "none", text=""),
+            r("e", "none", "none", "none"),
+        ]
+    }
+    counts = asr_stages.breakdown(items, run, matcher, condition)
+    assert dict(counts["babble 10 dB"]) == {
+        "right": 1,
+        "endpoint: opened by noise": 1,
+        "rejection": 1,
+        "transcription: nothing heard": 1,
+    }
+    assert "| endpoint: opened by noise | 1 |" in asr_stages.stage_table(counts)
+
+
 # --- Vosk, incrementally (a test double behind the vosk module's interface) ---------------
 
 

@@ -30,6 +30,23 @@ def announced(text: str, kind: str) -> float | None:
     return float(WORDS[found.group(1)]) if found else None
 
 
+def hold_announced(transcript: Transcript, line: Record) -> float | None:
+    """The seconds a hold was announced with: a repeat of an alternating hold says only its
+    side ("Lift your left knee."), and counts as that side's last full announcement."""
+    assert isinstance(line.action, Say)
+    if (seconds := announced(line.action.text, "Hold")) is not None:
+        return seconds
+    before = transcript.records[: transcript.records.index(line)]
+    full = next(
+        x.action.text
+        for x in reversed(before)
+        if isinstance(x.action, Say)
+        and x.action.text.startswith(line.action.text)
+        and "Hold for" in x.action.text
+    )
+    return announced(full, "Hold")
+
+
 def holds_and_rests(transcript: Transcript) -> list[tuple[str, float, float]]:
     """(kind, announced, heard): holds from tone to release tone, rests from the end of
     their line to the rest-over tone."""
@@ -43,7 +60,7 @@ def holds_and_rests(transcript: Transcript) -> list[tuple[str, float, float]]:
                 if t.action.name in {"release", "hold_start"}
             )
             if release.action.name == "release":
-                found.append(("hold", announced(line.action.text, "Hold"), release.t - r.t))
+                found.append(("hold", hold_announced(transcript, line), release.t - r.t))
         elif isinstance(r.action, Say) and (seconds := announced(r.action.text, "Rest")):
             over = next(
                 t
@@ -70,11 +87,25 @@ def test_a_slower_voice_does_not_shorten_holds(catalogue, matcher):
 
 
 def test_a_side_switch_names_the_side_then_waits_to_fit_the_position(catalogue, matcher):
-    transcript, _ = run_session(catalogue, matcher, ["seated march", "ready"])
+    transcript, _ = run_session(catalogue, matcher, ["knee to chest", "ready"])
     switch = transcript.said("Right side next")[0]
     following = transcript.after("Right side next")
     hold = next(r for r in following if isinstance(r.action, Say) and "Hold for" in r.action.text)
-    assert hold.t - switch.end == pytest.approx(script.SWITCH_SECONDS["seated"])
+    assert hold.t - switch.end == pytest.approx(script.SWITCH_SECONDS["lying"])
+
+
+def test_alternating_holds_change_sides_without_a_word_and_repeat_only_the_side(catalogue, matcher):
+    transcript, _ = run_session(catalogue, matcher, ["seated march", "ready"])
+    said = [r for r in transcript.records if isinstance(r.action, Say)]
+    first_release = transcript.said(script.RELEASE)[0]
+    right = said[said.index(first_release) + 1]
+    assert right.action.text == "Lift your right knee. Hold for five seconds."
+    # Half the seated pause: a knee goes down, the other comes up.
+    assert right.t - first_release.end == pytest.approx(script.SWITCH_SECONDS["seated"] / 2)
+    assert not transcript.said("side next")
+    lines = [r.action.text for r in said]
+    assert lines.count("Lift your left knee. Hold for five seconds.") == 1
+    assert lines.count("Lift your left knee.") == 4  # five holds a side
 
 
 def test_ready_ends_the_get_ready_pause_of_a_side_switch(catalogue, matcher):

@@ -68,6 +68,8 @@ class Item:
     voice: str
     snr: float | None
     noise: str = "pink"  # pink | babble | reverb (older manifests: pink)
+    trail: float = 0.3
+    """Seconds of room (silence or the noise) after the speech."""
 
 
 def _level(snr: float | None, noise: str = "pink") -> str:
@@ -127,13 +129,18 @@ LEAD_SECONDS = 1.0
 BABBLE_FILE = "babble.npy"
 
 
-def _synth_one(args: tuple[str, str, float | None, str, int, str]) -> None:
+def _synth_one(args: tuple[str, str, float | None, str, int, str, float]) -> None:
     from voicecoach.bench import noises
     from voicecoach.voice import synth
 
-    text, voice, snr, noise, seed, path = args
+    text, voice, snr, noise, seed, path, trail = args
     pcm = synth.synthesize(
-        text, voice, snr_db=snr if noise == "pink" else None, seed=seed, lead=LEAD_SECONDS
+        text,
+        voice,
+        snr_db=snr if noise == "pink" else None,
+        seed=seed,
+        lead=LEAD_SECONDS,
+        pad=trail,
     )
     if noise == "babble" and snr is not None:
         import numpy as np
@@ -145,27 +152,12 @@ def _synth_one(args: tuple[str, str, float | None, str, int, str]) -> None:
     synth.write_wav(path, pcm)
 
 
-def build_corpus(
-    directory: Path,
-    quick: bool,
-    voices: list[str],
-    seed: int = 7,
-    sample: int | None = None,
-    conditions: tuple[tuple[str, float | None], ...] = CONDITIONS,
-    tuning: bool = False,
-) -> list[Item]:
-    """Write the corpus WAVs into `directory`; return what each should be.
-
-    `tuning`: phrasings from intents/ and the bench's own non-commands
-    (voicecoach.bench._tuning), never tests/data, for choosing thresholds.
-
-    `sample`: at most this many held-out phrasings, in-grammar phrases and non-commands
-    each (a random, seeded sample), for machines where the whole corpus is too slow.
-    """
+def _sources(quick: bool, rng: random.Random, seed: int, tuning: bool, dev: bool):
+    """(commands in phrasings of their own, in-grammar commands, non-commands, the rng
+    to sample them with) for build_corpus."""
     from voicecoach.coach.catalogue import load_catalogue
     from voicecoach.understand.intents import load_intents
 
-    rng = random.Random(seed)
     intents = load_intents(None, load_catalogue())
     if tuning:
         from voicecoach.bench import _tuning as tuning_data
@@ -174,10 +166,46 @@ def build_corpus(
         heldout = []
         grammar = tuning_data.commands(intents, rng)
         negatives = list(tuning_data.NON_COMMANDS)
+    elif dev:
+        from voicecoach.bench.intents import load_dev
+
+        development = load_dev()
+        heldout = development.commands
+        grammar = grammar_items(intents, 2 if quick else 5, rng)
+        negatives = [*development.non_commands, *development.negations]
     else:
         heldout = heldout_items()
         grammar = grammar_items(intents, 2 if quick else 5, rng)
         negatives = negative_items()
+    return heldout, grammar, negatives, rng
+
+
+def build_corpus(
+    directory: Path,
+    quick: bool,
+    voices: list[str],
+    seed: int = 7,
+    sample: int | None = None,
+    conditions: tuple[tuple[str, float | None], ...] = CONDITIONS,
+    tuning: bool = False,
+    dev: bool = False,
+    trail: float = 0.3,
+) -> list[Item]:
+    """Write the corpus WAVs into `directory`; return what each should be.
+
+    `tuning`: phrasings from intents/ and the bench's own non-commands
+    (voicecoach.bench._tuning), never tests/data, for choosing thresholds.
+
+    `dev`: the development set (tests/data_dev/dev.toml: phrasings and non-commands
+    written for tuning, never trained on) as kind "dev" instead of the held-out set.
+
+    `trail`: seconds of room after each sentence (a TV does not stop when the person does).
+
+    `sample`: at most this many held-out phrasings, in-grammar phrases and non-commands
+    each (a random, seeded sample), for machines where the whole corpus is too slow.
+    """
+    rng = random.Random(seed)
+    heldout, grammar, negatives, rng = _sources(quick, rng, seed, tuning, dev)
     if quick:
         heldout = rng.sample(heldout, min(60, len(heldout)))
         grammar = rng.sample(grammar, min(40, len(grammar)))
@@ -199,19 +227,23 @@ def build_corpus(
     n = 0
     # Each phrase gets a different voice at each noise level, so every voice meets every
     # level without multiplying the corpus by the number of voices.
-    for kind, rows in (("heldout", heldout), ("grammar", grammar)):
+    for kind, rows in (("dev" if dev else "heldout", heldout), ("grammar", grammar)):
         for i, (text, intent, slots) in enumerate(rows):
             for j, (noise, snr) in enumerate(conditions):
                 voice = voices[(i + j) % len(voices)]
-                items.append(Item(f"{n:05d}.wav", text, intent, slots, kind, voice, snr, noise))
+                items.append(
+                    Item(f"{n:05d}.wav", text, intent, slots, kind, voice, snr, noise, trail)
+                )
                 n += 1
     for i, text in enumerate(negatives):
         for j, (noise, snr) in enumerate(negative_conditions):
             voice = voices[(i + j) % len(voices)]
-            items.append(Item(f"{n:05d}.wav", text, "none", {}, "negative", voice, snr, noise))
+            items.append(
+                Item(f"{n:05d}.wav", text, "none", {}, "negative", voice, snr, noise, trail)
+            )
             n += 1
     jobs = [
-        (it.text, it.voice, it.snr, it.noise, k, str(directory / it.file))
+        (it.text, it.voice, it.snr, it.noise, k, str(directory / it.file), it.trail)
         for k, it in enumerate(items)
     ]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -222,8 +254,9 @@ def build_corpus(
 # --- the per-engine worker (a child process) -----------------------------------------------
 
 
-def _streamed(recognizer, pcm: bytes) -> tuple[Transcript, float]:
-    """Feed `pcm` as a microphone would; (what was heard, seconds from the last chunk)."""
+def _streamed(recognizer, pcm: bytes) -> tuple[Transcript, float, list[Transcript]]:
+    """Feed `pcm` as a microphone would; (what was heard, seconds from the last chunk, the
+    stream's final transcripts one by one)."""
     from voicecoach.hear.audio import pcm_chunks
 
     stream = recognizer.stream()
@@ -233,7 +266,7 @@ def _streamed(recognizer, pcm: bytes) -> tuple[Transcript, float]:
     t0 = time.perf_counter()
     heard += stream.flush()
     # A pause inside the command can split it: the matcher sees it whole.
-    return joined(heard, recognizer.name), t0
+    return joined(heard, recognizer.name), t0, [t for t in heard if not t.tentative]
 
 
 def _verification_details(transcript: Transcript, matcher, expecting_answer: bool) -> dict:
@@ -265,6 +298,42 @@ def _verification_details(transcript: Transcript, matcher, expecting_answer: boo
     }
 
 
+def _stage_details(recognizer, matcher, item: Item, pcm: bytes, pieces: list[Transcript]) -> dict:
+    """For the stage breakdown (voicecoach.bench.asr_stages): where the stream cut the
+    audio, and what the same recognizer and layers make of the known speech alone."""
+    from voicecoach.bench import asr_stages
+    from voicecoach.understand.rejection import understand
+
+    yes_no = item.intent in ("yes", "no")
+    oracle = recognizer.transcribe(asr_stages.oracle_cut(pcm, LEAD_SECONDS, item.trail))
+    understood = understand(oracle, matcher, expecting_answer=yes_no)
+    matched = matcher.match(oracle.text, expecting_answer=yes_no)
+    dropped = getattr(getattr(recognizer, "last", None), "rejected", "")
+    segments = [[t.start, t.end, t.text] for t in pieces]
+    start, end = asr_stages.speech_span(len(pcm) / 32000, LEAD_SECONDS, item.trail)
+    return {
+        "segments": segments,
+        "endpoint": asr_stages.endpoint_verdict(segments, start, end),
+        "oracle_text": oracle.text,
+        "oracle_dropped": dropped,
+        "oracle_intent": understood.intent,
+        "oracle_slots": dict(understood.slots),
+        "oracle_matched": matched.intent,
+        "oracle_matched_slots": dict(matched.slots),
+    }
+
+
+def _apply(recognizer, settings: list[str]) -> None:
+    """--set NAME=VALUE: an existing attribute of the recognizer, given a Python literal."""
+    import ast
+
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        if not hasattr(recognizer, name):
+            raise SystemExit(f"{recognizer.name} has no setting {name!r}")
+        setattr(recognizer, name, ast.literal_eval(value))
+
+
 def worker(
     engine: str,
     corpus: Path,
@@ -272,12 +341,14 @@ def worker(
     mode: str = "stream",
     out=None,
     diagnose: bool = False,
+    settings: list[str] | None = None,
 ) -> None:
     """Recognize every corpus file with one engine; runs in its own process.
 
     Writes one JSON line per file as it goes, then a summary line: results are not kept in
     memory, so the peak RSS is the engine's, not the benchmark's bookkeeping.
     """
+    from voicecoach.bench import asr_stages
     from voicecoach.coach.catalogue import load_catalogue
     from voicecoach.hear.audio import read_wav
     from voicecoach.hear.engines import open_recognizer
@@ -294,12 +365,14 @@ def worker(
         engine, Path(model) if model else None, PhraseSource.from_intents(intents)
     )
     load = time.perf_counter() - started
+    _apply(recognizer, settings or [])
     audio_seconds = decode_seconds = 0.0
     for item in items:
         pcm = read_wav(corpus / item.file)
         started_file = t0 = time.perf_counter()
+        pieces: list[Transcript] = []
         if mode == "stream":
-            transcript, t0 = _streamed(recognizer, pcm)
+            transcript, t0, pieces = _streamed(recognizer, pcm)
         else:
             transcript = recognizer.transcribe(pcm)
         match = understand(transcript, matcher, expecting_answer=item.intent in ("yes", "no"))
@@ -308,7 +381,14 @@ def worker(
         decode_seconds += time.perf_counter() - started_file
         raw = matcher.match(transcript.text, expecting_answer=item.intent in ("yes", "no"))
         extra = (
-            _verification_details(transcript, matcher, item.intent in ("yes", "no"))
+            {
+                **_verification_details(transcript, matcher, item.intent in ("yes", "no")),
+                **(
+                    _stage_details(recognizer, matcher, item, pcm, pieces)
+                    if item.kind in asr_stages.DIAGNOSED and mode == "stream"
+                    else {}
+                ),
+            }
             if diagnose
             else {}
         )
@@ -358,6 +438,8 @@ def read_worker_output(text: str) -> dict:
 def score(items: list[Item], run: dict) -> dict:
     by_file = {r["file"]: r for r in run["results"]}
     acc: dict[str, dict[str, list[bool]]] = {"heldout": {}, "grammar": {}}
+    if any(item.kind == "dev" for item in items):
+        acc = {"dev": {}, "grammar": {}}
     by_family: dict[str, dict[str, list[bool]]] = {}
     fa_by_level: dict[str, list[bool]] = {}
     false_accepts, negatives, false_rejects, commands = 0, 0, 0, 0
@@ -404,6 +486,13 @@ def score(items: list[Item], run: dict) -> dict:
     }
 
 
+KIND_LABELS = (
+    ("heldout", "held-out phrasings"),
+    ("dev", "dev phrasings"),
+    ("grammar", "in-grammar phrases"),
+)
+
+
 def table(engine: str, s: dict) -> str:
     levels = s.get("levels") or [_level(x) for x in NOISE_LEVELS]
     lines = [
@@ -412,7 +501,9 @@ def table(engine: str, s: dict) -> str:
         "| intent+slot accuracy | " + " | ".join(levels) + " |",
         "|---|" + "---:|" * len(levels),
     ]
-    for kind, label in (("heldout", "held-out phrasings"), ("grammar", "in-grammar phrases")):
+    for kind, label in KIND_LABELS:
+        if kind not in s["accuracy"]:
+            continue
         row = [f"{100 * s['accuracy'].get(kind, {}).get(lvl, float('nan')):.1f}%" for lvl in levels]
         lines.append(f"| {label} | " + " | ".join(row) + " |")
     lines += [
@@ -455,7 +546,7 @@ def side_by_side(scores: dict[str, dict]) -> str:
         # held-out and in-grammar weighted by their counts
         parts = [
             (s["accuracy"].get(k, {}).get(lvl), s.get("counts", {}).get(k, {}).get(lvl, 0))
-            for k in ("heldout", "grammar")
+            for k in ("heldout", "dev", "grammar")
         ]
         n = sum(c for a, c in parts if a is not None)
         if not n:
@@ -473,7 +564,8 @@ def side_by_side(scores: dict[str, dict]) -> str:
 
     fa_levels = next(iter(scores.values())).get("false_accept_by_level", {})
     rows = [
-        ("held-out phrasings, clean", lambda s: pct(s["accuracy"]["heldout"].get("clean"))),
+        ("held-out phrasings, clean", lambda s: pct(s["accuracy"].get("heldout", {}).get("clean"))),
+        ("dev phrasings, clean", lambda s: pct(s["accuracy"].get("dev", {}).get("clean"))),
         ("false accepts, all", lambda s: pct(s["false_accept"])),
         *((f"false accepts, {lvl}", fa(lvl)) for lvl in fa_levels),
         ("false rejects", lambda s: pct(s["false_reject"])),
@@ -505,7 +597,7 @@ def machine() -> str:
     )
 
 
-def main(argv: list[str]) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m voicecoach.bench asr", description=__doc__)
     p.add_argument("--quick", action="store_true", help="a small corpus (about a minute)")
     p.add_argument(
@@ -561,10 +653,42 @@ def main(argv: list[str]) -> int:
         help="record what verification made of every file (with --keep: in "
         "results-ENGINE.json), e.g. the intent before it; slower",
     )
+    p.add_argument(
+        "--dev",
+        action="store_true",
+        help="the development set (tests/data_dev: phrasings and non-commands written for "
+        "tuning) instead of the held-out set, beside the in-grammar phrases",
+    )
+    p.add_argument(
+        "--trail",
+        type=float,
+        default=0.3,
+        metavar="SECONDS",
+        help="seconds of room (silence or the noise) after each sentence (default 0.3)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set an attribute of the recognizer before the run (a Python literal), e.g. "
+        "beam_size=3 or vad_options={'threshold':0.6}: for trying settings",
+    )
     p.add_argument("--worker", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
     if args.worker:
-        worker(args.worker[0], Path(args.worker[1]), args.model, args.mode, diagnose=args.diagnose)
+        worker(
+            args.worker[0],
+            Path(args.worker[1]),
+            args.model,
+            args.mode,
+            diagnose=args.diagnose,
+            settings=args.set,
+        )
         return 0
     from voicecoach.hear.engines import _whisper_problem, find_vosk_model
     from voicecoach.voice import synth
@@ -580,17 +704,9 @@ def main(argv: list[str]) -> int:
     engines = args.engine or ["pocketsphinx"] + (
         ["whisper"] if _whisper_problem() is None else []
     ) + (["vosk"] if (args.model or find_vosk_model()) else [])
-    conditions = CONDITIONS
-    if args.conditions:
-        named = {_name(c): c for c in CONDITIONS}
-        unknown = [c for c in args.conditions.split(",") if c not in named]
-        if unknown:
-            print(
-                f"unknown conditions: {', '.join(unknown)} (known: {', '.join(named)})",
-                file=sys.stderr,
-            )
-            return 2
-        conditions = tuple(named[c] for c in args.conditions.split(","))
+    conditions = _conditions(args.conditions) if args.conditions else CONDITIONS
+    if conditions is None:
+        return 2
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
         if args.corpus:
             corpus = Path(args.corpus)
@@ -607,6 +723,8 @@ def main(argv: list[str]) -> int:
                 sample=args.sample,
                 conditions=conditions,
                 tuning=args.tuning,
+                dev=args.dev,
+                trail=args.trail,
             )
             (corpus / "manifest.json").write_text(json.dumps([asdict(i) for i in items]))
             print(
@@ -621,24 +739,7 @@ def main(argv: list[str]) -> int:
         )
         scores: dict[str, dict] = {}
         for engine in engines:
-            pin = ["taskset", "-c", args.taskset] if args.taskset else []
-            cmd = (
-                [
-                    *pin,
-                    sys.executable,
-                    "-m",
-                    "voicecoach.bench",
-                    "asr",
-                    "--worker",
-                    engine,
-                    str(corpus),
-                    "--mode",
-                    args.mode,
-                ]
-                + (["--diagnose"] if args.tuning or args.diagnose else [])
-                + (["--model", args.model] if args.model else [])
-            )
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = _run_worker(engine, corpus, args)
             if proc.returncode != 0:
                 print(f"### {engine}\n\nfailed: {proc.stderr.strip()[-500:]}\n")
                 continue
@@ -647,9 +748,59 @@ def main(argv: list[str]) -> int:
                 (corpus / f"results-{engine}.json").write_text(json.dumps(run, indent=1))
             scores[engine] = score(items, run)
             print(table(engine, scores[engine]) + "\n")
+            if args.diagnose or args.tuning:
+                print(_stages(engine, items, run) + "\n")
         if len(scores) > 1:
             print("### side by side\n\n" + side_by_side(scores) + "\n")
     return 0
+
+
+def _conditions(names: str) -> tuple[tuple[str, float | None], ...] | None:
+    """--conditions "clean,babble10" -> the conditions (None, said why, when unknown)."""
+    named = {_name(c): c for c in CONDITIONS}
+    unknown = [c for c in names.split(",") if c not in named]
+    if unknown:
+        print(
+            f"unknown conditions: {', '.join(unknown)} (known: {', '.join(named)})",
+            file=sys.stderr,
+        )
+        return None
+    return tuple(named[c] for c in names.split(","))
+
+
+def _run_worker(engine: str, corpus: Path, args: argparse.Namespace):
+    """One engine over the corpus in a child process of its own (pinned with --taskset)."""
+    pin = ["taskset", "-c", args.taskset] if args.taskset else []
+    cmd = (
+        [*pin, sys.executable, "-m", "voicecoach.bench", "asr", "--worker", engine]
+        + [str(corpus), "--mode", args.mode]
+        + (["--diagnose"] if args.tuning or args.diagnose else [])
+        + (["--model", args.model] if args.model else [])
+        + [f"--set={s}" for s in args.set]
+    )
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def _stages(engine: str, items: list[Item], run: dict) -> str:
+    """The stage breakdown of the in-grammar and development commands (never held-out)."""
+    from voicecoach.bench import asr_stages
+    from voicecoach.coach.catalogue import load_catalogue
+    from voicecoach.understand.intents import Matcher, load_intents
+
+    matcher = Matcher(load_intents(None, load_catalogue()))
+    lost = asr_stages.breakdown(items, run, matcher, condition)
+    cuts = asr_stages.endpoint_counts(items, run, condition)
+    if not lost:
+        return ""
+    table_ = asr_stages.stage_table(lost)
+    levels = list(cuts)
+    rows = sorted({v for c in cuts.values() for v in c})
+    endpoint = [
+        "| endpointer, every diagnosed command | " + " | ".join(levels) + " |",
+        "|---|" + "---:|" * len(levels),
+        *(f"| {v} | " + " | ".join(str(cuts[lvl][v]) for lvl in levels) + " |" for v in rows),
+    ]
+    return f"### {engine}: where commands are lost\n\n{table_}\n\n" + "\n".join(endpoint)
 
 
 def _name(c: tuple[str, float | None]) -> str:

@@ -83,12 +83,25 @@ def plays(records: list[dict]) -> list[dict]:
     return [r for r in records if r.get("type") == "action" and r.get("start") is not None]
 
 
+def hold_seconds(before: list[dict], text: str) -> float | None:
+    """A hold's announced seconds; a repeated alternating hold says only its side ("Lift
+    your left knee.") and holds for what that side was last announced with."""
+    if (seconds := announced(text, "Hold")) is not None:
+        return seconds
+    full = (
+        s["text"]
+        for s in reversed(before)
+        if s.get("action") == "say" and s["text"].startswith(text) and "Hold for" in s["text"]
+    )
+    return announced(next(full, ""), "Hold")
+
+
 def measure_holds(records: list[dict], result: Result) -> None:
     sounds = plays(records)
     for i, r in enumerate(sounds):
         if r.get("name") == "hold_start":
             line = next((s for s in reversed(sounds[:i]) if s.get("action") == "say"), None)
-            seconds = announced(line["text"], "Hold") if line else None
+            seconds = hold_seconds(sounds[:i], line["text"]) if line else None
             later = sounds[i + 1 :]
             release = next((s for s in later if s.get("name") in {"release", "hold_start"}), None)
             if seconds is None or release is None or release.get("name") != "release":

@@ -470,6 +470,8 @@ class Coach:
         self.rest_scale = 1.0
         self.reps_done = 0
         self.hold_done = 0.0
+        self.announced: set[tuple[str | None, float]] = set()
+        """(side, seconds) of the holds announced in full in the exercise in hand."""
         self.tired_in: str | None = None
         """The exercise the person said they were tired in: moving on from it is logged as
         stopped for tiredness, not done."""
@@ -890,6 +892,7 @@ class Coach:
         self.plan = self._plan(exercise)
         self.running = None
         self.reps_done, self.hold_done = 0, 0.0
+        self.announced = set()
         self.tired_in = None
         total = len(self.queue)
         self._log(
@@ -1193,8 +1196,13 @@ class Coach:
         if index >= len(self.plan):
             return self._finish_exercise()
         self.running = SegmentClock.at(index, self.plan[index], elapsed)
+        segment = self.running.segment
         if elapsed == 0:
-            self._say(script.segment_start(self.exercise, self.running.segment), "instruction")
+            heard = (segment.side, segment.seconds)
+            repeat = segment.kind == "hold" and heard in self.announced
+            if segment.kind == "hold":
+                self.announced.add(heard)
+            self._say(script.segment_start(self.exercise, segment, repeat), "instruction")
         # The segment's clock starts once its opening line has been heard: a timer of
         # nothing, after speech (see _on_segment_start).
         self._start_timer(0.0, Trigger.SEGMENT_START)

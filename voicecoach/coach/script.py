@@ -19,6 +19,9 @@ STEP_GAP_SECONDS = 3.0
 #: ends it sooner.
 SWITCH_SECONDS = {"lying": 12.0, "bed": 10.0, "quadruped": 10.0, "standing": 8.0, "seated": 6.0}
 DEFAULT_SWITCH_SECONDS = 8.0
+#: Between alternating holds (left, right, left...) only a foot or knee changes: half the
+#: position's pause, never less than this.
+MIN_ALTERNATE_SWITCH_SECONDS = 3.0
 #: Rest between holds when the data gives none.
 DEFAULT_REST_BETWEEN_HOLDS = 10
 #: A longer rest when someone says they are tired.
@@ -145,7 +148,10 @@ def move_offsets(exercise: Exercise) -> tuple[tuple[float, str], ...]:
 
 
 def switch_seconds(exercise: Exercise) -> float:
-    return SWITCH_SECONDS.get(exercise.position, DEFAULT_SWITCH_SECONDS)
+    seconds = SWITCH_SECONDS.get(exercise.position, DEFAULT_SWITCH_SECONDS)
+    if exercise.sides == "alternate":  # one leg down, the other up: nobody turns over
+        return max(MIN_ALTERNATE_SWITCH_SECONDS, seconds / 2)
+    return seconds
 
 
 def speaking_seconds(text: str, rate: int) -> float:
@@ -536,8 +542,18 @@ def side_line(exercise: Exercise, side: str | None) -> str:
     return f"{side.capitalize()} side."
 
 
-def segment_start(exercise: Exercise, segment: Segment) -> str:
-    """The line that opens a hold, a set of reps, a rest or a change of side."""
+def segment_start(exercise: Exercise, segment: Segment, repeat: bool = False) -> str:
+    """The line that opens a hold, a set of reps, a rest or a change of side.
+
+    Alternating holds (left, right, left...) are announced in full once a side; a `repeat`
+    of one is just its side ("Lift your left knee."), and the next hold's line names the
+    side, so the change between them says nothing: one line a hold instead of three.
+    """
+    alternating = exercise.sides == "alternate"
+    if alternating and segment.kind == "switch":
+        return ""
+    if alternating and repeat and segment.kind == "hold":
+        return side_line(exercise, segment.side) or "And again."
     side = side_line(exercise, segment.side)
     side = f"{side} " if side else ""
     set_part = (
@@ -554,8 +570,6 @@ def segment_start(exercise: Exercise, segment: Segment) -> str:
         return f"{side}{set_part}{number(segment.reps).capitalize()} {unit}.{each}{guide}"
     if segment.kind == "switch":
         side_name = (segment.side or "other").capitalize()
-        if exercise.sides == "alternate":
-            return f"{side_name} side next."  # between alternating holds: short, said often
         return f"{side_name} side next. Change sides, and say ready when you're set."
     return f"Rest for {seconds_phrase(segment.seconds)}."
 

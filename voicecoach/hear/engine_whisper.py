@@ -10,8 +10,8 @@ CTranslate2, MIT); it is loaded by path, never from a hub.  CTranslate2 runs it 
   `min_window` in all): 20-50 ms.  A window that short makes Whisper repeat itself ("next.
   next. next."), so the output is capped at a length the audio can hold and a run of the
   same words is collapsed (`collapse_repeats`).
-- **Decoding**: greedy or a small beam, no timestamps, English, no temperature fallback, no
-  previous-text conditioning; a short fixed prompt of command words (`PROMPT`) as the
+- **Decoding**: greedy (a beam is a setting), no timestamps, English, no temperature
+  fallback, no previous-text conditioning; a short fixed prompt of command words (`PROMPT`) as the
   "previous text" biases the decoder towards the coach's words.  The text is lower-cased,
   its punctuation stripped (except apostrophes), small numbers spelt out.
 - **Confidence**: exp(average token log-probability), 0..1.  Word confidences come from a
@@ -22,7 +22,11 @@ CTranslate2, MIT); it is loaded by path, never from a hub.  CTranslate2 runs it 
   with a lowish log-probability all come back as "" (nothing heard).
 - **Live**: Whisper is not incremental, so the stream keeps the utterance's audio while the
   person speaks (end of speech from Silero VAD, voicecoach.hear.vad) and decodes it as soon as
-  they stop.
+  they stop.  The streaming denoiser (voicecoach.hear.denoise) cleans the stream first.
+- **Measured choices** (`bench asr --dev`, docs/benchmarks.md, issue 10 third pass): the
+  denoiser, without its comfort noise, gets more commands right in pink noise and babble
+  and changes nothing on clean speech; a beam of 3 was no better overall than greedy and
+  slower; trimming quiet edges off the utterance and dropping the prompt did not help.
 """
 
 from __future__ import annotations
@@ -100,6 +104,14 @@ HALLUCINATIONS = frozenset(
 #: "res zoom" without it, right with it; ordinary sentences were still transcribed as
 #: said.  A longer list (14 commands) lost "skip": short is better.  Costs ~40 ms a decode.
 PROMPT = "Pause, stop, next, resume, yes, no, skip, it hurts, I'm tired."
+
+#: Noise can make the decoder say one of the prompt's phrases ("i'm tired" to 2 s of hiss
+#: with the beam and the denoiser).  Such a phrase, with a no-speech probability above
+#: ECHO_NO_SPEECH, must also be heard without the prompt (teacher-forced score at least
+#: ECHO_SCORE).  Said, they score -0.2..-0.4 here and their no-speech probability is
+#: under 0.1; the hiss: no-speech 0.59, score -2.85.
+ECHO_NO_SPEECH = 0.4
+ECHO_SCORE = -2.0
 
 #: Below this average token log-probability nothing counts (Whisper's own default -1.0).
 MIN_AVG_LOGPROB = -1.0
@@ -194,6 +206,16 @@ def collapse_repeats(words: list[str]) -> list[str]:
         if words[n - 2 * period : n - period] == words[n - period :]:
             return collapse_repeats(words[: n - period])
     return words
+
+
+def whisper_denoiser() -> Any:
+    """The streaming denoiser as Whisper wants it: without comfort noise.  That faint white
+    floor (tuned for PocketSphinx) made tiny.en miss isolated words in digitally silent
+    recordings (91 single-word commands, 7 voices: 79 right without the denoiser or with it
+    and no comfort noise, 71 with it); in a noisy room it is drowned anyway."""
+    from voicecoach.hear.denoise import Denoiser, DenoiseSettings
+
+    return Denoiser(DenoiseSettings(comfort=0.0))
 
 
 # --- finding and checking the model ----------------------------------------------------------
@@ -320,6 +342,7 @@ class WhisperRecognizer:
         word_confidences: bool = True,
         prompt: str | None = PROMPT,
         vad_options: dict[str, Any] | None = None,
+        denoise: bool = True,
     ):
         path, problem = find_model(model)
         if problem or path is None:
@@ -346,6 +369,27 @@ class WhisperRecognizer:
             hf, self._model.is_multilingual, task="transcribe", language="en"
         )
         self._features = FeatureExtractor(feature_size=self._model.n_mels)
+        self.prompt = prompt
+        self.beam_size = beam_size
+        self.pad_seconds = pad_seconds
+        self.min_window = min_window
+        self.word_confidences = word_confidences
+        self.vad_options = dict(vad_options or {})
+        self.denoise = denoise
+        self._pieces: list[bytes] = []
+        self.last: Decoded | None = None
+        self._last_encoded: tuple[Any, int] | None = None
+        self.load_seconds = time.perf_counter() - started
+        log.debug("Whisper (%s, %d thread(s)) ready in %.2f s", path, threads, self.load_seconds)
+
+    @property
+    def prompt(self) -> str | None:
+        """The "previous text" the decoder sees (None: none)."""
+        return self._prompt_text
+
+    @prompt.setter
+    def prompt(self, prompt: str | None) -> None:
+        self._prompt_text = prompt
         self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         if prompt:
             self._prompt = [
@@ -354,16 +398,6 @@ class WhisperRecognizer:
                 *self._prompt,
             ]
         self._start = len(self._prompt) - 2  # where the start-of-transcript token sits
-        self.beam_size = beam_size
-        self.pad_seconds = pad_seconds
-        self.min_window = min_window
-        self.word_confidences = word_confidences
-        self.vad_options = dict(vad_options or {})
-        self._pieces: list[bytes] = []
-        self.last: Decoded | None = None
-        self._last_encoded: tuple[Any, int] | None = None
-        self.load_seconds = time.perf_counter() - started
-        log.debug("Whisper (%s, %d thread(s)) ready in %.2f s", path, threads, self.load_seconds)
 
     # -- decoding --
 
@@ -422,6 +456,8 @@ class WhisperRecognizer:
             rejected = f"avg log-prob {avg_logprob:.2f} < {MIN_AVG_LOGPROB}"
         elif result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < NO_SPEECH_LOGPROB:
             rejected = f"no-speech probability {result.no_speech_prob:.2f}"
+        elif self._echo(text, result.no_speech_prob):
+            rejected = "the prompt's words, not heard without the prompt"
         logprobs = _chosen_logprobs(
             result.logits[0] if result.logits else [], tokens, 2 * len(words) + 4
         )
@@ -437,6 +473,13 @@ class WhisperRecognizer:
         if rejected:
             log.debug("whisper: dropped %r (%s)", raw, rejected)
         return decoded
+
+    def _echo(self, text: str, no_speech_prob: float) -> bool:
+        """`text` is one of the prompt's phrases that the audio does not bear out by itself."""
+        phrases = {normalize(p) for p in (self._prompt_text or "").split(",")}
+        if text not in phrases or no_speech_prob < ECHO_NO_SPEECH:
+            return False
+        return self.score([text])[0] < ECHO_SCORE
 
     def _word_confidences(self, decoded: Decoded) -> tuple[tuple[str, float], ...]:
         """Each word's confidence: the weakest probability among the tokens that spell it,
@@ -504,7 +547,16 @@ class WhisperRecognizer:
         ]
 
     def transcribe(self, pcm: bytes) -> Transcript:
-        """One whole utterance (16 kHz mono int16) -> transcript."""
+        """One whole utterance (16 kHz mono int16) -> transcript.
+
+        Not denoised: a file's denoiser starts cold, and with the usual fraction of a second
+        of room before the words it has not learnt the noise yet (a pink-noise "i can't lie
+        down" with 0.3 s before it came out "i can't lie don't").  The live stream's
+        denoiser runs all the time, so it has."""
+        return self._transcribe(pcm)
+
+    def _transcribe(self, pcm: bytes) -> Transcript:
+        """One utterance, as it is (the stream's audio has been denoised already)."""
         seconds = len(pcm) / (2 * RATE)
         decoded = self.decode(pcm)
         self.last = decoded
@@ -533,14 +585,14 @@ class WhisperRecognizer:
 
     def finish(self) -> Transcript:
         pcm, self._pieces = b"".join(self._pieces), []
-        return self.transcribe(pcm)
+        return self._transcribe(pcm)
 
     def abandon(self) -> None:
         self._pieces = []
 
     def peek(self) -> Transcript:
         """The utterance so far, decoded now; it stays open (the audio is kept)."""
-        return self.transcribe(b"".join(self._pieces))
+        return self._transcribe(b"".join(self._pieces))
 
     def stream(
         self, end_silence: float = 0.8, early_silence: float | None = None
@@ -554,6 +606,7 @@ class WhisperRecognizer:
         return DecodingStream(
             self,
             end_silence,
+            denoiser=whisper_denoiser() if self.denoise else None,
             endpointer=SileroEndpointer,
             early_silence=early_silence,
             **self.vad_options,

@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # numpy is imported where used: the pyttsx3 worker starts without it
     import numpy as np
@@ -244,22 +244,37 @@ def pyttsx3_worker(argv: Sequence[str] | None = None) -> int:
             continue
         try:
             req = json.loads(line)
-            engine.save_to_file(req["text"], req["path"])
-            engine.runAndWait()
-            try:
-                completed = finished.get(timeout=30)  # the parent's timeout is shorter
-            except queue.Empty:
-                raise SpeechError("pyttsx3 never finished the line") from None
-            if not completed or not Path(req["path"]).is_file():
-                raise SpeechError("pyttsx3 wrote no file")
-            used = get_parameter(_espeak.RATE, 1)
-            if used != rate:
+            # On a loaded machine espeak now and then drops the rate set at start and speaks
+            # at its default: set it again and say the line once more before giving up.
+            for _ in range(2):
+                used = _save_line(engine, finished, req["text"], req["path"], get_parameter)
+                if used == rate:
+                    break
+                _espeak.SetParameter(_espeak.RATE, rate, 0)
+            else:
                 raise SpeechError(f"espeak spoke at {used} words per minute, not {rate}")
             reply: dict[str, object] = {"ok": True}
         except Exception as e:  # reported per line; the parent decides what to do
             reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
         replies.write(json.dumps(reply) + "\n")
     return 0
+
+
+def _save_line(
+    engine: Any, finished: queue.Queue[bool], text: str, path: str, get_parameter: Any
+) -> int:
+    """One line into `path` (worker side); the rate espeak says it used."""
+    from pyttsx3.drivers import _espeak
+
+    engine.save_to_file(text, path)
+    engine.runAndWait()
+    try:
+        completed = finished.get(timeout=30)  # the parent's timeout is shorter
+    except queue.Empty:
+        raise SpeechError("pyttsx3 never finished the line") from None
+    if not completed or not Path(path).is_file():
+        raise SpeechError("pyttsx3 wrote no file")
+    return int(get_parameter(_espeak.RATE, 1))
 
 
 WORKER_COMMAND = (
