@@ -354,3 +354,54 @@ def test_a_description_that_fits_two_exercises_alike_chooses_none():
     describer = Describer({"knee hug": "a", "knee twist": "b"})
     assert describer.guess("the knee one") is None
     assert describer.guess("the knee hug one").ident == "a"
+
+
+def test_an_adapted_version_is_no_rival_of_the_exercise_it_adapts():
+    from voicecoach.understand.describe import Describer
+
+    values = {
+        "leg stand": "stand",
+        "balance on one leg": "stand",
+        "leg stand holding on": "held",
+        "balance on one leg holding a chair": "held",
+        "arm raise": "arm",
+    }
+    alone = Describer(values)
+    family = Describer(values, {"held": "stand"})
+    assert alone.guess("the leg stand") is None  # too close to its supported version
+    assert family.guess("the leg stand").ident == "stand"
+    assert family.guess("leg balance holding on").ident == "held"
+
+
+def test_words_after_a_negation_are_marked_up_to_a_clause_break():
+    from voicecoach.understand.model import negated
+
+    assert negated("do not go any slower please".split()) == ["go", "any", "slower"]
+    assert negated("no need and go faster".split()) == ["need"]
+    assert negated("go faster".split()) == []
+
+
+def test_the_policy_asks_most_of_consequential_intents_and_least_of_safety_words(intent_set):
+    from voicecoach.understand.intents import Policy
+
+    policy = Policy(accept=0.7, accept_consequential=0.9, accept_safety=0.5)
+    assert policy.needed(intent_set, "skip") == 0.9
+    assert policy.needed(intent_set, "stop") == 0.9  # consequential first
+    assert policy.needed(intent_set, "pain") == 0.5
+    assert policy.needed(intent_set, "louder") == 0.7
+
+
+@pytest.mark.parametrize(
+    ("text", "denied"),
+    [
+        ("i can get onto the floor without any bother", "cant_lie_down"),
+        ("you needn't go any slower", "slower"),
+        ("there's no need to turn yourself any quieter", "quieter"),
+    ],
+)
+def test_what_the_person_can_do_or_denies_is_not_the_command(matcher, text, denied):
+    assert matcher.match(text).intent != denied
+
+
+def test_a_cramp_is_a_spasm(matcher):
+    assert matcher.match("i've got a cramp in my calf").intent == "spasm"

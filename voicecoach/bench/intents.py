@@ -26,8 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
-#: Development data (tests/data_dev/dev.toml): ours to tune thresholds on, never trained on.
-DEV = Path(__file__).resolve().parents[2] / "tests" / "data_dev" / "dev.toml"
+#: Development data (tests/data_dev/): ours to tune thresholds on and read the misses of,
+#: never trained on.  Round 3's development set was written blind with held-out round 3.
+DEV_DIR = Path(__file__).resolve().parents[2] / "tests" / "data_dev"
+DEV = DEV_DIR / "dev.toml"
+DEV_ROUND3 = DEV_DIR / "dev_round3.toml"
 CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
 #: A more specific answer that counts as right: (expected, answered).
 ALSO_RIGHT = {("tired", "dizzy"), ("tired", "overheated")}
@@ -46,7 +49,10 @@ def load_rounds(data: Path) -> list[Round]:
     for name, commands_file, others_file in (
         ("round 1", "heldout.toml", "non_commands.toml"),
         ("round 2", "heldout_round2.toml", "non_commands_round2.toml"),
+        ("round 3", "heldout_round3.toml", "non_commands_round3.toml"),
     ):
+        if not (data / commands_file).exists():
+            continue
         held = tomllib.loads((data / commands_file).read_text())
         others = tomllib.loads((data / others_file).read_text())
         cases: list[tuple[str, str, dict[str, str]]] = [
@@ -64,8 +70,13 @@ def load_rounds(data: Path) -> list[Round]:
     return rounds
 
 
-def load_dev(path: Path = DEV) -> Round:
-    """The development round: same shape as the held-out rounds, in one file."""
+def load_devs() -> list[Round]:
+    """Every development round there is."""
+    return [load_dev(p, n) for p, n in ((DEV, "dev"), (DEV_ROUND3, "dev round 3")) if p.exists()]
+
+
+def load_dev(path: Path = DEV, name: str = "dev") -> Round:
+    """A development round: same shape as the held-out rounds, in one file."""
     dev = tomllib.loads(path.read_text())
     cases: list[tuple[str, str, dict[str, str]]] = [
         (t, intent, {}) for intent, texts in dev["commands"].items() for t in texts
@@ -73,7 +84,20 @@ def load_dev(path: Path = DEV) -> Round:
     for item in dev.get("slotted", []):
         slots = {k: item[k] for k in ("exercise", "routine") if k in item}
         cases.append((item["text"], item["intent"], slots))
-    return Round("dev", cases, dev["others"]["core"], dev["others"].get("negations", []))
+    return Round(name, cases, dev["others"]["core"], dev["others"].get("negations", []))
+
+
+def leave_out_unknown(rounds: list[Round], known: set[str]) -> None:
+    """Commands of intents this recogniser does not have yet (the data may be ahead of the
+    code) are set apart and reported, not scored as misses."""
+    for r in rounds:
+        unknown = Counter(i for _, i, _ in r.commands if i not in known)
+        if unknown:
+            r.commands = [c for c in r.commands if c[1] in known]
+            print(
+                f"{r.name}: {sum(unknown.values())} commands of intents not in intents/ "
+                f"left out ({', '.join(sorted(unknown))})"
+            )
 
 
 @dataclass
@@ -153,8 +177,9 @@ def main(argv: list[str]) -> int:
     from voicecoach.understand.fuzzy import PhraseMatcher
     from voicecoach.understand.intents import Matcher, load_intents
 
-    rounds = [load_dev()] if args.dev else load_rounds(args.data)
+    rounds = load_devs() if args.dev else load_rounds(args.data)
     intents = load_intents(None, load_catalogue())
+    leave_out_unknown(rounds, set(intents.intents))
     gc.collect()
     before = rss_kb()
     old = PhraseMatcher(intents)

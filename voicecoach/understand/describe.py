@@ -104,7 +104,13 @@ class Guess:
 class Describer:
     """Spoken phrases (phrase -> entry id) in, best entry for a description out."""
 
-    def __init__(self, values: Mapping[str, str]) -> None:
+    def __init__(
+        self, values: Mapping[str, str], families: Mapping[str, str] | None = None
+    ) -> None:
+        """`families`: entry id -> the entry it is a version of (an easier or adapted
+        "supported single leg stand" -> "single leg stand"); a version does not count as
+        the runner-up of its own family: the best-scoring member is taken."""
+        self._family = dict(families or {})
         bags: dict[str, Counter[str]] = defaultdict(Counter)
         phrases: dict[str, list[set[str]]] = defaultdict(list)
         for phrase, ident in values.items():
@@ -141,7 +147,9 @@ class Describer:
         if not scored:
             return None
         best, _, ident = scored[0]
-        second = max(scored[1][0], 0.0) if len(scored) > 1 else 0.0
+        family = self._family.get(ident, ident)
+        rivals = [score for score, _, i in scored[1:] if self._family.get(i, i) != family]
+        second = max(rivals[0], 0.0) if rivals else 0.0
         if best < MIN_SCORE or best < MARGIN * second:
             return None
         return Guess(ident, best, second)

@@ -32,6 +32,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import IO, Protocol
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from voicecoach.understand import templates as tpl
@@ -106,6 +107,8 @@ class Intent:
     """Templates as written in the data file."""
     consequential: bool = False
     trees: tuple[tpl.Seq, ...] = ()
+    safety: bool = False
+    """A safety word (pain, dizzy, emergency...): heard in every state, never to be missed."""
     """The parsed templates."""
 
     @property
@@ -128,9 +131,12 @@ class IntentSet:
     """Templates of talk that is not a command (en_none.toml)."""
     digest: str = ""
     """A hash of all the data the recogniser learns from (keys its cache)."""
+    families: Mapping[str, str] = field(default_factory=dict)
+    """Slot value id -> the catalogue entry it is an adapted version of."""
 
-    def normalise(self, text: str) -> str:
-        """Lower-case, drop punctuation and fillers, expand contractions."""
+    def normalise(self, text: str, once: bool = True) -> str:
+        """Lower-case, drop punctuation and fillers, expand contractions; `once`: a word
+        said twice in a row counts once."""
         text = text.lower().replace("\u2019", "'")
         text = _NOT_WORD.sub(" ", text)
         words: list[str] = []
@@ -140,12 +146,15 @@ class IntentSet:
         kept = [w for w in words if w not in self.fillers] or words
         # "okay" on its own is an answer, not a filler: a filler-only utterance stays whole.
         # Said-twice words ("wait wait", "yes yes") count once.
-        kept = [w for i, w in enumerate(kept) if i == 0 or w != kept[i - 1]]
-        return " ".join(kept)
+        return " ".join(_once(kept) if once else kept)
 
     def consequential(self, name: str) -> bool:
         intent = self.intents.get(name)
         return bool(intent and intent.consequential)
+
+    def safety(self, name: str) -> bool:
+        intent = self.intents.get(name)
+        return bool(intent and intent.safety)
 
     def sentences(self, intent: str, per_template: int) -> list[str]:
         """Normalised sentences of `intent`'s templates (slots as placeholders), at most
@@ -304,7 +313,11 @@ def _intents(
             raise IntentDataError(f"{name}:{line}: {where}: needs a non-empty list of sentences")
         trees = tuple(_parse(name, text, where, s, rules) for s in sentences)
         intents[intent_name] = Intent(
-            intent_name, tuple(sentences), flags[intent_name].consequential, trees
+            intent_name,
+            tuple(sentences),
+            flags[intent_name].consequential,
+            trees,
+            flags[intent_name].safety,
         )
     missing = [i for i in CANONICAL if i not in intents]
     if missing:
@@ -384,8 +397,29 @@ def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSe
     slot_text = repr(sorted((s, sorted(v.items())) for s, v in slots.items()))
     digest = hashlib.sha256((digest + slot_text).encode()).hexdigest()
     return IntentSet(
-        bare.intents, bare.fillers, bare.contractions, slots, bare.rules, bare.negatives, digest
+        bare.intents,
+        bare.fillers,
+        bare.contractions,
+        slots,
+        bare.rules,
+        bare.negatives,
+        digest,
+        _families(catalogue),
     )
+
+
+def _families(catalogue: SlotSource) -> dict[str, str]:
+    """Adapted versions (an easier one, one for a chair or the bed) -> the entry they adapt,
+    when the catalogue says so (`easier`, `alternatives`, `source = "adapted"`)."""
+    entries = {**catalogue.exercises, **catalogue.routines}
+    families: dict[str, str] = {}
+    for ident, entry in entries.items():
+        versions = (getattr(entry, "easier", None), *getattr(entry, "alternatives", {}).values())
+        for version in versions:
+            adapted = version in entries and getattr(entries[version], "source", "") == "adapted"
+            if adapted and version not in families:
+                families[str(version)] = ident
+    return families
 
 
 def _spoken(entry: Named) -> Iterable[str]:
@@ -397,10 +431,14 @@ def _spoken(entry: Named) -> Iterable[str]:
 
 # --- the recogniser -------------------------------------------------------------------------
 
-#: Probability an ordinary intent needs from the model to be accepted ...
-ACCEPT = 0.55
-#: ... and a consequential one (stop, skip, choose_*), where a wrong act costs more.
-ACCEPT_CONSEQUENTIAL = 0.75
+#: Probability the model must give an intent for it to be acted on, by kind of intent (chosen
+#: with `python -m voicecoach.bench intent_policy` on left-out templates and the development
+#: sets, never on held-out data): ordinary ones ...
+ACCEPT = 0.80
+#: ... consequential ones (stop, skip, choose_*), where a wrong act costs more ...
+ACCEPT_CONSEQUENTIAL = 0.90
+#: ... and the safety words (pain, dizzy, emergency...), where a miss costs more.
+ACCEPT_SAFETY = 0.65
 #: Confidence of a sentence that a template generates word for word.
 EXACT = 0.99
 #: Sentences the model learns from, at most, per template (intents / not-commands).
@@ -417,6 +455,38 @@ MAX_SLOT_READINGS = 3
 SLOT_SIMILARITY = 90
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """The recogniser's likeliest reading of a transcript, before the policy decides."""
+
+    text: str
+    intent: str
+    probability: float
+    runner_up: float
+    """The second likeliest class's probability (how clear the choice is)."""
+    reading: str
+    slots: dict[str, str]
+    exact: bool = False
+    """A template (or a not-command template) generates the sentence word for word."""
+    blocked: bool = False
+    """A slot it needs is missing, or a negation turns the sentence round."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How sure the model must be for its choice to be acted on, by kind of intent.  (A
+    top-two margin was tried too: above 0.5 it is implied, and it changed nothing.)"""
+
+    accept: float = ACCEPT
+    accept_consequential: float = ACCEPT_CONSEQUENTIAL
+    accept_safety: float = ACCEPT_SAFETY
+
+    def needed(self, intents: IntentSet, intent: str) -> float:
+        if intents.consequential(intent):
+            return self.accept_consequential
+        return self.accept_safety if intents.safety(intent) else self.accept
+
+
 class Matcher:
     """Transcript -> Match over one IntentSet: exact template hits, then the learned model.
 
@@ -425,8 +495,11 @@ class Matcher:
     answer nobody asked for means).
     """
 
-    def __init__(self, intents: IntentSet, model: Model | None = None) -> None:
+    def __init__(
+        self, intents: IntentSet, model: Model | None = None, policy: Policy | None = None
+    ) -> None:
         self.intents = intents
+        self.policy = policy or Policy()
         self._exact: dict[str, str] = {}
         for name in intents.intents:
             for sentence in intents.expansions(name):
@@ -446,56 +519,70 @@ class Matcher:
             for slot, values in intents.slot_values.items()
         }
         # An exercise described in the person's own words ("the one where i twist on my back").
-        self._describers = {slot: Describer(values) for slot, values in intents.slot_values.items()}
+        self._describers = {
+            slot: Describer(values, intents.families)
+            for slot, values in intents.slot_values.items()
+        }
 
     def match(self, text: str, expecting_answer: bool = False) -> Match:
         """Best intent for `text`; `none` when nothing is likely enough."""
+        return self.decide(self.consider(text))
+
+    def decide(self, c: Candidate, policy: Policy | None = None) -> Match:
+        """The candidate accepted, or `none` when it is not sure enough (by `policy`, or
+        the matcher's own)."""
+        policy = policy or self.policy
+        if c.exact or c.intent == NONE:
+            return Match(c.text, c.intent, c.slots, c.probability, c.reading)
+        if c.blocked or c.probability < policy.needed(self.intents, c.intent):
+            return Match(c.text, NONE, {}, 1.0 - c.probability, c.reading)
+        return Match(c.text, c.intent, c.slots, c.probability, c.reading)
+
+    def consider(self, text: str) -> Candidate:
+        """The likeliest reading of `text`, before the acceptance policy is applied."""
         normal = self.intents.normalise(text)
         if not normal:
-            return Match(text, NONE, {}, 1.0)
+            return Candidate(text, NONE, 1.0, 0.0, "", {}, exact=True)
         readings = self._fill_slots(normal)
-        exact = self._exact_match(text, [*readings, (normal, {})])
+        # A slot value may begin with the word before it ("something for | for the chair"):
+        # found before repeated words are merged, the rest of the sentence is a template's.
+        whole = self.intents.normalise(text, once=False)
+        merged = [] if whole == normal else self._fill_slots(whole)[:1]
+        merged = [(" ".join(_once(r.split())), found) for r, found in merged]
+        exact = self._exact_match(text, [*readings, *merged, (normal, {})])
         if exact is not None:
             return exact
-        intent, probability, reading, found = self._best_reading(normal, *readings[0])
+        intent, probability, runner_up, reading, found = self._best_reading(normal, *readings[0])
         if intent == NONE:
-            return Match(text, NONE, {}, probability, reading)
-        needed = ACCEPT_CONSEQUENTIAL if self.intents.consequential(intent) else ACCEPT
+            return Candidate(text, NONE, probability, runner_up, reading, {})
         wanted = {s for s in SLOTS if intent == f"choose_{s}"}
         for slot in wanted - set(found):
             guess = self._describers[slot].guess(normal)
             if guess is not None:
                 found = {**found, slot: guess.ident}
-        negations = _negation_pairs(reading)
-        if (
-            probability < needed
-            or wanted != set(found) & wanted
-            or not negations <= self._negations_used[intent]
-        ):
-            return Match(text, NONE, {}, 1.0 - probability, reading)
-        return Match(
-            text, intent, {k: v for k, v in found.items() if k in wanted}, probability, reading
-        )
+        blocked = wanted != set(found) & wanted or not self._negations_allowed(intent, reading)
+        slots = {k: v for k, v in found.items() if k in wanted}
+        return Candidate(text, intent, probability, runner_up, reading, slots, blocked=blocked)
 
-    def _exact_match(self, text: str, readings: list[tuple[str, dict[str, str]]]) -> Match | None:
+    def _negations_allowed(self, intent: str, reading: str) -> bool:
+        return _negation_pairs(reading) <= self._negations_used[intent]
+
+    def _exact_match(
+        self, text: str, readings: list[tuple[str, dict[str, str]]]
+    ) -> Candidate | None:
         """A reading that is exactly a phrase (or exactly a non-command), if any."""
         for reading, found in readings:
             if reading in self._exact:
                 wanted = set(_PLACEHOLDER.findall(reading))
-                return Match(
-                    text,
-                    self._exact[reading],
-                    {k: v for k, v in found.items() if k in wanted},
-                    EXACT,
-                    reading,
-                )
+                slots = {k: v for k, v in found.items() if k in wanted}
+                return Candidate(text, self._exact[reading], EXACT, 0.0, reading, slots, exact=True)
             if reading in self._not_commands:
-                return Match(text, NONE, {}, EXACT, reading)
+                return Candidate(text, NONE, EXACT, 0.0, reading, {}, exact=True)
         return None
 
     def _best_reading(
         self, normal: str, with_slots: str, slots: dict[str, str]
-    ) -> tuple[str, float, str, dict[str, str]]:
+    ) -> tuple[str, float, float, str, dict[str, str]]:
         """The model's choice for the reading with slot placeholders or the plain words."""
         best = self._classify(with_slots, slots)
         if with_slots != normal:
@@ -503,15 +590,15 @@ class Matcher:
             plain = self._classify(normal, {})
             if plain[1] > best[1]:
                 # The same choice read from the spoken value keeps the value's slot.
-                best = (*plain[:3], slots) if plain[0] == best[0] else plain
+                best = (*plain[:4], slots) if plain[0] == best[0] else plain
         return best
 
     def _classify(
         self, reading: str, slots: dict[str, str]
-    ) -> tuple[str, float, str, dict[str, str]]:
+    ) -> tuple[str, float, float, str, dict[str, str]]:
         probs = self.model.probabilities(reading)
-        best = int(probs.argmax())
-        return self.model.classes[best], float(probs[best]), reading, slots
+        second, best = (int(i) for i in np.argsort(probs)[-2:])
+        return self.model.classes[best], float(probs[best]), float(probs[second]), reading, slots
 
     def _fill_slots(self, normal: str) -> list[tuple[str, dict[str, str]]]:
         """Readings with slot values as placeholders, the likeliest (longest values) first;
@@ -554,6 +641,10 @@ def fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str
             if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
                 best = (score, window, ident)
     return None if best is None else (best[1], best[2])
+
+
+def _once(words: list[str]) -> list[str]:
+    return [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
 
 
 def _negation_pairs(sentence: str) -> set[tuple[str, str]]:

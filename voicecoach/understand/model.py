@@ -33,8 +33,12 @@ BATCH = 256
 LEARNING_RATE = 0.5
 L2 = 1e-6
 SEED = 7
+#: Negating words (after contractions are expanded) and how many words after them they turn.
+NEGATORS = frozenset({"not", "cannot", "never", "no", "nothing", "without", "nobody", "nor"})
+NEGATION_SCOPE = 3
+CLAUSE_BREAKS = frozenset({"but", "and", "so", "because"})
 #: Changing anything above changes the model: part of the cache key.
-VERSION = f"v1-{BITS}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{L2}-{SEED}"
+VERSION = f"v1-{BITS}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{L2}-{SEED}-neg{NEGATION_SCOPE}"
 _MASK = (1 << BITS) - 1
 
 
@@ -45,6 +49,9 @@ def features(sentence: str) -> np.ndarray:
     padded = ["<s>", *words, "</s>"]
     grams += [f"b {a} {b}" for a, b in zip(padded, padded[1:], strict=False)]
     grams += [f"t {a} {b} {c}" for a, b, c in zip(padded, padded[1:], padded[2:], strict=False)]
+    # Words in a negation's scope also count as negated words: "do not go any slower" shares
+    # "n slower" with "no need to slow down" (not a command), not with "slower please".
+    grams += [f"n {w}" for w in negated(words)]
     for word in words:
         if word.startswith("{"):
             continue
@@ -54,6 +61,21 @@ def features(sentence: str) -> np.ndarray:
     return np.fromiter(
         (zlib.crc32(g.encode()) & _MASK for g in grams), dtype=np.int64, count=len(grams)
     )
+
+
+def negated(words: Sequence[str]) -> list[str]:
+    """The words within NEGATION_SCOPE after a negating word, up to a clause break."""
+    out: list[str] = []
+    left = 0
+    for word in words:
+        if word in NEGATORS:
+            left = NEGATION_SCOPE
+        elif word in CLAUSE_BREAKS:
+            left = 0
+        elif left:
+            out.append(word)
+            left -= 1
+    return out
 
 
 @dataclass(frozen=True)
