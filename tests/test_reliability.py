@@ -16,6 +16,7 @@ import pytest
 from sessions import run_session
 
 from voicecoach.app.session import start_session
+from voicecoach.bench.reliability import fill_disk, mount_small_disk
 from voicecoach.coach import script
 from voicecoach.coach.events import Heard, Log, Say, TimerExpired
 from voicecoach.memory.store import Store, StoreError
@@ -317,26 +318,10 @@ def small_disk(tmp_path: Path):
     folder.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    mount = ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)]
-    if subprocess.run(mount, capture_output=True).returncode != 0:
+    if not mount_small_disk(folder):
         pytest.skip("mounting a tmpfs is not permitted here")
     yield folder
     subprocess.run(["umount", str(folder)], capture_output=True)
-
-
-def fill_disk(folder: Path) -> Path:
-    import os
-
-    filler = folder / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while True:
-            os.write(fd, b"\0" * 512)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    return filler
 
 
 def test_records_queued_at_exit_on_a_full_disk_survive_to_the_next_start(

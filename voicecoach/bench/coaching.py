@@ -139,13 +139,20 @@ def print_start(catalogue: Catalogue, matcher: Matcher) -> None:
         "moving_after_start_s",
         "first_exercise_at_s",
     ]
-    print("| routine | who | " + " | ".join(columns) + " |")
-    print("|---|---|" + "---|" * len(columns))
+    print_header(columns)
     for routine in catalogue.routines:
         for known in (False, True):
             row = run_start(catalogue, matcher, routine, known)
-            who = "returning" if known else "first time"
-            print(f"| {routine} | {who} | " + " | ".join(str(row[c]) for c in columns) + " |")
+            print_row(routine, "returning" if known else "first time", row, columns)
+
+
+def print_header(columns: list[str]) -> None:
+    print("| routine | who | " + " | ".join(columns) + " |")
+    print("|---|---|" + "---|" * len(columns))
+
+
+def print_row(routine: str, who: str, row: dict[str, object], columns: list[str]) -> None:
+    print(f"| {routine} | {who} | " + " | ".join(str(row[c]) for c in columns) + " |")
 
 
 def main(argv: list[str]) -> int:
@@ -171,11 +178,9 @@ def main(argv: list[str]) -> int:
         "repeated",
         "chair_to_seated",
     ]
-    print("| routine | who | " + " | ".join(columns) + " |")
-    print("|---|---|" + "---|" * len(columns))
+    print_header(columns)
     for routine in catalogue.routines:
         for wheelchair in (False, True):
             row = run(catalogue, matcher, routine, wheelchair)
-            who = "wheelchair" if wheelchair else "no limits"
-            print(f"| {routine} | {who} | " + " | ".join(str(row[c]) for c in columns) + " |")
+            print_row(routine, "wheelchair" if wheelchair else "no limits", row, columns)
     return 0

@@ -67,7 +67,8 @@ def kept_kinds(db: Path) -> list[str]:
 # --- full disk -------------------------------------------------------------------------------
 
 
-def _mount_tmpfs(folder: Path) -> bool:
+def mount_small_disk(folder: Path) -> bool:
+    """A real 256 kB filesystem (tmpfs) at `folder`; False where mounting is not permitted."""
     if os.geteuid() != 0:
         return False
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
@@ -75,7 +76,8 @@ def _mount_tmpfs(folder: Path) -> bool:
     return done.returncode == 0
 
 
-def _fill(folder: Path) -> Path:
+def fill_disk(folder: Path) -> Path:
+    """Fill the disk under `folder` to the last byte; the file that filled it."""
     filler = folder / "filler"
     fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
     try:
@@ -92,7 +94,7 @@ def disk_full(catalogue, quick: bool) -> list[tuple[str, str, str, str, str]]:
     logs = scripted_logs(catalogue)
     expected = [entry.kind for entry in logs if entry.kind in KEPT]
     base = Path(tempfile.mkdtemp(prefix="vc-full-"))
-    real = _mount_tmpfs(base)
+    real = mount_small_disk(base)
     points = range(0, len(logs), 4 if quick else 1)
     crashed = lost = 0
     worst = 0.0
@@ -108,7 +110,7 @@ def disk_full(catalogue, quick: bool) -> list[tuple[str, str, str, str, str]]:
                 for entry in logs[:k]:
                     writer.record(entry)
                 writer.flush(5)
-                filler = _fill(folder) if real else None
+                filler = fill_disk(folder) if real else None
                 if not real:
                     pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
                     store._conn.execute(f"PRAGMA max_page_count = {pages}")
@@ -185,7 +187,7 @@ def exit_faults(catalogue) -> list[tuple[str, str, str, str, str]]:
     start, exactly once, and the old session keeps its end reason."""
     rows = []
     base = Path(tempfile.mkdtemp(prefix="vc-exit-"))
-    real = _mount_tmpfs(base)
+    real = mount_small_disk(base)
     for label in ("disk full until exit (tmpfs 256 kB)", "lock held past exit"):
         if "disk" in label and not real:
             continue
@@ -195,7 +197,7 @@ def exit_faults(catalogue) -> list[tuple[str, str, str, str, str]]:
             if "disk" in label:
                 _, opened = start_session(catalogue, db)  # the database exists, then fills
                 opened.close("finished")
-                filler = _fill(base)
+                filler = fill_disk(base)
                 recorder = _pain_session(catalogue, db)
                 recorder.close("terminated", timeout=1.0)
                 filler.unlink()
