@@ -418,3 +418,48 @@ def test_whisper_verification_reranks_a_near_miss_on_real_audio(whisper, matcher
     assert understand(misheard, matcher).intent == "resume"
     tv = whisper.transcribe(synth.synthesize("the rain will clear by the afternoon", "rms"))
     assert understand(replace(tv, text="resume"), matcher).intent == "none"
+
+
+# --- safety rescue ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prompted(intent_set):
+    """Whisper as the coach opens it: prompted with the coach's words."""
+    return open_recognizer("whisper", None, PhraseSource.from_intents(intent_set))
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+def test_a_misheard_i_fell_is_rescued_as_an_emergency(prompted, matcher):
+    from dataclasses import replace
+
+    from voicecoach.understand.rejection import WHISPER_THRESHOLDS
+
+    # espeak-ng's en-us+f3 "i fell" is heard as nothing worth keeping (louder: "five l"):
+    # no command, until the safety sentences are scored on the audio.
+    t = prompted.transcribe(synth.synthesize("i fell", "espeak-f3", seed=3))
+    assert "fell" not in t.text, f"heard {t.text!r}: pick a voice that mishears it"
+    plain = replace(WHISPER_THRESHOLDS, rescue=None)
+    assert understand(t, matcher, thresholds=plain).intent == "none"
+    rescued = understand(t, matcher)
+    assert rescued.intent == "emergency"
+    assert rescued.phrase.startswith("rescued")
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+@pytest.mark.parametrize(
+    ("text", "voice"),
+    [
+        ("i sell them", "espeak-us"),
+        ("hello", "slt"),
+        ("it's raining", "espeak-us"),
+        ("i know", "kal16"),
+    ],  # fmt: skip
+)
+def test_short_ordinary_talk_is_not_rescued(prompted, matcher, text, voice):
+    t = prompted.transcribe(synth.synthesize(text, voice, seed=3))
+    assert understand(t, matcher).intent == "none", f"heard {t.text!r}"

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from voicecoach.app.session import start_session
@@ -476,7 +477,7 @@ def level_sweep(quick: bool, engines: list[str | None]) -> str:
     from voicecoach.hear.recognizer import Transcript, joined
     from voicecoach.hear.vocab import PhraseSource
     from voicecoach.understand.intents import Matcher, load_intents
-    from voicecoach.understand.rejection import understand
+    from voicecoach.understand.rejection import thresholds_for, understand
     from voicecoach.voice import synth
 
     intents = load_intents(None, load_catalogue())
@@ -512,13 +513,17 @@ def level_sweep(quick: bool, engines: list[str | None]) -> str:
                  f"| phrase | path | {' | '.join(f'{d:+d} dB' for d in levels)} |",
                  "|---|---|" + "---|" * len(levels)]  # fmt: skip
         totals = {path: [0] * len(levels) for path in paths}
+        # The same transcripts without the safety rescue (voicecoach.understand.rescue).
+        unrescued = {path: [0] * len(levels) for path in paths}
+        plain = replace(thresholds_for(levelled.name), rescue=None)
         for path, hear in paths.items():
             for text, intent in SWEEP_PHRASES:
                 cells = []
                 for i, db in enumerate(levels):
-                    hits = sum(
-                        understand(hear(gain(samples[(text, v)], db)), matcher).intent == intent
-                        for v in voices
+                    heard = [hear(gain(samples[(text, v)], db)) for v in voices]
+                    hits = sum(understand(t, matcher).intent == intent for t in heard)
+                    unrescued[path][i] += sum(
+                        understand(t, matcher, thresholds=plain).intent == intent for t in heard
                     )
                     totals[path][i] += hits
                     cells.append(f"{hits}/{len(voices)}")
@@ -527,6 +532,9 @@ def level_sweep(quick: bool, engines: list[str | None]) -> str:
         for path, sums in totals.items():
             cells = [f"**{n}/{whole}**" for n in sums]
             lines.append(f"| **all** | {path} | {' | '.join(cells)} |")
+        for path, sums in unrescued.items():
+            cells = [f"{n}/{whole}" for n in sums]
+            lines.append(f"| all, without the rescue | {path} | {' | '.join(cells)} |")
         out.append("\n".join(lines))
     return "\n\n".join(out)
 
@@ -657,8 +665,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--soak-hours", type=float, default=2.0)
     parser.add_argument("--only", choices=["levels", "widths", "kill", "exit", "fuzz"],
                         help="one section alone")  # fmt: skip
+    parser.add_argument("--engine", action="append", help="the level sweep's engines "
+                        "(default: the default engine and pocketsphinx, the fallback)")  # fmt: skip
     args = parser.parse_args(argv)
-    engines: list[str | None] = [None, "pocketsphinx"]  # the default, and the fallback
+    # the default, and the fallback
+    engines: list[str | None] = args.engine or [None, "pocketsphinx"]
     quick = args.quick
     sections: dict[str, Callable[[], str]] = {
         "levels": lambda: level_sweep(quick, engines),

@@ -18,6 +18,8 @@ Then, when the engine can check sentences against the audio (Whisper: `Transcrip
 closed-set verification: the command phrasings nearest the words heard, plus the safety
 words, are scored on the audio itself; the best counts if it scores well enough and
 better than what was heard ("res you resume" -> "resume"; a TV sentence fits none).
+Last, a short utterance that still means nothing gets a safety rescue
+(voicecoach.understand.rescue): "i fell" heard as "i tell" is still an emergency.
 Each engine's confidences mean different things, so each has its own Thresholds.  The
 final confidence is the recogniser's confidence weighted by the recognizer's.
 """
@@ -33,6 +35,7 @@ from rapidfuzz import fuzz, process
 
 from voicecoach.hear.recognizer import Transcript
 from voicecoach.understand.flags import NONE, load_flags
+from voicecoach.understand.rescue import RescueBar, rescue
 
 if TYPE_CHECKING:
     from voicecoach.understand.intents import Match
@@ -73,6 +76,9 @@ class Thresholds:
     """An accepted command's words, scored on the audio without the recognizer's prompt,
     must reach this (None: not checked): babble made Whisper echo its prompt ("i'm
     tired") where nobody had said it."""
+    rescue: RescueBar | None = None
+    """Safety rescue (voicecoach.understand.rescue) for short utterances that meant nothing;
+    None: none (engines that cannot verify have nothing to score with anyway)."""
     grammar_bound: bool = False
     """The engine can only say the coach's words (its language model or grammar comes
     from intents/): ordinary talk comes out as command-like word salad, which the learned
@@ -110,6 +116,10 @@ VOSK_THRESHOLDS = Thresholds(
 #: babble 10 and 5 dB, reverb; 75 non-commands of our own x clean, babble 10 dB) with
 #: `python -m voicecoach.bench asr --tuning --engine whisper --keep DIR`: false accepts
 #: 2.2 -> 0.4 %, clean 83.0 -> 84.8 %, babble 10 dB 29.5 -> 36.6 %, reverb 76.8 -> 80.4 %.
+#: The rescue bar (-2.3) on development audio (docs/asr.md, "Safety rescue"): the reliability
+#: sweep's safety phrases x 6 voices x -10/0/+15/+20 dB (best safety sentence of the misses
+#: -1.2 .. -4.7), against short ordinary talk of our own x 3 voices (best: "hop" -2.63),
+#: the _tuning non-commands, the dev phrasings of other intents and babble (all below -4.0).
 WHISPER_THRESHOLDS = Thresholds(
     min_utterance=0.4,
     min_consequential=0.5,
@@ -118,6 +128,7 @@ WHISPER_THRESHOLDS = Thresholds(
     verify_margin=-0.5,
     verify_nearest=4,
     confirm_min=-3.0,
+    rescue=RescueBar(min_score=-2.3),
 )
 THRESHOLDS = {
     "pocketsphinx": POCKETSPHINX_THRESHOLDS,
@@ -193,7 +204,7 @@ def understand(
         verdict = verify(t, matcher, expecting_answer, th)
         if verdict.match is not None:
             return verdict.match
-    return best
+    return rescue(t, best, matcher, th.rescue)
 
 
 @dataclass(frozen=True)

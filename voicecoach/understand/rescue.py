@@ -1,0 +1,95 @@
+"""Safety rescue: a safety word must not be lost to one misheard sound.
+
+Whisper sometimes hears a real "i fell" as "i sell", or a clipped "help" as nothing worth
+keeping; the words then mean nothing and the coach would say nothing.  When an utterance
+was understood as nothing and is short (safety words are), the canonical safety sentences
+are scored on the audio itself (`Transcript.verify`); the best one counts when it fits well
+enough, by a bar that ordinary talk, TV and babble did not reach on the development
+material (docs/asr.md, "Safety rescue").  Engines that cannot verify (PocketSphinx, Vosk)
+are not affected, and an utterance that was understood is never held up by it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from voicecoach.hear.recognizer import Transcript
+from voicecoach.understand.flags import NONE, load_flags
+
+if TYPE_CHECKING:
+    from voicecoach.understand.intents import Match
+
+log = logging.getLogger(__name__)
+FLAGS = load_flags()
+
+#: The ways out, as people say them when something has gone wrong; each maps to the intent
+#: the matcher gives it (emergency, help, pain, stop).  Each costs a decoder pass over its
+#: few tokens, so the set stays small.  Not "ow": one token that fits "how" and "oh" as well
+#: as a real "ow" (a short "how" scored -1.8, above most misheard safety words).
+RESCUE_SENTENCES = (
+    "i've fallen",
+    "i fell",
+    "help",
+    "help me",
+    "call for help",
+    "it hurts",
+    "that hurts",
+    "stop",
+)
+
+
+@dataclass(frozen=True)
+class RescueBar:
+    """When a short utterance that meant nothing is taken for a safety word."""
+
+    min_score: float
+    """The best safety sentence's score (mean token log-probability) must reach this."""
+    max_words: int = 3
+    """Only utterances heard as at most this many words ("" counts: nothing kept)."""
+    max_seconds: float = 3.0
+    """... and at most this long (the transcript's span)."""
+
+
+_INTENTS: dict[int, tuple[Any, tuple[str, ...]]] = {}
+
+
+def _intents_of(matcher: Any) -> tuple[str, ...]:
+    """The intent of each rescue sentence, by the matcher (so intents/ stays the source)."""
+    cached = _INTENTS.get(id(matcher))
+    if cached is None or cached[0] is not matcher:
+        names = tuple(matcher.match(s).intent for s in RESCUE_SENTENCES)
+        cached = _INTENTS[id(matcher)] = (matcher, names)
+    return cached[1]
+
+
+def short(t: Transcript, bar: RescueBar) -> bool:
+    return len(t.text.split()) <= bar.max_words and t.end - t.start <= bar.max_seconds
+
+
+def rescue(t: Transcript, understood: Match, matcher: Any, bar: RescueBar | None) -> Match:
+    """`understood` itself, or, when it means nothing, the utterance is short and a safety
+    sentence fits the audio well enough, that sentence's safety intent."""
+    if bar is None or t.verify is None or understood.intent != NONE or not short(t, bar):
+        return understood
+    scores = t.verify(list(RESCUE_SENTENCES))
+    intents = _intents_of(matcher)
+    best = max(
+        (i for i in range(len(RESCUE_SENTENCES)) if FLAGS[intents[i]].safety),
+        key=lambda i: scores[i],
+        default=None,
+    )
+    if best is None or scores[best] < bar.min_score:
+        return understood
+    sentence = RESCUE_SENTENCES[best]
+    log.info("rescued %r as %s (%r, score %.2f)", t.text, intents[best], sentence, scores[best])
+    return replace(
+        understood,
+        text=t.text,
+        intent=intents[best],
+        slots={},
+        confidence=0.5 + 0.5 * math.exp(scores[best]),
+        phrase=f"rescued: {sentence}",
+    )
