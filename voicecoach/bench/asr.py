@@ -403,6 +403,7 @@ def worker(
                     "min_word": transcript.min_word_confidence,
                     "intent": match.intent,
                     "slots": dict(match.slots),
+                    "rescued": match.phrase.startswith("rescued"),  # understand.rescue
                     "latency": elapsed,
                     # what the matcher said before the rejection layers (for tuning)
                     "matched": raw.intent,
@@ -443,8 +444,10 @@ def score(items: list[Item], run: dict) -> dict:
     by_family: dict[str, dict[str, list[bool]]] = {}
     fa_by_level: dict[str, list[bool]] = {}
     false_accepts, negatives, false_rejects, commands = 0, 0, 0, 0
+    rescued = {"negative": 0, "command": 0}
     for item in items:
         r = by_file[item.file]
+        rescued["negative" if item.kind == "negative" else "command"] += r.get("rescued", False)
         if item.kind == "negative":
             negatives += 1
             false_accepts += r["intent"] != "none"
@@ -474,6 +477,7 @@ def score(items: list[Item], run: dict) -> dict:
         "levels": levels,
         "counts": {k: {lvl: len(v) for lvl, v in levels_.items()} for k, levels_ in acc.items()},
         "false_accept": false_accepts / max(negatives, 1),
+        "rescued": rescued,
         "false_accept_by_level": {k: sum(v) / len(v) for k, v in fa_by_level.items()},
         "false_reject": false_rejects / max(commands, 1),
         "latency_median_ms": 1000 * statistics.median(latencies),
@@ -515,6 +519,8 @@ def table(engine: str, s: dict) -> str:
         f"n={s['negatives']}) | {100 * s['false_accept']:.1f}% |",
         f"| false rejects (commands, all levels, n={s['commands']}) "
         f"| {100 * s['false_reject']:.1f}% |",
+        "| safety rescues (understand.rescue): non-commands / commands "
+        f"| {s.get('rescued', {}).get('negative', 0)} / {s.get('rescued', {}).get('command', 0)} |",
         f"| latency end of audio -> intent, median | {s['latency_median_ms']:.0f} ms |",
         f"| latency end of audio -> intent, p95 | {s['latency_p95_ms']:.0f} ms |",
         f"| real-time factor | {s['rtf']:.3f} |",

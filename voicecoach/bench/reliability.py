@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicecoach.app.session import start_session
 from voicecoach.coach.catalogue import load_catalogue
@@ -31,6 +32,10 @@ from voicecoach.coach.events import Heard, Log, Say
 from voicecoach.coach.machine import Coach
 from voicecoach.memory.store import Store
 from voicecoach.memory.writer import StoreWriter
+
+if TYPE_CHECKING:
+    from voicecoach.hear.recognizer import Transcript
+    from voicecoach.understand.intents import Match, Matcher
 
 KEPT = ("exercise_done", "exercise_stopped", "pain", "emergency", "cant_get_up", "session_end")
 
@@ -474,10 +479,9 @@ def level_sweep(quick: bool, engines: list[str | None]) -> str:
     from voicecoach.hear.audio import pcm_chunks
     from voicecoach.hear.engines import open_recognizer
     from voicecoach.hear.level import Levelled
-    from voicecoach.hear.recognizer import Transcript, joined
+    from voicecoach.hear.recognizer import joined
     from voicecoach.hear.vocab import PhraseSource
     from voicecoach.understand.intents import Matcher, load_intents
-    from voicecoach.understand.rejection import thresholds_for, understand
     from voicecoach.voice import synth
 
     intents = load_intents(None, load_catalogue())
@@ -515,16 +519,15 @@ def level_sweep(quick: bool, engines: list[str | None]) -> str:
         totals = {path: [0] * len(levels) for path in paths}
         # The same transcripts without the safety rescue (voicecoach.understand.rescue).
         unrescued = {path: [0] * len(levels) for path in paths}
-        plain = replace(thresholds_for(levelled.name), rescue=None)
+        added: dict[str, list[float]] = {}
         for path, hear in paths.items():
             for text, intent in SWEEP_PHRASES:
                 cells = []
                 for i, db in enumerate(levels):
                     heard = [hear(gain(samples[(text, v)], db)) for v in voices]
-                    hits = sum(understand(t, matcher).intent == intent for t in heard)
-                    unrescued[path][i] += sum(
-                        understand(t, matcher, thresholds=plain).intent == intent for t in heard
-                    )
+                    before, after = with_and_without_rescue(heard, matcher, added)
+                    hits = sum(a.intent == intent for a in after)
+                    unrescued[path][i] += sum(b.intent == intent for b in before)
                     totals[path][i] += hits
                     cells.append(f"{hits}/{len(voices)}")
                 lines.append(f"| {text} | {path} | {' | '.join(cells)} |")
@@ -535,8 +538,43 @@ def level_sweep(quick: bool, engines: list[str | None]) -> str:
         for path, sums in unrescued.items():
             cells = [f"{n}/{whole}" for n in sums]
             lines.append(f"| all, without the rescue | {path} | {' | '.join(cells)} |")
+        lines += latency_lines(added)
         out.append("\n".join(lines))
     return "\n\n".join(out)
+
+
+def latency_lines(added: dict[str, list[float]]) -> list[str]:
+    lines = ["", "time the rescue adds to understand(), ms per utterance",
+             "| utterance | n | median | p95 |", "|---|---|---|---|"]  # fmt: skip
+    for kind, ms in sorted(added.items()):
+        ms.sort()
+        lines.append(f"| {kind} | {len(ms)} | {ms[len(ms) // 2]:.1f} | "
+                     f"{ms[int(0.95 * (len(ms) - 1))]:.1f} |")  # fmt: skip
+    return lines
+
+
+def with_and_without_rescue(
+    heard: list[Transcript], matcher: Matcher, added: dict[str, list[float]]
+) -> tuple[list[Match], list[Match]]:
+    """What each transcript is understood as without and with the safety rescue; the time
+    the rescue adds goes into `added` by kind (understood without it, rescued, not)."""
+    from voicecoach.understand.flags import NONE
+    from voicecoach.understand.rejection import thresholds_for, understand
+
+    before, after = [], []
+    for t in heard:
+        started = time.perf_counter()
+        b = understand(t, matcher, thresholds=replace(thresholds_for(t.engine), rescue=None))
+        middle = time.perf_counter()
+        a = understand(t, matcher)
+        took = (time.perf_counter() - middle) - (middle - started)
+        kind = (
+            "understood" if b.intent != NONE else "rescued" if a.intent != NONE else "not rescued"
+        )
+        added.setdefault(kind, []).append(took * 1000.0)
+        before.append(b)
+        after.append(a)
+    return before, after
 
 
 def wav_of_width(x, width: str) -> bytes:  # (float samples in [-1, 1], "8".."f32")

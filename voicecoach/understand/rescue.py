@@ -72,7 +72,13 @@ def short(t: Transcript, bar: RescueBar) -> bool:
 def rescue(t: Transcript, understood: Match, matcher: Any, bar: RescueBar | None) -> Match:
     """`understood` itself, or, when it means nothing, the utterance is short and a safety
     sentence fits the audio well enough, that sentence's safety intent."""
-    if bar is None or t.verify is None or understood.intent != NONE or not short(t, bar):
+    if (
+        bar is None
+        or t.verify is None
+        or t.tentative  # part of an utterance (the bar was chosen on whole ones): the final follows
+        or understood.intent != NONE
+        or not short(t, bar)
+    ):
         return understood
     scores = t.verify(list(RESCUE_SENTENCES))
     intents = _intents_of(matcher)
