@@ -41,6 +41,8 @@ MORNINGS: list[tuple[list[str], bool]] = [
     ),
     # "Stop" in the middle of the warm-up: cut short.
     (["morning routine", "+10 stop", "yes"], False),
+    # Pain in the warm-up (no exercise yet): it is skipped.
+    (["morning routine", "+10 ouch it hurts", "skip", "stop", "yes"], False),
 ]
 
 
@@ -71,7 +73,7 @@ def test_the_report_shows_each_sessions_warm_up_cool_down_and_check_in(week_db: 
     with Store.open(week_db) as store:
         data = load_report_data(store, NOW)
     page = render_report(data)
-    low, skipped, cut = sorted(data.care.items())
+    low, skipped, cut, _ = sorted(data.care.items())
     assert (low[1].warm_up, low[1].cool_down, low[1].energy) == (("done",), ("done",), "low")
     assert (skipped[1].warm_up, skipped[1].cool_down, skipped[1].energy) == (("skipped",), (), "ok")
     assert (cut[1].warm_up, cut[1].cool_down, cut[1].energy) == (("cut short",), (), None)
@@ -91,6 +93,7 @@ def test_csv_sessions_carry_the_warm_up_cool_down_and_check_in(
         ("low", "done", "done"),
         ("ok", "skipped", ""),
         ("", "cut short", ""),
+        ("", "skipped", ""),
     ]
     assert rows[0]["started"] == "2026-11-16 09:00:00"
     assert rows[0]["how_it_ended"] == "completed the routine"
@@ -100,14 +103,18 @@ def test_csv_sessions_carry_the_warm_up_cool_down_and_check_in(
 def test_csv_events_carry_the_words_said_and_what_became_of_the_exercise(
     week_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    [pain] = table(week_db, "events", capsys)
+    pain, in_warm_up = table(week_db, "events", capsys)
     assert (pain["kind"], pain["report"], pain["exercise"]) == ("pain", "Pain", "glute_bridge")
     assert pain["words_said"] == "ouch my knee hurts"
     assert pain["exercise_then"] == "skipped because pain"
     assert pain["when"].startswith("2026-11-17 ")
+    assert pain["during"] == "Glute bridge"
+    assert (in_warm_up["exercise"], in_warm_up["during"]) == ("", "the warm-up")
+    assert (in_warm_up["words_said"], in_warm_up["exercise_then"]) == ("ouch it hurts", "")
     with Store.open(week_db) as store:
         page = render_report(load_report_data(store, NOW))
     assert "&ldquo;ouch my knee hurts&rdquo;" in page
+    assert "<td>the warm-up</td><td>&ldquo;ouch it hurts&rdquo;" in page
 
 
 def test_csv_doses_carry_the_change_why_and_the_dose_from_then(
@@ -132,8 +139,9 @@ def test_plain_csv_is_still_the_per_exercise_log_and_limit_applies_to_every_tabl
     assert main(["history", "--db", str(week_db), "--csv"]) == 0
     header = capsys.readouterr().out.splitlines()[0]
     assert header.startswith("session,session_start,routine,position,exercise,status")
-    assert main(["history", "--db", str(week_db), "--csv", "events", "--limit", "1"]) == 0
-    assert capsys.readouterr().out.strip() == ",".join(
-        ("session", "when", "kind", "report", "exercise", "exercise_name", "side")
-        + ("words_said", "exercise_then")
-    )
+    for name in ("events", "doses", "sessions"):
+        assert len(table(week_db, name, capsys)) > 0
+        assert main(["history", "--db", str(week_db), "--csv", name, "--limit", "1"]) == 0
+        rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+        # The last morning alone: its pain in the warm-up, no change of dose.
+        assert {r["session"] for r in rows} == ({"4"} if name != "doses" else set())

@@ -108,11 +108,14 @@ class SessionCare:
     energy: str | None = None
     """The check-in's answer: "low" (a gentle session; also if tired in the warm-up),
     "ok", or None if it was not asked or not answered."""
+    spans: tuple[tuple[str, float, float | None], ...] = ()
+    """(part, begun, done or skipped at; None if cut short) of each warm-up and cool-down."""
 
 
 def session_care(entries: Iterable[LogEntry]) -> dict[int, SessionCare]:
     """session id -> its warm-ups, cool-downs and check-in, from CARE_KINDS logs in order."""
     parts: dict[int, dict[str, list[str]]] = {}
+    spans: dict[int, list[tuple[str, float, float | None]]] = {}
     energy: dict[int, str] = {}
     for e in entries:
         if e.kind == "check_in":
@@ -121,15 +124,19 @@ def session_care(entries: Iterable[LogEntry]) -> dict[int, SessionCare]:
                 energy[e.session_id] = str(e.data.get("energy"))
             continue
         outcomes = parts.setdefault(e.session_id, {}).setdefault(str(e.data.get("part")), [])
+        opened = spans.setdefault(e.session_id, [])
         if e.kind == "bookend":
             outcomes.append("cut short")  # until it is done or skipped
+            opened.append((str(e.data.get("part")), e.t, None))
         elif outcomes and outcomes[-1] == "cut short":
             outcomes[-1] = "done" if e.kind == "bookend_done" else "skipped"
+            opened[-1] = (opened[-1][0], opened[-1][1], e.t)
     return {
         sid: SessionCare(
             warm_up=tuple(parts.get(sid, {}).get("warm_up", ())),
             cool_down=tuple(parts.get(sid, {}).get("cool_down", ())),
             energy=energy.get(sid),
+            spans=tuple(spans.get(sid, ())),
         )
         for sid in parts.keys() | energy.keys()
     }

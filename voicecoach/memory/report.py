@@ -169,13 +169,34 @@ def report_label(entry: LogEntry) -> str:
     return REPORT_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
-def report_place(entry: LogEntry, name: Callable[[str], str]) -> str:
-    """The exercise and side a report was about, "between exercises" if none."""
+#: A report made in a warm-up or cool-down is "during" it.
+BOOKEND_NAMES = {"warm_up": "the warm-up", "cool_down": "the cool-down"}
+
+
+def report_place(entry: LogEntry, name: Callable[[str], str], bookend: str | None = None) -> str:
+    """The exercise and side a report was about; else the warm-up or cool-down it was made
+    in (`bookend`, see bookend_of), else "between exercises"."""
     exercise = entry.data.get("exercise")
     if not exercise:
-        return "between exercises"
+        return BOOKEND_NAMES.get(bookend or "", "between exercises")
     side = entry.data.get("side")
     return f"{name(str(exercise))}, {side} side" if side in ("left", "right") else name(exercise)
+
+
+def bookend_of(
+    entry: LogEntry, care: dict[int, SessionCare], exercises: Iterable[ExerciseEntry]
+) -> str | None:
+    """The part ("warm_up", "cool_down") a report about no exercise was made in, if any.  A
+    warm-up cut short lasts until the session's next exercise, if one began."""
+    if entry.data.get("exercise") or entry.session_id not in care:
+        return None
+    starts = [e.started for e in exercises if e.session_id == entry.session_id]
+    for part, begun, closed in care[entry.session_id].spans:
+        later = [t for t in starts if t >= begun]
+        until = closed if closed is not None else min(later, default=float("inf"))
+        if begun <= entry.t <= until:
+            return part
+    return None
 
 
 def outcome_text(e: ExerciseEntry, name: Callable[[str], str]) -> str:
@@ -554,6 +575,7 @@ def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
     rows = []
     for r in reversed(data.reports):
         exercise = r.data.get("exercise")
+        bookend = bookend_of(r, data.care, data.exercises)
         label = esc(report_label(r))
         if r.kind in SERIOUS:
             label = f'<span class="pain">{label}</span>'
@@ -562,8 +584,8 @@ def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
             (
                 esc(short_date(r.t)),
                 label,
-                esc(report_place(r, name))
-                if exercise
+                esc(report_place(r, name, bookend))
+                if exercise or bookend
                 else '<span class="none">between exercises</span>',
                 f"&ldquo;{esc(said)}&rdquo;" if said else "",
                 esc(outcome.get((r.session_id, exercise), "")) if exercise else "",

@@ -131,7 +131,8 @@ def write_table(name: str, store: Store, sessions: list[SessionSummary], out: Te
         write_sessions_csv(sessions[::-1], care, out)
     elif name == "events":
         events = [e for e in store.log_entries(REPORT_KINDS) if e.session_id in wanted]
-        write_events_csv(events, exercises, out)
+        care = session_care(e for e in store.log_entries(CARE_KINDS) if e.session_id in wanted)
+        write_events_csv(events, exercises, care, out)
     else:
         changes = [e for e in store.log_entries(DOSE_KINDS) if e.session_id in wanted]
         write_doses_csv(changes, out)
@@ -199,16 +200,31 @@ EVENT_COLUMNS = (
     "exercise",
     "exercise_name",
     "side",
+    "during",
     "words_said",
     "exercise_then",
 )
 
 
-def write_events_csv(events: list[LogEntry], exercises: list[ExerciseEntry], out: TextIO) -> None:
+def write_events_csv(
+    events: list[LogEntry],
+    exercises: list[ExerciseEntry],
+    care: dict[int, SessionCare],
+    out: TextIO,
+) -> None:
     """Each pain, tiredness, symptom, fall or call for help: kind is the log kind (pain,
-    tired, symptom, emergency, cant_get_up), report says which (Dizzy, Too hot, ...),
-    exercise_then what became of the exercise it was made in (empty between exercises)."""
-    from voicecoach.memory.report import exercise_namer, iso_time, report_label, report_outcomes
+    tired, symptom, emergency, cant_get_up), report says which (Dizzy, Too hot, ...), during
+    where it was made as the report says it (the exercise and side, the warm-up, the
+    cool-down, between exercises), exercise_then what became of the exercise (empty if
+    none)."""
+    from voicecoach.memory.report import (
+        bookend_of,
+        exercise_namer,
+        iso_time,
+        report_label,
+        report_outcomes,
+        report_place,
+    )
 
     name = exercise_namer()
     outcome = report_outcomes(exercises, name)
@@ -226,6 +242,7 @@ def write_events_csv(events: list[LogEntry], exercises: list[ExerciseEntry], out
                 exercise,
                 name(exercise) if exercise else "",
                 side if side in ("left", "right") else "",
+                report_place(e, name, bookend_of(e, care, exercises)),
                 e.data.get("said") or "",
                 outcome.get((e.session_id, exercise), "") if exercise else "",
             )
