@@ -145,3 +145,12 @@ def test_plain_csv_is_still_the_per_exercise_log_and_limit_applies_to_every_tabl
         rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
         # The last morning alone: its pain in the warm-up, no change of dose.
         assert {r["session"] for r in rows} == ({"4"} if name != "doses" else set())
+
+
+def test_history_says_a_report_in_the_warm_up_was_in_the_warm_up(
+    week_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", "--db", str(week_db)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].endswith('Pain, Glute bridge: "ouch my knee hurts"')
+    assert lines[-1].endswith('Pain, the warm-up: "ouch it hurts"')

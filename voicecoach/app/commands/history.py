@@ -105,12 +105,8 @@ def run(args: argparse.Namespace) -> int:
             if args.csv:
                 write_table(args.csv, store, sessions, sys.stdout)
             else:
-                from voicecoach.memory.history import REPORT_KINDS
-
-                wanted = {s.id for s in sessions}
-                reports = [r for r in store.log_entries(REPORT_KINDS) if r.session_id in wanted]
                 print_table(sessions[::-1], sys.stdout)
-                print_reports(reports, sys.stdout)
+                print_reports(store, sessions, sys.stdout)
     except StoreError as e:
         print(f"voicecoach: {e}", file=sys.stderr)
         return 1
@@ -352,15 +348,28 @@ def print_table(sessions: list[SessionSummary], out: TextIO) -> None:
     print(f"\n{len(sessions)} sessions, {total_done} exercises done.", file=out)
 
 
-def print_reports(reports: list[LogEntry], out: TextIO) -> None:
-    """Each pain, symptom, tiredness or emergency report: when, where, the words said."""
-    from voicecoach.memory.report import exercise_namer, report_label, report_place, short_date
+def print_reports(store: Store, sessions: list[SessionSummary], out: TextIO) -> None:
+    """Each pain, symptom, tiredness or emergency report in `sessions`: when, where (the
+    exercise and side, the warm-up or cool-down, between exercises), the words said."""
+    from voicecoach.memory.history import CARE_KINDS, REPORT_KINDS, session_care
+    from voicecoach.memory.report import (
+        bookend_of,
+        exercise_namer,
+        report_label,
+        report_place,
+        short_date,
+    )
 
+    wanted = {s.id for s in sessions}
+    reports = [r for r in store.log_entries(REPORT_KINDS) if r.session_id in wanted]
     if not reports:
         return
+    care = session_care(e for e in store.log_entries(CARE_KINDS) if e.session_id in wanted)
+    exercises = [e for e in store.exercise_log() if e.session_id in wanted]
     name = exercise_namer()
     print("\nReports of pain, symptoms, tiredness and falls:", file=out)
     for r in reports:
         said = r.data.get("said")
         words = f': "{said}"' if said else ""
-        print(f"  {short_date(r.t)}  {report_label(r)}, {report_place(r, name)}{words}", file=out)
+        place = report_place(r, name, bookend_of(r, care, exercises))
+        print(f"  {short_date(r.t)}  {report_label(r)}, {place}{words}", file=out)
