@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from voicecoach.coach.dose import Remembered
 from voicecoach.coach.profile import Profile
+from voicecoach.coach.script import DOSE_ASKED
 from voicecoach.memory.history import CARE_KINDS, REPORT_KINDS, SessionCare, session_care
 from voicecoach.memory.store import ExerciseEntry, LogEntry, SessionSummary, Store
 
@@ -247,15 +248,8 @@ def exercise_namer() -> Callable[[str], str]:
 #: Log kinds of the person's own dose (coach.dose) and the weekly step up (coach.progression).
 DOSE_KINDS = ("dose", "step_up_declined")
 
-#: A dose change as the report words it.
-DOSE_CHANGES = {
-    "hold_longer": "longer holds",
-    "hold_shorter": "shorter holds",
-    "more_reps": "more reps",
-    "fewer_reps": "fewer reps",
-    "rest_longer": "longer rests",
-    "rest_shorter": "shorter rests",
-}
+#: A dose change as the report words it: as the coach words what was asked for.
+DOSE_CHANGES = DOSE_ASKED
 
 
 @functools.cache
