@@ -28,6 +28,8 @@ FIRST_MONDAY = dt.datetime(2026, 10, 5, 9, 30).timestamp()
 NOW = dt.datetime(2026, 11, 20, 18, 0).timestamp()  # a Friday, seven weeks later
 DAY = 86400.0
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: The screenshot's size: the page's top, or all of it for docs/ (VOICECOACH_SCREENSHOT_HEIGHT).
+SHOT = (1000, int(os.environ.get("VOICECOACH_SCREENSHOT_HEIGHT", "1400")))
 
 MORNING = ["knee_to_chest", "spinal_twist", "shoulder_flexion", "cervical_rotation", "ankle_pumps"]
 STRENGTH = ["bird_dog", "sit_to_stand", "single_leg_stand", "glute_bridge", "stationary_lunge"]
@@ -61,10 +63,20 @@ def done(
     easier: dict | None = None,
     stop_after: int | None = None,
     end: str | None = "finished",
+    energy: str = "ok",
+    warm_up: str = "bookend_done",
+    during: dict[str, list[tuple]] | None = None,
 ) -> list[tuple]:
-    out: list[tuple] = []
+    """`warm_up` is how it ended (bookend_done, bookend_skipped); `during` is logs made in
+    an exercise (a dose change)."""
+    out: list[tuple] = [
+        ("check_in", {"energy": energy}),
+        ("bookend", {"part": "warm_up", "bookend": "warm_up_lying", "seconds": 70.0}),
+        (warm_up, {"part": "warm_up"}),
+    ]
     for i, ex in enumerate(plan[:stop_after]):
         out.append(("exercise_start", {"exercise": ex, "index": i, "total": len(plan)}))
+        out += (during or {}).get(ex, [])
         if easier and ex in easier:
             out.append(("swapped", {"exercise": ex, "to": easier[ex], "reason": "easier"}))
             ex = easier[ex]
@@ -74,19 +86,51 @@ def done(
             out.append(("exercise_skipped", {"exercise": ex, "reason": "asked to skip"}))
             continue
         out.append(("exercise_done", {"exercise": ex, "reps": 8, "hold_seconds": 30}))
+    if stop_after is None:
+        out.append(("bookend", {"part": "cool_down", "bookend": "cool_down_seated", "seconds": 55}))
+        out.append(("bookend_done", {"part": "cool_down"}))
     if end:
         out.append(("session_end", {"reason": end}))
     return out
 
 
+#: The catalogue's whole dose of the exercises whose dose changes below.
+PRESCRIBED = {
+    "glute_bridge": {"hold_seconds": 0, "reps": 10, "rest_seconds": 30},
+    "knee_to_chest": {"hold_seconds": 30, "reps": 1, "rest_seconds": 0},
+}
+
+
+def dose(exercise: str, change: str, reason: str, **personal: int) -> tuple:
+    """A `dose` log as coach.dose makes it: the whole dose, and the parts of it own."""
+    whole = {**PRESCRIBED[exercise], **personal}
+    return (
+        "dose",
+        {"exercise": exercise, "change": change, "reason": reason, **whole, "personal": personal},
+    )
+
+
+#: Changes of dose, by (week, session in the week): fewer reps asked for, a weekly step up
+#: taken later, and one declined.
+DOSE_CHANGES = {
+    (1, 0): {"glute_bridge": [dose("glute_bridge", "fewer_reps", "asked", reps=8)]},
+    (5, 1): {
+        "knee_to_chest": [dose("knee_to_chest", "hold_longer", "progression", hold_seconds=35)]
+    },
+    (6, 1): {"glute_bridge": [("step_up_declined", {"exercise": "glute_bridge"})]},
+}
+
+
 def build_history(path: Path) -> Store:
-    """Seven weeks of a plausible person: good weeks, a bad week, easier versions, pain."""
+    """Seven weeks of a plausible person: good weeks, a bad week, easier versions, pain,
+    warm-ups and cool-downs (one warm-up skipped, a low-energy day), changes of dose."""
     clock = Clock()
     store = Store.open(path, clock=clock)
     per_week = [3, 4, 2, 0, 1, 3, 2]
     for week, count in enumerate(per_week):
         for n in range(count):
             clock.t = FIRST_MONDAY + week * 7 * DAY + n * 2 * DAY
+            during = DOSE_CHANGES.get((week, n))
             if (week + n) % 2:
                 session(
                     store,
@@ -97,10 +141,14 @@ def build_history(path: Path) -> Store:
                         STRENGTH,
                         easier={"bird_dog": "bird_dog_half"},
                         skip_pain="stationary_lunge" if week in (1, 2) else None,
+                        during=during,
                     ),
                 )
             else:
-                session(store, clock, "morning", MORNING, done(MORNING))
+                warm_up = "bookend_skipped" if (week, n) == (2, 0) else "bookend_done"
+                energy = "low" if (week, n) == (2, 0) else "ok"
+                plan = done(MORNING, warm_up=warm_up, energy=energy, during=during)
+                session(store, clock, "morning", MORNING, plan)
     # A bad day: can't lie down, tired, stops early.
     clock.t = FIRST_MONDAY + 6 * 7 * DAY + 3 * DAY
     sid = store.start_session(None)
@@ -108,6 +156,9 @@ def build_history(path: Path) -> Store:
         ("session_start", {"routine": "stretching"}),
         ("routine", {"routine": "morning", "exercises": MORNING}),
         ("constraint", {"constraint": "no_lying", "active": ["no_lying"]}),
+        ("bookend", {"part": "warm_up", "bookend": "warm_up_seated", "seconds": 70.0}),
+        ("check_in", {"energy": "low"}),  # tired in the warm-up: a gentle session
+        ("bookend_done", {"part": "warm_up"}),
         ("exercise_start", {"exercise": "knee_to_chest", "index": 0, "total": 5}),
         (
             "swapped",
@@ -223,6 +274,44 @@ def test_report_contents(history_db: Path) -> None:
     assert "Standing limits: can&#x27;t lie down" in page
     assert "Uses Half bird dog instead of Bird dog." in page
     assert "Speaking rate 130 words per minute, volume 90%." in page
+    assert "Knee to chest at their own dose: holds 35 s (prescribed 30 s)." in page
+    doses = page[page.index("<h2>Dose") : page.index("<h2>Pain")]
+    assert doses.count("<tr>") == 1 + 3  # newest first
+    assert doses.index("declined (or no answer)") < doses.index("weekly step up, accepted")
+    assert "fewer reps</td><td>asked for it by voice</td><td>reps a set 8 (prescribed 10)" in doses
+    recent = page[page.index("<h2>Recent sessions") :]
+    bad_day = '(tired)</td></tr><tr class="note"><td></td><td colspan="9">warm-up done &middot; '
+    assert bad_day + "check-in: low energy: a gentle session<" in recent
+
+
+def test_history_csv_tables_carry_the_reports_facts(
+    history_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def table(name: str) -> list[dict[str, str]]:
+        assert main(["history", "--db", str(history_db), "--csv", name]) == 0
+        return list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+    sessions = table("sessions")
+    assert len(sessions) == 17
+    skipped = [r for r in sessions if r["warm_up"] == "skipped"]
+    assert [(r["started"], r["check_in"], r["cool_down"]) for r in skipped] == [
+        ("2026-10-19 09:30:00", "low", "done")
+    ]
+    assert sessions[-1]["cool_down"] == ""  # the power cut came first
+    doses = table("doses")
+    assert [(r["when"][:10], r["exercise"], r["change"], r["reps"]) for r in doses] == [
+        ("2026-10-12", "glute_bridge", "fewer reps", "8"),
+        ("2026-11-11", "knee_to_chest", "longer holds", "1"),
+        ("2026-11-18", "glute_bridge", "a small step up was offered", ""),
+    ]
+    events = table("events")
+    assert [(r["kind"], r["report"], r["words_said"]) for r in events][-2:] == [
+        ("symptom", "Too hot", "i'm too hot"),
+        ("tired", "Tired", ""),
+    ]
+    assert {r["exercise_then"] for r in events if r["kind"] == "pain"} == {
+        "skipped because asked to skip it"
+    }
 
 
 def test_a_fall_is_the_first_thing_the_report_shows(tmp_path: Path) -> None:
@@ -293,7 +382,7 @@ def test_report_renders_in_a_headless_browser(history_db: Path, tmp_path: Path) 
             "--no-first-run",
             f"--user-data-dir={tmp_path / 'profile'}",
             f"--screenshot={shot}",
-            "--window-size=1000,1400",
+            f"--window-size={SHOT[0]},{SHOT[1]}",
             page.as_uri(),
         ],
         capture_output=True,
@@ -302,7 +391,7 @@ def test_report_renders_in_a_headless_browser(history_db: Path, tmp_path: Path) 
         env={**os.environ, "HOME": str(tmp_path)},
     )
     assert shot.exists(), result.stderr[-2000:]
-    assert png_size(shot) == (1000, 1400)
+    assert png_size(shot) == SHOT
     # A blank or error page compresses to almost nothing; text, tables and bars do not.
     assert shot.stat().st_size > 40_000
     if os.environ.get("VOICECOACH_KEEP_SCREENSHOT"):

@@ -41,6 +41,15 @@ CRASHING_WORKER = (
     "import sys\nprint('{\"ready\": true}', flush=True)\nsys.stdin.readline()\nsys.exit(3)",
 )
 
+# A worker whose espeak has dropped its rate: every line comes back refused for it.
+RATE_DROPPED_WORKER = (
+    sys.executable,
+    "-c",
+    "import sys\nprint('{\"ready\": true}', flush=True)\nfor _ in sys.stdin:\n"
+    '    print(\'{"ok": false, "error": "SpeechError: espeak spoke at 200 words per '
+    "minute, not 150\"}', flush=True)",
+)
+
 
 def peak_dbfs(clip: Clip) -> float:
     return float(20 * np.log10(np.max(np.abs(clip.samples()))))
@@ -217,3 +226,20 @@ def test_the_recognizer_hears_rendered_words(line: str, word: str, intent_set: I
 
     recognizer = asr.open_recognizer("whisper", None, PhraseSource.from_intents(intent_set))
     assert word in recognizer.transcribe(Clip.from_samples(audio, 16000).pcm).text.split()
+
+
+@pytest.mark.slow
+def test_a_worker_that_lost_its_rate_is_replaced_and_the_line_said_again() -> None:
+    class OnceDropped(Pyttsx3Speaker):
+        """The first worker has lost its rate; the next one is a real worker."""
+
+        def _spawn(self) -> None:
+            self.command = list(RATE_DROPPED_WORKER if self.starts == 0 else WORKER_COMMAND)
+            super()._spawn()
+
+    speaker = OnceDropped(timeout=15.0)
+    try:
+        assert speaker.render(SHORT).seconds > 0.5
+        assert speaker.starts == 2
+    finally:
+        speaker.close()

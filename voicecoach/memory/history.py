@@ -26,6 +26,9 @@ RESUMABLE_END_REASONS = ("interrupted", "terminated", "error")
 #: Log kinds that report how the person is: listed one by one in history and the report.
 REPORT_KINDS = ("pain", "emergency", "symptom", "tired", "cant_get_up")
 
+#: Log kinds of the warm-up and cool-down (coach.machine's bookends) and the check-in.
+CARE_KINDS = ("bookend", "bookend_done", "bookend_skipped", "check_in")
+
 
 @dataclass(frozen=True)
 class SessionSummary:
@@ -92,6 +95,51 @@ class LogEntry:
     t: float
     kind: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SessionCare:
+    """How a session was eased in and out: for the report and `history --csv sessions`."""
+
+    warm_up: tuple[str, ...] = ()
+    """Each warm-up begun: "done", "skipped" or "cut short" (begun, never finished)."""
+    cool_down: tuple[str, ...] = ()
+    """Each cool-down begun (one a routine), the same way."""
+    energy: str | None = None
+    """The check-in's answer: "low" (a gentle session; also if tired in the warm-up),
+    "ok", or None if it was not asked or not answered."""
+    spans: tuple[tuple[str, float, float | None], ...] = ()
+    """(part, begun, done or skipped at; None if cut short) of each warm-up and cool-down."""
+
+
+def session_care(entries: Iterable[LogEntry]) -> dict[int, SessionCare]:
+    """session id -> its warm-ups, cool-downs and check-in, from CARE_KINDS logs in order."""
+    parts: dict[int, dict[str, list[str]]] = {}
+    spans: dict[int, list[tuple[str, float, float | None]]] = {}
+    energy: dict[int, str] = {}
+    for e in entries:
+        if e.kind == "check_in":
+            # A low answer stands: tiredness in the warm-up turns an "ok" day gentle.
+            if energy.get(e.session_id) != "low":
+                energy[e.session_id] = str(e.data.get("energy"))
+            continue
+        outcomes = parts.setdefault(e.session_id, {}).setdefault(str(e.data.get("part")), [])
+        opened = spans.setdefault(e.session_id, [])
+        if e.kind == "bookend":
+            outcomes.append("cut short")  # until it is done or skipped
+            opened.append((str(e.data.get("part")), e.t, None))
+        elif outcomes and outcomes[-1] == "cut short":
+            outcomes[-1] = "done" if e.kind == "bookend_done" else "skipped"
+            opened[-1] = (opened[-1][0], opened[-1][1], e.t)
+    return {
+        sid: SessionCare(
+            warm_up=tuple(parts.get(sid, {}).get("warm_up", ())),
+            cool_down=tuple(parts.get(sid, {}).get("cool_down", ())),
+            energy=energy.get(sid),
+            spans=tuple(spans.get(sid, ())),
+        )
+        for sid in parts.keys() | energy.keys()
+    }
 
 
 def profile(read: Read, defaults: Profile | None = None) -> Profile:

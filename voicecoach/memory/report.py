@@ -11,12 +11,13 @@ import datetime as dt
 import functools
 import html
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from voicecoach.coach.dose import Remembered
 from voicecoach.coach.profile import Profile
-from voicecoach.memory.history import REPORT_KINDS
+from voicecoach.coach.script import DOSE_ASKED
+from voicecoach.memory.history import CARE_KINDS, REPORT_KINDS, SessionCare, session_care
 from voicecoach.memory.store import ExerciseEntry, LogEntry, SessionSummary, Store
 
 WEEKS_SHOWN_MIN, WEEKS_SHOWN_MAX = 8, 26
@@ -142,18 +143,61 @@ def routines_text(s: SessionSummary) -> str:
     return " + ".join(routine_name(r) for r in s.routines) or routine_name(None)
 
 
+#: The check-in's answer as the report words it.
+ENERGY = {"low": "low energy: a gentle session", "ok": "felt fine"}
+
+
+def bookend_text(outcomes: tuple[str, ...]) -> str:
+    """'done', 'skipped', 'cut short', 'done, then skipped' (a cool-down a routine)."""
+    return ", then ".join(outcomes)
+
+
+def care_lines(care: SessionCare) -> list[str]:
+    """['warm-up done', 'cool-down skipped', 'check-in: low energy: a gentle session']; the
+    parts not logged are left out."""
+    parts = []
+    if care.warm_up:
+        parts.append(f"warm-up {bookend_text(care.warm_up)}")
+    if care.cool_down:
+        parts.append(f"cool-down {bookend_text(care.cool_down)}")
+    if care.energy:
+        parts.append(f"check-in: {ENERGY.get(care.energy, care.energy)}")
+    return parts
+
+
 def report_label(entry: LogEntry) -> str:
     kind = str(entry.data.get("symptom") or entry.kind)
     return REPORT_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
-def report_place(entry: LogEntry, name: Callable[[str], str]) -> str:
-    """The exercise and side a report was about, "between exercises" if none."""
+#: A report made in a warm-up or cool-down is "during" it.
+BOOKEND_NAMES = {"warm_up": "the warm-up", "cool_down": "the cool-down"}
+
+
+def report_place(entry: LogEntry, name: Callable[[str], str], bookend: str | None = None) -> str:
+    """The exercise and side a report was about; else the warm-up or cool-down it was made
+    in (`bookend`, see bookend_of), else "between exercises"."""
     exercise = entry.data.get("exercise")
     if not exercise:
-        return "between exercises"
+        return BOOKEND_NAMES.get(bookend or "", "between exercises")
     side = entry.data.get("side")
     return f"{name(str(exercise))}, {side} side" if side in ("left", "right") else name(exercise)
+
+
+def bookend_of(
+    entry: LogEntry, care: dict[int, SessionCare], exercises: Iterable[ExerciseEntry]
+) -> str | None:
+    """The part ("warm_up", "cool_down") a report about no exercise was made in, if any.  A
+    warm-up cut short lasts until the session's next exercise, if one began."""
+    if entry.data.get("exercise") or entry.session_id not in care:
+        return None
+    starts = [e.started for e in exercises if e.session_id == entry.session_id]
+    for part, begun, closed in care[entry.session_id].spans:
+        later = [t for t in starts if t >= begun]
+        until = closed if closed is not None else min(later, default=float("inf"))
+        if begun <= entry.t <= until:
+            return part
+    return None
 
 
 def outcome_text(e: ExerciseEntry, name: Callable[[str], str]) -> str:
@@ -204,15 +248,8 @@ def exercise_namer() -> Callable[[str], str]:
 #: Log kinds of the person's own dose (coach.dose) and the weekly step up (coach.progression).
 DOSE_KINDS = ("dose", "step_up_declined")
 
-#: A dose change as the report words it.
-DOSE_CHANGES = {
-    "hold_longer": "longer holds",
-    "hold_shorter": "shorter holds",
-    "more_reps": "more reps",
-    "fewer_reps": "fewer reps",
-    "rest_longer": "longer rests",
-    "rest_shorter": "shorter rests",
-}
+#: A dose change as the report words it: as the coach words what was asked for.
+DOSE_CHANGES = DOSE_ASKED
 
 
 @functools.cache
@@ -279,20 +316,25 @@ def dose_section(data: ReportData, name: Callable[[str], str]) -> str:
         return '<p class="none">The prescribed doses were used throughout.</p>'
     rows = []
     for entry in reversed(data.dose_changes):
+        what, why, then = dose_change_words(entry)
         ident = str(entry.data.get("exercise"))
-        if entry.kind == "step_up_declined":
-            what, why, then = "a small step up was offered", "declined (or no answer)", "unchanged"
-        else:
-            what = DOSE_CHANGES.get(str(entry.data.get("change")), str(entry.data.get("change")))
-            progression = entry.data.get("reason") == "progression"
-            why = (
-                "weekly step up, accepted: a good week with no pain or tiredness"
-                if progression
-                else "asked for it by voice"
-            )
-            then = dose_values_text(entry.data, ident)
         rows.append((esc(short_date(entry.t)), esc(name(ident)), esc(what), esc(why), esc(then)))
     return table(["When", "Exercise", "Change", "Why", "Dose from then"], rows, set())
+
+
+def dose_change_words(entry: LogEntry) -> tuple[str, str, str]:
+    """A `dose` or `step_up_declined` log as (change, why, dose from then), in words: the
+    report's dose table and `history --csv doses` say the same."""
+    if entry.kind == "step_up_declined":
+        return "a small step up was offered", "declined (or no answer)", "unchanged"
+    change = str(entry.data.get("change"))
+    why = (
+        "weekly step up, accepted: a good week with no pain or tiredness"
+        if entry.data.get("reason") == "progression"
+        else "asked for it by voice"
+    )
+    ident = str(entry.data.get("exercise"))
+    return DOSE_CHANGES.get(change, change), why, dose_values_text(entry.data, ident)
 
 
 # --- the data behind the page -----------------------------------------------------------------
@@ -317,6 +359,8 @@ class ReportData:
     profile: Profile
     dose_changes: list[LogEntry] = field(default_factory=list)
     """dose and step_up_declined logs, oldest first: the person's own dose and steps up."""
+    care: dict[int, SessionCare] = field(default_factory=dict)
+    """session id -> its warm-up, cool-down and check-in (sessions without any: absent)."""
 
 
 def load_report_data(store: Store, now: float) -> ReportData:
@@ -327,6 +371,7 @@ def load_report_data(store: Store, now: float) -> ReportData:
         reports=store.log_entries(REPORT_KINDS),
         profile=store.profile(),
         dose_changes=store.log_entries(DOSE_KINDS),
+        care=session_care(store.log_entries(CARE_KINDS)),
     )
 
 
@@ -375,6 +420,8 @@ td:first-child { white-space: nowrap; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .none { color: var(--muted); font-style: italic; }
 .pain { color: var(--warn); font-weight: 600; }
+tr.noted td { border-bottom: none; padding-bottom: 0; }
+tr.note td { color: var(--muted); font-size: 14px; padding-top: 0; }
 svg text { font: 13px system-ui, "DejaVu Sans", sans-serif; fill: var(--muted); }
 svg .count { fill: var(--ink); font-weight: 600; }
 footer { margin-top: 36px; color: var(--muted); font-size: 14px; }
@@ -386,22 +433,34 @@ def esc(value: object) -> str:
     return html.escape(str(value))
 
 
-def table(headers: Iterable[str], rows: Iterable[Iterable[str]], numeric: set[int]) -> str:
-    """Cells are already-escaped HTML."""
+def table(
+    headers: Iterable[str],
+    rows: Iterable[Iterable[str]],
+    numeric: set[int],
+    notes: Sequence[str] = (),
+) -> str:
+    """Cells are already-escaped HTML; a row's note (if any) is a line under it, from the
+    second column on."""
+    headers = list(headers)
     head = "".join(
         f'<th class="n">{h}</th>' if i in numeric else f"<th>{h}</th>"
         for i, h in enumerate(headers)
     )
-    body = "".join(
-        "<tr>"
-        + "".join(
+    body = []
+    for n, row in enumerate(rows):
+        note = notes[n] if n < len(notes) else ""
+        cells = "".join(
             f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
             for i, c in enumerate(row)
         )
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        if not note:
+            body.append(f"<tr>{cells}</tr>")
+            continue
+        body.append(
+            f'<tr class="noted">{cells}</tr><tr class="note"><td></td>'
+            f'<td colspan="{len(headers) - 1}">{note}</td></tr>'
+        )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def chart_svg(weeks: list[WeekCount], width: int = 856, height: int = 260) -> str:
@@ -506,12 +565,11 @@ def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
     became of the exercise."""
     if not data.reports:
         return '<p class="none">No pain, tiredness, symptom or fall was reported.</p>'
-    outcome: dict[tuple[int, str], str] = {}
-    for e in data.exercises:  # the latest attempt at an exercise in a session decides
-        outcome[(e.session_id, e.exercise)] = outcome_text(e, name)
+    outcome = report_outcomes(data.exercises, name)
     rows = []
     for r in reversed(data.reports):
         exercise = r.data.get("exercise")
+        bookend = bookend_of(r, data.care, data.exercises)
         label = esc(report_label(r))
         if r.kind in SERIOUS:
             label = f'<span class="pain">{label}</span>'
@@ -520,8 +578,8 @@ def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
             (
                 esc(short_date(r.t)),
                 label,
-                esc(report_place(r, name))
-                if exercise
+                esc(report_place(r, name, bookend))
+                if exercise or bookend
                 else '<span class="none">between exercises</span>',
                 f"&ldquo;{esc(said)}&rdquo;" if said else "",
                 esc(outcome.get((r.session_id, exercise), "")) if exercise else "",
@@ -529,6 +587,14 @@ def reports_section(data: ReportData, name: Callable[[str], str]) -> str:
         )
     headers = ["When", "Report", "During", "Words said", "Then the exercise was"]
     return table(headers, rows, set())
+
+
+def report_outcomes(
+    exercises: Iterable[ExerciseEntry], name: Callable[[str], str]
+) -> dict[tuple[int, str], str]:
+    """(session id, exercise id) -> what became of that exercise, for the reports made
+    during it: the latest attempt in the session decides."""
+    return {(e.session_id, e.exercise): outcome_text(e, name) for e in exercises}
 
 
 def exercises_section(data: ReportData, name: Callable[[str], str]) -> str:
@@ -573,12 +639,14 @@ def profile_section(profile: Profile, name: Callable[[str], str]) -> str:
 def sessions_section(data: ReportData) -> str:
     if not data.sessions:
         return '<p class="none">No sessions yet.</p>'
-    rows = []
+    rows, notes = [], []
     for s in data.sessions[:RECENT_SESSIONS]:
         cells = [esc(cell) for cell in session_cells(s)]
         if s.pain:
             cells[6] = f'<span class="pain">{cells[6]}</span>'
         rows.append(tuple(cells))
+        # A line of its own under the session, so the table keeps to the page's width.
+        notes.append(" &middot; ".join(map(esc, care_lines(data.care.get(s.id, SessionCare())))))
     headers = [
         "Date",
         "Routines",
@@ -591,7 +659,7 @@ def sessions_section(data: ReportData) -> str:
         "Symptoms",
         "Ended",
     ]
-    return table(headers, rows, {2, 3, 4, 5, 6, 7, 8})
+    return table(headers, rows, {2, 3, 4, 5, 6, 7, 8}, notes)
 
 
 def render_report(data: ReportData, name: Callable[[str], str] | None = None) -> str:

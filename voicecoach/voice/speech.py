@@ -244,14 +244,8 @@ def pyttsx3_worker(argv: Sequence[str] | None = None) -> int:
             continue
         try:
             req = json.loads(line)
-            # On a loaded machine espeak now and then drops the rate set at start and speaks
-            # at its default: set it again and say the line once more before giving up.
-            for _ in range(2):
-                used = _save_line(engine, finished, req["text"], req["path"], get_parameter)
-                if used == rate:
-                    break
-                _espeak.SetParameter(_espeak.RATE, rate, 0)
-            else:
+            used = _save_line(engine, finished, req["text"], req["path"], get_parameter)
+            if used != rate:
                 raise SpeechError(f"espeak spoke at {used} words per minute, not {rate}")
             reply: dict[str, object] = {"ok": True}
         except Exception as e:  # reported per line; the parent decides what to do
@@ -366,6 +360,17 @@ class Pyttsx3Speaker(_VoiceSettings):
         text = " ".join(text.split())
         if not text:
             return Clip(b"", ESPEAK_RATE)
+        try:
+            return self._render_once(text)
+        except SpeechError as e:
+            # Now and then, on a loaded machine, a worker's espeak drops the rate it was
+            # started with for good (it says its default, 200): a fresh worker gets it right.
+            if "words per minute" not in str(e):
+                raise
+            log.warning("%s; saying the line again with a new worker", e)
+            return self._render_once(text)
+
+    def _render_once(self, text: str) -> Clip:
         self.start()
         assert self._proc is not None
         assert self._proc.stdin is not None
