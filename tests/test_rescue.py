@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from test_runtime import ScriptedStream, chunks, runtime_for
+
 from voicecoach.hear.recognizer import Transcript
 from voicecoach.understand.rejection import understand
 
@@ -53,3 +55,13 @@ def test_an_understood_command_is_not_held_up(matcher):
 def test_engines_that_cannot_verify_are_unaffected(matcher):
     t = Transcript("i tell", 0.6, (), 0.0, 1.0, "pocketsphinx")
     assert understand(t, matcher).intent == "none"
+
+
+def test_the_session_log_says_what_was_rescued(catalogue, matcher):
+    runtime, _ = runtime_for(catalogue, matcher)
+    misheard = replace(
+        heard("i tell", Scorer({"i fell": -2.0, "i tell": -1.0})), start=6.0, end=6.8
+    )
+    runtime.run_file(chunks(12), ScriptedStream([misheard]))
+    records = [r for r in runtime.events.records if r["type"] == "heard"]
+    assert [(r["intent"], r.get("rescued")) for r in records] == [("emergency", "i fell")]

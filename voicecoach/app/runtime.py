@@ -175,6 +175,8 @@ class Runtime:
             "start": round(transcript.start, 3),
             "end": round(transcript.end, 3),
         }
+        if match.phrase.startswith("rescued"):
+            record["rescued"] = match.phrase.removeprefix("rescued: ")  # understand.rescue
         if self.echo_guard and echoing is not None and self._is_echo(transcript.text, echoing):
             self.events.write({**record, "ignored": "echo"})
             return
