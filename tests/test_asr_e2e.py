@@ -266,6 +266,7 @@ def test_recognize_command_prints_one_json_line_per_file(tmp_path):
     subprocess.run(
         [
             "sox",
+            "-R",
             str(synth.write_wav(tmp_path / "p.wav", synth.synthesize("pause", "slt"))),
             "-r",
             "44100",

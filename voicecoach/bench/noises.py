@@ -115,6 +115,7 @@ def add_reverb(pcm: bytes, reverberance: int = 60, room_scale: int = 100) -> byt
         subprocess.run(
             [
                 "sox",
+                "-R",  # the same dither every run (see synth.to_pcm)
                 *fmt,
                 str(src),
                 *fmt,

@@ -81,8 +81,11 @@ def _render(text: str, voice: Voice, path: Path) -> None:
 
 def to_pcm(wav: Path, raw: Path, *effects: str) -> bytes:
     """A synthesizer's WAV as 16 kHz mono int16 PCM (through `raw`), with sox `effects`."""
+    # -R: sox dithers when it resamples to 16 bits, with fresh random noise each run unless
+    # told to repeat it; the same text must give the same samples, or a recogniser on the
+    # edge of a word hears it differently from one run to the next.
     subprocess.run(
-        ["sox", str(wav), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
+        ["sox", "-R", str(wav), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer",
          "-t", "raw", str(raw), *effects],
         check=True,
         capture_output=True,
