@@ -121,6 +121,23 @@ def _routine_names() -> dict[str, str]:
         return {}
 
 
+#: The sessions table's columns, in `voicecoach history` and the report (which heads the
+#: minutes "Min" to keep to the page's width), and which of them are numbers.
+SESSION_HEADERS = (
+    "Date",
+    "Routines",
+    "Minutes",
+    "Done",
+    "Skipped",
+    "Swapped",
+    "Pain",
+    "Tired",
+    "Symptoms",
+    "Ended",
+)
+SESSION_NUMERIC = frozenset(range(2, 9))
+
+
 def session_cells(s: SessionSummary) -> tuple[str, ...]:
     """One session as the sessions table shows it, in `voicecoach history` and the report:
     date, routines, minutes, done, skipped, swapped, pain, tired, symptoms, how it ended."""
@@ -647,19 +664,8 @@ def sessions_section(data: ReportData) -> str:
         rows.append(tuple(cells))
         # A line of its own under the session, so the table keeps to the page's width.
         notes.append(" &middot; ".join(map(esc, care_lines(data.care.get(s.id, SessionCare())))))
-    headers = [
-        "Date",
-        "Routines",
-        "Min",
-        "Done",
-        "Skipped",
-        "Swapped",
-        "Pain",
-        "Tired",
-        "Symptoms",
-        "Ended",
-    ]
-    return table(headers, rows, {2, 3, 4, 5, 6, 7, 8}, notes)
+    headers = ["Min" if h == "Minutes" else h for h in SESSION_HEADERS]
+    return table(headers, rows, set(SESSION_NUMERIC), notes)
 
 
 def render_report(data: ReportData, name: Callable[[str], str] | None = None) -> str:

@@ -318,29 +318,17 @@ def write_csv(entries: list[ExerciseEntry], out: TextIO) -> None:
 
 def print_table(sessions: list[SessionSummary], out: TextIO) -> None:
     """Oldest first, so the latest session is right above the prompt."""
-    from voicecoach.memory.report import session_cells
+    from voicecoach.memory.report import SESSION_HEADERS, SESSION_NUMERIC, session_cells
 
     if not sessions:
         print("No sessions recorded yet.", file=out)
         return
-    header = (
-        "Date",
-        "Routines",
-        "Minutes",
-        "Done",
-        "Skipped",
-        "Swapped",
-        "Pain",
-        "Tired",
-        "Symptoms",
-        "Ended",
-    )
+    header = SESSION_HEADERS
     rows = [session_cells(s) for s in sessions]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-    numeric = {2, 3, 4, 5, 6, 7, 8}
     for row in (header, *rows):
         cells = [
-            cell.rjust(w) if i in numeric else cell.ljust(w)
+            cell.rjust(w) if i in SESSION_NUMERIC else cell.ljust(w)
             for i, (cell, w) in enumerate(zip(row, widths, strict=True))
         ]
         print("  ".join(cells).rstrip(), file=out)
