@@ -1801,16 +1801,15 @@ class Coach:
                 return script.DOSE_NEXT_TIME
             self.plan = fresh
             return None
-        model = {"hold": "hold", "reps": "reps", "rest": "rest"}[what]
-        new = next((s for s in fresh if s.kind == model), None)
+        new = next((s for s in fresh if s.kind == what), None)
         if new is None:
             return None
         self.plan[start:] = [self._resized(s, new) for s in self.plan[start:]]
         if self._resize_running(new) is not None:
             return script.DOSE_THIS_ONE_TOO
-        if not any(s.kind == model for s in self.plan[start:]):
+        if not any(s.kind == what for s in self.plan[start:]):
             return script.DOSE_NEXT_TIME
-        if self.phase == Phase.ACTIVE and self.running and self.running.segment.kind == model:
+        if self.phase == Phase.ACTIVE and self.running and self.running.segment.kind == what:
             return script.DOSE_NEXT_SET  # the set under way keeps its count
         return None
 
