@@ -101,6 +101,8 @@ class Runtime:
     """The utterance whose early reading was acted on (its final transcript is not)."""
     """Set to make `run_live` return (SIGTERM, Ctrl-C); the coach never stops by itself."""
     loop: SessionLoop = field(init=False)
+    emitted_at: float = field(init=False, default=0.0)
+    """The session time of the last action, on the audio's own timeline."""
 
     def __post_init__(self) -> None:
         timeline = AudioTimeline(self.speaker, self.out, self.tone)
@@ -117,6 +119,7 @@ class Runtime:
     def _emit(
         self, t: float, action: Action, heard: Match | None, span: tuple[float, float] | None
     ) -> None:
+        self.emitted_at = t
         record = action_json(t, action, self.coach.current_id, heard)
         record["type"] = "action"
         if span is not None:
