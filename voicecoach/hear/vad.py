@@ -11,16 +11,22 @@ frame's probability is the same however the audio was chunked (tested).
 hear.endpoint.Endpointer (speech_started / speech_continues / speech_ended), so
 hear.recognizer.DecodingStream drives either.  Hysteresis: a frame starts counting as speech
 at probability `threshold` and, once speaking, keeps counting down to `neg_threshold`.  A
-frame must also stand clear of a running energy floor (as in endpoint.py), so a steady
-TV or chatter well below the person's voice does not open an utterance by itself.  Babble
-that does open one is bounded by `max_utterance`; a slow speaker's pauses are bridged by
-`end_silence` (a setting: slurred speech needs 1.2-1.5 s).
+frame must also stand clear of a running energy floor (as in endpoint.py), and of the
+*background's steady level* (`Background`: the median energy of the last seconds outside
+speech), so a TV that talks all the time neither opens an utterance nor holds one open:
+Silero rightly calls the TV speech, and the fast floor follows the gaps between its words,
+so without the second gate every utterance in a TV room ran to `max_utterance`.  A person
+nearer the microphone stands clear of the TV; their quiet word endings are kept by the
+hold level (lower than the open level), `tail` and `end_silence` (a setting: slow or slurred
+speech needs 1.2-1.5 s).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import math
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,17 @@ log = logging.getLogger(__name__)
 FRAME_SAMPLES = 512
 CONTEXT_SAMPLES = 64
 FRAME_SECONDS = FRAME_SAMPLES / RATE  # 0.032
+
+
+#: How far (dB) a frame must stand above the background's steady level to open an
+#: utterance, and to keep one open; chosen with `python -m voicecoach.bench endpoint`
+#: (docs/benchmarks.md, "A TV that talks all the time").
+FOREGROUND_DB = 4.0
+HOLD_DB = 2.0
+BACKGROUND_PERCENTILE = 90.0
+BACKGROUND_FALL: float | None = 1.5
+#: An utterance that opened before the background was known and lasts this long is the room.
+UNJUDGED_SECONDS = 3.0
 
 
 class VadUnavailable(RuntimeError):
@@ -135,6 +152,57 @@ class SileroVad:
         return float(self.probabilities(x)[0])
 
 
+def energy_db(energy: float) -> float:
+    """A frame's RMS in dB (re one 16-bit step; digital silence is 0 dB)."""
+    return 20.0 * math.log10(max(energy, 1.0))
+
+
+class Background:
+    """The steady level of what the microphone hears besides the person: a high percentile
+    (90th) of the energies (dB) of the last `seconds` of frames it was given, or of the last
+    `fall` seconds when that is lower.
+
+    Not a minimum: babble dips between words, and a floor that follows the dips lets the
+    TV's every word through.  A high percentile is the level of the TV's own words, which
+    the person nearer the microphone stands clear of; a command of a second or two does not
+    move it (frames standing clear of it are not given to it).  The short window lets it
+    fall within about a second when the room goes quiet (the TV switched off, the end of a
+    long stretch of the coach's own voice), so an answer is not judged against a TV that
+    has stopped.  None until `warmup` seconds have been seen."""
+
+    def __init__(
+        self,
+        seconds: float = 5.0,
+        warmup: float = 1.0,
+        percentile: float = 90.0,
+        fall: float | None = None,
+    ):
+        self._frames: deque[float] = deque(maxlen=max(1, int(round(seconds / FRAME_SECONDS))))
+        self._warmup = max(1, int(round(warmup / FRAME_SECONDS)))
+        self._recent = max(1, int(round(fall / FRAME_SECONDS))) if fall else 0
+        self.percentile = percentile
+        self._level: float | None = None
+        self._stale = 0
+
+    def add(self, db: float) -> None:
+        self._frames.append(db)
+        self._stale += 1
+
+    @property
+    def level(self) -> float | None:
+        if len(self._frames) < self._warmup:
+            return None
+        # A percentile of ~160 values each frame is cheap, but every 4th frame is enough.
+        if self._level is None or self._stale >= 4:
+            frames = np.fromiter(self._frames, float)
+            self._level = float(np.percentile(frames, self.percentile))
+            if self._recent:
+                recent = float(np.percentile(frames[-self._recent :], self.percentile))
+                self._level = min(self._level, recent)
+            self._stale = 0
+        return self._level
+
+
 class SileroEndpointer:
     """Feed AudioChunks, get finished Utterances; tells an optional SpeechListener as it goes.
 
@@ -153,6 +221,11 @@ class SileroEndpointer:
         neg_threshold: float | None = None,
         floor_ratio: float = 1.5,
         min_energy: float = 30.0,
+        foreground_db: float | None = FOREGROUND_DB,
+        hold_db: float = HOLD_DB,
+        background_seconds: float = 5.0,
+        background_percentile: float = BACKGROUND_PERCENTILE,
+        background_fall: float | None = BACKGROUND_FALL,
         tail: float = 0.25,
         listener: SpeechListener | None = None,
         model: Path | None = None,
@@ -166,6 +239,15 @@ class SileroEndpointer:
         self.neg_threshold = max(threshold - 0.15, 0.01) if neg_threshold is None else neg_threshold
         self.floor_ratio = floor_ratio
         self.min_energy = min_energy
+        self.foreground_db = foreground_db  # None: no background gate (as before issue 10)
+        self.hold_db = min(hold_db, foreground_db) if foreground_db is not None else hold_db
+        self.background = Background(
+            background_seconds, percentile=background_percentile, fall=background_fall
+        )
+        self._unjudged: list[float] | None = None  # an utterance opened before it was known
+        # The last frames before an utterance opens are its onset, not the room: they reach
+        # the background only once it is clear no utterance began with them.
+        self._onset: deque[float] = deque(maxlen=max(1, int(round(pre_roll / FRAME_SECONDS))))
         self.listener = listener
         self._vad = SileroVad(model)
         self._frame_bytes = FRAME_SAMPLES * WIDTH
@@ -175,15 +257,61 @@ class SileroEndpointer:
         self.last_probability = 0.0
 
     def is_speech(self, frame: bytes, probability: float) -> bool:
-        """Silero hears speech (with hysteresis) and the frame is louder than the floor."""
+        """Silero hears speech (with hysteresis), the frame is louder than the floor, and
+        it stands clear of the background's steady level (with hysteresis too)."""
         energy = frame_energy(frame)
         floor = self._floor if self._floor is not None else energy
-        cut = self.neg_threshold if self._tracker.speaking else self.threshold
+        speaking = self._tracker.speaking
+        cut = self.neg_threshold if speaking else self.threshold
         voiced = probability >= cut and energy >= max(self.min_energy, floor * self.floor_ratio)
         # As in endpoint.py: the floor follows quiet frames quickly and loud ones slowly.
         rate = 0.1 if energy < floor else (0.002 if voiced else 0.02)
         self._floor = floor + rate * (energy - floor)
-        return voiced
+        return self._foreground(energy_db(energy), speaking) and voiced
+
+    def _foreground(self, db: float, speaking: bool) -> bool:
+        """The frame stands clear of the background: `foreground_db` above it to open an
+        utterance, `hold_db` to keep one going."""
+        if self.foreground_db is None:
+            return True
+        if not speaking:
+            self._unjudged = None
+            self._onset.append(db)
+            if len(self._onset) == self._onset.maxlen:
+                # Outside an utterance every frame is background (a TV switched on is learnt
+                # in seconds), once it is clear it was not the onset of one.
+                self.background.add(self._onset.popleft())
+        elif self._onset:
+            self._onset.clear()  # they were the beginning of this utterance, not the room
+        background = self.background.level
+        if speaking and (self._unjudged is not None or background is None):
+            if not self._unjudged_went_on(db):
+                return True
+            background = self.background.level
+        if background is None:
+            return True
+        # Inside an utterance, what would not open one (the person's pauses, the TV under
+        # them) is background too, so a command does not raise the level it is judged
+        # against; not only what falls below the hold level, or the estimate sinks to the
+        # TV's gaps while the TV holds an utterance open.
+        if speaking and db < background + self.foreground_db:
+            self.background.add(db)
+        return db >= background + (self.hold_db if speaking else self.foreground_db)
+
+    def _unjudged_went_on(self, db: float) -> bool:
+        """An utterance that opened before the background was known (the first second of a
+        stream) is not judged by it: it may be a person who spoke at once.  Its frames are
+        kept aside; if it goes on for UNJUDGED_SECONDS it is the room (a TV on from the
+        start), they become the background and it is judged from then on."""
+        if self._unjudged is None:
+            self._unjudged = []
+        self._unjudged.append(db)
+        if len(self._unjudged) * FRAME_SECONDS < UNJUDGED_SECONDS - 1e-9:
+            return False
+        for kept in self._unjudged:
+            self.background.add(kept)
+        self._unjudged = None
+        return self.background.level is not None
 
     def feed(self, chunk: AudioChunk) -> list[Utterance]:
         if chunk.rate != RATE:
