@@ -134,3 +134,22 @@ def test_without_the_gate_the_babble_holds_the_command_open(babble):
     heard = [t for c in pcm_chunks(_pcm(room), 0.1) for t in stream.feed(c)] + stream.flush()
     mine = [t for t in heard if t.start < (at + last) / RATE and t.end > (at + first) / RATE]
     assert max(t.end - t.start for t in mine) > 5.0
+
+
+@pytest.mark.slow
+@needs_vad
+@needs_synth
+def test_a_soft_word_soon_after_the_tv_goes_off_is_heard(babble):
+    """The background falls within a second or two when the room goes quiet: a person
+    speaking more softly than the TV was is not judged against it once it has stopped."""
+    x, first, last = _command("it hurts", "kal16")
+    loud_tv = babble[: 8 * RATE] * 10 ** (20 / 20)  # 6 dB louder than the person
+    room = _hiss(14.0)
+    room[: len(loud_tv)] += loud_tv
+    at = 10 * RATE  # 2 s after the TV stops
+    room[at : at + len(x)] += x
+    onset, offset = (at + first) / RATE, (at + last) / RATE
+    heard = [t for t in _live(_pcm(room)) if t.end > 8.5]
+    (u,) = heard
+    assert u.start <= onset + 0.1
+    assert u.end >= offset

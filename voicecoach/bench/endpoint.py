@@ -21,6 +21,7 @@ denoiser, Silero endpointing; by default Whisper too) in 0.1 s chunks.  Per cond
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import time
 from dataclasses import dataclass
@@ -99,8 +100,9 @@ def _command_audio(text: str, voice: str) -> tuple[np.ndarray, int, int]:
     return x, int(loud[0]), int(loud[-1]) + 1
 
 
+@functools.lru_cache(maxsize=4)
 def _room_noise(noise: str, seconds: float, seed: int) -> np.ndarray:
-    """Unit-RMS noise of the given kind (zeros for a quiet room's caller to scale)."""
+    """Unit-RMS noise of the given kind, made once for all its levels (not to be changed)."""
     from voicecoach.voice.synth import pink_noise
 
     if noise == "babble":

@@ -12,13 +12,13 @@ hear.endpoint.Endpointer (speech_started / speech_continues / speech_ended), so
 hear.recognizer.DecodingStream drives either.  Hysteresis: a frame starts counting as speech
 at probability `threshold` and, once speaking, keeps counting down to `neg_threshold`.  A
 frame must also stand clear of a running energy floor (as in endpoint.py), and of the
-*background's steady level* (`Background`: the median energy of the last seconds outside
-speech), so a TV that talks all the time neither opens an utterance nor holds one open:
-Silero rightly calls the TV speech, and the fast floor follows the gaps between its words,
-so without the second gate every utterance in a TV room ran to `max_utterance`.  A person
-nearer the microphone stands clear of the TV; their quiet word endings are kept by the
-hold level (lower than the open level), `tail` and `end_silence` (a setting: slow or slurred
-speech needs 1.2-1.5 s).
+*background's steady level* (`Background`: a high percentile of the energies of the last
+seconds outside speech), so a TV that talks all the time neither opens an utterance nor
+holds one open: Silero rightly calls the TV speech, and the fast floor follows the gaps
+between its words, so without the second gate every utterance in a TV room ran to
+`max_utterance`.  A person nearer the microphone stands clear of the TV; their quiet word
+endings are kept by the hold level (lower than the open level), `tail` and `end_silence`
+(a setting: slow or slurred speech needs 1.2-1.5 s).
 """
 
 from __future__ import annotations
