@@ -162,7 +162,10 @@ class Runtime:
             # Over the coach's own voice only the best reading may act: a next-best guess
             # must not cut the coach off.
             transcript = replace(transcript, alternatives=())
-        match = self.understand(transcript, self.matcher, self.coach.expects_answer)
+        # Nor may a closed-set guess (understand.fallback) take the coach's voice for a command.
+        match = self.understand(
+            transcript, self.matcher, self.coach.expects_answer, guesses=speaking is None
+        )
         # The room echoes a little after the coach stops: its own words may come back late.
         echoing = self.loop.speaking(transcript.start, now, ECHO_TAIL_SECONDS)
         record = {
@@ -177,6 +180,8 @@ class Runtime:
         }
         if match.phrase.startswith("rescued"):
             record["rescued"] = match.phrase.removeprefix("rescued: ")  # understand.rescue
+        if match.phrase.startswith("fallback"):
+            record["fallback"] = match.phrase.removeprefix("fallback: ")  # understand.fallback
         if self.echo_guard and echoing is not None and self._is_echo(transcript.text, echoing):
             self.events.write({**record, "ignored": "echo"})
             return
