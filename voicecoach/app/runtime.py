@@ -82,6 +82,13 @@ class EventLog:
             self._file.close()
 
 
+def closed_set_note(phrase: str) -> dict[str, str]:
+    """The heard record's note of a sentence taken from the audio itself: {"rescued": "i
+    fell"} (understand.rescue) or {"fallback": "pause"} (understand.fallback)."""
+    kind, _, sentence = phrase.partition(": ")
+    return {kind: sentence} if kind in ("rescued", "fallback") and sentence else {}
+
+
 @dataclass
 class Runtime:
     """Coach + matcher + recognizer + speaker + output, on one timeline (one SessionLoop)."""
@@ -184,10 +191,7 @@ class Runtime:
             "start": round(transcript.start, 3),
             "end": round(transcript.end, 3),
         }
-        if match.phrase.startswith("rescued"):
-            record["rescued"] = match.phrase.removeprefix("rescued: ")  # understand.rescue
-        if match.phrase.startswith("fallback"):
-            record["fallback"] = match.phrase.removeprefix("fallback: ")  # understand.fallback
+        record.update(closed_set_note(match.phrase))
         if self.echo_guard and echoing is not None and self._is_echo(transcript.text, echoing):
             self.events.write({**record, "ignored": "echo"})
             return

@@ -707,7 +707,9 @@ def _parser() -> argparse.ArgumentParser:
         "--diagnose",
         action="store_true",
         help="record what verification made of every file (with --keep: in "
-        "results-ENGINE.json), e.g. the intent before it; slower",
+        "results-ENGINE.json), e.g. the intent before it, and for files understood as "
+        "nothing the scores the command fallback could use (replayed by "
+        "python -m voicecoach.bench.asr_fallback DIR); slower",
     )
     p.add_argument(
         "--dev",

@@ -17,7 +17,11 @@ command is worse than a missed one that can be said again:
 - never stop, skip or choose_* (a wrong one ends or changes the session), and never an
   answer nobody asked for; the runtime never lets it guess over the coach's own voice.
 
-The bars were chosen on development audio only (docs/asr.md, "Command fallback").
+Measured on development audio (docs/benchmarks.md, issue 10 fourth pass): it took nothing at
+any bar that kept non-commands out, and more wrong commands than right ones below that: where
+tiny.en mishears a command in babble, the command's own words score low on that audio too.
+So Whisper's thresholds leave it off (`Thresholds.fallback` None); it stays a setting for a
+better acoustic model, with its replay tool (voicecoach.bench.asr_fallback).
 """
 
 from __future__ import annotations

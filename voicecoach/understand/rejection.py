@@ -19,7 +19,10 @@ closed-set verification: the command phrasings nearest the words heard, plus the
 words, are scored on the audio itself; the best counts if it scores well enough and
 better than what was heard ("res you resume" -> "resume"; a TV sentence fits none).
 Last, a short utterance that still means nothing gets a safety rescue
-(voicecoach.understand.rescue): "i fell" heard as "i tell" is still an emergency.
+(voicecoach.understand.rescue): "i fell" heard as "i tell" is still an emergency; and, when
+an engine's thresholds turn it on (none does: it won nothing, docs/asr.md), a command
+fallback (voicecoach.understand.fallback).  Verification, rescue and fallback score their
+sentences in one call.
 Each engine's confidences mean different things, so each has its own Thresholds.  The
 final confidence is the recogniser's confidence weighted by the recognizer's.
 """
