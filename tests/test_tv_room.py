@@ -153,3 +153,51 @@ def test_a_soft_word_soon_after_the_tv_goes_off_is_heard(babble):
     (u,) = heard
     assert u.start <= onset + 0.1
     assert u.end >= offset
+
+
+class _Collect:
+    """A SpeechListener that keeps what it is handed."""
+
+    def __init__(self) -> None:
+        self.audio = b""
+        self.ended: list = []
+
+    def speech_started(self, audio: bytes) -> None:
+        self.audio = audio
+
+    def speech_continues(self, frame: bytes) -> None:
+        self.audio += frame
+
+    def speech_paused(self, silence: float, voiced: float) -> None:
+        pass
+
+    def speech_ended(self, utterance) -> None:
+        self.ended.append(utterance)
+
+
+def _track(voiced: list[bool], hold_silence: bool) -> _Collect:
+    from voicecoach.hear.endpoint import UtteranceTracker
+
+    listener = _Collect()
+    tracker = UtteranceTracker(
+        0.032, 0.8, pre_roll=0.064, start_frames=2, min_speech=0.0, max_utterance=12.0,
+        tail=0.096, listener=listener, hold_silence=hold_silence,
+    )  # fmt: skip
+    for i, v in enumerate(voiced):
+        tracker.frame(bytes([i % 256, 0]) * 512, v, i * 0.032)
+    return listener
+
+
+def test_the_decoder_is_not_handed_what_follows_the_utterance():
+    """In a TV room the end-of-speech silence is the TV: only the utterance (speech, its
+    pauses, the tail) reaches the listener; a pause inside it goes in when speech resumes."""
+    pause, after = [False] * 12, [False] * 40  # 0.38 s inside, then the end
+    voiced = [False] * 3 + [True] * 10 + pause + [True] * 8 + after
+    held = _track(voiced, hold_silence=True)
+    (utterance,) = held.ended
+    assert held.audio == utterance.audio
+    assert len(utterance.audio) == (10 + 12 + 8 + 3) * 1024  # speech, pause, speech, tail
+    # Without holding back, the listener also had the rest of the end-of-speech silence.
+    whole = _track(voiced, hold_silence=False)
+    assert whole.audio.startswith(held.audio)
+    assert len(whole.audio) > len(held.audio)

@@ -40,7 +40,8 @@ class SpeechListener(Protocol):
         ...
 
     def speech_continues(self, frame: bytes) -> None:
-        """The next frame of the utterance in progress (trailing silence included)."""
+        """The next frame of the utterance in progress (trailing silence included, unless
+        the tracker holds it back: see UtteranceTracker's `hold_silence`)."""
         ...
 
     def speech_paused(self, silence: float, voiced: float) -> None:
@@ -72,7 +73,11 @@ class UtteranceTracker:
         max_utterance: float,
         tail: float,
         listener: SpeechListener | None,
+        hold_silence: bool = False,
     ):
+        """`hold_silence`: silence beyond `tail` after the last speech reaches the listener
+        only if speech resumes (a pause inside the utterance), so a decoder is never handed
+        what follows the utterance: in a TV room, the end-of-speech silence is the TV."""
         if end_silence <= 0:
             raise ValueError("end_silence must be positive")
         self.frame_seconds = frame_seconds
@@ -82,6 +87,8 @@ class UtteranceTracker:
         self.max_utterance = max_utterance
         self.tail = tail
         self.listener = listener
+        self.hold_silence = hold_silence
+        self._tail_frames = int(round(tail / frame_seconds))
         self._pre: deque[bytes] = deque(maxlen=max(1, int(round(pre_roll / frame_seconds))))
         self._recent: deque[bool] = deque(maxlen=start_frames + 2)
         self._reset()
@@ -93,6 +100,7 @@ class UtteranceTracker:
         self._silent_for = 0.0
         self._voiced = 0.0
         self._last_voiced_len = 0
+        self._held: list[bytes] = []  # silence not yet handed to the listener
 
     def frame(self, frame: bytes, voiced: bool, t: float) -> list[Utterance]:
         """One frame starting at `t` on the timeline, and whether it is speech."""
@@ -111,8 +119,7 @@ class UtteranceTracker:
                     self.listener.speech_started(b"".join(self._frames))
             return []
         self._frames.append(frame)
-        if self.listener is not None:
-            self.listener.speech_continues(frame)
+        self._pass_on(frame, voiced)
         if voiced:
             self._silent_for = 0.0
             self._voiced += step
@@ -125,6 +132,20 @@ class UtteranceTracker:
         if self._silent_for >= self.end_silence - 1e-9 or duration >= self.max_utterance - 1e-9:
             return self.finish()
         return []
+
+    def _pass_on(self, frame: bytes, voiced: bool) -> None:
+        """Hand the frame to the listener, or hold it back (silence past the tail)."""
+        if self.listener is None:
+            return
+        if voiced and self._held:
+            for held in self._held:  # a pause inside the utterance: it goes in after all
+                self.listener.speech_continues(held)
+            self._held = []
+        past_tail = len(self._frames) - self._last_voiced_len > self._tail_frames
+        if self.hold_silence and not voiced and past_tail:
+            self._held.append(frame)
+        else:
+            self.listener.speech_continues(frame)
 
     def finish(self) -> list[Utterance]:
         """End the utterance in progress (if it had enough speech, it is returned)."""

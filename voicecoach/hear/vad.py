@@ -227,12 +227,14 @@ class SileroEndpointer:
         background_percentile: float = BACKGROUND_PERCENTILE,
         background_fall: float | None = BACKGROUND_FALL,
         tail: float = 0.25,
+        hold_silence: bool = True,
         listener: SpeechListener | None = None,
         model: Path | None = None,
     ):
         self._tracker = UtteranceTracker(
             FRAME_SECONDS, end_silence, pre_roll=pre_roll, start_frames=start_frames,
             min_speech=min_speech, max_utterance=max_utterance, tail=tail, listener=listener,
+            hold_silence=hold_silence,
         )  # fmt: skip
         self.end_silence = end_silence
         self.threshold = threshold
