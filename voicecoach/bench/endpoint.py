@@ -14,7 +14,8 @@ denoiser, Silero endpointing; by default Whisper too) in 0.1 s chunks.  Per cond
   a command (any intent but none), and TV-only utterances Whisper made no words of.
 
 `--gate off` measures the endpointer without its foreground gate (as before issue 10);
-`--open/--hold/--window` try other gate settings.  Pin it to one core
+`--open/--hold/--window` try other gate settings; `--decode-silence` hands the decoder the
+end-of-speech silence as well (as before).  Pin it to one core
 (`taskset -c 0 python -m ...`) when the time column matters.
 """
 
@@ -274,6 +275,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--open", type=float, default=None, help="foreground_db")
     parser.add_argument("--hold", type=float, default=None, help="hold_db")
     parser.add_argument("--window", type=float, default=None, help="background_seconds")
+    parser.add_argument(
+        "--decode-silence",
+        action="store_true",
+        help="hand the decoder the end-of-speech silence too (hold_silence off, as before)",
+    )
     args = parser.parse_args(argv)
 
     gate: dict[str, Any] = {}
@@ -286,6 +292,8 @@ def main(argv: list[str]) -> int:
     ):
         if value is not None:
             gate[key] = value
+    if args.decode_silence:
+        gate["hold_silence"] = False
     noises = args.noises.split(",")
     levels = [float(v) for v in args.levels.split(",")]
     if args.quick:
