@@ -9,9 +9,10 @@ flat, which smears the spectrum the recognizer reads.  This stage, before the re
    MAX_HUMP times the clip level;
 2. levels: a whole utterance (`recognize`) is scaled so its peak sits at TARGET_DBFS, up
    or down (at most MAX_GAIN_DB up, so silence is not blown up into noise); a live stream
-   (`run`) cannot look ahead, so its gain (StreamLevel) follows the speech peaks it has
-   heard: down at once for loud speech, up for quiet speech only while someone speaks,
-   never lifting the room's noise floor above NOISE_CEILING.
+   (`run`) sees only LOOKAHEAD_SECONDS ahead, so its gain (StreamLevel) follows the speech
+   peaks it has heard: down in time for loud speech (before a shout's first loud sound),
+   up for quiet speech only while someone speaks, never lifting the room's noise floor
+   above NOISE_CEILING.
 
 Nothing here reads a clock: the stream's gain moves with the samples it sees.
 """
