@@ -147,6 +147,18 @@ def test_pain_stops_at_once_and_never_resumes_by_itself(catalogue, matcher):
     ]
 
 
+def test_yes_after_pain_asks_which_and_changes_nothing(catalogue, matcher):
+    lines = ["knee to chest", "ready", "+10 it hurts", "+20 yes", "+20 easier"]
+    transcript, _ = run_session(catalogue, matcher, lines)
+    which = transcript.said(script.PAIN_WHICH)[0]
+    # "yes" swapped nothing; only the word "easier" does.
+    swaps = [
+        r for r in transcript.records if isinstance(r.action, Log) and r.action.kind == "swapped"
+    ]
+    assert len(swaps) == 1
+    assert swaps[0].t > which.t + 19
+
+
 def test_a_fall_stops_everything_says_how_to_get_help_and_waits(catalogue, matcher):
     lines = ["knee to chest", "ready", "+10 i've fallen over", "+600 what"]
     transcript, _ = run_session(catalogue, matcher, lines)

@@ -55,7 +55,10 @@ def session(tmp_path_factory) -> dict:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    return {"records": records, "out": out, "seconds": time.monotonic() - started}
+    return {
+        "records": records, "out": out, "seconds": time.monotonic() - started,
+        "db": folder / "coach.db",
+    }  # fmt: skip
 
 
 def test_the_log_shows_what_was_heard_in_order(session):
@@ -101,6 +104,19 @@ def test_the_output_holds_speech_and_tones_on_the_timeline(session):
     hold = next(r for r in plays if r.get("text") == opening)
     tone = next(r for r in plays if r.get("name") == "hold_start" and r["start"] >= hold["start"])
     assert loudness(tone["end"] + 0.2, tone["end"] + 5) < 50
+
+
+def test_history_keeps_the_recordings_own_minutes(session):
+    # The file is decoded far faster than it plays; the session took about four minutes of
+    # audio (the goodbye at 238 s), and that is what history must say.
+    from voicecoach.memory.store import Store
+
+    store = Store.open(session["db"])
+    try:
+        [summary] = store.sessions()
+    finally:
+        store.close()
+    assert 3.8 <= summary.minutes <= 4.5
 
 
 def test_it_finishes_in_seconds(session):

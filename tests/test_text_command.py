@@ -66,3 +66,17 @@ def test_two_sessions_with_one_database_remember_constraints_and_voice(
     assert asked == [script.constraints_question(["no_lying"])]
     started = [r for r in records if r["action"] == "log" and r["kind"] == "exercise_start"]
     assert started[0]["data"]["exercise"] == "knee_to_chest_seated"
+
+
+def test_a_fast_session_is_stored_with_its_own_minutes(monkeypatch, capsys, tmp_path):
+    # Virtual time runs far ahead of the wall: history must say the ten minutes it took.
+    from voicecoach.memory.store import Store
+
+    db = tmp_path / "coach.db"
+    run_text(monkeypatch, capsys, "start\n+600 stop\nyes\n", "--fast", "--db", str(db))
+    store = Store.open(db)
+    try:
+        [session] = store.sessions()
+    finally:
+        store.close()
+    assert 10 <= session.minutes < 11

@@ -9,6 +9,7 @@ goes on, and the writer keeps trying to open it and writes the log when it can.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -55,6 +56,11 @@ class Recorder(SessionRecorder):
     @property
     def session_id(self) -> int | None:
         return self.writer.session_id if self.writer is not None else None
+
+    def follow(self, session_now: Callable[[], float]) -> None:
+        """Time the session's records by its own clock (see StoreWriter.follow)."""
+        if self.writer is not None:
+            self.writer.follow(session_now)
 
     def take_notice(self) -> str | None:
         """A sentence for the coach to say once (the disk filled up), else None."""

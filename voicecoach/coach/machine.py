@@ -366,7 +366,7 @@ class Coach:
                 "resume": (self._on_resume_after_pain, flow),
                 "start": (self._on_resume_after_pain, flow),
                 "next": (self._on_skip, flow), "no": (self._on_skip, flow),
-                "yes": (self._on_easier, flow),
+                "yes": (self._on_ask_which_after_pain, P.PAIN),
                 T.SILENCE: listen_on,
             },
             P.EMERGENCY: {
@@ -1630,6 +1630,11 @@ class Coach:
         if rest != self.queue[start:]:
             self.queue = self.queue[:start] + rest
             self._log("routine", routine=self.routine.id, exercises=list(self.queue))
+
+    def _on_ask_which_after_pain(self, _: Event) -> None:
+        """A bare "yes" after pain could mean "I'm okay" as much as "easier": ask which."""
+        self._say(script.PAIN_WHICH, "question")
+        self._listen()
 
     def _on_easier(self, _: Event) -> Phase:
         return self._swap_level("easier")

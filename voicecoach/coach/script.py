@@ -244,6 +244,8 @@ PAIN_ADVICE = "If the pain is sharp or doesn't settle, tell your doctor or thera
 PAIN_OFFER = (
     "When you're ready, say easier for a gentler version, skip to move on, or stop to finish."
 )
+#: "yes" to the pain offer names none of its choices: ask, never pick one for them.
+PAIN_WHICH = "Which would you like: easier, skip, or stop?"
 PAIN_IDLE = "Rest as long as you need. Say stop to finish, or pick a routine when you feel ready."
 EMERGENCY_STOP = "I've stopped everything."
 EMERGENCY_HELP = (

@@ -107,6 +107,12 @@ class StoreWriter:
 
     # --- the coach's side: never blocks ---------------------------------------------------
 
+    def follow(self, session_now: Callable[[], float]) -> None:
+        """Stamp logs by the session's own clock from now on, anchored at this moment's
+        stamp: a recording played faster than real time keeps its true durations."""
+        anchor, start = self._clock(), session_now()
+        self._clock = lambda: anchor + (session_now() - start)
+
     def record(self, entry: Log) -> None:
         """Queue one log; it is written behind the coach."""
         self._put(_Item(self._clock(), entry))

@@ -190,6 +190,10 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
         return tones.tone(name, volume=speaker.volume)
 
     runtime = Runtime(coach, matcher, speaker, out, cue, understand, events, recorder)
+    if args.audio_in is not None and args.audio_out is not None:
+        # A file played faster than real time is timed by its own audio, so history says
+        # how long the session really took.
+        recorder.follow(lambda: runtime.emitted_at)
     end_silence = args.end_silence or settings.end_silence
     # Shouted, clipped speech is declipped and turned down before the recognizer.  A short
     # utterance is also read early, after EARLY_SILENCE: a safety word acts on that reading.

@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     clock = VirtualClock() if args.fast else MonotonicClock()
     session = TypedSession(coach, matcher, clock, emit)
+    recorder.follow(clock.now)  # --fast: the virtual clock's minutes, not the wall's
     try:
         (run_fast if args.fast else run_realtime)(session, sys.stdin)
     finally:
