@@ -178,6 +178,20 @@ def test_the_coachs_own_words_are_not_taken_as_commands(catalogue, matcher):
     assert heard(runtime) == [("start", "echo")]
 
 
+def test_sound_without_words_gets_no_answer_but_mumbled_words_do(catalogue, matcher):
+    from voicecoach.app.runtime import NO_WORDS
+    from voicecoach.coach import script
+
+    runtime, out = runtime_for(catalogue, matcher)
+    # A TV or a door: Whisper makes nothing of it. Then words that mean nothing here.
+    stream = ScriptedStream([said("", 50.0, 52.0), said("purple elephants", 70.0, 71.0)])
+    runtime.run_file(chunks(90), stream)
+    assert heard(runtime) == [("none", NO_WORDS), ("none", None)]
+    sorry = [c for c in out.clips if c[0].text.startswith(script.SORRY)]
+    assert len(sorry) == 1
+    assert sorry[0][1] >= 71.0
+
+
 def test_timers_run_on_the_audio_clock(catalogue, matcher):
     runtime, out = runtime_for(catalogue, matcher)
     stream = ScriptedStream([said("knee to chest", 30.0, 31.0), said("ready", 85.0, 85.4)])

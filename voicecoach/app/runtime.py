@@ -46,6 +46,7 @@ from voicecoach.coach.events import (
 from voicecoach.coach.machine import Coach
 from voicecoach.hear.audio import AudioChunk, AudioSource
 from voicecoach.hear.recognizer import RecognizerStream, Transcript
+from voicecoach.understand.flags import NONE
 from voicecoach.understand.intents import Match, Matcher
 from voicecoach.voice.playback import AudioOut
 from voicecoach.voice.speech import Clip, Speaker
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 
 #: Why the final transcript of an utterance already acted on early is not acted on again.
 ACTED_EARLY = "already acted on its early reading"
+#: An utterance the recognizer made no words of (and the safety rescue nothing of).
+NO_WORDS = "no words"
 #: How long after a line ends its words still count as a possible echo.
 ECHO_TAIL_SECONDS = 1.0
 #: How often a lost microphone is looked for again.
@@ -182,6 +185,11 @@ class Runtime:
             record["rescued"] = match.phrase.removeprefix("rescued: ")  # understand.rescue
         if self.echo_guard and echoing is not None and self._is_echo(transcript.text, echoing):
             self.events.write({**record, "ignored": "echo"})
+            return
+        if match.intent == NONE and not transcript.text.strip():
+            # Sound with no words in it (a TV, a door, a cough): nothing to answer, and a
+            # "sorry, I didn't catch that" to the room every few seconds is worse than none.
+            self.events.write({**record, "ignored": NO_WORDS})
             return
         if transcript.tentative:
             if not self.loop.flags[match.intent].safety:
