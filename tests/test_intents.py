@@ -384,9 +384,9 @@ def test_words_after_a_negation_are_marked_up_to_a_clause_break():
 def test_the_policy_asks_most_of_consequential_intents_and_least_of_safety_words(intent_set):
     from voicecoach.understand.intents import Policy
 
-    policy = Policy(accept=0.7, accept_consequential=0.9, accept_safety=0.5)
+    policy = Policy(accept=0.7, accept_consequential=0.9, accept_safety=0.5, accept_confirmed=0.8)
     assert policy.needed(intent_set, "skip") == 0.9
-    assert policy.needed(intent_set, "stop") == 0.9  # consequential first
+    assert policy.needed(intent_set, "stop") == 0.8  # consequential first, but confirmed
     assert policy.needed(intent_set, "pain") == 0.5
     assert policy.needed(intent_set, "louder") == 0.7
 
