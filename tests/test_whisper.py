@@ -463,3 +463,30 @@ def test_a_misheard_i_fell_is_rescued_as_an_emergency(prompted, matcher):
 def test_short_ordinary_talk_is_not_rescued(prompted, matcher, text, voice):
     t = prompted.transcribe(synth.synthesize(text, voice, seed=3))
     assert understand(t, matcher).intent == "none", f"heard {t.text!r}"
+
+
+# --- command fallback (measured, off by default) ---------------------------------------------
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+def test_the_command_fallback_takes_a_misheard_command_but_not_short_talk(prompted, matcher):
+    from dataclasses import replace
+
+    from voicecoach.bench import noises
+    from voicecoach.understand.fallback import FallbackBar
+    from voicecoach.understand.rejection import WHISPER_THRESHOLDS
+
+    on = replace(WHISPER_THRESHOLDS, fallback=FallbackBar(min_score=-2.5, margin=0.6))
+    # flite rms's "resume" in pink noise at 5 dB comes out as other words.
+    pcm = synth.synthesize("resume", "rms", snr_db=5.0, seed=3, lead=0.5, pad=0.3)
+    t = prompted.transcribe(pcm)
+    assert understand(t, matcher).intent == "none", f"heard {t.text!r}: pick a missed case"
+    taken = understand(t, matcher, thresholds=on)
+    assert (taken.intent, taken.phrase) == ("resume", "fallback: resume")
+    track = noises.babble_track(seed=7).astype(np.float32)
+    for text, voice in (("it's raining", "espeak-us"), ("hello", "slt"), ("i know", "kal16")):
+        talk = noises.add_babble(synth.synthesize(text, voice, seed=3), 10.0, track, seed=3)
+        t = prompted.transcribe(talk)
+        assert understand(t, matcher, thresholds=on).intent == "none", f"heard {t.text!r}"

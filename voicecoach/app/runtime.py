@@ -82,6 +82,13 @@ class EventLog:
             self._file.close()
 
 
+def closed_set_note(phrase: str) -> dict[str, str]:
+    """The heard record's note of a sentence taken from the audio itself: {"rescued": "i
+    fell"} (understand.rescue) or {"fallback": "pause"} (understand.fallback)."""
+    kind, _, sentence = phrase.partition(": ")
+    return {kind: sentence} if kind in ("rescued", "fallback") and sentence else {}
+
+
 @dataclass
 class Runtime:
     """Coach + matcher + recognizer + speaker + output, on one timeline (one SessionLoop)."""
@@ -168,7 +175,10 @@ class Runtime:
             # Over the coach's own voice only the best reading may act: a next-best guess
             # must not cut the coach off.
             transcript = replace(transcript, alternatives=())
-        match = self.understand(transcript, self.matcher, self.coach.expects_answer)
+        # Nor may a closed-set guess (understand.fallback) take the coach's voice for a command.
+        match = self.understand(
+            transcript, self.matcher, self.coach.expects_answer, guesses=speaking is None
+        )
         # The room echoes a little after the coach stops: its own words may come back late.
         echoing = self.loop.speaking(transcript.start, now, ECHO_TAIL_SECONDS)
         record = {
@@ -181,8 +191,7 @@ class Runtime:
             "start": round(transcript.start, 3),
             "end": round(transcript.end, 3),
         }
-        if match.phrase.startswith("rescued"):
-            record["rescued"] = match.phrase.removeprefix("rescued: ")  # understand.rescue
+        record.update(closed_set_note(match.phrase))
         if self.echo_guard and echoing is not None and self._is_echo(transcript.text, echoing):
             self.events.write({**record, "ignored": "echo"})
             return

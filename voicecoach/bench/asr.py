@@ -298,6 +298,37 @@ def _verification_details(transcript: Transcript, matcher, expecting_answer: boo
     }
 
 
+#: --diagnose: how many of each intent's first sentences the fallback's record scores.
+FALLBACK_DIAGNOSED_PER_INTENT = 2
+
+
+def _fallback_details(transcript: Transcript, match, matcher, expecting_answer: bool) -> dict:
+    """For tuning the command fallback (voicecoach.understand.fallback): on every utterance
+    understood as nothing, the scores of a wide pool (the safety sentences and the first
+    sentences of every intent without a slot), and the intents the learned recogniser ranks
+    highest in the words heard and in the words dropped.  The sweep then replays any
+    candidate set and bar from these."""
+    from voicecoach.understand.fallback import _first_sentences, ranked_intents
+    from voicecoach.understand.rescue import RESCUE_SENTENCES
+
+    if transcript.verify is None or match.intent != "none" or transcript.tentative:
+        return {}
+    pool = [(s, matcher.match(s).intent) for s in RESCUE_SENTENCES]
+    for intent, sentences in _first_sentences(matcher, FALLBACK_DIAGNOSED_PER_INTENT).items():
+        pool += [(s, intent) for s in sentences if s not in {p for p, _ in pool}]
+    started = time.perf_counter()
+    scores = transcript.verify([s for s, _ in pool])
+    return {
+        "fb_pool": [[s, i, sc] for (s, i), sc in zip(pool, scores, strict=True)],
+        "fb_seconds": time.perf_counter() - started,
+        "fb_words": len((transcript.text or transcript.dropped).split()),
+        "fb_span": transcript.end - transcript.start,
+        "fb_dropped": transcript.dropped,
+        "fb_rank_heard": ranked_intents(transcript.text, matcher)[:6],
+        "fb_rank_dropped": ranked_intents(transcript.dropped, matcher)[:6],
+    }
+
+
 def _stage_details(recognizer, matcher, item: Item, pcm: bytes, pieces: list[Transcript]) -> dict:
     """For the stage breakdown (voicecoach.bench.asr_stages): where the stream cut the
     audio, and what the same recognizer and layers make of the known speech alone."""
@@ -320,6 +351,18 @@ def _stage_details(recognizer, matcher, item: Item, pcm: bytes, pieces: list[Tra
         "oracle_slots": dict(understood.slots),
         "oracle_matched": matched.intent,
         "oracle_matched_slots": dict(matched.slots),
+    }
+
+
+def _decoder_record(recognizer) -> dict:
+    """What the engine's last decode said about itself (Whisper), for tuning its floors."""
+    last = getattr(recognizer, "last", None)
+    if last is None or not hasattr(last, "avg_logprob"):
+        return {}
+    return {
+        "avg_logprob": last.avg_logprob,
+        "no_speech_prob": last.no_speech_prob,
+        "dropped_because": last.rejected,
     }
 
 
@@ -375,6 +418,7 @@ def worker(
             transcript, t0, pieces = _streamed(recognizer, pcm)
         else:
             transcript = recognizer.transcribe(pcm)
+        decoded = time.perf_counter() - t0
         match = understand(transcript, matcher, expecting_answer=item.intent in ("yes", "no"))
         elapsed = time.perf_counter() - t0
         audio_seconds += len(pcm) / 32000
@@ -383,6 +427,7 @@ def worker(
         extra = (
             {
                 **_verification_details(transcript, matcher, item.intent in ("yes", "no")),
+                **_fallback_details(transcript, match, matcher, item.intent in ("yes", "no")),
                 **(
                     _stage_details(recognizer, matcher, item, pcm, pieces)
                     if item.kind in asr_stages.DIAGNOSED and mode == "stream"
@@ -404,7 +449,12 @@ def worker(
                     "intent": match.intent,
                     "slots": dict(match.slots),
                     "rescued": match.phrase.startswith("rescued"),  # understand.rescue
+                    "fallback": match.phrase.startswith("fallback"),  # understand.fallback
                     "latency": elapsed,
+                    # of which the recognizer's last step (the rest is understanding)
+                    "latency_decode": decoded,
+                    "seconds": transcript.end - transcript.start,
+                    **_decoder_record(recognizer),
                     # what the matcher said before the rejection layers (for tuning)
                     "matched": raw.intent,
                     "matched_slots": dict(raw.slots),
@@ -657,7 +707,9 @@ def _parser() -> argparse.ArgumentParser:
         "--diagnose",
         action="store_true",
         help="record what verification made of every file (with --keep: in "
-        "results-ENGINE.json), e.g. the intent before it; slower",
+        "results-ENGINE.json), e.g. the intent before it, and for files understood as "
+        "nothing the scores the command fallback could use (replayed by "
+        "python -m voicecoach.bench.asr_fallback DIR); slower",
     )
     p.add_argument(
         "--dev",

@@ -563,7 +563,8 @@ class WhisperRecognizer:
         encoded = self._last_encoded
         verify = None if encoded is None else (lambda sentences: self.score(sentences, encoded))
         if not decoded.text:
-            return Transcript("", 0.0, (), 0.0, seconds, self.name, verify=verify)
+            dropped = " ".join(collapse_repeats(normalize(decoded.raw).split()))
+            return Transcript("", 0.0, (), 0.0, seconds, self.name, verify=verify, dropped=dropped)
         confidence = max(0.0, min(1.0, math.exp(decoded.avg_logprob)))
         return Transcript(
             decoded.text,

@@ -54,6 +54,11 @@ class Transcript:
     tentative: bool = False
     """An early reading of an utterance still in progress (see DecodingStream): only a
     safety word may act on it; the utterance's final transcript follows."""
+    dropped: str = ""
+    """Words the engine heard but did not trust enough to keep (Whisper: below its
+    log-probability floor, or taken for noise); `text` is then "".  Only a hint for
+    closed-set checks of the audio (voicecoach.understand.fallback), never understood
+    as such."""
     utterance: int = 0
     """Which utterance of its stream (from 1; 0 when not from a stream): an early reading
     and the final transcript of the same utterance share it."""

@@ -19,7 +19,10 @@ closed-set verification: the command phrasings nearest the words heard, plus the
 words, are scored on the audio itself; the best counts if it scores well enough and
 better than what was heard ("res you resume" -> "resume"; a TV sentence fits none).
 Last, a short utterance that still means nothing gets a safety rescue
-(voicecoach.understand.rescue): "i fell" heard as "i tell" is still an emergency.
+(voicecoach.understand.rescue): "i fell" heard as "i tell" is still an emergency; and, when
+an engine's thresholds turn it on (none does: it won nothing, docs/asr.md), a command
+fallback (voicecoach.understand.fallback).  Verification, rescue and fallback score their
+sentences in one call.
 Each engine's confidences mean different things, so each has its own Thresholds.  The
 final confidence is the recogniser's confidence weighted by the recognizer's.
 """
@@ -28,14 +31,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rapidfuzz import fuzz, process
 
 from voicecoach.hear.recognizer import Transcript
+from voicecoach.understand.fallback import FallbackBar, fallback, fallback_short
+from voicecoach.understand.fallback import candidates as fallback_candidates
 from voicecoach.understand.flags import NONE, load_flags
-from voicecoach.understand.rescue import RescueBar, rescue
+from voicecoach.understand.rescue import RESCUE_SENTENCES, RescueBar, short
 
 if TYPE_CHECKING:
     from voicecoach.understand.intents import Match
@@ -79,6 +85,10 @@ class Thresholds:
     rescue: RescueBar | None = None
     """Safety rescue (voicecoach.understand.rescue) for short utterances that meant nothing;
     None: none (engines that cannot verify have nothing to score with anyway)."""
+    fallback: FallbackBar | None = None
+    """Command fallback (voicecoach.understand.fallback): a short utterance that meant
+    nothing, after the rescue, is taken for the command that fits the audio clearly best;
+    None: none."""
     grammar_bound: bool = False
     """The engine can only say the coach's words (its language model or grammar comes
     from intents/): ordinary talk comes out as command-like word salad, which the learned
@@ -177,10 +187,14 @@ def understand(
     matcher: MatcherLike,
     expecting_answer: bool = False,
     thresholds: Thresholds | None = None,
+    guesses: bool = True,
 ) -> Match:
     """The final intent, slots and confidence for one transcript (`none` when rejected).
 
-    `thresholds` default to those of the engine that made the transcript.
+    `thresholds` default to those of the engine that made the transcript.  `guesses`:
+    whether the command fallback may take an utterance that meant nothing for the command
+    that fits its audio best (the runtime turns it off while the coach speaks: its own
+    voice must not become a command; the safety rescue still runs).
     """
     th = thresholds or thresholds_for(t.engine)
     best = _understand_one(t, matcher, expecting_answer, th)
@@ -201,10 +215,41 @@ def understand(
         if m.intent != NONE and not _consequential(matcher, m.intent) and not unasked:
             return m
     if t.verify is not None and th.verify_min is not None:
+        t = scored_once(t, _later_sentences(t, matcher, th, expecting_answer, guesses))
         verdict = verify(t, matcher, expecting_answer, th)
         if verdict.match is not None:
             return verdict.match
-    return rescue(t, best, matcher, th.rescue)
+    bar = th.fallback if guesses else None
+    return fallback(t, best, matcher, bar, th.rescue, expecting_answer)
+
+
+def _later_sentences(
+    t: Transcript, matcher: MatcherLike, th: Thresholds, expecting_answer: bool, guesses: bool
+) -> list[str]:
+    """What the rescue (and the fallback, when on) will score if verification accepts
+    nothing, scored with it in one batch: each scoring call repeats the encoder output per
+    sentence and pays a fixed cost, so one call of ~15 sentences is cheaper than two of ~8
+    (docs/benchmarks.md, issue 10 fourth pass)."""
+    later = list(RESCUE_SENTENCES) if th.rescue is not None and short(t, th.rescue) else []
+    if guesses and th.fallback is not None and fallback_short(t, th.fallback):
+        later += [s for s, _ in fallback_candidates(t, matcher, th.fallback, expecting_answer)]
+    return later
+
+
+def scored_once(t: Transcript, ahead: Sequence[str]) -> Transcript:
+    """`t` whose `verify` scores `ahead` too on its first call, and never scores a sentence
+    twice: the layers after verification then find their scores ready."""
+    assert t.verify is not None
+    score = t.verify
+    cache: dict[str, float] = {}
+
+    def verify_once(sentences: Sequence[str]) -> list[float]:
+        missing = [s for s in dict.fromkeys([*sentences, *ahead]) if s not in cache]
+        if missing:
+            cache.update(zip(missing, score(missing), strict=True))
+        return [cache[s] for s in sentences]
+
+    return replace(t, verify=verify_once)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,14 @@ def rescue(t: Transcript, understood: Match, matcher: Any, bar: RescueBar | None
         or not short(t, bar)
     ):
         return understood
-    scores = t.verify(list(RESCUE_SENTENCES))
+    return rescue_scored(t, understood, matcher, bar, t.verify(list(RESCUE_SENTENCES)))
+
+
+def rescue_scored(
+    t: Transcript, understood: Match, matcher: Any, bar: RescueBar, scores: list[float]
+) -> Match:
+    """The rescue's decision given each of RESCUE_SENTENCES' scores on the audio (so a
+    caller can score them in one batch with other sentences)."""
     intents = _intents_of(matcher)
     best = max(
         (i for i in range(len(RESCUE_SENTENCES)) if FLAGS[intents[i]].safety),
