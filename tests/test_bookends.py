@@ -176,6 +176,11 @@ def test_pain_in_the_warm_up_stops_it_until_the_person_asks(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, ["morning", "+12 it hurts", "skip", "stop"])
     assert transcript.logs("bookend_skipped") == [{"part": "warm_up"}]
     assert transcript.logs("exercise_start")
+    # A bare "yes" is asked which, with the warm-up's own choices (it has no easier one).
+    transcript, _ = run_session(catalogue, matcher, ["morning", "+12 it hurts", "yes", "stop"])
+    assert transcript.said(script.PAIN_WHICH_BOOKEND)
+    assert not transcript.said(script.PAIN_WHICH)
+    assert not transcript.logs("exercise_start")
 
 
 def test_stop_in_the_warm_up_asks_and_no_carries_on(catalogue, matcher):

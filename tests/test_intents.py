@@ -384,9 +384,9 @@ def test_words_after_a_negation_are_marked_up_to_a_clause_break():
 def test_the_policy_asks_most_of_consequential_intents_and_least_of_safety_words(intent_set):
     from voicecoach.understand.intents import Policy
 
-    policy = Policy(accept=0.7, accept_consequential=0.9, accept_safety=0.5)
+    policy = Policy(accept=0.7, accept_consequential=0.9, accept_safety=0.5, accept_confirmed=0.8)
     assert policy.needed(intent_set, "skip") == 0.9
-    assert policy.needed(intent_set, "stop") == 0.9  # consequential first
+    assert policy.needed(intent_set, "stop") == 0.8  # consequential first, but confirmed
     assert policy.needed(intent_set, "pain") == 0.5
     assert policy.needed(intent_set, "louder") == 0.7
 
@@ -405,3 +405,44 @@ def test_what_the_person_can_do_or_denies_is_not_the_command(matcher, text, deni
 
 def test_a_cramp_is_a_spasm(matcher):
     assert matcher.match("i've got a cramp in my calf").intent == "spasm"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("ooh me elbow", "pain"),
+        ("my back's giving me gyp", "pain"),
+        ("I've cricked my neck", "pain"),
+        ("I can't get my breath properly", "emergency"),
+        ("my breathing's gone funny", "emergency"),
+        ("fetch my husband quick", "emergency"),
+        ("I'm packing it in", "stop"),
+        ("shut it down", "stop"),
+        ("I feel like I'm going to topple over", "dizzy"),
+        ("I've come over all hot", "overheated"),
+        ("my hamstring's locked up", "spasm"),
+        ("I'm running on fumes", "tired"),
+        ("my energy's all gone", "tired"),
+        ("I'm stuck on the settee", "cant_get_up"),
+    ],
+)
+def test_safety_words_in_people_s_own_words(matcher, text, intent):
+    assert matcher.match(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ow that was a good film",
+        "oh my goodness",
+        "my husband is coming home at six",
+        "stop it Rex",
+        "he fell over at school",
+        "her knee was killing her again",
+        "I've run out of milk",
+        "I'm cooking tea tonight",
+        "my knee isn't playing up today",
+    ],
+)
+def test_talk_near_the_safety_wordings_is_not_a_command(matcher, text):
+    assert matcher.match(text).intent == "none"

@@ -740,7 +740,7 @@ def through(stage, x):  # -> np.ndarray
     import numpy as np
 
     out = [stage.process(x[i : i + 1600].astype("<i2").tobytes()) for i in range(0, len(x), 1600)]
-    return np.frombuffer(b"".join(out), "<i2").astype(float)
+    return np.frombuffer(b"".join(out) + stage.flush(), "<i2").astype(float)
 
 
 def test_the_live_stage_leaves_ordinary_speech_untouched() -> None:
@@ -749,7 +749,8 @@ def test_the_live_stage_leaves_ordinary_speech_untouched() -> None:
     from voicecoach.hear.level import StreamLevel
 
     pcm = (8000 * np.sin(np.arange(1600) / 5)).astype("<i2").tobytes()  # peaks near -12 dBFS
-    assert StreamLevel().process(pcm) == pcm
+    stage = StreamLevel()
+    assert stage.process(pcm) + stage.flush() == pcm
 
 
 def test_the_live_stage_lifts_quiet_speech_but_not_the_pause_before_it() -> None:
@@ -778,6 +779,139 @@ def test_the_live_stage_turns_a_shout_down_without_clipping_it_again() -> None:
     shout = np.clip(burst(10 * 32767.0), -32768, 32767)  # +20 dB: cut tenfold
     out = through(StreamLevel(), np.concatenate([np.zeros(4800), shout]))
     assert np.mean(np.abs(out) >= 32000) < 0.001  # no flat tops left
+
+
+def test_the_live_stage_meets_a_shout_before_its_first_loud_sound_passes() -> None:
+    import numpy as np
+
+    from voicecoach.hear.level import StreamLevel, level_utterance
+
+    # A shout's quieter consonant, then its clipped vowel: without looking ahead the gain
+    # fell only once the vowel had come, so the consonant and the vowel's start went on
+    # at full volume (re-clipped, 20 dB louder than the rest).
+    rng = np.random.default_rng(2)
+    consonant = rng.normal(0, 6000, 1200)  # 75 ms of hiss, unclipped
+    vowel = np.clip(burst(10 * 32767.0, 0.3), -32768, 32767)
+    x = np.concatenate([np.zeros(4800), consonant, vowel, np.zeros(4800)])
+    live = through(StreamLevel(), np.clip(x, -32768, 32767))
+    whole = np.frombuffer(level_utterance(np.clip(x, -32768, 32767).astype("<i2").tobytes()), "<i2")
+    assert len(live) == len(x)  # everything fed comes out once, in order
+    assert np.max(np.abs(live)) <= 1.1 * np.max(np.abs(whole))  # as loud as the file path's
+    start = 4800 + 1200
+    assert np.max(np.abs(live[4800:start])) < 0.5 * np.max(np.abs(live[start:]))
+
+
+def test_a_clipped_run_across_two_chunks_is_redrawn_as_if_whole() -> None:
+    import numpy as np
+
+    from voicecoach.hear.level import StreamLevel
+
+    shout = np.clip(burst(10 * 32767.0, 0.3), -32768, 32767)
+    x = np.concatenate([np.zeros(1600), shout, np.zeros(1600)])
+    outs = []
+    for size in (1600, 1597, 333):  # chunk edges fall inside different clipped runs
+        stage = StreamLevel()
+        pieces = [stage.process(x[i : i + size].astype("<i2").tobytes())
+                  for i in range(0, len(x), size)]  # fmt: skip
+        outs.append(np.frombuffer(b"".join(pieces) + stage.flush(), "<i2").astype(float))
+    assert all(len(out) == len(x) for out in outs)
+    assert np.max(np.abs(outs[1] - outs[0])) <= 1
+    assert np.max(np.abs(outs[2] - outs[0])) <= 1
+
+
+class RecordingDecoder:
+    """Test double for IncrementalDecoder: keeps each utterance's audio, hears nothing."""
+
+    def __init__(self) -> None:
+        self.utterances: list[bytes] = []
+        self._pieces: list[bytes] = []
+
+    def begin(self) -> None:
+        self._pieces = []
+
+    def accept(self, pcm: bytes) -> None:
+        self._pieces.append(pcm)
+
+    def finish(self):  # -> Transcript
+        from voicecoach.hear.recognizer import Transcript
+
+        self.utterances.append(b"".join(self._pieces))
+        return Transcript("", 0.0)
+
+    def peek(self):  # -> Transcript
+        from voicecoach.hear.recognizer import Transcript
+
+        return Transcript("", 0.0)
+
+    def abandon(self) -> None:
+        self._pieces = []
+
+
+@pytest.mark.skipif(
+    "slt" not in __import__("voicecoach.voice.synth").voice.synth.available_voices(),
+    reason="flite is needed to synthesize test speech",
+)
+def test_the_live_path_gives_the_recognizer_a_shout_whole_and_levelled_as_a_file() -> None:
+    """What Whisper (and the safety rescue, which scores the same audio) gets from `run`'s
+    live path for a +20 dB "stop": the whole word, from before its first sound, levelled
+    as `recognize` levels a file, with no flat tops.  (It used to begin inside the word,
+    and its first syllable came through clipped.)"""
+    import numpy as np
+
+    from voicecoach.hear.audio import pcm_chunks
+    from voicecoach.hear.engine_whisper import whisper_denoiser
+    from voicecoach.hear.level import CLIP_LEVEL, LevelledStream, StreamLevel, level_utterance
+    from voicecoach.hear.recognizer import DecodingStream
+    from voicecoach.hear.vad import SileroEndpointer
+    from voicecoach.voice import synth
+
+    for voice in ("slt", "kal16"):
+        said = np.frombuffer(synth.synthesize("stop", voice, seed=3), "<i2").astype(float)
+        loud = np.clip(np.round(said * 10), -32768, 32767).astype("<i2").tobytes()
+        decoder = RecordingDecoder()
+        inner = DecodingStream(decoder, 0.8, whisper_denoiser(), SileroEndpointer)
+        stream = LevelledStream(inner, StreamLevel())
+        for chunk in pcm_chunks(synth.silence(1.0) + loud + synth.silence(1.5), 0.1):
+            stream.feed(chunk)
+        stream.flush()
+        assert len(decoder.utterances) == 1, voice
+        got = np.frombuffer(decoder.utterances[0], "<i2").astype(float)
+        # The word itself (its faint lead-in may come through louder: nothing loud is
+        # coming yet), with room before it, as a file has.
+        word = int(np.flatnonzero(np.abs(got) > 0.1 * np.max(np.abs(got)))[0])
+        assert word > 0.15 * 16000, voice
+        as_file = np.frombuffer(level_utterance(loud), "<i2").astype(float)
+        assert np.max(np.abs(got)) <= 1.05 * np.max(np.abs(as_file)), voice
+        assert np.mean(np.abs(got) >= CLIP_LEVEL) == 0, voice
+
+
+@pytest.mark.skipif(
+    not {"espeak-f3", "kal16"}
+    <= set(__import__("voicecoach.voice.synth").voice.synth.available_voices()),
+    reason="espeak-ng and flite are needed to synthesize test speech",
+)
+def test_ive_fallen_shouted_and_clipped_is_an_emergency_on_the_live_path(matcher) -> None:
+    """+20 dB (cut tenfold), through `run`'s live path with the default engine: espeak-f3's
+    was heard as nothing before the stage looked ahead and the VAD kept 0.5 s before."""
+    import numpy as np
+
+    from voicecoach.hear.audio import pcm_chunks
+    from voicecoach.hear.engine_whisper import WhisperRecognizer
+    from voicecoach.hear.level import Levelled
+    from voicecoach.hear.recognizer import joined
+    from voicecoach.understand.rejection import understand
+    from voicecoach.voice import synth
+
+    recognizer = Levelled(WhisperRecognizer())
+    for voice in ("espeak-f3", "kal16"):
+        said = np.frombuffer(synth.synthesize("i've fallen", voice, seed=3), "<i2")
+        loud = np.clip(np.round(said.astype(float) * 10), -32768, 32767).astype("<i2")
+        stream = recognizer.stream(0.8)
+        heard = []
+        for chunk in pcm_chunks(synth.silence(1.0) + loud.tobytes() + synth.silence(1.5), 0.1):
+            heard += stream.feed(chunk)
+        transcript = joined(heard + stream.flush())
+        assert understand(transcript, matcher).intent == "emergency", (voice, transcript.text)
 
 
 @pytest.mark.skipif(

@@ -473,7 +473,14 @@ SWEEP_VOICES = ["slt", "rms", "awb", "kal16", "espeak-us", "espeak-f3"]
 SWEEP_LEVELS = [-30, -20, -10, 0, 10, 15, 20]
 
 
-def level_sweep(quick: bool, engines: list[str | None]) -> str:
+def level_sweep(
+    quick: bool,
+    engines: list[str | None],
+    levels: list[int] | None = None,
+    voices: list[str] | None = None,
+) -> str:
+    """The safety phrases at each level (dB; default SWEEP_LEVELS), in each voice (default
+    SWEEP_VOICES), through each engine's file and live paths."""
     import numpy as np
 
     from voicecoach.hear.audio import pcm_chunks
@@ -486,9 +493,9 @@ def level_sweep(quick: bool, engines: list[str | None]) -> str:
 
     intents = load_intents(None, load_catalogue())
     matcher = Matcher(intents)
-    voices = [v for v in SWEEP_VOICES if v in synth.available_voices()]
+    voices = [v for v in voices or SWEEP_VOICES if v in synth.available_voices()]
     voices = voices[:2] if quick else voices
-    levels = [-30, 0, 20] if quick else SWEEP_LEVELS
+    levels = levels or ([-30, 0, 20] if quick else SWEEP_LEVELS)
     samples = {(t, v): synth.synthesize(t, v, seed=3) for t, _ in SWEEP_PHRASES for v in voices}
 
     def gain(pcm: bytes, db: float) -> bytes:
@@ -696,6 +703,10 @@ def _rows(rows: list[tuple[str, str, str, str, str]]) -> str:
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
 
 
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",")]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m voicecoach.bench reliability")
     parser.add_argument("--quick", action="store_true", help="fewer points, short locks")
@@ -705,12 +716,16 @@ def main(argv: list[str]) -> int:
                         help="one section alone")  # fmt: skip
     parser.add_argument("--engine", action="append", help="the level sweep's engines "
                         "(default: the default engine and pocketsphinx, the fallback)")  # fmt: skip
+    parser.add_argument("--levels", type=_ints, help="the level sweep's levels in dB, "
+                        "e.g. --levels=-30,20 (default -30,-20,-10,0,10,15,20)")  # fmt: skip
+    parser.add_argument("--voices", type=lambda s: s.split(","), help="the level sweep's "
+                        f"voices (default {','.join(SWEEP_VOICES)})")  # fmt: skip
     args = parser.parse_args(argv)
     # the default, and the fallback
     engines: list[str | None] = args.engine or [None, "pocketsphinx"]
     quick = args.quick
     sections: dict[str, Callable[[], str]] = {
-        "levels": lambda: level_sweep(quick, engines),
+        "levels": lambda: level_sweep(quick, engines, args.levels, args.voices),
         "widths": lambda: width_sweep(quick),
         "kill": lambda: _rows(sigkill_run(3 if quick else 10, random.Random(13))),
         "exit": lambda: _rows(exit_faults(load_catalogue())),

@@ -1633,7 +1633,7 @@ class Coach:
 
     def _on_ask_which_after_pain(self, _: Event) -> None:
         """A bare "yes" after pain could mean "I'm okay" as much as "easier": ask which."""
-        self._say(script.PAIN_WHICH, "question")
+        self._say(script.PAIN_WHICH if self.exercise else script.PAIN_WHICH_BOOKEND, "question")
         self._listen()
 
     def _on_easier(self, _: Event) -> Phase:

@@ -246,6 +246,8 @@ PAIN_OFFER = (
 )
 #: "yes" to the pain offer names none of its choices: ask, never pick one for them.
 PAIN_WHICH = "Which would you like: easier, skip, or stop?"
+#: The same in a warm-up or cool-down, whose moves have no easier version.
+PAIN_WHICH_BOOKEND = "Which would you like: resume, skip, or stop?"
 PAIN_IDLE = "Rest as long as you need. Say stop to finish, or pick a routine when you feel ready."
 EMERGENCY_STOP = "I've stopped everything."
 EMERGENCY_HELP = (

@@ -9,16 +9,17 @@ flat, which smears the spectrum the recognizer reads.  This stage, before the re
    MAX_HUMP times the clip level;
 2. levels: a whole utterance (`recognize`) is scaled so its peak sits at TARGET_DBFS, up
    or down (at most MAX_GAIN_DB up, so silence is not blown up into noise); a live stream
-   (`run`) cannot look ahead, so its gain (StreamLevel) follows the speech peaks it has
-   heard: down at once for loud speech, up for quiet speech only while someone speaks,
-   never lifting the room's noise floor above NOISE_CEILING.
+   (`run`) sees only LOOKAHEAD_SECONDS ahead, so its gain (StreamLevel) follows the speech
+   peaks it has heard: down in time for loud speech (before a shout's first loud sound),
+   up for quiet speech only while someone speaks, never lifting the room's noise floor
+   above NOISE_CEILING.
 
 Nothing here reads a clock: the stream's gain moves with the samples it sees.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ MIN_SPEECH_RMS = 2.0
 RISE_DB_PER_SECOND = 40.0
 #: The stream's gain moves once per frame of this length.
 FRAME_SECONDS = 0.01
+#: How far ahead the live stage looks before it lets audio through: a shout's loudest
+#: vowel comes this soon after its first consonant, and the gain has fallen by then.
+LOOKAHEAD_SECONDS = 0.1
 #: Tallest hump the declipper draws, in clip levels (a +20 dB shout is cut about tenfold).
 MAX_HUMP = 8.0
 #: Clipped fraction under which a signal is left alone (a stray full-scale click).
@@ -113,9 +117,13 @@ def level_utterance(pcm: bytes) -> bytes:
 
 @dataclass
 class StreamLevel:
-    """The live version, which cannot look ahead: declip each chunk, then a gain that
+    """The live version: declip, then a gain that
 
-    - falls at once when the (declipped) peaks pass TARGET_DBFS, so nothing clips again;
+    - falls in time when the (declipped) peaks pass TARGET_DBFS, so nothing clips again: the
+      stage holds its output back by LOOKAHEAD_SECONDS and turns a frame down as far as the
+      loudest frame within that distance after it needs, so a shout's consonant and first
+      vowel are not passed on at full volume (re-clipped) before the gain has fallen (only
+      to turn down: quiet speech is lifted as it comes);
     - rises only on frames that stand well clear of the noise floor (speech), never in a
       pause, so a quiet room's hiss is not pumped up between words, and at most
       RISE_DB_PER_SECOND, so a word's quiet onset is not blown up before its loud middle
@@ -125,30 +133,84 @@ class StreamLevel:
     - leaves speech whose peaks already sit between QUIET_PEAK_DBFS and TARGET_DBFS alone.
 
     The held peak rises at once and sinks at RELEASE_DB_PER_SECOND, so after a person's
-    first words the gain stays put within and between their utterances."""
+    first words the gain stays put within and between their utterances.  The declipper
+    sees the held-back audio too, so a clipped run that straddles two chunks is redrawn
+    whole, from the slopes on both sides."""
 
     rate: int = 16000
+    lookahead: float = LOOKAHEAD_SECONDS
     gain: float = 1.0
+    """The gain wanted after the last frame followed (before the look-ahead)."""
     floor: float | None = None
     held: float = 0.0
+    _raw: Any = None
+    """Samples in, not yet out (raw: declipped anew with each chunk)."""
+    _before: Any = None
+    """The last raw samples out, for the declipper's slopes."""
+    _wanted: list[float] = field(default_factory=list)
+    """The gain wanted after each whole frame of _raw followed so far."""
+    _applied: float = 1.0
+
+    @property
+    def lag(self) -> float:
+        """Seconds of input held back now (the look-ahead, a little more or less)."""
+        return 0.0 if self._raw is None else len(self._raw) / self.rate
 
     def process(self, pcm: bytes) -> bytes:
+        """The levelled audio ready so far: it ends `lag` seconds before the input."""
+        return self._out(pcm, final=False)
+
+    def flush(self) -> bytes:
+        """The held-back rest: everything fed comes out exactly once."""
+        return self._out(b"", final=True)
+
+    def _out(self, pcm: bytes, final: bool) -> bytes:
         import numpy as np
 
-        x = declip(_floats(pcm))
-        if not len(x):
-            return pcm
+        new = _floats(pcm)
+        raw = new if self._raw is None else np.concatenate([self._raw, new])
+        before = np.empty(0) if self._before is None else self._before
+        x = declip(np.concatenate([before, raw]))[len(before) :]
         frame = max(1, int(self.rate * FRAME_SECONDS))
-        gains = np.empty(len(x))
-        for i in range(0, len(x), frame):
-            part = x[i : i + frame]
-            before = self.gain
-            self._follow(part)
+        for i in range(len(self._wanted) * frame, len(raw) - frame + 1, frame):
+            self._follow(x[i : i + frame])
+            self._wanted.append(self.gain)
+        ahead = max(0, int(round(self.lookahead / FRAME_SECONDS)))
+        ready = len(raw) if final else self._ready(raw, len(self._wanted) - ahead, frame)
+        if final and len(self._wanted) * frame < len(raw):
+            self._wanted.append(self._wanted[-1] if self._wanted else self._applied)
+        gains = np.empty(ready)
+        for j, i in enumerate(range(0, ready, frame)):
+            wanted = self._wanted[j]
+            coming = min(self._wanted[j : j + ahead + 1])
+            if coming < 1.0:  # only loud speech is met early; quiet speech is lifted as before
+                wanted = min(wanted, coming)
+            part = min(frame, ready - i)
             # A ramp across the frame, so a change of gain is not a click.
-            gains[i : i + len(part)] = np.linspace(before, self.gain, len(part), endpoint=True)
-        if np.all(gains == 1.0) and float(np.max(np.abs(x))) < CLIP_LEVEL:
-            return pcm  # nothing to do: the same bytes, untouched
-        return _pcm(x * gains)
+            gains[i : i + part] = np.linspace(self._applied, wanted, part, endpoint=True)
+            self._applied = wanted
+        done = ready // frame if not final else len(self._wanted)
+        self._wanted = self._wanted[done:]
+        self._raw, self._before = raw[ready:], np.concatenate([before, raw[:ready]])[-2:]
+        out = x[:ready]
+        if np.all(gains == 1.0) and (not ready or float(np.max(np.abs(out))) < CLIP_LEVEL):
+            return _pcm(raw[:ready])  # nothing to do: the same samples, untouched
+        return _pcm(out * gains)
+
+    @staticmethod
+    def _ready(raw, frames: int, frame: int) -> int:  # (np.ndarray, ...) -> samples
+        """Samples whose look-ahead is complete, cut between frames and never inside a
+        clipped run (the rest of the run would be redrawn without its first slope)."""
+        import numpy as np
+
+        frames = max(0, frames)
+
+        def inside_a_run(n: int) -> bool:
+            return bool(np.all(np.abs(raw[n * frame - 1 : n * frame + 1]) >= CLIP_LEVEL))
+
+        while frames > 0 and inside_a_run(frames):
+            frames -= 1
+        return frames * frame
 
     def _follow(self, part) -> None:  # (np.ndarray) -> None
         import numpy as np
@@ -188,12 +250,22 @@ class LevelledStream:
 
     inner: RecognizerStream
     stage: StreamLevel
+    _last: AudioChunk | None = None
 
     def feed(self, chunk: AudioChunk) -> list[Transcript]:
-        return self.inner.feed(replace(chunk, audio=self.stage.process(chunk.audio)))
+        self._last = chunk
+        return self.inner.feed(self._ending_at(chunk, self.stage.process(chunk.audio)))
 
     def flush(self) -> list[Transcript]:
-        return self.inner.flush()
+        heard = []
+        if self._last is not None:
+            heard = self.inner.feed(self._ending_at(self._last, self.stage.flush()))
+        return heard + self.inner.flush()
+
+    def _ending_at(self, chunk: AudioChunk, audio: bytes) -> AudioChunk:
+        """`audio` placed on `chunk`'s timeline: it ends where the held-back rest begins."""
+        end = chunk.end - self.stage.lag
+        return replace(chunk, audio=audio, timestamp=end - len(audio) / (2 * chunk.rate))
 
 
 @dataclass
