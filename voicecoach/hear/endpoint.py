@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -74,10 +74,13 @@ class UtteranceTracker:
         tail: float,
         listener: SpeechListener | None,
         hold_silence: bool = False,
+        trim_pre_roll: Callable[[int], int] | None = None,
     ):
         """`hold_silence`: silence beyond `tail` after the last speech reaches the listener
         only if speech resumes (a pause inside the utterance), so a decoder is never handed
-        what follows the utterance: in a TV room, the end-of-speech silence is the TV."""
+        what follows the utterance: in a TV room, the end-of-speech silence is the TV.
+        `trim_pre_roll(n)`: how many of the n oldest pre-roll frames to leave out when an
+        utterance starts."""
         if end_silence <= 0:
             raise ValueError("end_silence must be positive")
         self.frame_seconds = frame_seconds
@@ -88,6 +91,7 @@ class UtteranceTracker:
         self.tail = tail
         self.listener = listener
         self.hold_silence = hold_silence
+        self.trim_pre_roll = trim_pre_roll
         self._tail_frames = int(round(tail / frame_seconds))
         self._pre: deque[bytes] = deque(maxlen=max(1, int(round(pre_roll / frame_seconds))))
         self._recent: deque[bool] = deque(maxlen=start_frames + 2)
@@ -111,6 +115,8 @@ class UtteranceTracker:
             if sum(self._recent) >= self.start_frames:
                 self.speaking = True
                 self._frames = list(self._pre)
+                if self.trim_pre_roll is not None:
+                    self._frames = self._frames[self.trim_pre_roll(len(self._frames)) :]
                 self.start = t + step - len(self._frames) * step
                 self._voiced = self.start_frames * step
                 self._last_voiced_len = len(self._frames)

@@ -46,6 +46,8 @@ FRAME_SECONDS = FRAME_SAMPLES / RATE  # 0.032
 #: with 0.3 s the utterance Whisper got began inside "i fell" or "stop" (+20 dB: 30 -> 33
 #: of 42 with 0.5 s).
 PRE_ROLL = 0.5
+#: What is left of it in a loud room where the frames before speech are the TV's.
+MIN_PRE_ROLL = 0.3
 
 
 #: How far (dB) a frame must stand above the background's steady level to open an
@@ -239,7 +241,7 @@ class SileroEndpointer:
         self._tracker = UtteranceTracker(
             FRAME_SECONDS, end_silence, pre_roll=pre_roll, start_frames=start_frames,
             min_speech=min_speech, max_utterance=max_utterance, tail=tail, listener=listener,
-            hold_silence=hold_silence,
+            hold_silence=hold_silence, trim_pre_roll=self._trim_pre_roll,
         )  # fmt: skip
         self.end_silence = end_silence
         self.threshold = threshold
@@ -304,6 +306,18 @@ class SileroEndpointer:
         if speaking and db < background + self.foreground_db:
             self.background.add(db)
         return db >= background + (self.hold_db if speaking else self.foreground_db)
+
+    def _trim_pre_roll(self, frames: int) -> int:
+        """How many of the oldest pre-roll frames to leave out: in a loud room the pre-roll
+        is the TV, and 0.5 s of it in front of a command cost Whisper commands; a shout's
+        onset stands clear of the background and is kept whole.  Never below MIN_PRE_ROLL."""
+        background = self.background.level
+        if self.foreground_db is None or background is None:
+            return 0
+        levels = list(self._onset)[-frames:]  # this frame's and those before it, oldest first
+        levels = [-math.inf] * (frames - len(levels)) + levels
+        clear = next((i for i, db in enumerate(levels) if db >= background + self.hold_db), frames)
+        return max(0, min(clear, frames - int(round(MIN_PRE_ROLL / FRAME_SECONDS))))
 
     def _unjudged_went_on(self, db: float) -> bool:
         """An utterance that opened before the background was known (the first second of a
