@@ -76,6 +76,21 @@ def test_lm_sentences_are_balanced_but_reach_every_slot_value(source):
             assert value in text
 
 
+def test_short_safety_sentences_weigh_more_in_the_lm(source, intent_set):
+    from voicecoach.hear.vocab import SAFETY_REPEATS
+
+    sentences = source.sentences()
+    # "it hurts" and "help me" are said more often than any ordinary command's sentence.
+    assert "it hurts" in source.emphasis
+    assert "help me" in source.emphasis
+    assert sentences.count("it hurts") == 1 + SAFETY_REPEATS
+    assert sentences.count("next") == 1
+    # Long or slotted sentences, and other intents' sentences, are never emphasised.
+    assert all(len(s.split()) <= 3 and "{" not in s for s in source.emphasis)
+    safety = {t for t, intent in intent_set.templates() if intent_set.safety(intent)}
+    assert set(source.emphasis) <= safety
+
+
 def test_contracted_twins_are_in_the_lm_sentences():
     s = PhraseSource.from_phrases(["i am tired"])
     s = PhraseSource(s.templates, {}, frozenset(), {"i'm": "i am"})

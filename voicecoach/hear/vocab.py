@@ -156,6 +156,15 @@ class PhraseData(Protocol):
     @property
     def contractions(self) -> Mapping[str, str]: ...
     def templates(self) -> list[tuple[str, str]]: ...
+    def safety(self, intent: str) -> bool: ...
+
+
+#: Extra times a short safety sentence ("it hurts", "help me") is in the language model's
+#: training text: where the sound is ambiguous (a shout, a mumble) the recognizer leans
+#: towards the words that must never be lost.
+SAFETY_REPEATS = 3
+#: Safety sentences up to this many words are emphasised (the ones people shout).
+SAFETY_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -169,14 +178,24 @@ class PhraseSource:
     fillers: frozenset[str] = frozenset()
     contractions: Mapping[str, str] = field(default_factory=dict)
     """Contraction -> expansion, e.g. "i'm" -> "i am"."""
+    emphasis: tuple[str, ...] = ()
+    """Short safety sentences, repeated SAFETY_REPEATS more times in the training text."""
 
     @classmethod
     def from_intents(cls, intents: PhraseData) -> PhraseSource:
+        pairs = intents.templates()
         return cls(
-            tuple(dict.fromkeys(t for t, _ in intents.templates())),
+            tuple(dict.fromkeys(t for t, _ in pairs)),
             {slot: tuple(sorted(values)) for slot, values in intents.slot_values.items()},
             frozenset(intents.fillers),
             dict(intents.contractions),
+            tuple(
+                dict.fromkeys(
+                    t
+                    for t, intent in pairs
+                    if intents.safety(intent) and "{" not in t and len(t.split()) <= SAFETY_WORDS
+                )
+            ),
         )
 
     @classmethod
@@ -212,6 +231,7 @@ class PhraseSource:
                     base.append(text)
         for slot, values in self.slot_values.items():  # values not reached in turn
             base.extend(values[cursor.get(slot, 0) :])
+        base.extend(self.emphasis * SAFETY_REPEATS)
         return self._with_variants(base)
 
     def _fill(self, template: str, slots: list[str], cursor: dict[str, int]) -> str | None:
