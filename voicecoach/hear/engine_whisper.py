@@ -600,8 +600,9 @@ class WhisperRecognizer:
     ) -> DecodingStream:
         """Live audio: Silero VAD finds the utterance; it is decoded when the person stops.
 
-        The stream's audio includes the trailing silence up to `end_silence`; the decoder
-        gets it all (Whisper handles silence well, and the window is short anyway)."""
+        The decoder gets the utterance and its short tail, not the whole `end_silence`
+        (in a TV room that silence is the TV's next words): the endpointer holds the rest
+        back unless speech resumes (voicecoach.hear.vad)."""
         from voicecoach.hear.vad import SileroEndpointer
 
         return DecodingStream(
