@@ -181,6 +181,10 @@ def test_pain_in_the_warm_up_stops_it_until_the_person_asks(catalogue, matcher):
     assert transcript.said(script.PAIN_WHICH_BOOKEND)
     assert not transcript.said(script.PAIN_WHICH)
     assert not transcript.logs("exercise_start")
+    # "help" there names the warm-up's choices too, never "easier".
+    transcript, _ = run_session(catalogue, matcher, ["morning", "+12 it hurts", "help", "stop"])
+    assert transcript.said(script.HELP["pain_bookend"])
+    assert not transcript.said(script.HELP["pain"])
 
 
 def test_stop_in_the_warm_up_asks_and_no_carries_on(catalogue, matcher):

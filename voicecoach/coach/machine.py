@@ -1547,7 +1547,7 @@ class Coach:
         """ "I'm fine now" outside a symptom: welcome, but it restarts nothing."""
         self._say(script.GLAD)
         if self.phase in {Phase.PAIN, Phase.EMERGENCY, Phase.FALL_CHECK}:
-            self._say(script.HELP[HELP_KEY[self.phase]], "question")
+            self._say(script.HELP[self._help_key()], "question")
         self._keep_waiting()
 
     def _on_tired(self, _: Event) -> None:
@@ -1853,8 +1853,13 @@ class Coach:
 
     # --- information -----------------------------------------------------------------------
 
-    def _on_help(self, _: Event) -> None:
+    def _help_key(self) -> str:
+        """The script.HELP line for now: pain in a warm-up has no easier version."""
         key = HELP_KEY.get(self.phase, "question")
+        return "pain_bookend" if key == "pain" and self.exercise is None else key
+
+    def _on_help(self, _: Event) -> None:
+        key = self._help_key()
         self._say(script.HELP[key])
         if key != "ended":
             self._say(script.ALWAYS)
@@ -1942,7 +1947,7 @@ class Coach:
             self._say(script.REPS_PACED[intent])
 
     def _on_sorry(self, _: Event) -> None:
-        self._say(script.sorry(script.HELP[HELP_KEY.get(self.phase, "question")]), "error")
+        self._say(script.sorry(script.HELP[self._help_key()]), "error")
         self._keep_waiting()
 
     def _on_not_now(self, event: Event) -> None:

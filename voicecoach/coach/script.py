@@ -452,6 +452,7 @@ HELP = {
     "paused": "Say resume to carry on, skip, or stop to finish.",
     "question": "Say yes or no.",
     "pain": "Say easier, skip, or stop.",
+    "pain_bookend": "Say resume to carry on gently, skip to leave this part out, or stop.",
     "emergency": "Say resume when you're safe and ready, or stop to finish.",
     "unwell": "Say I'm fine now when it has passed, or stop to finish.",
     "ended": "Say start to begin a new session.",
