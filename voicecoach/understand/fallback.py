@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from voicecoach.hear.recognizer import Transcript
 from voicecoach.understand.flags import NONE, load_flags
-from voicecoach.understand.rescue import RESCUE_SENTENCES, RescueBar, rescue_scored, short
+from voicecoach.understand.rescue import (
+    RESCUE_SENTENCES,
+    RescueBar,
+    intents_of,
+    rescue_scored,
+    short,
+)
 
 if TYPE_CHECKING:
     from voicecoach.understand.intents import Match
@@ -118,8 +124,7 @@ def candidates(
 ) -> list[tuple[str, str]]:
     """(sentence, intent) to score: the rescue's safety sentences first, then the first
     sentences of the likeliest intents in the words heard (or dropped)."""
-    rescue_intents = [matcher.match(s).intent for s in RESCUE_SENTENCES]
-    out = list(zip(RESCUE_SENTENCES, rescue_intents, strict=True))
+    out = list(zip(RESCUE_SENTENCES, intents_of(matcher), strict=True))
     firsts = _first_sentences(matcher, bar.per_intent)
     heard = t.text or t.dropped
     ranked = [i for i in ranked_intents(heard, matcher) if allowed(i, expecting_answer)]
@@ -178,18 +183,15 @@ def fallback(
     guess_short = bar is not None and fallback_short(t, bar)
     if not (rescue_short or guess_short):
         return understood
-    pool = (
-        candidates(t, matcher, bar, expecting_answer)
-        if bar is not None and guess_short
-        else [(s, matcher.match(s).intent) for s in RESCUE_SENTENCES]
-    )
-    scores = t.verify([s for s, _ in pool])
+    # The safety sentences come first either way; the commands' only when the fallback runs.
+    pool = candidates(t, matcher, bar, expecting_answer) if bar is not None and guess_short else []
+    scores = t.verify([s for s, _ in pool] or list(RESCUE_SENTENCES))
     rescue_scores = scores[: len(RESCUE_SENTENCES)]
     if rescue_short and rescue_bar is not None:
         rescued = rescue_scored(t, understood, matcher, rescue_bar, rescue_scores)
         if rescued.intent != NONE:
             return rescued
-    if bar is None or not guess_short:
+    if bar is None or not pool:
         return understood
     scored = [(s, i, sc) for (s, i), sc in zip(pool, scores, strict=True)]
     chosen = choose(scored, bar, expecting_answer)

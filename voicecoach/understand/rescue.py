@@ -7,6 +7,10 @@ are scored on the audio itself (`Transcript.verify`); the best one counts when i
 enough, by a bar that ordinary talk, TV and babble did not reach on the development
 material (docs/asr.md, "Safety rescue").  Engines that cannot verify (PocketSphinx, Vosk)
 are not affected, and an utterance that was understood is never held up by it.
+
+This module holds the sentences, the bar and the decision (`rescue_scored`); the layer
+after verification, voicecoach.understand.fallback.fallback, runs it, in one scoring batch
+with the command fallback's sentences when that is on.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from voicecoach.hear.recognizer import Transcript
-from voicecoach.understand.flags import NONE, load_flags
+from voicecoach.understand.flags import load_flags
 
 if TYPE_CHECKING:
     from voicecoach.understand.intents import Match
@@ -56,7 +60,7 @@ class RescueBar:
 _INTENTS: dict[int, tuple[Any, tuple[str, ...]]] = {}
 
 
-def _intents_of(matcher: Any) -> tuple[str, ...]:
+def intents_of(matcher: Any) -> tuple[str, ...]:
     """The intent of each rescue sentence, by the matcher (so intents/ stays the source)."""
     cached = _INTENTS.get(id(matcher))
     if cached is None or cached[0] is not matcher:
@@ -69,26 +73,12 @@ def short(t: Transcript, bar: RescueBar) -> bool:
     return len(t.text.split()) <= bar.max_words and t.end - t.start <= bar.max_seconds
 
 
-def rescue(t: Transcript, understood: Match, matcher: Any, bar: RescueBar | None) -> Match:
-    """`understood` itself, or, when it means nothing, the utterance is short and a safety
-    sentence fits the audio well enough, that sentence's safety intent."""
-    if (
-        bar is None
-        or t.verify is None
-        or t.tentative  # part of an utterance (the bar was chosen on whole ones): the final follows
-        or understood.intent != NONE
-        or not short(t, bar)
-    ):
-        return understood
-    return rescue_scored(t, understood, matcher, bar, t.verify(list(RESCUE_SENTENCES)))
-
-
 def rescue_scored(
     t: Transcript, understood: Match, matcher: Any, bar: RescueBar, scores: list[float]
 ) -> Match:
     """The rescue's decision given each of RESCUE_SENTENCES' scores on the audio (so a
     caller can score them in one batch with other sentences)."""
-    intents = _intents_of(matcher)
+    intents = intents_of(matcher)
     best = max(
         (i for i in range(len(RESCUE_SENTENCES)) if FLAGS[intents[i]].safety),
         key=lambda i: scores[i],
