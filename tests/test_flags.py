@@ -25,6 +25,7 @@ def test_answers_and_consequential_intents() -> None:
     assert {"stop", "skip", "choose_exercise", "choose_routine"} <= flags.consequential
     assert "pain" not in flags.consequential  # never made harder to say
     assert "emergency" not in flags.consequential
+    assert flags.named("confirmed") == {"stop"}  # the coach asks "end the session?" first
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,7 @@ def test_answers_and_consequential_intents() -> None:
         (b"[nonsense]\n", "not an intent"),
         (b"[pain]\nloud = true\n", "may only set"),
         (b"[pain]\ninterrupts = 'yes'\n", "true or false"),
+        (b"[pain]\nconfirmed = true\n", "confirmed is for consequential"),
         (b"[pain\n", "not valid"),
         (b"\xff\xfe[pain]", "not valid"),
     ],

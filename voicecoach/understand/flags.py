@@ -34,6 +34,8 @@ class IntentFlags:
     """Acts at once, even while the coach is speaking."""
     consequential: bool = False
     """A wrong act costs more: needs more certainty, never from a next-best reading."""
+    confirmed: bool = False
+    """Consequential, but the coach asks before acting on it: a little less certainty."""
     answer: bool = False
     """An answer to a question (yes / no)."""
     safety: bool = False
@@ -91,6 +93,8 @@ def load_flags(source: IO[bytes] | Path | None = None) -> Flags:
             )
         if not all(isinstance(v, bool) for v in entry.values()):
             raise FlagDataError(f"{name}: [{intent}]: flags are true or false")
+        if entry.get("confirmed") and not entry.get("consequential"):
+            raise FlagDataError(f"{name}: [{intent}]: confirmed is for consequential intents")
         table[intent] = IntentFlags(**entry)
     missing = [i for i in CANONICAL if i not in table]
     if missing:
