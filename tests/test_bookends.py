@@ -181,6 +181,10 @@ def test_pain_in_the_warm_up_stops_it_until_the_person_asks(catalogue, matcher):
     assert transcript.said(script.PAIN_WHICH_BOOKEND)
     assert not transcript.said(script.PAIN_WHICH)
     assert not transcript.logs("exercise_start")
+    # Back on hold after "stop" then "no", the offer is the warm-up's again.
+    transcript, _ = run_session(catalogue, matcher, ["morning", "+12 it hurts", "stop", "no"])
+    assert len(transcript.said(script.PAIN_OFFER_BOOKEND)) == 2
+    assert not transcript.said(script.PAIN_OFFER)
     # "help" there names the warm-up's choices too, never "easier".
     transcript, _ = run_session(catalogue, matcher, ["morning", "+12 it hurts", "help", "stop"])
     assert transcript.said(script.HELP["pain_bookend"])

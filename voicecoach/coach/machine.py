@@ -1402,7 +1402,7 @@ class Coach:
             self._say(script.PAUSED, "instruction")
             return Phase.PAUSED
         question = {
-            Phase.PAIN: script.PAIN_OFFER, Phase.EMERGENCY: script.EMERGENCY_WAIT,
+            Phase.PAIN: self._pain_offer(), Phase.EMERGENCY: script.EMERGENCY_WAIT,
             Phase.FALL_CHECK: script.FALL_QUESTION,
         }[hold]  # fmt: skip
         self._say(question, "question")
@@ -1454,7 +1454,7 @@ class Coach:
             return Phase.CHOOSING
         self._suspend()
         self.hold = Phase.PAIN
-        self._say(script.PAIN_OFFER if self.exercise else script.PAIN_OFFER_BOOKEND, "question")
+        self._say(self._pain_offer(), "question")
         return Phase.PAIN
 
     def _on_emergency_advice(self, event: Event) -> None:
@@ -1630,6 +1630,10 @@ class Coach:
         if rest != self.queue[start:]:
             self.queue = self.queue[:start] + rest
             self._log("routine", routine=self.routine.id, exercises=list(self.queue))
+
+    def _pain_offer(self) -> str:
+        """What can follow pain: a warm-up or cool-down move has no easier version."""
+        return script.PAIN_OFFER if self.exercise else script.PAIN_OFFER_BOOKEND
 
     def _on_ask_which_after_pain(self, _: Event) -> None:
         """A bare "yes" after pain could mean "I'm okay" as much as "easier": ask which."""
