@@ -84,9 +84,10 @@ class EventLog:
 
 def closed_set_note(phrase: str) -> dict[str, str]:
     """The heard record's note of a sentence taken from the audio itself: {"rescued": "i
-    fell"} (understand.rescue) or {"fallback": "pause"} (understand.fallback)."""
+    fell"} (understand.rescue), {"fallback": "pause"} (understand.fallback) or {"answer":
+    "yes"} (understand.answers)."""
     kind, _, sentence = phrase.partition(": ")
-    return {kind: sentence} if kind in ("rescued", "fallback") and sentence else {}
+    return {kind: sentence} if kind in ("rescued", "fallback", "answer") and sentence else {}
 
 
 @dataclass
