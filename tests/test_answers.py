@@ -33,6 +33,28 @@ def test_only_while_an_answer_is_expected_and_the_coach_is_not_speaking(matcher)
     assert quiet.intent == "none"
 
 
+def test_only_after_a_yes_or_no_question(matcher):
+    # Waiting for "ready" expects an answer too, but a TV's "yes" must not start a hold.
+    m = understand(
+        heard("vice", Scorer({"yes": -1.0})), matcher, expecting_answer=True, asked=False
+    )
+    assert m.intent == "none"
+
+
+def test_the_coach_says_which_questions_want_a_yes_or_a_no(catalogue):
+    from voicecoach.coach.events import Begin, Heard
+    from voicecoach.coach.machine import Coach, Phase
+
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    assert coach.phase == Phase.CHOOSING
+    assert not coach.asks_yes_no
+    coach.handle(Heard("start", 1.0))
+    coach.handle(Heard("stop", 2.0))
+    assert coach.phase == Phase.CONFIRM_STOP
+    assert coach.asks_yes_no
+
+
 def test_both_sides_fitting_alike_or_poorly_is_no_answer(matcher):
     alike = Scorer({"yes": -1.5, "no": -2.2})  # within the margin: TV fits both
     assert understand(heard("hmm", alike), matcher, expecting_answer=True).intent == "none"

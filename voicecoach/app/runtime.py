@@ -178,7 +178,11 @@ class Runtime:
             transcript = replace(transcript, alternatives=())
         # Nor may a closed-set guess (understand.fallback) take the coach's voice for a command.
         match = self.understand(
-            transcript, self.matcher, self.coach.expects_answer, guesses=speaking is None
+            transcript,
+            self.matcher,
+            self.coach.expects_answer,
+            guesses=speaking is None,
+            asked=self.coach.asks_yes_no,
         )
         # The room echoes a little after the coach stops: its own words may come back late.
         echoing = self.loop.speaking(transcript.start, now, ECHO_TAIL_SECONDS)

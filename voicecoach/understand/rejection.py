@@ -195,14 +195,18 @@ def understand(
     expecting_answer: bool = False,
     thresholds: Thresholds | None = None,
     guesses: bool = True,
+    asked: bool | None = None,
 ) -> Match:
     """The final intent, slots and confidence for one transcript (`none` when rejected).
 
     `thresholds` default to those of the engine that made the transcript.  `guesses`:
     whether the command fallback may take an utterance that meant nothing for the command
     that fits its audio best (the runtime turns it off while the coach speaks: its own
-    voice must not become a command; the safety rescue still runs).
+    voice must not become a command; the safety rescue still runs).  `asked`: whether a
+    yes-or-no question is open, so that a yes or a no may be heard on the audio itself
+    (voicecoach.understand.answers); by default whenever an answer is expected.
     """
+    asked = expecting_answer if asked is None else asked
     th = thresholds or thresholds_for(t.engine)
     best = _understand_one(t, matcher, expecting_answer, th)
     if best.intent != NONE:
@@ -222,19 +226,24 @@ def understand(
         if m.intent != NONE and not _consequential(matcher, m.intent) and not unasked:
             return m
     if t.verify is not None and th.verify_min is not None:
-        t = scored_once(t, _later_sentences(t, matcher, th, expecting_answer, guesses))
+        t = scored_once(t, _later_sentences(t, matcher, th, expecting_answer, guesses, asked))
         verdict = verify(t, matcher, expecting_answer, th)
         if verdict.match is not None:
             return verdict.match
     bar = th.fallback if guesses else None
     found = fallback(t, best, matcher, bar, th.rescue, expecting_answer)
-    if found.intent == NONE and expecting_answer and guesses and th.answer is not None:
+    if found.intent == NONE and asked and guesses and th.answer is not None:
         return heard_answer(t, found, th.answer)
     return found
 
 
 def _later_sentences(
-    t: Transcript, matcher: MatcherLike, th: Thresholds, expecting_answer: bool, guesses: bool
+    t: Transcript,
+    matcher: MatcherLike,
+    th: Thresholds,
+    expecting_answer: bool,
+    guesses: bool,
+    asked: bool,
 ) -> list[str]:
     """What the rescue (and the fallback, when on) will score if verification accepts
     nothing, scored with it in one batch: each scoring call repeats the encoder output per
@@ -243,7 +252,7 @@ def _later_sentences(
     later = list(RESCUE_SENTENCES) if th.rescue is not None and short(t, th.rescue) else []
     if guesses and th.fallback is not None and fallback_short(t, th.fallback):
         later += [s for s, _ in fallback_candidates(t, matcher, th.fallback, expecting_answer)]
-    if guesses and expecting_answer and th.answer is not None and answer_short(t, th.answer):
+    if guesses and asked and th.answer is not None and answer_short(t, th.answer):
         later += answer_sentences()
     return later
 
