@@ -14,7 +14,13 @@ import pytest
 
 from voicecoach.app.cli import main
 from voicecoach.understand import templates as tpl
-from voicecoach.understand.intents import CANONICAL, IntentDataError, Matcher, load_intents
+from voicecoach.understand.intents import (
+    CANONICAL,
+    IntentDataError,
+    Matcher,
+    load_intents,
+    with_variants,
+)
 
 DATA = Path(__file__).parent / "data"
 INTENTS = Path(__file__).parents[1] / "intents"
@@ -100,6 +106,28 @@ def test_yes_and_no_are_reported_whatever_the_dialogue_state(matcher, text, inte
 def test_a_misheard_exercise_name_still_fills_the_slot(matcher):
     match = matcher.match("let's do the knee to chess")
     assert (match.intent, match.slots) == ("choose_exercise", {"exercise": "knee_to_chest"})
+
+
+@pytest.mark.parametrize(
+    ("text", "exercise"),
+    [
+        ("glute bridges please", "glute_bridge"),
+        ("can we do the calf stretches", "calf_stretch"),
+        ("some lunges", "stationary_lunge"),
+    ],
+)
+def test_an_exercise_named_in_the_plural_is_chosen(matcher, text, exercise):
+    m = matcher.match(text)
+    assert (m.intent, m.slots) == ("choose_exercise", {"exercise": exercise})
+
+
+def test_slot_variants_keep_each_entrys_own_values():
+    values = {"hug my knee": "knee_to_chest", "bridge": "glute_bridge", "bridges": "other"}
+    out = with_variants(values)
+    assert out["hug your knee"] == "knee_to_chest"
+    assert out["hug my knees"] == "knee_to_chest"
+    assert out["bridges"] == "other"  # an entry's own value is never taken over
+    assert with_variants({"stretch": "s"})["stretches"] == "s"
 
 
 def test_consequential_intents_need_a_close_match(matcher):

@@ -31,6 +31,7 @@ DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 DEV_DIR = Path(__file__).resolve().parents[2] / "tests" / "data_dev"
 DEV = DEV_DIR / "dev.toml"
 DEV_ROUND3 = DEV_DIR / "dev_round3.toml"
+DEV_ROUND4 = DEV_DIR / "dev_round4.toml"
 CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
 #: A more specific answer that counts as right: (expected, answered).
 ALSO_RIGHT = {("tired", "dizzy"), ("tired", "overheated")}
@@ -50,6 +51,7 @@ def load_rounds(data: Path) -> list[Round]:
         ("round 1", "heldout.toml", "non_commands.toml"),
         ("round 2", "heldout_round2.toml", "non_commands_round2.toml"),
         ("round 3", "heldout_round3.toml", "non_commands_round3.toml"),
+        ("round 4", "heldout_round4.toml", "non_commands_round4.toml"),
     ):
         if not (data / commands_file).exists():
             continue
@@ -72,7 +74,8 @@ def load_rounds(data: Path) -> list[Round]:
 
 def load_devs() -> list[Round]:
     """Every development round there is."""
-    return [load_dev(p, n) for p, n in ((DEV, "dev"), (DEV_ROUND3, "dev round 3")) if p.exists()]
+    rounds = ((DEV, "dev"), (DEV_ROUND3, "dev round 3"), (DEV_ROUND4, "dev round 4"))
+    return [load_dev(p, n) for p, n in rounds if p.exists()]
 
 
 def load_dev(path: Path = DEV, name: str = "dev") -> Round:

@@ -559,7 +559,7 @@ class Matcher:
         self.model = model or model_for(intents)
         # Longest slot values first, so "hip flexor stretch" wins over "hip flexor".
         self._slot_values = {
-            slot: sorted(values.items(), key=lambda kv: -len(kv[0]))
+            slot: sorted(with_variants(values).items(), key=lambda kv: -len(kv[0]))
             for slot, values in intents.slot_values.items()
         }
         # An exercise described in the person's own words ("the one where i twist on my back").
@@ -686,6 +686,37 @@ class Matcher:
             alone = f" {normal} ".replace(f" {spoken} ", f" {{{slot}}} ", 1).strip()
             readings.append((alone, {slot: ident}))
         return readings
+
+
+def with_variants(values: Mapping[str, str]) -> dict[str, str]:
+    """Slot values plus the forms people say them in: the last word plural ("glute
+    bridges") and the movement told as "you" ("hug your knee" for "hug my knee").  A form
+    that is some entry's own value keeps that entry.  For finding slots only: the
+    recognizers' vocabulary and the model's training keep the catalogue's own words."""
+    out = dict(values)
+    for spoken, ident in values.items():
+        for variant in (_plural(spoken), _second_person(spoken)):
+            if variant != spoken:
+                out.setdefault(variant, ident)
+    return out
+
+
+def _plural(spoken: str) -> str:
+    *head, last = spoken.split()
+    if last.endswith("s") or last.startswith("{"):
+        return spoken
+    if last.endswith(("ch", "sh", "x", "z")):
+        last += "es"
+    elif last.endswith("y") and last[-2:-1] not in tuple("aeiou"):
+        last = last[:-1] + "ies"
+    else:
+        last += "s"
+    return " ".join([*head, last])
+
+
+def _second_person(spoken: str) -> str:
+    swap = {"my": "your", "i": "you", "me": "you"}
+    return " ".join(swap.get(w, w) for w in spoken.split())
 
 
 def fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
