@@ -130,6 +130,15 @@ def test_slot_variants_keep_each_entrys_own_values():
     assert with_variants({"stretch": "s"})["stretches"] == "s"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("easy", "easier"), ("make it easy please", "easier"), ("too easy", "harder")],
+)
+def test_easy_asks_for_easier_and_too_easy_for_harder(matcher, text, intent):
+    # The model had read "make it easy" (and Whisper's "easy" for "easier") as harder.
+    assert matcher.match(text).intent == intent
+
+
 def test_consequential_intents_need_a_close_match(matcher):
     # "stop" buried in a longer sentence must not end a session.
     assert matcher.match("i need to stop at the shops later").intent == "none"

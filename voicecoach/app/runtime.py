@@ -84,9 +84,10 @@ class EventLog:
 
 def closed_set_note(phrase: str) -> dict[str, str]:
     """The heard record's note of a sentence taken from the audio itself: {"rescued": "i
-    fell"} (understand.rescue) or {"fallback": "pause"} (understand.fallback)."""
+    fell"} (understand.rescue), {"fallback": "pause"} (understand.fallback) or {"answer":
+    "yes"} (understand.answers)."""
     kind, _, sentence = phrase.partition(": ")
-    return {kind: sentence} if kind in ("rescued", "fallback") and sentence else {}
+    return {kind: sentence} if kind in ("rescued", "fallback", "answer") and sentence else {}
 
 
 @dataclass
@@ -177,7 +178,11 @@ class Runtime:
             transcript = replace(transcript, alternatives=())
         # Nor may a closed-set guess (understand.fallback) take the coach's voice for a command.
         match = self.understand(
-            transcript, self.matcher, self.coach.expects_answer, guesses=speaking is None
+            transcript,
+            self.matcher,
+            self.coach.expects_answer,
+            guesses=speaking is None,
+            asked=self.coach.asks_yes_no,
         )
         # The room echoes a little after the coach stops: its own words may come back late.
         echoing = self.loop.speaking(transcript.start, now, ECHO_TAIL_SECONDS)

@@ -159,6 +159,14 @@ SIDE_PHASES = frozenset({
     Phase.PAUSED, Phase.CONFIRM_STOP, Phase.PAIN, Phase.EMERGENCY, Phase.FALL_CHECK, Phase.TIRED,
     Phase.UNWELL,
 })  # fmt: skip
+#: Phases where the coach has asked a yes-or-no question ("Do you want to end the session?",
+#: "Have you fallen?"): there an utterance it could not read may be heard as the answer on
+#: the audio itself (voicecoach.understand.answers); not in READY or CHOOSING, where a TV's
+#: "yes" would start something the person never asked for.
+YES_NO_QUESTIONS = frozenset({
+    Phase.CONFIRM_STOP, Phase.TIRED, Phase.FALL_CHECK, Phase.CONFIRM_CONSTRAINTS,
+    Phase.RESUME_OFFER, Phase.CHECK_READY, Phase.STEP_UP,
+})  # fmt: skip
 WAITING = frozenset(
     {
         Phase.CHOOSING,
@@ -572,6 +580,11 @@ class Coach:
     def expects_answer(self) -> bool:
         """True when a yes or no would mean something."""
         return self.phase in WAITING and self.phase != Phase.ENDED
+
+    @property
+    def asks_yes_no(self) -> bool:
+        """True when the coach's question wants a yes or a no (not a choice or a ready)."""
+        return self.phase in YES_NO_QUESTIONS
 
     @property
     def current_id(self) -> str | None:

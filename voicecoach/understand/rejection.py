@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from rapidfuzz import fuzz, process
 
 from voicecoach.hear.recognizer import Transcript
+from voicecoach.understand.answers import AnswerBar, answer_sentences, heard_answer
+from voicecoach.understand.answers import short as answer_short
 from voicecoach.understand.fallback import FallbackBar, fallback, fallback_short
 from voicecoach.understand.fallback import candidates as fallback_candidates
 from voicecoach.understand.flags import NONE, load_flags
@@ -89,6 +91,10 @@ class Thresholds:
     """Command fallback (voicecoach.understand.fallback): a short utterance that meant
     nothing, after the rescue, is taken for the command that fits the audio clearly best;
     None: none."""
+    answer: AnswerBar | None = None
+    """While the coach waits for a yes or a no: a short utterance that meant nothing is
+    taken for the answer whose sentences fit the audio clearly best
+    (voicecoach.understand.answers); None: never."""
     grammar_bound: bool = False
     """The engine can only say the coach's words (its language model or grammar comes
     from intents/): ordinary talk comes out as command-like word salad, which the learned
@@ -139,6 +145,7 @@ WHISPER_THRESHOLDS = Thresholds(
     verify_nearest=4,
     confirm_min=-3.0,
     rescue=RescueBar(min_score=-2.3),
+    answer=AnswerBar(min_score=-2.5, margin=2.0),
 )
 THRESHOLDS = {
     "pocketsphinx": POCKETSPHINX_THRESHOLDS,
@@ -188,14 +195,18 @@ def understand(
     expecting_answer: bool = False,
     thresholds: Thresholds | None = None,
     guesses: bool = True,
+    asked: bool | None = None,
 ) -> Match:
     """The final intent, slots and confidence for one transcript (`none` when rejected).
 
     `thresholds` default to those of the engine that made the transcript.  `guesses`:
     whether the command fallback may take an utterance that meant nothing for the command
     that fits its audio best (the runtime turns it off while the coach speaks: its own
-    voice must not become a command; the safety rescue still runs).
+    voice must not become a command; the safety rescue still runs).  `asked`: whether a
+    yes-or-no question is open, so that a yes or a no may be heard on the audio itself
+    (voicecoach.understand.answers); by default whenever an answer is expected.
     """
+    asked = expecting_answer if asked is None else asked
     th = thresholds or thresholds_for(t.engine)
     best = _understand_one(t, matcher, expecting_answer, th)
     if best.intent != NONE:
@@ -215,16 +226,24 @@ def understand(
         if m.intent != NONE and not _consequential(matcher, m.intent) and not unasked:
             return m
     if t.verify is not None and th.verify_min is not None:
-        t = scored_once(t, _later_sentences(t, matcher, th, expecting_answer, guesses))
+        t = scored_once(t, _later_sentences(t, matcher, th, expecting_answer, guesses, asked))
         verdict = verify(t, matcher, expecting_answer, th)
         if verdict.match is not None:
             return verdict.match
     bar = th.fallback if guesses else None
-    return fallback(t, best, matcher, bar, th.rescue, expecting_answer)
+    found = fallback(t, best, matcher, bar, th.rescue, expecting_answer)
+    if found.intent == NONE and asked and guesses and th.answer is not None:
+        return heard_answer(t, found, th.answer)
+    return found
 
 
 def _later_sentences(
-    t: Transcript, matcher: MatcherLike, th: Thresholds, expecting_answer: bool, guesses: bool
+    t: Transcript,
+    matcher: MatcherLike,
+    th: Thresholds,
+    expecting_answer: bool,
+    guesses: bool,
+    asked: bool,
 ) -> list[str]:
     """What the rescue (and the fallback, when on) will score if verification accepts
     nothing, scored with it in one batch: each scoring call repeats the encoder output per
@@ -233,6 +252,8 @@ def _later_sentences(
     later = list(RESCUE_SENTENCES) if th.rescue is not None and short(t, th.rescue) else []
     if guesses and th.fallback is not None and fallback_short(t, th.fallback):
         later += [s for s, _ in fallback_candidates(t, matcher, th.fallback, expecting_answer)]
+    if guesses and asked and th.answer is not None and answer_short(t, th.answer):
+        later += answer_sentences()
     return later
 
 
