@@ -483,3 +483,37 @@ def test_safety_words_in_people_s_own_words(matcher, text, intent):
 )
 def test_talk_near_the_safety_wordings_is_not_a_command(matcher, text):
     assert matcher.match(text).intent == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("help help", "emergency"),
+        ("Help! Help! Help!", "emergency"),
+        ("I need help now", "emergency"),
+        ("um, help me right now", "emergency"),
+        ("somebody help", "emergency"),
+        ("help", "help"),
+        ("help me", "help"),
+        ("I need help", "help"),
+        ("quit", "stop"),
+    ],
+)
+def test_a_call_for_help_said_twice_or_now_is_an_emergency(matcher, text, intent):
+    assert matcher.match(text).intent == intent
+
+
+def test_a_literal_sentence_needs_nothing_but_fillers_around_it(matcher):
+    # "now" is a filler elsewhere: with other words around it, it is ordinary help again.
+    assert matcher.match("i need help now with the shopping").intent != "emergency"
+
+
+def test_bad_literal_data_is_refused(catalogue):
+    body = '[intents.next]\nsentences = ["next"]\nliteral = "next next"\n'
+    with pytest.raises(IntentDataError, match="literal needs a list of sentences"):
+        load_intents(_data(body), catalogue)
+
+
+def test_politeness_does_not_turn_a_command_round(matcher):
+    # "if you don't mind" has a negation in it, and denies nothing.
+    assert matcher.match("skip this one if you don't mind").intent == "skip"

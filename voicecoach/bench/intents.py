@@ -172,7 +172,18 @@ def main(argv: list[str]) -> int:
         "held-out rounds; --misses then lists its misses, which is allowed",
     )
     parser.add_argument("--new-only", action="store_true", help="skip the old matcher")
+    parser.add_argument(
+        "--wrap",
+        type=float,
+        default=None,
+        help="train with this share of sentences also wrapped in everyday talk "
+        "(voicecoach/understand/augment.py; shipped: 0)",
+    )
     args = parser.parse_args(argv)
+    if args.wrap is not None:
+        from voicecoach.understand import augment
+
+        augment.SHARE = args.wrap
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 

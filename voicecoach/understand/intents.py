@@ -35,6 +35,7 @@ from typing import IO, Protocol
 import numpy as np
 from rapidfuzz import fuzz
 
+from voicecoach.understand import augment
 from voicecoach.understand import templates as tpl
 from voicecoach.understand.describe import Describer
 from voicecoach.understand.flags import CANONICAL, NONE, load_flags
@@ -112,6 +113,10 @@ class Intent:
     """A safety word (pain, dizzy, emergency...): heard in every state, never to be missed."""
     confirmed: bool = False
     """Consequential, but the coach asks before acting on it (flags.toml)."""
+    literal: tuple[tpl.Seq, ...] = ()
+    """Templates matched on the words as said, fillers and repeats kept (`literal` in the
+    data): "help help" and "i need help now" are an emergency, though normalised they read
+    "help" and "i need help"."""
 
     @property
     def phrases(self) -> tuple[str, ...]:
@@ -136,16 +141,16 @@ class IntentSet:
     families: Mapping[str, str] = field(default_factory=dict)
     """Slot value id -> the catalogue entry it is an adapted version of."""
 
-    def normalise(self, text: str, once: bool = True) -> str:
-        """Lower-case, drop punctuation and fillers, expand contractions; `once`: a word
-        said twice in a row counts once."""
+    def normalise(self, text: str, once: bool = True, fillers: bool = True) -> str:
+        """Lower-case, drop punctuation and (if `fillers`) fillers, expand contractions;
+        `once`: a word said twice in a row counts once."""
         text = text.lower().replace("\u2019", "'")
         text = _NOT_WORD.sub(" ", text)
         words: list[str] = []
         for word in text.split():
             word = word.strip("'")
             words.extend(self.contractions.get(word, word).split())
-        kept = [w for w in words if w not in self.fillers] or words
+        kept = [w for w in words if not fillers or w not in self.fillers] or words
         # "okay" on its own is an answer, not a filler: a filler-only utterance stays whole.
         # Said-twice words ("wait wait", "yes yes") count once.
         return " ".join(_once(kept) if once else kept)
@@ -178,6 +183,17 @@ class IntentSet:
             dict.fromkeys(
                 self.normalise(s)
                 for tree in self.intents[intent].trees
+                for s in tpl.expand(tree, self.rules)
+            )
+        )
+
+    def literal_expansions(self, intent: str) -> list[str]:
+        """Every sentence of `intent`'s literal templates, as said (fillers and repeats
+        kept, contractions expanded)."""
+        return list(
+            dict.fromkeys(
+                self.normalise(s, once=False, fillers=False)
+                for tree in self.intents[intent].literal
                 for s in tpl.expand(tree, self.rules)
             )
         )
@@ -318,6 +334,9 @@ def _intents(
         if not sentences or not all(isinstance(p, str) and p.strip() for p in sentences):
             raise IntentDataError(f"{name}:{line}: {where}: needs a non-empty list of sentences")
         trees = tuple(_parse(name, text, where, s, rules) for s in sentences)
+        literal = entry.get("literal", []) if isinstance(entry, dict) else []
+        if not isinstance(literal, list) or not all(isinstance(p, str) and p for p in literal):
+            raise IntentDataError(f"{name}:{line}: {where}: literal needs a list of sentences")
         intents[intent_name] = Intent(
             intent_name,
             tuple(sentences),
@@ -325,6 +344,7 @@ def _intents(
             trees,
             flags[intent_name].safety,
             flags[intent_name].confirmed,
+            tuple(_parse(name, text, where, s, rules) for s in literal),
         )
     missing = [i for i in CANONICAL if i not in intents]
     if missing:
@@ -462,6 +482,8 @@ RAW_VALUES = 2
 SLOT_SEED = 11
 #: Words that turn a sentence round: "I'm not tired" must never become "I'm tired".
 NEGATIONS = frozenset({"not", "cannot", "never", "no", "nothing", "without"})
+#: Negations that turn nothing round: politeness ("skip this one if you don't mind").
+POLITE_NEGATIONS = frozenset({("not", "mind")})
 #: Other values of one slot found in a sentence, tried for an exact template hit.
 MAX_SLOT_READINGS = 3
 #: Fuzzy matching of a misheard multi-word exercise or routine name needs this similarity.
@@ -522,6 +544,11 @@ class Matcher:
             for sentence in intents.expansions(name):
                 self._exact.setdefault(sentence, name)
         self._not_commands = set(intents.sentences(NONE, PER_NEGATIVE_TEMPLATE))
+        self._literal = [
+            (sentence.split(), name)
+            for name in intents.intents
+            for sentence in intents.literal_expansions(name)
+        ]
         # How each intent's own sentences negate (a negation word and the word after it):
         # any other negation in a transcript turns it round, so "do not skip this one" is
         # not skip although "i do not want this one" is.
@@ -560,6 +587,9 @@ class Matcher:
         normal = self.intents.normalise(text)
         if not normal:
             return Candidate(text, NONE, 1.0, 0.0, "", {}, exact=True)
+        literal = self._literal_match(text)
+        if literal is not None:
+            return literal
         readings = self._fill_slots(normal)
         # A slot value may begin with the word before it ("something for | for the chair"):
         # found before repeated words are merged, the rest of the sentence is a template's.
@@ -580,6 +610,20 @@ class Matcher:
         blocked = wanted != set(found) & wanted or not self._negations_allowed(intent, reading)
         slots = {k: v for k, v in found.items() if k in wanted}
         return Candidate(text, intent, probability, runner_up, reading, slots, blocked=blocked)
+
+    def _literal_match(self, text: str) -> Candidate | None:
+        """A literal template said as it is, with nothing but fillers around it."""
+        words = self.intents.normalise(text, once=False, fillers=False).split()
+        for wanted, intent in self._literal:
+            size = len(wanted)
+            for start in range(len(words) - size + 1):
+                rest = words[:start] + words[start + size :]
+                if words[start : start + size] == wanted and all(
+                    w in self.intents.fillers for w in rest
+                ):
+                    reading = " ".join(wanted)
+                    return Candidate(text, intent, EXACT, 0.0, reading, {}, exact=True)
+        return None
 
     def _negations_allowed(self, intent: str, reading: str) -> bool:
         return _negation_pairs(reading) <= self._negations_used[intent]
@@ -697,14 +741,15 @@ def _once(words: list[str]) -> list[str]:
 
 def _negation_pairs(sentence: str) -> set[tuple[str, str]]:
     words = sentence.split()
-    return {
+    pairs = {
         (w, words[i + 1] if i + 1 < len(words) else "")
         for i, w in enumerate(words)
         if w in NEGATIONS
     }
+    return pairs - POLITE_NEGATIONS
 
 
-def training_samples(intents: IntentSet) -> list[tuple[str, str]]:
+def training_samples(intents: IntentSet, wrap: float | None = None) -> list[tuple[str, str]]:
     """(sentence, intent) pairs the model learns from, `none` included.  Sentences with a
     slot are also shown with a spoken value in its place: a description nobody wrote down
     ("the one where i lift my hips off the bed") reaches the model as words, not as a
@@ -718,7 +763,10 @@ def training_samples(intents: IntentSet) -> list[tuple[str, str]]:
                 for value in rng.sample(spoken[slot], min(RAW_VALUES, len(spoken[slot]))):
                     samples.append((sentence.replace("{" + slot + "}", value), name))
     samples += [(s, NONE) for s in intents.sentences(NONE, PER_NEGATIVE_TEMPLATE)]
-    return samples
+    # `wrap`: a share of them again with talk around them ("i think ...", "... if you don't
+    # mind"), commands and not-commands alike (augment.py: measured, not shipped).
+    share = augment.SHARE if wrap is None else wrap
+    return samples + augment.wrapped(samples, intents.normalise, share)
 
 
 _MODELS: dict[str, Model] = {}
@@ -727,7 +775,8 @@ _MODELS: dict[str, Model] = {}
 def model_for(intents: IntentSet) -> Model:
     """The model learned from `intents`: from this process, the cache, or trained now."""
     classes = (*intents.intents, NONE)
-    key = intents.digest + repr((PER_TEMPLATE, PER_NEGATIVE_TEMPLATE, RAW_VALUES, SLOT_SEED))
+    settings = (PER_TEMPLATE, PER_NEGATIVE_TEMPLATE, RAW_VALUES, SLOT_SEED)
+    key = intents.digest + repr(settings) + augment.key(augment.SHARE)
     if key not in _MODELS:
         digest = hashlib.sha256(key.encode()).hexdigest()
         _MODELS[key] = load_or_train(digest, lambda: training_samples(intents), classes)
