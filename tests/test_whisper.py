@@ -426,6 +426,26 @@ def test_whisper_verification_reranks_a_near_miss_on_real_audio(whisper, matcher
     assert understand(replace(tv, text="resume"), matcher).intent == "none"
 
 
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+def test_many_sentences_are_scored_in_batches_each_as_on_its_own(whisper):
+    from voicecoach.hear.engine_whisper import SCORE_BATCH
+
+    whisper.transcribe(synth.synthesize("it hurts", "rms"))
+    sentences = [
+        "stop", "next", "pause", "resume", "skip", "i'm tired", "it hurts", "help",
+        "i've fallen", "slow down", "speak up", "what's next", "go back", "yes",
+    ]  # fmt: skip
+    assert len(sentences) > 2 * SCORE_BATCH  # three calls, the last one short
+    scores = whisper.score(sentences)
+    assert len(scores) == len(sentences)
+    assert max(range(len(sentences)), key=scores.__getitem__) == sentences.index("it hurts")
+    alone = [whisper.score([s])[0] for s in sentences]
+    # Batches pad their sentences to the longest: int8 arithmetic may differ in the 2nd decimal.
+    assert scores == pytest.approx(alone, abs=0.05)
+
+
 # --- safety rescue ----------------------------------------------------------------------------
 
 

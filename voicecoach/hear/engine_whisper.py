@@ -118,6 +118,12 @@ MIN_AVG_LOGPROB = -1.0
 #: A high no-speech probability together with a log-probability below this: noise.
 NO_SPEECH_PROB = 0.6
 NO_SPEECH_LOGPROB = -0.5
+#: Sentences scored per `align` call.  Each sentence in a call costs its own copy of the
+#: encoder output, its cross-attention keys and values and log-probabilities over the whole
+#: vocabulary at every token: 23 sentences in one call took ~100 MB above the coach's
+#: steady memory for a 2 s command (~150 MB for a 12 s one), 6 at a time ~35-40 MB, in the
+#: same time or less (docs/benchmarks.md, "Peak memory of a spoken session").
+SCORE_BATCH = 6
 
 _NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
@@ -532,19 +538,24 @@ class WhisperRecognizer:
 
         features, frames = encoded
         tokens = [self._tokenizer.encode(_written(s)) for s in sentences]
-        batch = np.asarray(features)
-        batch = ctranslate2.StorageView.from_array(
-            np.ascontiguousarray(np.repeat(batch, len(tokens), axis=0))
-        )
-        results = self._model.align(
-            batch, self._prompt[self._start :], tokens, [max(frames, 2)] * len(tokens)
-        )
-        return [
-            float(np.mean(np.log(np.maximum(r.text_token_probs, 1e-12))))
-            if len(r.text_token_probs)
-            else -math.inf
-            for r in results
-        ]
+        one = np.asarray(features)
+        scores: list[float] = []
+        # A few sentences per call: memory grows with the batch (SCORE_BATCH), time not.
+        for first in range(0, len(tokens), SCORE_BATCH):
+            part = tokens[first : first + SCORE_BATCH]
+            batch = ctranslate2.StorageView.from_array(
+                np.ascontiguousarray(np.repeat(one, len(part), axis=0))
+            )
+            results = self._model.align(
+                batch, self._prompt[self._start :], part, [max(frames, 2)] * len(part)
+            )
+            scores += [
+                float(np.mean(np.log(np.maximum(r.text_token_probs, 1e-12))))
+                if len(r.text_token_probs)
+                else -math.inf
+                for r in results
+            ]
+        return scores
 
     def transcribe(self, pcm: bytes) -> Transcript:
         """One whole utterance (16 kHz mono int16) -> transcript.

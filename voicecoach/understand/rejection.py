@@ -246,9 +246,9 @@ def _later_sentences(
     asked: bool,
 ) -> list[str]:
     """What the rescue (and the fallback, when on) will score if verification accepts
-    nothing, scored with it in one batch: each scoring call repeats the encoder output per
-    sentence and pays a fixed cost, so one call of ~15 sentences is cheaper than two of ~8
-    (docs/benchmarks.md, issue 10 fourth pass)."""
+    nothing, scored with it in one call: each call pays a fixed cost, so one call of ~15
+    sentences is cheaper than two of ~8 (docs/benchmarks.md, issue 10 fourth pass); the
+    engine splits a long call into small batches to bound its memory."""
     later = list(RESCUE_SENTENCES) if th.rescue is not None and short(t, th.rescue) else []
     if guesses and th.fallback is not None and fallback_short(t, th.fallback):
         later += [s for s, _ in fallback_candidates(t, matcher, th.fallback, expecting_answer)]
