@@ -93,6 +93,53 @@ def test_stop_speech_cuts_speech_with_a_short_fade_and_lets_tones_finish(tmp_pat
     assert np.allclose(a[3 * RATE :], 0.1, atol=1e-4)
 
 
+def _session(out: WavTimelineOut, forget: bool) -> None:
+    """Lines, tones, a barge-in and a gap, as a file session plays them; with `forget`, the
+    time before each event is declared settled first (as the runtime does)."""
+    events = [
+        (0.0, lambda: out.play(const(0.25, 1.2), at=0.5)),
+        (1.0, lambda: out.play(const(0.125, 0.3, kind="tone"), at=1.0)),
+        (1.1, lambda: out.play(const(0.2, 2.0), at=1.7)),  # queued behind the first line
+        (3.1, lambda: out.stop_speech(at=3.1)),  # barge-in, 1.4 s into the second line
+        (6.0, lambda: out.play(const(0.3, 1.5), at=6.0)),  # after a silence
+        (9.4, lambda: out.play(const(0.1, 0.5, kind="tone"), at=9.4)),
+    ]
+    for t, event in events:
+        if forget:
+            out.forget_before(t)
+        event()
+    if forget:
+        out.forget_before(9.9)
+
+
+def test_a_wav_written_as_the_session_goes_is_the_one_written_at_the_end(tmp_path: Path) -> None:
+    at_end = WavTimelineOut(tmp_path / "end.wav", RATE)
+    _session(at_end, forget=False)
+    at_end.close()
+    going = WavTimelineOut(tmp_path / "going.wav", RATE)
+    _session(going, forget=True)
+    # Written already up to the last whole second before the last sound's end (9.9 s) ...
+    assert (tmp_path / "going.wav").stat().st_size >= 44 + 2 * 9 * RATE
+    assert going.busy_until() == pytest.approx(9.9)
+    going.close()
+    a, _ = read(tmp_path / "end.wav")
+    b, _ = read(tmp_path / "going.wav")
+    assert len(a) == round(9.9 * RATE)  # ... and never past it
+    assert np.array_equal(a, b)
+
+
+def test_nothing_is_written_past_the_last_sound(tmp_path: Path) -> None:
+    out = WavTimelineOut(tmp_path / "t.wav", RATE)
+    out.play(const(0.25, 0.5), at=0.2)
+    out.forget_before(30.0)  # the file read on in silence
+    out.play(const(0.25, 0.5), at=31.0)
+    out.close()
+    a, _ = read(tmp_path / "t.wav")
+    assert len(a) == round(31.5 * RATE)
+    assert np.allclose(a[round(31.0 * RATE) :], 0.25, atol=1e-4)
+    assert not a[round(0.7 * RATE) : round(31.0 * RATE)].any()
+
+
 def test_mixer_cuts_within_one_block_when_the_cut_is_already_past() -> None:
     """A device renders ahead of time: a cut 'now' lands at the start of the next block."""
     mixer = Mixer(RATE)

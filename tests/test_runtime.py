@@ -41,16 +41,23 @@ class TimelineOut:
     clips: list[list] = field(default_factory=list)
     rate: int = 22050
     lost: str | None = None
+    forgotten: float = 0.0
+    """The runtime said nothing would be played or cut before this time any more."""
 
     def now(self) -> float:
         return self.busy_until()
 
     def play(self, clip, at=None) -> float:
         start = at if at is not None else self.busy_until()
+        assert start >= self.forgotten, f"played at {start}, after forgetting {self.forgotten}"
         self.clips.append([clip, start, start + clip.seconds])
         return start + clip.seconds
 
+    def forget_before(self, t: float) -> None:
+        self.forgotten = max(self.forgotten, t)
+
     def stop_speech(self, at=None) -> None:
+        assert at >= self.forgotten, f"cut at {at}, after forgetting {self.forgotten}"
         # As the real mixer does: what is playing is cut, what is queued is never heard.
         self.clips = [c for c in self.clips if c[1] < at]
         for c in self.clips:

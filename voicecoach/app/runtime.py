@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from voicecoach.app import heap
 from voicecoach.app.actionjson import action_json
 from voicecoach.app.loop import DEFERRED, IGNORED, SessionLoop, Spoken
 from voicecoach.app.session import Recorder, SessionRecorder
@@ -114,6 +115,8 @@ class Runtime:
     loop: SessionLoop = field(init=False)
     emitted_at: float = field(init=False, default=0.0)
     """The session time of the last action, on the audio's own timeline."""
+    heap: heap.Trimmer = field(init=False, default_factory=heap.Trimmer)
+    """Gives back what decoding and understanding an utterance freed (voicecoach.app.heap)."""
 
     def __post_init__(self) -> None:
         timeline = AudioTimeline(self.speaker, self.out, self.tone)
@@ -271,6 +274,11 @@ class Runtime:
             decode = time.perf_counter() - started
             for transcript in transcripts:
                 self.heard(transcript, end + decode)
+            if transcripts:  # what decoding and understanding it freed
+                self.heap.after_utterance()
+            # Every later action is due at or after this chunk: a WAV output writes out
+            # and lets go of what is before it.
+            self.out.forget_before(chunk.timestamp)
         for transcript in stream.flush():
             self.heard(transcript, end)
         self.loop.settle(clock.sleep_until if clock is not None else None)
@@ -310,6 +318,7 @@ class Runtime:
                 self.fire_timers(now)
                 if kind == "utterance":
                     self.heard(payload, now)
+                    self.heap.after_utterance()  # what decoding and understanding it freed
                 elif kind == "device":
                     self.events.write({"t": round(now, 3), "type": "device", "state": payload})
                     self.feed(DeviceTrouble("microphone", payload == "back", now))

@@ -7,8 +7,9 @@ a sink pulls blocks from it:
   timeline = seconds since open (monotonic clock).  A clip is pinned to device samples
   ("anchored") in the first block that reaches its start time, so late callers start at
   the next block instead of losing the head of their clip.
-- `WavTimelineOut`: virtual time (whatever `at` says); everything is rendered into one
-  WAV on close.  For `--audio-out` and tests.
+- `WavTimelineOut`: virtual time (whatever `at` says); rendered into one WAV as the caller
+  says the time before some point is settled (`forget_before`), the rest on close, so
+  a long session does not keep every line it said.  For `--audio-out` and tests.
 
 `at=None` means "when possible": a speech clip starts when the speech already queued ends
 (lines are never spoken over each other), a tone starts now (over speech, by design).
@@ -189,6 +190,11 @@ class AudioOut(Protocol):
         """After `lost`: open the output again (NoOutputDevice while it is still gone)."""
         ...
 
+    def forget_before(self, t: float) -> None:
+        """Nothing will be played or cut before `t` any more (a file read faster than real
+        time says so as it goes): what comes before may be let go."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -199,12 +205,18 @@ class WavTimelineOut(AudioOut):
     `advance`), so a runtime reading audio from a file moves time along as it reads.
     """
 
+    BLOCK_SECONDS = 1.0
+    """Rendered a second at a time: memory stays small however long the session."""
+
     def __init__(self, path: str | Path, rate: int = 22050) -> None:
         self.path = Path(path)
         self.rate = rate
         self._mixer = Mixer(rate)
         self._now = 0.0
         self._closed = False
+        self._wav: wave.Wave_write | None = None
+        self._written = 0
+        """Samples written to the file so far."""
         self.lost: str | None = None
         """A file is never unplugged."""
 
@@ -233,25 +245,44 @@ class WavTimelineOut(AudioOut):
     def reopen(self) -> None:
         """Nothing to do: a file is never lost."""
 
+    def forget_before(self, t: float) -> None:
+        """Write the timeline before `t` to the file (whole blocks, never past the last
+        sound) and let go of the clips that have ended: a six-minute session otherwise
+        held ~18 MB of its own voice until the end."""
+        if not self._closed:
+            self._write(round(t * self.rate), whole_blocks=True)
+
     def close(self) -> None:
-        """Render the whole timeline into the WAV file."""
+        """Render the rest of the timeline into the WAV file."""
         if self._closed:
             return
         self._closed = True
-        block = self.rate  # one second at a time: memory stays small for long sessions
-        with wave.open(str(self.path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(self.rate)
-            pos = 0
-            while True:
-                # Only what has been played so far: the end is known after the cuts applied.
-                end = round(self._mixer.busy_until() * self.rate)
-                if pos >= end:
-                    break
-                n = min(block, end - pos)
-                w.writeframes(to_pcm(self._mixer.render(pos, n, pos / self.rate)))
-                pos += n
+        self._write(None, whole_blocks=False)
+        self._file().close()
+
+    def _file(self) -> wave.Wave_write:
+        if self._wav is None:
+            self._wav = wave.open(str(self.path), "wb")  # noqa: SIM115 - open across calls, closed by close()
+            self._wav.setnchannels(1)
+            self._wav.setsampwidth(2)
+            self._wav.setframerate(self.rate)
+        return self._wav
+
+    def _write(self, until: int | None, whole_blocks: bool) -> None:
+        """Render samples up to `until` (None: the end), never past the last sound."""
+        block = round(self.BLOCK_SECONDS * self.rate)
+        w = self._file()
+        while True:
+            # Only what has been played so far: the end is known after the cuts applied.
+            end = round(self._mixer.busy_until() * self.rate)
+            if until is not None:
+                end = min(end, until)
+            n = min(block, end - self._written)
+            if n <= 0 or (whole_blocks and n < block):
+                break
+            pos = self._written
+            w.writeframes(to_pcm(self._mixer.render(pos, n, pos / self.rate)))
+            self._written += n
 
 
 class SoundDeviceOut(AudioOut):
@@ -377,6 +408,9 @@ class SoundDeviceOut(AudioOut):
             if deadline is not None and time.monotonic() > deadline:
                 return
             time.sleep(0.01)
+
+    def forget_before(self, t: float) -> None:
+        """Nothing to do: the speaker lets go of each clip once it has played it."""
 
     def _close_stream(self) -> None:
         if self._stream is None:
