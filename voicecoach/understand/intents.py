@@ -27,7 +27,7 @@ import random
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import IO, Protocol
@@ -67,6 +67,11 @@ class SlotSource(Protocol):
 
 SLOTS = ("exercise", "routine")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+#: "he's", "she's": left as written (see IntentSet._is_contracted).
+_PRONOUNS_S = frozenset({"he's", "she's"})
+#: "at the doctor's", "to the chemist's": a place, the 's a possessive.
+_PLACE_PREPOSITIONS = frozenset({"at", "to", "from", "in", "round", "by", "near"})
+_DETERMINERS = frozenset({"the", "my", "his", "her", "our", "your", "their", "me"})
 _NOT_WORD = re.compile(r"[^a-z0-9'{} ]+")
 #: A template may expand to at most this many sentences (slots counted once): past that it
 #: is a sign of a mistake, and it would make the exact-hit table huge.
@@ -140,20 +145,48 @@ class IntentSet:
     """A hash of all the data the recogniser learns from (keys its cache)."""
     families: Mapping[str, str] = field(default_factory=dict)
     """Slot value id -> the catalogue entry it is an adapted version of."""
+    is_before: frozenset[str] = frozenset()
+    """Words after which a noun's 's reads "is" ("the floor's out"), `[meta] is_before`."""
+    is_before_endings: tuple[str, ...] = ()
+    """Endings of such words ("the cramp's easing"), `[meta] is_before_endings`."""
 
-    def normalise(self, text: str, once: bool = True, fillers: bool = True) -> str:
+    def normalise(
+        self, text: str, once: bool = True, fillers: bool = True, read_is: bool = True
+    ) -> str:
         """Lower-case, drop punctuation and (if `fillers`) fillers, expand contractions;
-        `once`: a word said twice in a row counts once."""
+        `once`: a word said twice in a row counts once; `read_is`: a noun's 's before an
+        `is_before` word reads "is" (off for the recognizers' language model, which must
+        not learn the contracted twins, see templates())."""
         text = text.lower().replace("\u2019", "'")
         text = _NOT_WORD.sub(" ", text)
+        raw = [w.strip("'") for w in text.split()]
         words: list[str] = []
-        for word in text.split():
-            word = word.strip("'")
-            words.extend(self.contractions.get(word, word).split())
+        for n, word in enumerate(raw):
+            if word in self.contractions:
+                words.extend(self.contractions[word].split())
+            elif read_is and self._is_contracted(raw[max(0, n - 2) : n], word, raw[n + 1 : n + 2]):
+                words.extend((word[:-2], "is"))
+            else:
+                words.append(word)
         kept = [w for w in words if not fillers or w not in self.fillers] or words
         # "okay" on its own is an answer, not a filler: a filler-only utterance stays whole.
         # Said-twice words ("wait wait", "yes yes") count once.
         return " ".join(_once(kept) if once else kept)
+
+    def _is_contracted(self, before: list[str], word: str, after: list[str]) -> bool:
+        """`word`'s 's is "is" (or "has"), not a possessive: the word after it cannot
+        follow a possessive ("the floor's out", "the cramp's gone", "standing's not
+        happening"; but "the dog's ball", "my husband's car").  Not a place named by its
+        owner ("at the doctor's on tuesday"), nor "he's" / "she's", which the templates
+        write as said ("he's collapsed", "she's been poorly")."""
+        if not word.endswith("'s") or len(word) < 4 or word in _PRONOUNS_S or not after:
+            return False
+        if len(before) == 2 and before[1] in _DETERMINERS and before[0] in _PLACE_PREPOSITIONS:
+            return False
+        return after[0] in self.is_before or any(
+            after[0].endswith(end) and len(after[0]) > len(end) + 2
+            for end in self.is_before_endings
+        )
 
     def consequential(self, name: str) -> bool:
         intent = self.intents.get(name)
@@ -167,14 +200,14 @@ class IntentSet:
         intent = self.intents.get(name)
         return bool(intent and intent.confirmed)
 
-    def sentences(self, intent: str, per_template: int) -> list[str]:
+    def sentences(self, intent: str, per_template: int, read_is: bool = True) -> list[str]:
         """Normalised sentences of `intent`'s templates (slots as placeholders), at most
         `per_template` from each, deterministic."""
         trees = self.negatives if intent == NONE else self.intents[intent].trees
         out: dict[str, None] = {}
         for n, tree in enumerate(trees):
             for sentence in tpl.sample(tree, self.rules, per_template, seed=f"{intent}{n}"):
-                out[self.normalise(sentence)] = None
+                out[self.normalise(sentence, read_is=read_is)] = None
         return list(out)
 
     def expansions(self, intent: str) -> list[str]:
@@ -201,11 +234,13 @@ class IntentSet:
     def templates(self) -> list[tuple[str, str]]:
         """(normalised sentence with placeholders, intent): a sample of every template's
         sentences that uses each of its words at least once.  The recognizers' language
-        model is built from these (voicecoach.hear.vocab)."""
+        model is built from these (voicecoach.hear.vocab), so a noun's 's stays as written:
+        read as "is", the model would learn "the pain is" and its twin "pain's" (see
+        docs/intents.md, Normalisation)."""
         return [
             (sentence, name)
             for name in self.intents
-            for sentence in self.sentences(name, per_template=2)
+            for sentence in self.sentences(name, per_template=2, read_is=False)
         ]
 
     def phrases(self) -> list[str]:
@@ -300,7 +335,11 @@ def _build(
     negatives = _negatives(none_name, none_text, none_data, rules)
     contractions = {str(k).lower(): str(v).lower() for k, v in meta.get("contractions", {}).items()}
     fillers = frozenset(str(f).lower() for f in meta.get("fillers", []))
-    return IntentSet(intents, fillers, contractions, {}, rules, negatives)
+    is_before = frozenset(str(w).lower() for w in meta.get("is_before", []))
+    endings = tuple(str(e).lower() for e in meta.get("is_before_endings", []))
+    return IntentSet(
+        intents, fillers, contractions, {}, rules, negatives, "", {}, is_before, endings
+    )
 
 
 def _rules(files: tuple[tuple[str, str, Mapping[str, object]], ...]) -> dict[str, tpl.Seq]:
@@ -423,16 +462,7 @@ def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSe
     slots = {"exercise": exercise_values, "routine": routine_values}
     slot_text = repr(sorted((s, sorted(v.items())) for s, v in slots.items()))
     digest = hashlib.sha256((digest + slot_text).encode()).hexdigest()
-    return IntentSet(
-        bare.intents,
-        bare.fillers,
-        bare.contractions,
-        slots,
-        bare.rules,
-        bare.negatives,
-        digest,
-        _families(catalogue),
-    )
+    return replace(bare, slot_values=slots, digest=digest, families=_families(catalogue))
 
 
 def _families(catalogue: SlotSource) -> dict[str, str]:
@@ -480,6 +510,9 @@ PER_NEGATIVE_TEMPLATE = 40
 #: Per slotted training sentence, this many copies with a spoken value instead of the slot.
 RAW_VALUES = 2
 SLOT_SEED = 11
+#: Bumped when normalise() reads words differently: cached models are keyed by the data's
+#: digest, which does not see the code.
+NORMALISATION = 2
 #: Words that turn a sentence round: "I'm not tired" must never become "I'm tired".
 NEGATIONS = frozenset({"not", "cannot", "never", "no", "nothing", "without"})
 #: Negations that turn nothing round: politeness ("skip this one if you don't mind").
@@ -775,7 +808,7 @@ _MODELS: dict[str, Model] = {}
 def model_for(intents: IntentSet) -> Model:
     """The model learned from `intents`: from this process, the cache, or trained now."""
     classes = (*intents.intents, NONE)
-    settings = (PER_TEMPLATE, PER_NEGATIVE_TEMPLATE, RAW_VALUES, SLOT_SEED)
+    settings = (PER_TEMPLATE, PER_NEGATIVE_TEMPLATE, RAW_VALUES, SLOT_SEED, NORMALISATION)
     key = intents.digest + repr(settings) + augment.key(augment.SHARE)
     if key not in _MODELS:
         digest = hashlib.sha256(key.encode()).hexdigest()
