@@ -309,7 +309,7 @@ def _close_to_own_sentence(m: Any, matcher: MatcherLike) -> bool:
             if placeholder in " ".join(sentences)
             else sentences
         )
-    heard = matcher.intents.normalise(m.text)
+    heard = matcher.intents.normalise(m.text, read_is=False)
     found = process.extractOne(heard, sentences, scorer=fuzz.ratio)
     needed = GRAMMAR_CLOSE_CONSEQUENTIAL if _consequential(matcher, m.intent) else GRAMMAR_CLOSE
     return found is not None and found[1] / 100.0 >= needed
@@ -340,7 +340,7 @@ def candidates(text: str, matcher: MatcherLike, nearest: int) -> list[str]:
     """The phrasings to check against the audio: the `nearest` to the words heard, by
     spelling, then the safety words (never lost to a mishearing)."""
     phrases, safety = _pool(matcher)
-    normal = matcher.intents.normalise(text) if text.strip() else ""
+    normal = matcher.intents.normalise(text, read_is=False) if text.strip() else ""
     near = (
         [c for c, _, _ in process.extract(normal, phrases, scorer=fuzz.ratio, limit=nearest)]
         if normal
@@ -369,7 +369,7 @@ def verify(t: Transcript, matcher: MatcherLike, expecting_answer: bool, th: Thre
         if m.intent == NONE or (m.intent in ANSWERS and not expecting_answer):
             continue  # an answer nobody asked for is never a guess
         best = replace(verdict, best=pool[i], best_score=scores[i])
-        same = _plain(pool[i]) == _plain(matcher.intents.normalise(t.text))
+        same = _plain(pool[i]) == _plain(matcher.intents.normalise(t.text, read_is=False))
         if (
             th.verify_min is None
             or scores[i] < th.verify_min
