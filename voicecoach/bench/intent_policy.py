@@ -20,6 +20,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from voicecoach.bench._wrap import add_wrap_option, apply_wrap
 from voicecoach.understand import templates as tpl
 from voicecoach.understand.flags import NONE
 from voicecoach.understand.intents import (
@@ -141,18 +142,9 @@ def tally(matcher: Matcher, cases: list[Case], policy: Policy) -> Tally:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m voicecoach.bench intent_policy")
     parser.add_argument("--top", type=int, default=15, help="policies to print")
-    parser.add_argument(
-        "--wrap",
-        type=float,
-        default=None,
-        help="train with this share of sentences also wrapped in everyday talk "
-        "(voicecoach/understand/augment.py; shipped: 0)",
-    )
+    add_wrap_option(parser)
     args = parser.parse_args(argv)
-    if args.wrap is not None:
-        from voicecoach.understand import augment
-
-        augment.SHARE = args.wrap
+    apply_wrap(args)
 
     from voicecoach.bench._tuning import NON_COMMANDS
     from voicecoach.bench.intents import leave_out_unknown, load_devs

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from voicecoach.bench._wrap import add_wrap_option, apply_wrap
+
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 #: Development data (tests/data_dev/): ours to tune thresholds on and read the misses of,
 #: never trained on.  Round 3's development set was written blind with held-out round 3.
@@ -186,13 +188,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         "with the intent each became (never for the held-out rounds)",
     )
     parser.add_argument("--new-only", action="store_true", help="skip the old matcher")
-    parser.add_argument(
-        "--wrap",
-        type=float,
-        default=None,
-        help="train with this share of sentences also wrapped in everyday talk "
-        "(voicecoach/understand/augment.py; shipped: 0)",
-    )
+    add_wrap_option(parser)
     args = parser.parse_args(argv)
     if args.false_accepts and not args.dev:
         parser.error("--false-accepts lists development data only: add --dev")
@@ -201,10 +197,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
-    if args.wrap is not None:
-        from voicecoach.understand import augment
-
-        augment.SHARE = args.wrap
+    apply_wrap(args)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
