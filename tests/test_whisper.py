@@ -529,6 +529,25 @@ def test_a_command_dropped_only_for_doubt_counts_when_the_audio_bears_it_out(mat
     assert understand(replace(t, doubted=None), matcher).intent == "none"
 
 
+def test_doubted_words_are_not_read_over_the_coachs_voice(matcher):
+    # Its own voice coming back is what doubted words would most often be while it speaks.
+    t = _doubted("skip the warm up", {"skip the warm up": -1.4})
+    assert understand(t, matcher, guesses=False).intent == "none"
+
+
+def test_the_session_log_shows_doubted_words_that_were_taken(catalogue, matcher):
+    from dataclasses import replace
+
+    from test_runtime import ScriptedStream, chunks, runtime_for
+
+    runtime, _ = runtime_for(catalogue, matcher)
+    # Said once the welcome is over (over the coach's voice it would not be read).
+    t = replace(_doubted("start", {"start": -0.8}), start=30.0, end=30.6)
+    runtime.run_file(chunks(40), ScriptedStream([t]))
+    heard = [r for r in runtime.events.records if r["type"] == "heard"]
+    assert [(r["text"], r["intent"]) for r in heard] == [("start", "start")]
+
+
 def test_doubted_words_go_through_verification_like_kept_ones(matcher):
     # "talk quicker" decoded "todd quicker" at -1.09 in clean speech: re-ranked on the audio.
     t = _doubted("todd quicker", {"talk quicker": -1.2, "todd quicker": -1.6})

@@ -214,7 +214,8 @@ def understand(
     if t.doubted is not None and t.verify is not None:
         t = scored_once(t, ())  # both readings of the audio share their scores
     found = _understood(t, matcher, expecting_answer, th, guesses, asked)
-    if found.intent == NONE and t.doubted is not None:
+    # Never over the coach's own voice: doubted words are where its echo would hide.
+    if found.intent == NONE and t.doubted is not None and guesses:
         return heard_doubted(t, matcher, expecting_answer, th) or found
     return found
 
