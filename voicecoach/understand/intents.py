@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from voicecoach.understand import augment
 from voicecoach.understand import templates as tpl
@@ -595,6 +595,12 @@ class Matcher:
             slot: sorted(with_variants(values).items(), key=lambda kv: -len(kv[0]))
             for slot, values in intents.slot_values.items()
         }
+        # The fuzzy search (a window per value) is the matcher's largest cost: only the
+        # catalogue's own values, whose near misses already cover a plural's extra letter.
+        self._fuzzy_values = {
+            slot: sorted(values.items(), key=lambda kv: -len(kv[0]))
+            for slot, values in intents.slot_values.items()
+        }
         # An exercise described in the person's own words ("the one where i twist on my back").
         self._describers = {
             slot: Describer(values, intents.families)
@@ -709,7 +715,7 @@ class Matcher:
                 padded = padded.replace(f" {spoken} ", f" {{{slot}}} ", 1)
                 slots[slot] = ident
                 continue
-            fuzzy = fuzzy_slot(padded.strip(), values)
+            fuzzy = fuzzy_slot(padded.strip(), self._fuzzy_values[slot])
             if fuzzy is not None:
                 window, ident = fuzzy
                 padded = f" {padded.strip()} ".replace(f" {window} ", f" {{{slot}}} ", 1)
@@ -753,19 +759,30 @@ def _second_person(spoken: str) -> str:
 
 
 def fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-    """A slot value heard slightly wrong ("knee to chess"): best window of the same length."""
+    """A slot value heard slightly wrong ("knee to chess"): best window of the same length.
+    Ties go to the value listed first."""
     words = normal.split()
-    best: tuple[float, str, str] | None = None
-    for spoken, ident in values:
+    by_size: dict[int, list[tuple[int, str, str]]] = {}
+    for rank, (spoken, ident) in enumerate(values):
         size = spoken.count(" ") + 1
-        if size < 2 or size > len(words):
-            continue  # one-word values must be heard exactly; too easy to mistake
+        # One-word values must be heard exactly: too easy to mistake.
+        if 2 <= size <= len(words):
+            by_size.setdefault(size, []).append((rank, spoken, ident))
+    best: tuple[float, int, str, str] | None = None
+    for size, group in by_size.items():
+        choices = [spoken for _, spoken, _ in group]
         for start in range(len(words) - size + 1):
             window = " ".join(words[start : start + size])
-            score = fuzz.ratio(window, spoken)
-            if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
-                best = (score, window, ident)
-    return None if best is None else (best[1], best[2])
+            # One C loop over the values of this length (the matcher's costliest step).
+            found = process.extractOne(
+                window, choices, scorer=fuzz.ratio, processor=None, score_cutoff=SLOT_SIMILARITY
+            )
+            if found is None:
+                continue
+            rank, _, ident = group[found[2]]
+            if best is None or (found[1], -rank) > (best[0], -best[1]):
+                best = (found[1], rank, window, ident)
+    return None if best is None else (best[2], best[3])
 
 
 def _once(words: list[str]) -> list[str]:
