@@ -3,8 +3,10 @@ rounds whose intents the recogniser does not have yet."""
 
 from __future__ import annotations
 
+import pytest
+
 from voicecoach.bench.intent_policy import FOLDS, Case, fold_set, left_out, tally
-from voicecoach.bench.intents import Round, leave_out_unknown
+from voicecoach.bench.intents import Round, leave_out_unknown, main, score
 from voicecoach.understand.intents import Candidate, Policy
 
 
@@ -47,3 +49,21 @@ def test_commands_of_intents_not_yet_known_are_set_apart(capsys):
     leave_out_unknown([rnd], {"start"})
     assert rnd.commands == [("go on", "start", {})]
     assert "hold_forever" in capsys.readouterr().out
+
+
+def test_false_accepts_are_kept_with_the_intent_they_became():
+    rnd = Round("r", [], ["the kettle is on", "pause the film"], ["please don't pause"])
+    answers = {"pause the film": "pause", "please don't pause": "pause"}
+    s = score(lambda text, _command: (answers.get(text, "none"), {}), rnd)
+    assert s.false_accepts == ["pause the film"]
+    assert s.negation_accepts == ["please don't pause"]
+    assert s.accepted == [
+        ("non-command", "pause", "pause the film"),
+        ("negation", "pause", "please don't pause"),
+    ]
+
+
+def test_false_accepts_are_listed_for_the_development_sets_only(capsys):
+    with pytest.raises(SystemExit):
+        main(["--new-only", "--false-accepts"])
+    assert "--dev" in capsys.readouterr().err

@@ -189,10 +189,13 @@ class Runtime:
         )
         # The room echoes a little after the coach stops: its own words may come back late.
         echoing = self.loop.speaking(transcript.start, now, ECHO_TAIL_SECONDS)
+        # Words the engine doubted and the understanding took (understand.rejection) are
+        # what was heard, for the log and the echo check alike.
+        words = transcript.text or (match.text if match.intent != NONE else "")
         record = {
             "t": round(now, 3),
             "type": "heard",
-            "text": transcript.text,
+            "text": words,
             "intent": match.intent,
             "slots": match.slots,
             "confidence": round(match.confidence, 3),
@@ -200,7 +203,7 @@ class Runtime:
             "end": round(transcript.end, 3),
         }
         record.update(closed_set_note(match.phrase))
-        if self.echo_guard and echoing is not None and self._is_echo(transcript.text, echoing):
+        if self.echo_guard and echoing is not None and self._is_echo(words, echoing):
             self.events.write({**record, "ignored": "echo"})
             return
         if match.intent == NONE and not transcript.text.strip():
@@ -213,7 +216,7 @@ class Runtime:
                 return  # the final transcript of this utterance will follow
             record["early"] = True
             self.acted_early = utterance
-        heard = Heard(match.intent, now, match.slots, match.confidence, transcript.text)
+        heard = Heard(match.intent, now, match.slots, match.confidence, words)
         # The record goes first so the log reads in order; what happened to it follows.
         outcome = self.loop.screen(heard)
         if outcome == IGNORED:

@@ -116,6 +116,8 @@ class Score:
     negation_accepts: list[str] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     misses: list[tuple[str, str, str]] = field(default_factory=list)
+    accepted: list[tuple[str, str, str]] = field(default_factory=list)
+    """(kind: non-command or negation, intent given, sentence) for every false accept."""
 
 
 Answer = Callable[[str, bool], tuple[str, dict[str, str]]]
@@ -137,10 +139,16 @@ def score(answer: Answer, rnd: Round) -> Score:
         s.misses.append((intent, got, text))
     for text in rnd.non_commands:
         started = time.perf_counter()
-        if answer(text, False)[0] != "none":
-            s.false_accepts.append(text)
+        got = answer(text, False)[0]
         s.times.append(time.perf_counter() - started)
-    s.negation_accepts = [t for t in rnd.negations if answer(t, False)[0] != "none"]
+        if got != "none":
+            s.false_accepts.append(text)
+            s.accepted.append(("non-command", got, text))
+    for text in rnd.negations:
+        got = answer(text, False)[0]
+        if got != "none":
+            s.negation_accepts.append(text)
+            s.accepted.append(("negation", got, text))
     return s
 
 
@@ -158,7 +166,7 @@ def ms(times: list[float], q: float) -> str:
     return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.2f}"
 
 
-def main(argv: list[str]) -> int:
+def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m voicecoach.bench intents")
     parser.add_argument("--data", type=Path, default=DATA, help="folder with the held-out files")
     parser.add_argument("--per-intent", action="store_true", help="a table per intent")
@@ -173,9 +181,22 @@ def main(argv: list[str]) -> int:
         help="score the development set (tests/data_dev) instead of the "
         "held-out rounds; --misses then lists its misses, which is allowed",
     )
+    parser.add_argument(
+        "--false-accepts",
+        action="store_true",
+        help="with --dev only: list the development not-commands and negations accepted, "
+        "with the intent each became (never for the held-out rounds)",
+    )
     parser.add_argument("--new-only", action="store_true", help="skip the old matcher")
     add_wrap_option(parser)
     args = parser.parse_args(argv)
+    if args.false_accepts and not args.dev:
+        parser.error("--false-accepts lists development data only: add --dev")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = _arguments(argv)
     apply_wrap(args)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -242,11 +263,30 @@ def main(argv: list[str]) -> int:
         f"{new_kb / 1024:.1f} MB (model weights {new.model.nbytes / 1e6:.1f} MB); "
         f"building the recogniser took {build_s:.2f} s (trained or from the cache)."
     )
+    print_lists(args, rounds, results, whos[0])
+    return 0
+
+
+def print_lists(
+    args: argparse.Namespace,
+    rounds: list[Round],
+    results: dict[tuple[str, str], Score],
+    baseline: str,
+) -> None:
+    """The tables and lists asked for beside the main table."""
     if args.per_intent:
-        print_per_intent(rounds, results, whos[0])
+        print_per_intent(rounds, results, baseline)
     if args.misses:
         print_misses(rounds, results)
-    return 0
+    if args.false_accepts:
+        print_false_accepts(rounds, results)
+
+
+def print_false_accepts(rounds: list[Round], results: dict[tuple[str, str], Score]) -> None:
+    """The development not-commands and negations accepted, and as what."""
+    for r in rounds:
+        for kind, got, text in results[(r.name, "new")].accepted:
+            print(f"{r.name} {kind:11} -> {got:16} {text}")
 
 
 def print_per_intent(

@@ -19,7 +19,9 @@ CTranslate2, MIT); it is loaded by path, never from a hub.  CTranslate2 runs it 
   weakest token of each word.
 - **Hallucinations**: Whisper says "thank you", "thanks for watching" or "you" to noise.
   Those, empty text, a very low average log-probability, or a high no-speech probability
-  with a lowish log-probability all come back as "" (nothing heard).
+  with a lowish log-probability all come back as "" (nothing heard); words dropped for the
+  low average alone are handed on as doubted (`Transcript.doubted`), for understanding to
+  take only where the audio bears them out.
 - **Live**: Whisper is not incremental, so the stream keeps the utterance's audio while the
   person speaks (end of speech from Silero VAD, voicecoach.hear.vad) and decodes it as soon as
   they stop.  The streaming denoiser (voicecoach.hear.denoise) cleans the stream first.
@@ -38,13 +40,18 @@ import os
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from voicecoach.hear.recognizer import DecodingStream, RecognizerUnavailable, Transcript
+from voicecoach.hear.recognizer import (
+    DecodingStream,
+    Doubted,
+    RecognizerUnavailable,
+    Transcript,
+)
 from voicecoach.hear.vad import faster_whisper_folder
 
 log = logging.getLogger(__name__)
@@ -313,6 +320,9 @@ class Decoded:
     """Why the text was thrown away ("" when kept)."""
     token_logprobs: tuple[float, ...] = ()
     """Log-probability of each of the first chosen tokens (as many as the words need)."""
+    doubtful: bool = False
+    """Dropped for its low average log-probability alone: understanding may still try the
+    words against the audio (`Transcript.doubted`)."""
 
 
 def _chosen_logprobs(logits: Sequence[Any], tokens: Sequence[int], limit: int) -> tuple[float, ...]:
@@ -456,14 +466,16 @@ class WhisperRecognizer:
         words = collapse_repeats(normalize(raw).split())
         text = " ".join(words)
         rejected = ""
+        # A low average alone is doubt, not noise: checked last, so that `doubtful` means
+        # nothing else spoke against the words (docs/benchmarks.md, issue 10 seventh pass).
         if text in HALLUCINATIONS:
             rejected = "nothing but a typical hallucination" if text else "empty"
-        elif avg_logprob < MIN_AVG_LOGPROB:
-            rejected = f"avg log-prob {avg_logprob:.2f} < {MIN_AVG_LOGPROB}"
         elif result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < NO_SPEECH_LOGPROB:
             rejected = f"no-speech probability {result.no_speech_prob:.2f}"
         elif self._echo(text, result.no_speech_prob):
             rejected = "the prompt's words, not heard without the prompt"
+        elif avg_logprob < MIN_AVG_LOGPROB:
+            rejected = f"avg log-prob {avg_logprob:.2f} < {MIN_AVG_LOGPROB}"
         logprobs = _chosen_logprobs(
             result.logits[0] if result.logits else [], tokens, 2 * len(words) + 4
         )
@@ -475,6 +487,7 @@ class WhisperRecognizer:
             tuple(tokens),
             rejected,
             logprobs,
+            doubtful=rejected.startswith("avg log-prob"),
         )
         if rejected:
             log.debug("whisper: dropped %r (%s)", raw, rejected)
@@ -575,7 +588,23 @@ class WhisperRecognizer:
         verify = None if encoded is None else (lambda sentences: self.score(sentences, encoded))
         if not decoded.text:
             dropped = " ".join(collapse_repeats(normalize(decoded.raw).split()))
-            return Transcript("", 0.0, (), 0.0, seconds, self.name, verify=verify, dropped=dropped)
+            doubted = None
+            if decoded.doubtful:
+                doubted = Doubted(
+                    max(0.0, min(1.0, math.exp(decoded.avg_logprob))),
+                    self._word_confidences(replace(decoded, text=dropped)),
+                )
+            return Transcript(
+                "",
+                0.0,
+                (),
+                0.0,
+                seconds,
+                self.name,
+                verify=verify,
+                dropped=dropped,
+                doubted=doubted,
+            )
         confidence = max(0.0, min(1.0, math.exp(decoded.avg_logprob)))
         return Transcript(
             decoded.text,

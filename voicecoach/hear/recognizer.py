@@ -30,6 +30,18 @@ EARLY_MAX_SPEECH = 2.0
 
 
 @dataclass(frozen=True)
+class Doubted:
+    """How sure the engine was of words it dropped only for doubt (Whisper: a low average
+    token log-probability, nothing else against them): they may still be understood, as
+    long as the layers that check the audio bear them out (voicecoach.understand.rejection)."""
+
+    confidence: float
+    """0..1, as `Transcript.confidence`."""
+    words: tuple[tuple[str, float], ...] = ()
+    """(word, confidence 0..1) in order, as `Transcript.words`."""
+
+
+@dataclass(frozen=True)
 class Transcript:
     """What a recognizer heard in one utterance."""
 
@@ -58,7 +70,11 @@ class Transcript:
     """Words the engine heard but did not trust enough to keep (Whisper: below its
     log-probability floor, or taken for noise); `text` is then "".  Only a hint for
     closed-set checks of the audio (voicecoach.understand.fallback), never understood
-    as such."""
+    as such unless `doubted` says they were dropped for doubt alone."""
+    doubted: Doubted | None = None
+    """Set when `dropped` was dropped only because the engine doubted it: then
+    understanding tries it first, with these confidences, and takes it only for an intent
+    the audio bears out (voicecoach.understand.rejection.heard_doubted)."""
     utterance: int = 0
     """Which utterance of its stream (from 1; 0 when not from a stream): an early reading
     and the final transcript of the same utterance share it."""

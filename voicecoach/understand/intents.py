@@ -27,13 +27,13 @@ import random
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import IO, Protocol
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from voicecoach.understand import augment
 from voicecoach.understand import templates as tpl
@@ -67,6 +67,11 @@ class SlotSource(Protocol):
 
 SLOTS = ("exercise", "routine")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+#: "he's", "she's": left as written (see IntentSet._is_contracted).
+_PRONOUNS_S = frozenset({"he's", "she's"})
+#: "at the doctor's", "to the chemist's": a place, the 's a possessive.
+_PLACE_PREPOSITIONS = frozenset({"at", "to", "from", "in", "round", "by", "near"})
+_DETERMINERS = frozenset({"the", "my", "his", "her", "our", "your", "their", "me"})
 _NOT_WORD = re.compile(r"[^a-z0-9'{} ]+")
 #: A template may expand to at most this many sentences (slots counted once): past that it
 #: is a sign of a mistake, and it would make the exact-hit table huge.
@@ -140,20 +145,48 @@ class IntentSet:
     """A hash of all the data the recogniser learns from (keys its cache)."""
     families: Mapping[str, str] = field(default_factory=dict)
     """Slot value id -> the catalogue entry it is an adapted version of."""
+    is_before: frozenset[str] = frozenset()
+    """Words after which a noun's 's reads "is" ("the floor's out"), `[meta] is_before`."""
+    is_before_endings: tuple[str, ...] = ()
+    """Endings of such words ("the cramp's easing"), `[meta] is_before_endings`."""
 
-    def normalise(self, text: str, once: bool = True, fillers: bool = True) -> str:
+    def normalise(
+        self, text: str, once: bool = True, fillers: bool = True, read_is: bool = True
+    ) -> str:
         """Lower-case, drop punctuation and (if `fillers`) fillers, expand contractions;
-        `once`: a word said twice in a row counts once."""
+        `once`: a word said twice in a row counts once; `read_is`: a noun's 's before an
+        `is_before` word reads "is" (off for the recognizers' language model, which must
+        not learn the contracted twins, see templates())."""
         text = text.lower().replace("\u2019", "'")
         text = _NOT_WORD.sub(" ", text)
+        raw = [w.strip("'") for w in text.split()]
         words: list[str] = []
-        for word in text.split():
-            word = word.strip("'")
-            words.extend(self.contractions.get(word, word).split())
+        for n, word in enumerate(raw):
+            if word in self.contractions:
+                words.extend(self.contractions[word].split())
+            elif read_is and self._is_contracted(raw[max(0, n - 2) : n], word, raw[n + 1 : n + 2]):
+                words.extend((word[:-2], "is"))
+            else:
+                words.append(word)
         kept = [w for w in words if not fillers or w not in self.fillers] or words
         # "okay" on its own is an answer, not a filler: a filler-only utterance stays whole.
         # Said-twice words ("wait wait", "yes yes") count once.
         return " ".join(_once(kept) if once else kept)
+
+    def _is_contracted(self, before: list[str], word: str, after: list[str]) -> bool:
+        """`word`'s 's is "is" (or "has"), not a possessive: the word after it cannot
+        follow a possessive ("the floor's out", "the cramp's gone", "standing's not
+        happening"; but "the dog's ball", "my husband's car").  Not a place named by its
+        owner ("at the doctor's on tuesday"), nor "he's" / "she's", which the templates
+        write as said ("he's collapsed", "she's been poorly")."""
+        if not word.endswith("'s") or len(word) < 4 or word in _PRONOUNS_S or not after:
+            return False
+        if len(before) == 2 and before[1] in _DETERMINERS and before[0] in _PLACE_PREPOSITIONS:
+            return False
+        return after[0] in self.is_before or any(
+            after[0].endswith(end) and len(after[0]) > len(end) + 2
+            for end in self.is_before_endings
+        )
 
     def consequential(self, name: str) -> bool:
         intent = self.intents.get(name)
@@ -167,14 +200,14 @@ class IntentSet:
         intent = self.intents.get(name)
         return bool(intent and intent.confirmed)
 
-    def sentences(self, intent: str, per_template: int) -> list[str]:
+    def sentences(self, intent: str, per_template: int, read_is: bool = True) -> list[str]:
         """Normalised sentences of `intent`'s templates (slots as placeholders), at most
         `per_template` from each, deterministic."""
         trees = self.negatives if intent == NONE else self.intents[intent].trees
         out: dict[str, None] = {}
         for n, tree in enumerate(trees):
             for sentence in tpl.sample(tree, self.rules, per_template, seed=f"{intent}{n}"):
-                out[self.normalise(sentence)] = None
+                out[self.normalise(sentence, read_is=read_is)] = None
         return list(out)
 
     def expansions(self, intent: str) -> list[str]:
@@ -201,11 +234,13 @@ class IntentSet:
     def templates(self) -> list[tuple[str, str]]:
         """(normalised sentence with placeholders, intent): a sample of every template's
         sentences that uses each of its words at least once.  The recognizers' language
-        model is built from these (voicecoach.hear.vocab)."""
+        model is built from these (voicecoach.hear.vocab), so a noun's 's stays as written:
+        read as "is", the model would learn "the pain is" and its twin "pain's" (see
+        docs/intents.md, Normalisation)."""
         return [
             (sentence, name)
             for name in self.intents
-            for sentence in self.sentences(name, per_template=2)
+            for sentence in self.sentences(name, per_template=2, read_is=False)
         ]
 
     def phrases(self) -> list[str]:
@@ -300,7 +335,11 @@ def _build(
     negatives = _negatives(none_name, none_text, none_data, rules)
     contractions = {str(k).lower(): str(v).lower() for k, v in meta.get("contractions", {}).items()}
     fillers = frozenset(str(f).lower() for f in meta.get("fillers", []))
-    return IntentSet(intents, fillers, contractions, {}, rules, negatives)
+    is_before = frozenset(str(w).lower() for w in meta.get("is_before", []))
+    endings = tuple(str(e).lower() for e in meta.get("is_before_endings", []))
+    return IntentSet(
+        intents, fillers, contractions, {}, rules, negatives, "", {}, is_before, endings
+    )
 
 
 def _rules(files: tuple[tuple[str, str, Mapping[str, object]], ...]) -> dict[str, tpl.Seq]:
@@ -423,16 +462,7 @@ def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSe
     slots = {"exercise": exercise_values, "routine": routine_values}
     slot_text = repr(sorted((s, sorted(v.items())) for s, v in slots.items()))
     digest = hashlib.sha256((digest + slot_text).encode()).hexdigest()
-    return IntentSet(
-        bare.intents,
-        bare.fillers,
-        bare.contractions,
-        slots,
-        bare.rules,
-        bare.negatives,
-        digest,
-        _families(catalogue),
-    )
+    return replace(bare, slot_values=slots, digest=digest, families=_families(catalogue))
 
 
 def _families(catalogue: SlotSource) -> dict[str, str]:
@@ -480,6 +510,9 @@ PER_NEGATIVE_TEMPLATE = 40
 #: Per slotted training sentence, this many copies with a spoken value instead of the slot.
 RAW_VALUES = 2
 SLOT_SEED = 11
+#: Bumped when normalise() reads words differently: cached models are keyed by the data's
+#: digest, which does not see the code.
+NORMALISATION = 2
 #: Words that turn a sentence round: "I'm not tired" must never become "I'm tired".
 NEGATIONS = frozenset({"not", "cannot", "never", "no", "nothing", "without"})
 #: Negations that turn nothing round: politeness ("skip this one if you don't mind").
@@ -560,6 +593,12 @@ class Matcher:
         # Longest slot values first, so "hip flexor stretch" wins over "hip flexor".
         self._slot_values = {
             slot: sorted(with_variants(values).items(), key=lambda kv: -len(kv[0]))
+            for slot, values in intents.slot_values.items()
+        }
+        # The fuzzy search (a window per value) is the matcher's largest cost: only the
+        # catalogue's own values, whose near misses already cover a plural's extra letter.
+        self._fuzzy_values = {
+            slot: sorted(values.items(), key=lambda kv: -len(kv[0]))
             for slot, values in intents.slot_values.items()
         }
         # An exercise described in the person's own words ("the one where i twist on my back").
@@ -676,7 +715,7 @@ class Matcher:
                 padded = padded.replace(f" {spoken} ", f" {{{slot}}} ", 1)
                 slots[slot] = ident
                 continue
-            fuzzy = fuzzy_slot(padded.strip(), values)
+            fuzzy = fuzzy_slot(padded.strip(), self._fuzzy_values[slot])
             if fuzzy is not None:
                 window, ident = fuzzy
                 padded = f" {padded.strip()} ".replace(f" {window} ", f" {{{slot}}} ", 1)
@@ -720,19 +759,30 @@ def _second_person(spoken: str) -> str:
 
 
 def fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-    """A slot value heard slightly wrong ("knee to chess"): best window of the same length."""
+    """A slot value heard slightly wrong ("knee to chess"): best window of the same length.
+    Ties go to the value listed first."""
     words = normal.split()
-    best: tuple[float, str, str] | None = None
-    for spoken, ident in values:
+    by_size: dict[int, list[tuple[int, str, str]]] = {}
+    for rank, (spoken, ident) in enumerate(values):
         size = spoken.count(" ") + 1
-        if size < 2 or size > len(words):
-            continue  # one-word values must be heard exactly; too easy to mistake
+        # One-word values must be heard exactly: too easy to mistake.
+        if 2 <= size <= len(words):
+            by_size.setdefault(size, []).append((rank, spoken, ident))
+    best: tuple[float, int, str, str] | None = None
+    for size, group in by_size.items():
+        choices = [spoken for _, spoken, _ in group]
         for start in range(len(words) - size + 1):
             window = " ".join(words[start : start + size])
-            score = fuzz.ratio(window, spoken)
-            if score >= SLOT_SIMILARITY and (best is None or score > best[0]):
-                best = (score, window, ident)
-    return None if best is None else (best[1], best[2])
+            # One C loop over the values of this length (the matcher's costliest step).
+            found = process.extractOne(
+                window, choices, scorer=fuzz.ratio, processor=None, score_cutoff=SLOT_SIMILARITY
+            )
+            if found is None:
+                continue
+            rank, _, ident = group[found[2]]
+            if best is None or (found[1], -rank) > (best[0], -best[1]):
+                best = (found[1], rank, window, ident)
+    return None if best is None else (best[2], best[3])
 
 
 def _once(words: list[str]) -> list[str]:
@@ -775,7 +825,7 @@ _MODELS: dict[str, Model] = {}
 def model_for(intents: IntentSet) -> Model:
     """The model learned from `intents`: from this process, the cache, or trained now."""
     classes = (*intents.intents, NONE)
-    settings = (PER_TEMPLATE, PER_NEGATIVE_TEMPLATE, RAW_VALUES, SLOT_SEED)
+    settings = (PER_TEMPLATE, PER_NEGATIVE_TEMPLATE, RAW_VALUES, SLOT_SEED, NORMALISATION)
     key = intents.digest + repr(settings) + augment.key(augment.SHARE)
     if key not in _MODELS:
         digest = hashlib.sha256(key.encode()).hexdigest()

@@ -11,6 +11,9 @@ costs more than a missed one.  The layers, in order:
 5. yes/no are reported whether or not the coach asked anything (the coach decides what an
    unexpected answer means), but when nothing was asked they need the certainty of a
    consequential command: a stray "yeah" from the telly is not worth a reply.
+Words the engine dropped only for doubt (Whisper's low average: `Transcript.doubted`) are
+read last, when the utterance meant nothing without them, through the same layers and audio
+checks as kept words, and count only as an intent that survives them.
 When the best reading means nothing, the engine's next-best readings are tried in turn, but
 only for intents that cost little if wrong: never stop, skip or choose_*, nor an answer
 nobody asked for.
@@ -208,6 +211,24 @@ def understand(
     """
     asked = expecting_answer if asked is None else asked
     th = thresholds or thresholds_for(t.engine)
+    if t.doubted is not None and t.verify is not None:
+        t = scored_once(t, ())  # both readings of the audio share their scores
+    found = _understood(t, matcher, expecting_answer, th, guesses, asked)
+    # Never over the coach's own voice: doubted words are where its echo would hide.
+    if found.intent == NONE and t.doubted is not None and guesses:
+        return heard_doubted(t, matcher, expecting_answer, th) or found
+    return found
+
+
+def _understood(
+    t: Transcript,
+    matcher: MatcherLike,
+    expecting_answer: bool,
+    th: Thresholds,
+    guesses: bool,
+    asked: bool,
+) -> Match:
+    """`understand()` of the words kept (doubted ones aside)."""
     best = _understand_one(t, matcher, expecting_answer, th)
     if best.intent != NONE:
         if (
@@ -235,6 +256,37 @@ def understand(
     if found.intent == NONE and asked and guesses and th.answer is not None:
         return heard_answer(t, found, th.answer)
     return found
+
+
+def heard_doubted(
+    t: Transcript, matcher: MatcherLike, expecting_answer: bool, th: Thresholds
+) -> Match | None:
+    """The intent of the words the engine dropped for doubt alone (`Transcript.doubted`),
+    when the audio bears them out; None when there are none or they mean nothing.  The same
+    layers as for words the engine kept (the utterance floor unless a whole phrase was
+    heard, the consequential bars, verification, confirmation), but none of the rescue,
+    fallback or answer guesses on them.  Asked only when the utterance meant nothing
+    without them (after the rescue and the answer layer): espeak-ng's "i fell" came out a
+    doubted "i feel", which is a phrase of feel_better, while the rescue hears "i fell".
+
+    Whisper drops a transcript whose average token log-probability is below -1.0, and a
+    short command in babble often ends that way: "skip the warm up" decoded exactly, its
+    first word at -2.2, the comma and the end of text pulling the average to -1.2.
+    Measured on development audio in docs/benchmarks.md (issue 10, seventh pass)."""
+    doubted = t.doubted
+    if doubted is None or t.text or not t.dropped.strip():
+        return None
+    reading = replace(
+        t,
+        text=t.dropped,
+        confidence=doubted.confidence,
+        words=doubted.words,
+        dropped="",
+        doubted=None,
+    )
+    quiet = replace(th, rescue=None, fallback=None, answer=None)
+    m = understand(reading, matcher, expecting_answer, quiet, guesses=False, asked=False)
+    return None if m.intent == NONE else m
 
 
 def _later_sentences(
@@ -309,7 +361,7 @@ def _close_to_own_sentence(m: Any, matcher: MatcherLike) -> bool:
             if placeholder in " ".join(sentences)
             else sentences
         )
-    heard = matcher.intents.normalise(m.text)
+    heard = matcher.intents.normalise(m.text, read_is=False)
     found = process.extractOne(heard, sentences, scorer=fuzz.ratio)
     needed = GRAMMAR_CLOSE_CONSEQUENTIAL if _consequential(matcher, m.intent) else GRAMMAR_CLOSE
     return found is not None and found[1] / 100.0 >= needed
@@ -340,7 +392,7 @@ def candidates(text: str, matcher: MatcherLike, nearest: int) -> list[str]:
     """The phrasings to check against the audio: the `nearest` to the words heard, by
     spelling, then the safety words (never lost to a mishearing)."""
     phrases, safety = _pool(matcher)
-    normal = matcher.intents.normalise(text) if text.strip() else ""
+    normal = matcher.intents.normalise(text, read_is=False) if text.strip() else ""
     near = (
         [c for c, _, _ in process.extract(normal, phrases, scorer=fuzz.ratio, limit=nearest)]
         if normal
@@ -369,7 +421,7 @@ def verify(t: Transcript, matcher: MatcherLike, expecting_answer: bool, th: Thre
         if m.intent == NONE or (m.intent in ANSWERS and not expecting_answer):
             continue  # an answer nobody asked for is never a guess
         best = replace(verdict, best=pool[i], best_score=scores[i])
-        same = _plain(pool[i]) == _plain(matcher.intents.normalise(t.text))
+        same = _plain(pool[i]) == _plain(matcher.intents.normalise(t.text, read_is=False))
         if (
             th.verify_min is None
             or scores[i] < th.verify_min
