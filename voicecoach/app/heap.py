@@ -8,7 +8,7 @@ resident memory climbed by ~40-60 MB over six minutes without needing any of it
 (docs/benchmarks.md, "Peak memory of a spoken session").  `malloc_trim` returns the free
 pages (~2 ms).  It is called only once the process has grown by `GROWTH_BYTES` since the
 last time: every decode reuses ~15 MB, and trimming that away each time would make the next
-decode pay page faults for fresh pages (~5 % slower on a short command).  Fixing glibc's
+decode pay page faults for fresh pages (5-9 % slower on a short command).  Fixing glibc's
 threshold instead (`M_MMAP_THRESHOLD`) made every decode pay them: 25-50 % slower.
 Elsewhere (macOS, musl) this does nothing.
 """
