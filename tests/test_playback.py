@@ -128,6 +128,15 @@ def test_a_wav_written_as_the_session_goes_is_the_one_written_at_the_end(tmp_pat
     assert np.array_equal(a, b)
 
 
+def test_writing_a_clip_out_does_not_move_the_end_its_caller_was_told(tmp_path: Path) -> None:
+    # Timers are set to the end a line was given and compared with busy_until() later: a
+    # start rounded to the sample grid would reorder a timer and a command due together.
+    out = WavTimelineOut(tmp_path / "t.wav", RATE)
+    end = out.play(const(0.2, 2.0), at=0.30001)
+    out.forget_before(1.0)  # its start is written out
+    assert out.busy_until() == end
+
+
 def test_nothing_is_written_past_the_last_sound(tmp_path: Path) -> None:
     out = WavTimelineOut(tmp_path / "t.wav", RATE)
     out.play(const(0.25, 0.5), at=0.2)

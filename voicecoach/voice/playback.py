@@ -72,7 +72,7 @@ class _Voice:
     data: np.ndarray
     speech: bool
     start: float
-    """Timeline seconds; exact once anchored."""
+    """Timeline seconds; moved to its block when it came late."""
     anchor: int | None = None
     """Sample index of data[0], set by the first block that reaches `start`."""
     cut: float | None = None
@@ -133,7 +133,10 @@ class Mixer:
                     continue
                 offset = max(0, round((v.start - block_time) * self.rate))
                 v.anchor = pos + offset
-                v.start = block_time + offset / self.rate
+                if v.start < block_time:  # late: it starts with this block, ends later
+                    v.start = block_time
+                # (On time, `start` stays as asked: the end times callers were told, and
+                # compare timers with, do not move by a fraction of a sample.)
             if v.cut is not None:
                 self._apply_cut(v, v.anchor, v.cut, pos, block_time)
             lo, hi = max(v.anchor, pos), min(v.anchor + len(v.data), pos + n)
