@@ -18,11 +18,12 @@ affected.
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from voicecoach.hear.recognizer import Transcript
+from voicecoach.understand.fallback import choose
+from voicecoach.understand.rescue import short, taken_from_audio
 
 if TYPE_CHECKING:
     from voicecoach.understand.intents import Match
@@ -56,35 +57,26 @@ def answer_sentences() -> list[str]:
     return [s for side in ANSWER_SENTENCES.values() for s in side]
 
 
-def short(t: Transcript, bar: AnswerBar) -> bool:
-    return len(t.text.split()) <= bar.max_words and t.end - t.start <= bar.max_seconds
-
-
 def heard_answer(t: Transcript, understood: Match, bar: AnswerBar) -> Match:
     """`understood`, or the answer the audio clearly holds (for an utterance that meant
-    nothing, while an answer is expected: the caller checks that)."""
+    nothing, while an answer is expected: the caller checks that).  The choice is the
+    command fallback's (`fallback.choose`) over the two sides' sentences."""
     if t.verify is None or t.tentative or not short(t, bar):
         return understood
-    sentences = answer_sentences()
-    scores = dict(zip(sentences, t.verify(sentences), strict=True))
-    best = {side: max(scores[s] for s in said) for side, said in ANSWER_SENTENCES.items()}
-    side, other = sorted(best, key=lambda k: -best[k])
-    if best[side] < bar.min_score or best[side] - best[other] < bar.margin:
+    pool = [(s, side) for side, said in ANSWER_SENTENCES.items() for s in said]
+    scores = t.verify([s for s, _ in pool])
+    scored = [(s, side, score) for (s, side), score in zip(pool, scores, strict=True)]
+    chosen = choose(scored, bar, expecting_answer=True)
+    if chosen is None:
         return understood
-    sentence = max(ANSWER_SENTENCES[side], key=lambda s: scores[s])
     log.info(
         "answer: %r taken as %s (%r, score %.2f, the other side %.2f)",
         t.text or t.dropped,
-        side,
-        sentence,
-        best[side],
-        best[other],
+        chosen.intent,
+        chosen.sentence,
+        chosen.score,
+        chosen.runner_up,
     )
-    return replace(
-        understood,
-        text=t.text,
-        intent=side,
-        slots={},
-        confidence=0.5 + 0.5 * math.exp(best[side]),
-        phrase=f"answer: {sentence}",
+    return taken_from_audio(
+        t, understood, chosen.intent, chosen.score, f"answer: {chosen.sentence}"
     )

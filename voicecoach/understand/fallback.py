@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from voicecoach.hear.recognizer import Transcript
 from voicecoach.understand.flags import NONE, load_flags
@@ -39,6 +39,7 @@ from voicecoach.understand.rescue import (
     intents_of,
     rescue_scored,
     short,
+    taken_from_audio,
 )
 
 if TYPE_CHECKING:
@@ -145,8 +146,18 @@ class Choice:
     """The best score of a sentence of another intent (-inf when none)."""
 
 
+class MarginBar(Protocol):
+    """A closed-set choice's bar: the best sentence's score and its lead over every other
+    intent's best (FallbackBar, answers.AnswerBar)."""
+
+    @property
+    def min_score(self) -> float: ...
+    @property
+    def margin(self) -> float: ...
+
+
 def choose(
-    scored: list[tuple[str, str, float]], bar: FallbackBar, expecting_answer: bool
+    scored: list[tuple[str, str, float]], bar: MarginBar, expecting_answer: bool
 ) -> Choice | None:
     """The best allowed sentence when it clears the bar and the margin, else None."""
     if not scored:
@@ -205,13 +216,8 @@ def fallback(
         chosen.score,
         chosen.runner_up,
     )
-    return replace(
-        understood,
-        text=t.text,
-        intent=chosen.intent,
-        slots={},
-        confidence=0.5 + 0.5 * math.exp(chosen.score),
-        phrase=f"fallback: {chosen.sentence}",
+    return taken_from_audio(
+        t, understood, chosen.intent, chosen.score, f"fallback: {chosen.sentence}"
     )
 
 

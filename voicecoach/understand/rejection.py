@@ -42,7 +42,6 @@ from rapidfuzz import fuzz, process
 
 from voicecoach.hear.recognizer import Transcript
 from voicecoach.understand.answers import AnswerBar, answer_sentences, heard_answer
-from voicecoach.understand.answers import short as answer_short
 from voicecoach.understand.fallback import FallbackBar, fallback, fallback_short
 from voicecoach.understand.fallback import candidates as fallback_candidates
 from voicecoach.understand.flags import NONE, load_flags
@@ -304,7 +303,7 @@ def _later_sentences(
     later = list(RESCUE_SENTENCES) if th.rescue is not None and short(t, th.rescue) else []
     if guesses and th.fallback is not None and fallback_short(t, th.fallback):
         later += [s for s, _ in fallback_candidates(t, matcher, th.fallback, expecting_answer)]
-    if guesses and asked and th.answer is not None and answer_short(t, th.answer):
+    if guesses and asked and th.answer is not None and short(t, th.answer):
         later += answer_sentences()
     return later
 

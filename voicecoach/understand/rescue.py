@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from voicecoach.hear.recognizer import Transcript
 from voicecoach.understand.flags import load_flags
@@ -69,8 +69,32 @@ def intents_of(matcher: Any) -> tuple[str, ...]:
     return cached[1]
 
 
-def short(t: Transcript, bar: RescueBar) -> bool:
+class ShortBar(Protocol):
+    """What makes an utterance short enough for a closed-set check (rescue, answers)."""
+
+    @property
+    def max_words(self) -> int: ...
+    @property
+    def max_seconds(self) -> float: ...
+
+
+def short(t: Transcript, bar: ShortBar) -> bool:
     return len(t.text.split()) <= bar.max_words and t.end - t.start <= bar.max_seconds
+
+
+def taken_from_audio(
+    t: Transcript, understood: Match, intent: str, score: float, phrase: str
+) -> Match:
+    """`understood` turned into `intent`, a sentence of which fitted the audio with `score`
+    (rescue, fallback, answers); `phrase` says which layer and sentence ("rescued: i fell")."""
+    return replace(
+        understood,
+        text=t.text,
+        intent=intent,
+        slots={},
+        confidence=0.5 + 0.5 * math.exp(score),
+        phrase=phrase,
+    )
 
 
 def rescue_scored(
@@ -88,11 +112,4 @@ def rescue_scored(
         return understood
     sentence = RESCUE_SENTENCES[best]
     log.info("rescued %r as %s (%r, score %.2f)", t.text, intents[best], sentence, scores[best])
-    return replace(
-        understood,
-        text=t.text,
-        intent=intents[best],
-        slots={},
-        confidence=0.5 + 0.5 * math.exp(scores[best]),
-        phrase=f"rescued: {sentence}",
-    )
+    return taken_from_audio(t, understood, intents[best], scores[best], f"rescued: {sentence}")
