@@ -466,6 +466,7 @@ class WhisperRecognizer:
         words = collapse_repeats(normalize(raw).split())
         text = " ".join(words)
         rejected = ""
+        doubtful = False
         # A low average alone is doubt, not noise: checked last, so that `doubtful` means
         # nothing else spoke against the words (docs/benchmarks.md, issue 10 seventh pass).
         if text in HALLUCINATIONS:
@@ -476,6 +477,7 @@ class WhisperRecognizer:
             rejected = "the prompt's words, not heard without the prompt"
         elif avg_logprob < MIN_AVG_LOGPROB:
             rejected = f"avg log-prob {avg_logprob:.2f} < {MIN_AVG_LOGPROB}"
+            doubtful = True
         logprobs = _chosen_logprobs(
             result.logits[0] if result.logits else [], tokens, 2 * len(words) + 4
         )
@@ -487,7 +489,7 @@ class WhisperRecognizer:
             tuple(tokens),
             rejected,
             logprobs,
-            doubtful=rejected.startswith("avg log-prob"),
+            doubtful=doubtful,
         )
         if rejected:
             log.debug("whisper: dropped %r (%s)", raw, rejected)
@@ -586,14 +588,13 @@ class WhisperRecognizer:
         self.last = decoded
         encoded = self._last_encoded
         verify = None if encoded is None else (lambda sentences: self.score(sentences, encoded))
+        confidence = max(0.0, min(1.0, math.exp(decoded.avg_logprob)))
         if not decoded.text:
             dropped = " ".join(collapse_repeats(normalize(decoded.raw).split()))
             doubted = None
             if decoded.doubtful:
-                doubted = Doubted(
-                    max(0.0, min(1.0, math.exp(decoded.avg_logprob))),
-                    self._word_confidences(replace(decoded, text=dropped)),
-                )
+                words = self._word_confidences(replace(decoded, text=dropped))
+                doubted = Doubted(confidence, words)
             return Transcript(
                 "",
                 0.0,
@@ -605,7 +606,6 @@ class WhisperRecognizer:
                 dropped=dropped,
                 doubted=doubted,
             )
-        confidence = max(0.0, min(1.0, math.exp(decoded.avg_logprob)))
         return Transcript(
             decoded.text,
             confidence,

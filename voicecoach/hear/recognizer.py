@@ -73,8 +73,9 @@ class Transcript:
     as such unless `doubted` says they were dropped for doubt alone."""
     doubted: Doubted | None = None
     """Set when `dropped` was dropped only because the engine doubted it: then
-    understanding tries it first, with these confidences, and takes it only for an intent
-    the audio bears out (voicecoach.understand.rejection.heard_doubted)."""
+    understanding tries it last, when the utterance meant nothing without it, with these
+    confidences, and takes it only for an intent the audio bears out
+    (voicecoach.understand.rejection.heard_doubted)."""
     utterance: int = 0
     """Which utterance of its stream (from 1; 0 when not from a stream): an early reading
     and the final transcript of the same utterance share it."""
