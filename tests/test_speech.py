@@ -228,6 +228,32 @@ def test_the_recognizer_hears_rendered_words(line: str, word: str, intent_set: I
     assert word in recognizer.transcribe(Clip.from_samples(audio, 16000).pcm).text.split()
 
 
+# A real worker whose first line comes back at espeak's default rate, as seen on a loaded
+# machine; every later line is checked as usual.
+ONCE_AT_DEFAULT_RATE_WORKER = (
+    sys.executable,
+    "-c",
+    "import voicecoach.voice.speech as s\n"
+    "said = s._save_line\n"
+    "lines = []\n"
+    "def once_default(*a):\n"
+    "    lines.append(said(*a))\n"
+    "    return 200 if len(lines) == 1 else lines[-1]\n"
+    "s._save_line = once_default\n"
+    "raise SystemExit(s.pyttsx3_worker())",
+)
+
+
+@pytest.mark.slow
+def test_a_worker_whose_espeak_forgot_its_rate_sets_it_again_itself() -> None:
+    speaker = Pyttsx3Speaker(timeout=15.0, command=ONCE_AT_DEFAULT_RATE_WORKER)
+    try:
+        assert speaker.render(SHORT).seconds > 0.5
+        assert speaker.starts == 1  # no new worker was needed
+    finally:
+        speaker.close()
+
+
 @pytest.mark.slow
 def test_a_worker_that_lost_its_rate_is_replaced_and_the_line_said_again() -> None:
     class OnceDropped(Pyttsx3Speaker):

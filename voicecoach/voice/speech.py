@@ -246,6 +246,12 @@ def pyttsx3_worker(argv: Sequence[str] | None = None) -> int:
             req = json.loads(line)
             used = _save_line(engine, finished, req["text"], req["path"], get_parameter)
             if used != rate:
+                # Seen now and then on a loaded machine (a CI run): espeak has gone back to
+                # its default rate.  Setting it again and saying the line once more is
+                # cheaper than the parent's new worker, and the parent still has that.
+                _espeak.SetParameter(_espeak.RATE, rate, 0)
+                used = _save_line(engine, finished, req["text"], req["path"], get_parameter)
+            if used != rate:
                 raise SpeechError(f"espeak spoke at {used} words per minute, not {rate}")
             reply: dict[str, object] = {"ok": True}
         except Exception as e:  # reported per line; the parent decides what to do
