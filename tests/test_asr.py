@@ -276,6 +276,16 @@ def test_an_unsure_recognizer_is_not_obeyed(matcher):
     assert understand(heard("next exercise", 0.5), matcher, thresholds=th).intent == "next"
 
 
+def test_words_too_doubtful_to_obey_are_still_a_guess_to_ask_about(matcher):
+    th = Thresholds(
+        min_utterance=0.3, min_consequential=0.6, min_word_consequential=0.5, exact=1.01
+    )
+    doubted = understand(heard("next exercise", 0.1), matcher, thresholds=th)
+    assert (doubted.intent, doubted.guess) == ("none", "next")
+    # A yes or a no is never a guess: "did you say yes?" helps nobody.
+    assert understand(heard("yes please", 0.1), matcher, thresholds=th).guess == ""
+
+
 def test_consequential_commands_need_more_certainty(matcher):
     th = Thresholds(
         min_utterance=0.1, min_consequential=0.6, min_word_consequential=0.5, exact=1.01

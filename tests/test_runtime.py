@@ -262,3 +262,42 @@ def test_after_stop_and_yes_start_a_minute_later_begins_a_new_session(catalogue,
     # The second session runs until the recording ends.
     ends = [r["reason"] for r in records if r.get("action") == "end"]
     assert ends == ["asked to stop", "input ended"]
+
+
+class UnsureOf:
+    """The real matcher, except that `words` come back as `none` with `guess` attached: a
+    command the recogniser was not sure enough of."""
+
+    def __init__(self, matcher, words: str, guess: str, slots: dict[str, str]) -> None:
+        self.matcher, self.words, self.guess, self.slots = matcher, words, guess, slots
+
+    def match(self, text: str, expecting_answer: bool = False):
+        from voicecoach.understand.intents import Match
+
+        if text == self.words:
+            return Match(text, "none", {}, 0.4, "", self.guess, self.slots)
+        return self.matcher.match(text, expecting_answer=expecting_answer)
+
+    def __getattr__(self, name: str):
+        return getattr(self.matcher, name)
+
+
+def test_unsure_words_are_asked_about_when_quiet_and_a_yes_does_it(catalogue, matcher):
+    unsure = UnsureOf(matcher, "er the sitting ones", "choose_routine", {"routine": "seated"})
+    runtime, out = runtime_for(catalogue, unsure)
+    # Over the welcome the words are let go; once the coach is quiet they are asked about.
+    stream = ScriptedStream([
+        said("er the sitting ones", 4.0, 5.0), said("er the sitting ones", 50.0, 51.0),
+        said("yes", 56.0, 56.5),
+    ])  # fmt: skip
+    runtime.run_file(chunks(60), stream)
+    question = script.did_you_mean("choose_routine", "the seated routine")
+    asked = [c for c in out.clips if c[0].text == question]
+    assert len(asked) == 1
+    assert asked[0][1] >= 51.0
+    started = [
+        r["data"]["routine"]
+        for r in runtime.events.records
+        if r.get("action") == "log" and r["kind"] == "routine"
+    ]
+    assert started == ["seated"]

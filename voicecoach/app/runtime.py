@@ -216,7 +216,12 @@ class Runtime:
                 return  # the final transcript of this utterance will follow
             record["early"] = True
             self.acted_early = utterance
-        heard = Heard(match.intent, now, match.slots, match.confidence, words)
+        # A guess is asked about ("did you want to move on?") only when the coach was quiet:
+        # over its voice the words may be its own.
+        guess = match.guess if speaking is None else ""
+        heard = Heard(
+            match.intent, now, match.slots, match.confidence, words, guess, match.guess_slots
+        )
         # The record goes first so the log reads in order; what happened to it follows.
         outcome = self.loop.screen(heard)
         if outcome == IGNORED:

@@ -92,7 +92,10 @@ class TypedSession:
 
     def say(self, text: str) -> str:
         match = self.matcher.match(text, expecting_answer=self.coach.expects_answer)
-        event = Heard(match.intent, self.clock.now(), match.slots, match.confidence, text)
+        event = Heard(
+            match.intent, self.clock.now(), match.slots, match.confidence, text,
+            match.guess, match.guess_slots,
+        )  # fmt: skip
         return self.loop.hear(event, match)
 
 

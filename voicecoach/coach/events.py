@@ -29,6 +29,10 @@ class Heard:
     slots: dict[str, str] = field(default_factory=dict)
     confidence: float = 1.0
     text: str = ""
+    guess: str = ""
+    """For `none`: the command the words most likely meant, too unsure to act on (the
+    coach may ask about it); else empty."""
+    guess_slots: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,10 @@ LOG_KINDS = {
     # warm_up or cool_down, seconds: how long today
     "bookend_done": ("part",),
     "bookend_skipped": ("part",),
+    # Words most likely meant a command the coach was unsure of: it asked "did you mean ...?"
+    # (guess), and the answer, yes (taken) or no (guess_answer).
+    "guess": ("intent", "slots", "said"),
+    "guess_answer": ("intent", "taken"),
 }
 
 

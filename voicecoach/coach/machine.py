@@ -79,7 +79,7 @@ from voicecoach.coach.profile import (
     Progress,
     ResumePoint,
 )
-from voicecoach.understand.flags import load_flags
+from voicecoach.understand.flags import NONE, load_flags
 
 #: Per-intent flags (intents/flags.toml): which intents are answers, which interrupt.
 FLAGS = load_flags()
@@ -199,6 +199,24 @@ def _said(event: Event) -> Heard:
     """The utterance behind an intent's row (only intents reach those handlers)."""
     assert isinstance(event, Heard), event
     return event
+
+
+#: A yes this long after "did you want to move on?" is no longer taken as its answer.
+OFFER_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A command the coach asked about because it was unsure of the words ("did you want to
+    move on?"): a yes in the same phase, soon enough, does it."""
+
+    intent: str
+    slots: dict[str, str]
+    phase: Phase
+    t: float
+
+    def answered_by(self, event: Heard, phase: Phase) -> bool:
+        return phase == self.phase and event.t - self.t <= OFFER_SECONDS
 
 
 @dataclass(frozen=True)
@@ -506,6 +524,8 @@ class Coach:
         self.session_count = 0
         self.resume_elapsed: float | None = None
         """Seconds done of the segment a symptom interrupted, to carry on from on "ready"."""
+        self.offer: Offer | None = None
+        """The command asked about in the last "did you mean ...?", until the next word."""
         self.hold: Phase | None = None
         """PAIN, EMERGENCY, FALL_CHECK or PAUSED while the session is on hold for safety:
         where asides return to, until an explicit resume."""
@@ -523,7 +543,7 @@ class Coach:
         if isinstance(event, Heard):
             if self.phase == Phase.IDLE:
                 self._fire(Trigger.BEGIN, Begin(event.t))  # a word before Begin starts it
-            self._fire(event.intent, event)
+            self._heard(event)
         elif isinstance(event, TimerExpired):
             if event.timer == self._timer:  # else a cancelled timer's late expiry
                 self._fire(self._timer_kind, event)
@@ -533,7 +553,57 @@ class Coach:
             self._fire(Trigger.INPUT_ENDED, event)
         elif isinstance(event, DeviceTrouble):
             self._fire(Trigger.DEVICE_BACK if event.ok else Trigger.DEVICE_LOST, event)
+        if self.offer is not None and self.offer.phase != self.phase:
+            self.offer = None  # the session moved on: a yes now is not to that question
         return self._out
+
+    def _heard(self, event: Heard) -> None:
+        """An utterance: the answer to a "did you mean ...?", a new one to ask, or the
+        intent's own row."""
+        offer, self.offer = self.offer, None
+        if offer is not None and offer.answered_by(event, self.phase):
+            if event.intent in ("yes", "no"):
+                self._log("guess_answer", intent=offer.intent, taken=event.intent == "yes")
+            if event.intent == "yes":
+                event = replace(event, intent=offer.intent, slots=dict(offer.slots))
+            elif event.intent == "no":
+                self._say(script.NOT_THAT)
+                self._keep_waiting()
+                return
+        if event.intent == NONE and event.guess and self._ask_about(event):
+            return
+        self._fire(event.intent, event)
+
+    def _ask_about(self, event: Heard) -> bool:
+        """Ask "did you mean ...?" instead of saying sorry, where a sorry would be said and
+        the guessed command would do something here.  False: not asked."""
+        answer, wanted = self.row(NONE), self.row(event.guess)
+        if answer is None or answer[0] != self._on_sorry or wanted is None:
+            return False
+        # Rows that only say why not ("we're already paused") have nothing to offer; stop
+        # asks its own question.
+        why_not = (
+            self._on_sorry, self._on_not_now, self._on_already_paused, self._on_not_paused,
+            self._on_going_through_steps,
+        )  # fmt: skip
+        if wanted[0] in why_not or FLAGS[event.guess].confirmed:
+            return False
+        question = script.did_you_mean(event.guess, self._named(event.guess_slots))
+        if question is None:
+            return False
+        self._say(question)
+        self._keep_waiting()
+        self.offer = Offer(event.guess, dict(event.guess_slots), self.phase, event.t)
+        self._log("guess", intent=event.guess, slots=dict(event.guess_slots), said=event.text)
+        return True
+
+    def _named(self, slots: dict[str, str]) -> str | None:
+        """How the coach says the exercise or routine a choice names, if any."""
+        exercise = self.catalogue.exercises.get(slots.get("exercise", ""))
+        if exercise is not None:
+            return exercise.name
+        routine = self.catalogue.routines.get(slots.get("routine", ""))
+        return script.routine_name(routine) if routine is not None else None
 
     def row(self, trigger: str) -> Row | None:
         """The table's row for `trigger` in the current phase; None: not for this phase."""
@@ -579,12 +649,12 @@ class Coach:
     @property
     def expects_answer(self) -> bool:
         """True when a yes or no would mean something."""
-        return self.phase in WAITING and self.phase != Phase.ENDED
+        return (self.phase in WAITING and self.phase != Phase.ENDED) or self.offer is not None
 
     @property
     def asks_yes_no(self) -> bool:
         """True when the coach's question wants a yes or a no (not a choice or a ready)."""
-        return self.phase in YES_NO_QUESTIONS
+        return self.phase in YES_NO_QUESTIONS or self.offer is not None
 
     @property
     def current_id(self) -> str | None:

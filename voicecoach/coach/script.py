@@ -475,6 +475,57 @@ def routine_name(routine: Routine) -> str:
     return f"the {name}" if name.endswith("routine") else f"the {name} routine"
 
 
+# "Did you mean ...?": what the coach asks when the words were most likely a command but it
+# is not sure enough to act on them.  A yes does it; anything else lets it go.  Stop is not
+# here: it has its own question.
+GUESS_QUESTIONS = {
+    "start": "Shall we start?",
+    "next": "Did you want to move on?",
+    "previous": "Did you want to go back?",
+    "repeat": "Would you like me to say that again?",
+    "pause": "Would you like a pause?",
+    "resume": "Shall we carry on?",
+    "skip": "Did you want to skip this one?",
+    "easier": "Would you like an easier version?",
+    "harder": "Would you like a harder version?",
+    "cant_lie_down": "Did you mean you can't get down on the floor today?",
+    "cant_stand": "Did you mean you can't stand today?",
+    "in_bed": "Are you in bed today?",
+    "seated": "Are you sitting down today?",
+    "pain": "Does something hurt?",
+    "emergency": "Do you need someone to come and help you?",
+    "cant_get_up": "Are you stuck and can't get up?",
+    "tired": "Are you feeling tired?",
+    "dizzy": "Are you feeling dizzy?",
+    "overheated": "Are you getting too hot?",
+    "spasm": "Is that a spasm or a cramp?",
+    "feel_better": "Are you feeling better now?",
+    "slower": "Shall I talk more slowly?",
+    "faster": "Shall I talk a bit faster?",
+    "louder": "Shall I speak up?",
+    "quieter": "Shall I speak more quietly?",
+    "hold_longer": "Would you like longer holds?",
+    "hold_shorter": "Would you like shorter holds?",
+    "fewer_reps": "Would you like fewer repetitions?",
+    "more_reps": "Would you like more repetitions?",
+    "rest_longer": "Would you like longer rests?",
+    "rest_shorter": "Would you like shorter rests?",
+    "help": "Would you like to hear what you can say?",
+    "status": "Would you like to know how far along we are?",
+    "progress": "Would you like to hear how you've been getting on?",
+}
+NOT_THAT = "All right. Say it another way if you like, or say help."
+
+
+def did_you_mean(intent: str, named: str | None = None) -> str | None:
+    """The question for a command the coach is unsure of; `named`: the exercise or routine
+    a choice names (its spoken name).  None: not one to ask about."""
+    if intent in ("choose_exercise", "choose_routine"):
+        return f"Did you mean {named}? Say yes or no." if named else None
+    question = GUESS_QUESTIONS.get(intent)
+    return f"{question} Say yes or no." if question else None
+
+
 def choose_prompt(default: Routine) -> str:
     return (
         f"Say start for {routine_name(default)}, or name another routine or an exercise. "

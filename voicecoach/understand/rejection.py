@@ -253,7 +253,10 @@ def _understood(
     bar = th.fallback if guesses else None
     found = fallback(t, best, matcher, bar, th.rescue, expecting_answer)
     if found.intent == NONE and asked and guesses and th.answer is not None:
-        return heard_answer(t, found, th.answer)
+        found = heard_answer(t, found, th.answer)
+    if found.intent == NONE and not found.guess and best.guess:
+        # What the words may have meant stays known for the coach to ask about.
+        found = replace(found, guess=best.guess, guess_slots=best.guess_slots)
     return found
 
 
@@ -439,13 +442,17 @@ def _understand_one(
     score = recognizer_score(t, th)
 
     def reject() -> Match:
-        return replace(m, intent=NONE, slots={}, confidence=1.0 - score)
+        # The words meant a command the audio leaves in doubt: worth asking about.
+        guess = "" if m.intent in ANSWERS else m.intent
+        return replace(
+            m, intent=NONE, slots={}, confidence=1.0 - score, guess=guess, guess_slots=m.slots
+        )
 
     if not t.text.strip() or m.intent == NONE:
         return m
     exact = m.confidence >= th.exact
     if th.grammar_bound and not _close_to_own_sentence(m, matcher):
-        return reject()
+        return replace(m, intent=NONE, slots={}, confidence=1.0 - score)
     if t.confidence < th.min_utterance and not exact:
         return reject()
     strict = _consequential(matcher, m.intent) or (m.intent in ANSWERS and not expecting_answer)
