@@ -54,7 +54,7 @@ def test_commands_of_intents_not_yet_known_are_set_apart(capsys):
 def test_false_accepts_are_kept_with_the_intent_they_became():
     rnd = Round("r", [], ["the kettle is on", "pause the film"], ["please don't pause"])
     answers = {"pause the film": "pause", "please don't pause": "pause"}
-    s = score(lambda text, _command: (answers.get(text, "none"), {}), rnd)
+    s = score(lambda text, _command: (answers.get(text, "none"), {}, "", {}), rnd)
     assert s.false_accepts == ["pause the film"]
     assert s.negation_accepts == ["please don't pause"]
     assert s.accepted == [
@@ -67,3 +67,11 @@ def test_false_accepts_are_listed_for_the_development_sets_only(capsys):
     with pytest.raises(SystemExit):
         main(["--new-only", "--false-accepts"])
     assert "--dev" in capsys.readouterr().err
+
+
+def test_missed_commands_asked_about_are_counted_apart():
+    rnd = Round("r", [("go on then", "next", {}), ("um", "pause", {})], ["pass the salt"])
+    guesses = {"go on then": "next", "um": "skip", "pass the salt": "start"}
+    s = score(lambda text, _command: ("none", {}, guesses[text], {}), rnd)
+    assert sum(s.missed.values()) == 2
+    assert (s.asked_right, s.asked_wrong, s.talk_asked) == (1, 1, 1)

@@ -34,6 +34,7 @@ DEV_DIR = Path(__file__).resolve().parents[2] / "tests" / "data_dev"
 DEV = DEV_DIR / "dev.toml"
 DEV_ROUND3 = DEV_DIR / "dev_round3.toml"
 DEV_ROUND4 = DEV_DIR / "dev_round4.toml"
+DEV_ROUND5 = DEV_DIR / "dev_round5.toml"
 CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
 #: A more specific answer that counts as right: (expected, answered).
 ALSO_RIGHT = {("tired", "dizzy"), ("tired", "overheated")}
@@ -54,6 +55,7 @@ def load_rounds(data: Path) -> list[Round]:
         ("round 2", "heldout_round2.toml", "non_commands_round2.toml"),
         ("round 3", "heldout_round3.toml", "non_commands_round3.toml"),
         ("round 4", "heldout_round4.toml", "non_commands_round4.toml"),
+        ("round 5", "heldout_round5.toml", "non_commands_round5.toml"),
     ):
         if not (data / commands_file).exists():
             continue
@@ -76,7 +78,12 @@ def load_rounds(data: Path) -> list[Round]:
 
 def load_devs() -> list[Round]:
     """Every development round there is."""
-    rounds = ((DEV, "dev"), (DEV_ROUND3, "dev round 3"), (DEV_ROUND4, "dev round 4"))
+    rounds = (
+        (DEV, "dev"),
+        (DEV_ROUND3, "dev round 3"),
+        (DEV_ROUND4, "dev round 4"),
+        (DEV_ROUND5, "dev round 5"),
+    )
     return [load_dev(p, n) for p, n in rounds if p.exists()]
 
 
@@ -89,7 +96,9 @@ def load_dev(path: Path = DEV, name: str = "dev") -> Round:
     for item in dev.get("slotted", []):
         slots = {k: item[k] for k in ("exercise", "routine") if k in item}
         cases.append((item["text"], item["intent"], slots))
-    return Round(name, cases, dev["others"]["core"], dev["others"].get("negations", []))
+    others = dev["others"]
+    talk = others["core"] + others.get("sentences", [])
+    return Round(name, cases, talk, others.get("negations", []))
 
 
 def leave_out_unknown(rounds: list[Round], known: set[str]) -> None:
@@ -118,34 +127,47 @@ class Score:
     misses: list[tuple[str, str, str]] = field(default_factory=list)
     accepted: list[tuple[str, str, str]] = field(default_factory=list)
     """(kind: non-command or negation, intent given, sentence) for every false accept."""
+    asked_right: int = 0
+    asked_wrong: int = 0
+    """Missed commands the coach would ask about ("did you mean ...?"): the right command
+    (a yes does it) or another (a no lets it go)."""
+    talk_asked: int = 0
+    """Not-commands and negations asked about instead of given a "sorry"."""
 
 
-Answer = Callable[[str, bool], tuple[str, dict[str, str]]]
+#: Text, is it a command -> intent, slots, and for `none` the guess and its slots.
+Answer = Callable[[str, bool], tuple[str, dict[str, str], str, dict[str, str]]]
 
 
 def score(answer: Answer, rnd: Round) -> Score:
     s = Score()
     for text, intent, slots in rnd.commands:
         started = time.perf_counter()
-        got, got_slots = answer(text, True)
+        got, got_slots, guess, guess_slots = answer(text, True)
         s.times.append(time.perf_counter() - started)
         s.total += 1
         if (got == intent or (intent, got) in ALSO_RIGHT) and got_slots == slots:
             s.right[intent] += 1
             continue
         (s.missed if got == "none" else s.wrong)[intent] += 1
+        if guess:
+            right = (guess == intent or (intent, guess) in ALSO_RIGHT) and guess_slots == slots
+            s.asked_right += right
+            s.asked_wrong += not right
         if got in CONSEQUENTIAL:
             s.consequential_wrong += 1
         s.misses.append((intent, got, text))
     for text in rnd.non_commands:
         started = time.perf_counter()
-        got = answer(text, False)[0]
+        got, _, guess, _ = answer(text, False)
         s.times.append(time.perf_counter() - started)
+        s.talk_asked += bool(guess)
         if got != "none":
             s.false_accepts.append(text)
             s.accepted.append(("non-command", got, text))
     for text in rnd.negations:
-        got = answer(text, False)[0]
+        got, _, guess, _ = answer(text, False)
+        s.talk_asked += bool(guess)
         if got != "none":
             s.negation_accepts.append(text)
             s.accepted.append(("negation", got, text))
@@ -217,13 +239,13 @@ def main(argv: list[str]) -> int:
     build_s = time.perf_counter() - started
     new_kb = rss_kb() - before - old_kb
 
-    def ask_old(text: str, command: bool) -> tuple[str, dict[str, str]]:
+    def ask_old(text: str, command: bool) -> tuple[str, dict[str, str], str, dict[str, str]]:
         m = old.match(text, expecting_answer=command)
-        return m.intent, m.slots
+        return m.intent, m.slots, m.guess, m.guess_slots
 
-    def ask_new(text: str, _command: bool) -> tuple[str, dict[str, str]]:
+    def ask_new(text: str, _command: bool) -> tuple[str, dict[str, str], str, dict[str, str]]:
         m = new.match(text)
-        return m.intent, m.slots
+        return m.intent, m.slots, m.guess, m.guess_slots
 
     askers = [("new", ask_new)] if args.new_only else [("old", ask_old), ("new", ask_new)]
     whos = [who for who, _ in askers]
@@ -236,6 +258,12 @@ def main(argv: list[str]) -> int:
         ("wrong intent (acted on wrongly)", lambda s: pct(sum(s.wrong.values()), s.total)),
         ("stop / skip / choose_* wrongly", lambda s: pct(s.consequential_wrong, s.total)),
         ("missed (none)", lambda s: pct(sum(s.missed.values()), s.total)),
+        ("missed, asked about: the right command", lambda s: pct(s.asked_right, s.total)),
+        ("missed, asked about: another command", lambda s: pct(s.asked_wrong, s.total)),
+        (
+            "not-commands and negations asked about (else a sorry)",
+            lambda s: pct(s.talk_asked, len(r.non_commands) + len(r.negations)),
+        ),
         (
             "false accepts on non-commands",
             lambda s: f"{pct(len(s.false_accepts), len(r.non_commands))} of {len(r.non_commands)}",
