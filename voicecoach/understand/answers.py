@@ -17,18 +17,16 @@ affected.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from voicecoach.hear.recognizer import Transcript
-from voicecoach.understand.fallback import choose
-from voicecoach.understand.rescue import short, taken_from_audio
+from voicecoach.understand.fallback import choose, taken
+from voicecoach.understand.rescue import short
 
 if TYPE_CHECKING:
     from voicecoach.understand.intents import Match
 
-log = logging.getLogger(__name__)
 
 #: How people answer the coach's yes/no questions, plainly; each side's best counts.  Each
 #: costs a decoder pass over its few tokens, so the lists stay short.
@@ -69,14 +67,4 @@ def heard_answer(t: Transcript, understood: Match, bar: AnswerBar) -> Match:
     chosen = choose(scored, bar, expecting_answer=True)
     if chosen is None:
         return understood
-    log.info(
-        "answer: %r taken as %s (%r, score %.2f, the other side %.2f)",
-        t.text or t.dropped,
-        chosen.intent,
-        chosen.sentence,
-        chosen.score,
-        chosen.runner_up,
-    )
-    return taken_from_audio(
-        t, understood, chosen.intent, chosen.score, f"answer: {chosen.sentence}"
-    )
+    return taken(t, understood, chosen, "answer", "the other side")

@@ -208,16 +208,24 @@ def fallback(
     chosen = choose(scored, bar, expecting_answer)
     if chosen is None:
         return understood
+    return taken(t, understood, chosen, "fallback", "next intent")
+
+
+def taken(t: Transcript, understood: Match, chosen: Choice, layer: str, other: str) -> Match:
+    """`understood` turned into the closed-set choice `chosen` of `layer` (fallback,
+    answer), logged with the runner-up, which `other` names."""
     log.info(
-        "fallback: %r taken as %s (%r, score %.2f, next intent %.2f)",
+        "%s: %r taken as %s (%r, score %.2f, %s %.2f)",
+        layer,
         t.text or t.dropped,
         chosen.intent,
         chosen.sentence,
         chosen.score,
+        other,
         chosen.runner_up,
     )
     return taken_from_audio(
-        t, understood, chosen.intent, chosen.score, f"fallback: {chosen.sentence}"
+        t, understood, chosen.intent, chosen.score, f"{layer}: {chosen.sentence}"
     )
 
 
