@@ -36,8 +36,10 @@ def test_an_unsure_command_is_asked_about_and_a_yes_does_it(catalogue):
     asked = coach.handle(unsure("easier", 41.0))
     assert said(asked) == [script.did_you_mean("easier")]
     assert logs(asked, "guess") == [{"intent": "easier", "slots": {}, "said": "er the thing"}]
-    assert coach.asks_yes_no
+    # A yes or no in words is expected; one read off the audio alone is not sought for an
+    # ordinary command (a TV's "yeah" must not start anything).
     assert coach.expects_answer
+    assert not coach.asks_yes_no
     done = coach.handle(Heard("yes", 44.0))
     assert any(line.startswith("Let's make it easier") for line in said(done))
     assert logs(done, "guess_answer") == [{"intent": "easier", "taken": True}]
@@ -86,11 +88,81 @@ def test_a_choice_is_asked_about_by_its_name(catalogue):
     assert coach.current_id == "glute_bridge"
 
 
-def test_stop_is_never_guessed_it_has_its_own_question(catalogue):
+def test_a_half_heard_stop_goes_to_the_stop_question(catalogue):
     coach = at_a_hold(catalogue)
     answer = said(coach.handle(unsure("stop", 41.0)))
-    assert answer[0].startswith(script.SORRY)
+    assert answer == [script.STOP_QUESTION]
+    assert coach.phase == Phase.CONFIRM_STOP
     assert coach.offer is None
+
+
+def test_the_coachs_own_question_stays_open(catalogue):
+    coach = at_a_hold(catalogue)
+    coach.handle(Heard("stop", 41.0))
+    assert coach.phase == Phase.CONFIRM_STOP
+    for t, guess in enumerate(("resume", "next", "choose_routine"), start=42):
+        answer = said(coach.handle(unsure(guess, float(t), {"routine": "seated"})))
+        assert answer[0].startswith(script.SORRY), guess
+        assert coach.offer is None, guess
+    coach.handle(Heard("yes", 46.0))
+    assert coach.phase == Phase.ENDED
+
+
+def test_while_checking_for_a_fall_only_help_is_asked_about(catalogue):
+    coach = at_a_hold(catalogue)
+    coach.handle(Heard("cant_get_up", 41.0))
+    assert coach.phase == Phase.FALL_CHECK
+    for t, guess in enumerate(("pause", "tired", "pain", "help"), start=42):
+        assert coach.offer is None
+        assert said(coach.handle(unsure(guess, float(t))))[0].startswith(script.SORRY), guess
+    assert said(coach.handle(unsure("emergency", 50.0))) == [script.did_you_mean("emergency")]
+    assert coach.asks_yes_no  # a yes to a safety question may be heard on the audio too
+
+
+def test_the_question_lapses_when_the_phase_asks_its_own_again(catalogue):
+    from voicecoach.coach.events import StartTimer, TimerExpired
+
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    asked = coach.handle(unsure("choose_routine", 1.0, {"routine": "seated"}))
+    silence = [a for a in asked if isinstance(a, StartTimer)][-1]
+    coach.handle(TimerExpired(silence.timer, 1.0 + silence.seconds))
+    assert coach.offer is None
+
+
+def test_the_question_lapses_when_the_hold_ends(catalogue):
+    from voicecoach.coach.events import StartTimer, TimerExpired
+
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    coach.handle(Heard("choose_exercise", 1.0, {"exercise": "knee_to_chest"}))
+    actions, now = coach.handle(Heard("start", 40.0)), 40.0
+    due = {}
+    for _ in range(30):  # the hold's cues and its end, timer by timer
+        due.update({a.timer: now + a.seconds for a in actions if isinstance(a, StartTimer)})
+        if now >= 55.0 and coach.offer is None:
+            break
+        if now < 55.0 <= due[coach._timer]:
+            actions, now = coach.handle(unsure("easier", 55.0)), 55.0
+            assert coach.offer is not None
+            continue
+        now = due[coach._timer]
+        actions = coach.handle(TimerExpired(coach._timer, now))
+    assert coach.offer is None
+    assert now < 55.0 + OFFER_SECONDS  # it lapsed with the hold, not with the time
+    assert coach.current_id == "knee_to_chest"
+    answer = said(coach.handle(Heard("yes", now + 1)))
+    assert not any(line.startswith("Let's make it easier") for line in answer)
+
+
+def test_a_safety_word_while_asked_is_acted_on_and_ends_the_question(catalogue):
+    coach = at_a_hold(catalogue)
+    coach.handle(unsure("easier", 41.0))
+    coach.handle(Heard("pain", 42.0))
+    assert coach.phase == Phase.PAIN
+    assert coach.offer is None
+    answer = said(coach.handle(Heard("yes", 43.0)))
+    assert not any(line.startswith("Let's make it easier") for line in answer)
 
 
 def test_nothing_is_asked_where_a_sorry_would_not_be_said(catalogue):
@@ -106,9 +178,15 @@ def test_nothing_is_asked_where_a_sorry_would_not_be_said(catalogue):
 
 def test_nothing_is_asked_about_a_command_that_does_nothing_here(catalogue):
     coach = at_a_hold(catalogue)
-    coach.handle(Heard("pause", 41.0))
+    # "Shall we carry on?" during a hold would lead to "we're already going".
+    assert said(coach.handle(unsure("resume", 41.0)))[0].startswith(script.SORRY)
+    coach.handle(Heard("pause", 42.0))
     # "Would you like a pause?" while paused would lead nowhere.
-    assert said(coach.handle(unsure("pause", 42.0)))[0].startswith(script.SORRY)
+    assert said(coach.handle(unsure("pause", 43.0)))[0].startswith(script.SORRY)
+    fresh = Coach(catalogue)
+    fresh.handle(Begin(0.0))
+    # Fewer repetitions before any exercise: "let's choose an exercise first".
+    assert said(fresh.handle(unsure("fewer_reps", 1.0)))[0].startswith(script.SORRY)
 
 
 def test_the_question_lapses_when_the_session_moves_on(catalogue):
@@ -165,3 +243,4 @@ def test_after_pain_nothing_but_a_safety_word_is_asked_about(catalogue):
         assert not any("Say yes or no" in line for line in answer), guess
     asked = said(coach.handle(unsure("emergency", 50.0)))
     assert asked == [script.did_you_mean("emergency")]
+    assert coach.asks_yes_no

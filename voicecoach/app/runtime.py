@@ -217,8 +217,8 @@ class Runtime:
             record["early"] = True
             self.acted_early = utterance
         # A guess is asked about ("did you want to move on?") only when the coach was quiet:
-        # over its voice the words may be its own.
-        guess = match.guess if speaking is None else ""
+        # over its voice, or its echo, the words may be its own.
+        guess = match.guess if speaking is None and echoing is None else ""
         heard = Heard(
             match.intent, now, match.slots, match.confidence, words, guess, match.guess_slots
         )

@@ -52,7 +52,7 @@ NEGATIVE_CONDITIONS: tuple[tuple[str, float | None], ...] = (
     ("pink", 10.0),
     ("babble", 10.0),
 )
-ENGINE_NAMES = ("whisper", "vosk", "pocketsphinx")
+ENGINE_NAMES = ("whisper", "vosk", "pocketsphinx", "moonshine")
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 
 
@@ -394,8 +394,6 @@ def worker(
     from voicecoach.bench import asr_stages
     from voicecoach.coach.catalogue import load_catalogue
     from voicecoach.hear.audio import read_wav
-    from voicecoach.hear.engines import open_recognizer
-    from voicecoach.hear.vocab import PhraseSource
     from voicecoach.understand.intents import Matcher, load_intents
     from voicecoach.understand.rejection import understand
 
@@ -404,10 +402,11 @@ def worker(
     intents = load_intents(None, load_catalogue())
     matcher = Matcher(intents)
     started = time.perf_counter()
-    recognizer = open_recognizer(
-        engine, Path(model) if model else None, PhraseSource.from_intents(intents)
-    )
+    recognizer = _open(engine, Path(model) if model else None, intents)
     load = time.perf_counter() - started
+    # An engine the coach does not ship brings its own bars (None: the engine's, from
+    # voicecoach.understand.rejection).
+    thresholds = getattr(recognizer, "thresholds", None)
     _apply(recognizer, settings or [])
     audio_seconds = decode_seconds = 0.0
     for item in items:
@@ -419,7 +418,8 @@ def worker(
         else:
             transcript = recognizer.transcribe(pcm)
         decoded = time.perf_counter() - t0
-        match = understand(transcript, matcher, expecting_answer=item.intent in ("yes", "no"))
+        yes_no = item.intent in ("yes", "no")
+        match = understand(transcript, matcher, expecting_answer=yes_no, thresholds=thresholds)
         elapsed = time.perf_counter() - t0
         audio_seconds += len(pcm) / 32000
         decode_seconds += time.perf_counter() - started_file
@@ -478,6 +478,19 @@ def worker(
         ),
         file=out,
     )
+
+
+def _open(engine: str, model: Path | None, intents):
+    """The recognizer to measure: one of the coach's engines, or Moonshine (bench only,
+    voicecoach.bench.engine_moonshine; `--model` is then its folder)."""
+    if engine == "moonshine":
+        from voicecoach.bench.engine_moonshine import MoonshineRecognizer
+
+        return MoonshineRecognizer(model)
+    from voicecoach.hear.engines import open_recognizer
+    from voicecoach.hear.vocab import PhraseSource
+
+    return open_recognizer(engine, model, PhraseSource.from_intents(intents))
 
 
 def read_worker_output(text: str) -> dict:

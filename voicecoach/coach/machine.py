@@ -203,6 +203,9 @@ def _said(event: Event) -> Heard:
 
 #: A yes this long after "did you want to move on?" is no longer taken as its answer.
 OFFER_SECONDS = 20.0
+#: What is still asked about while the coach holds for safety or waits for its own yes or
+#: no: a call for help and being stuck only make the answer safer.
+ESCALATIONS = frozenset({"emergency", "cant_get_up"})
 
 
 @dataclass(frozen=True)
@@ -212,11 +215,13 @@ class Offer:
 
     intent: str
     slots: dict[str, str]
-    phase: Phase
+    where: tuple[object, ...]
+    """Where the session was when asked (phase, exercise, segment, warm-up move): a yes
+    anywhere else is not to this question."""
     t: float
 
-    def answered_by(self, event: Heard, phase: Phase) -> bool:
-        return phase == self.phase and event.t - self.t <= OFFER_SECONDS
+    def answered_by(self, event: Heard, where: tuple[object, ...]) -> bool:
+        return where == self.where and event.t - self.t <= OFFER_SECONDS
 
 
 @dataclass(frozen=True)
@@ -546,6 +551,9 @@ class Coach:
             self._heard(event)
         elif isinstance(event, TimerExpired):
             if event.timer == self._timer:  # else a cancelled timer's late expiry
+                if self._timer_kind == Trigger.SILENCE:
+                    # The phase's own question is asked again: a yes now answers that.
+                    self.offer = None
                 self._fire(self._timer_kind, event)
         elif isinstance(event, Begin):
             self._fire(Trigger.BEGIN, event)
@@ -553,7 +561,7 @@ class Coach:
             self._fire(Trigger.INPUT_ENDED, event)
         elif isinstance(event, DeviceTrouble):
             self._fire(Trigger.DEVICE_BACK if event.ok else Trigger.DEVICE_LOST, event)
-        if self.offer is not None and self.offer.phase != self.phase:
+        if self.offer is not None and self.offer.where != self._where():
             self.offer = None  # the session moved on: a yes now is not to that question
         return self._out
 
@@ -561,7 +569,7 @@ class Coach:
         """An utterance: the answer to a "did you mean ...?", a new one to ask, or the
         intent's own row."""
         offer, self.offer = self.offer, None
-        if offer is not None and offer.answered_by(event, self.phase):
+        if offer is not None and offer.answered_by(event, self._where()):
             if event.intent in ("yes", "no"):
                 self._log("guess_answer", intent=offer.intent, taken=event.intent == "yes")
             if event.intent == "yes":
@@ -580,29 +588,41 @@ class Coach:
         answer, wanted = self.row(NONE), self.row(event.guess)
         if answer is None or answer[0] != self._on_sorry or wanted is None:
             return False
-        # Rows that only say why not ("we're already paused") have nothing to offer; stop
-        # asks its own question.
+        if wanted[0] == self._on_ask_stop:
+            # A half-heard stop goes to the stop question itself, which asks before ending.
+            self._fire(event.guess, replace(event, intent=event.guess))
+            return True
+        # Rows that only say why not ("we're already going") have nothing to offer.
         why_not = (
             self._on_sorry, self._on_not_now, self._on_already_paused, self._on_not_paused,
-            self._on_going_through_steps,
+            self._on_going_through_steps, self._on_ready_now, self._on_dose_elsewhere,
+            self._on_glad,
         )  # fmt: skip
         if wanted[0] in why_not or FLAGS[event.guess].confirmed:
             return False
-        if self._on_safety_hold() and not FLAGS[event.guess].safety:
-            return False  # after pain or a fall the coach never proposes to carry on
+        if self._held_or_asking() and event.guess not in ESCALATIONS:
+            # After pain, a fall, a symptom or tiredness the coach never proposes to carry
+            # on, and its own open question (end the session? have you fallen?) stays open.
+            return False
         question = script.did_you_mean(event.guess, self._named(event.guess_slots))
         if question is None:
             return False
         self._say(question)
         self._keep_waiting()
-        self.offer = Offer(event.guess, dict(event.guess_slots), self.phase, event.t)
+        self.offer = Offer(event.guess, dict(event.guess_slots), self._where(), event.t)
         self._log("guess", intent=event.guess, slots=dict(event.guess_slots), said=event.text)
         return True
 
-    def _on_safety_hold(self) -> bool:
-        """Stopped for pain, a fall, a symptom or tiredness, until the person says go on."""
+    def _held_or_asking(self) -> bool:
+        """Stopped for pain, a fall, a symptom or tiredness until the person says go on, or
+        waiting for the answer to a yes-or-no question of its own."""
         held = {Phase.PAIN, Phase.EMERGENCY, Phase.FALL_CHECK, Phase.UNWELL, Phase.TIRED}
-        return self.phase in held or self.hold in held
+        return self.phase in held or self.hold in held or self.phase in YES_NO_QUESTIONS
+
+    def _where(self) -> tuple[object, ...]:
+        """The phase, exercise, segment and warm-up move: what a question was asked in."""
+        segment = self.running.index if self.running is not None else None
+        return (self.phase, self.current_id, segment, self.move)
 
     def _named(self, slots: dict[str, str]) -> str | None:
         """How the coach says the exercise or routine a choice names, if any."""
@@ -660,8 +680,11 @@ class Coach:
 
     @property
     def asks_yes_no(self) -> bool:
-        """True when the coach's question wants a yes or a no (not a choice or a ready)."""
-        return self.phase in YES_NO_QUESTIONS or self.offer is not None
+        """True when the coach's question wants a yes or a no (not a choice or a ready).
+        A "did you mean ...?" counts only for a safety word, where a yes heard wrongly on the
+        audio errs on the safe side; for any other it could start what nobody asked for."""
+        offer = self.offer
+        return self.phase in YES_NO_QUESTIONS or (offer is not None and FLAGS[offer.intent].safety)
 
     @property
     def current_id(self) -> str | None:

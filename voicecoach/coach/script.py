@@ -477,7 +477,7 @@ def routine_name(routine: Routine) -> str:
 
 # "Did you mean ...?": what the coach asks when the words were most likely a command but it
 # is not sure enough to act on them.  A yes does it; anything else lets it go.  Stop is not
-# here: it has its own question.
+# here: a half-heard stop goes straight to its own question.
 GUESS_QUESTIONS = {
     "start": "Shall we start?",
     "next": "Did you want to move on?",
