@@ -153,3 +153,15 @@ def test_no_guess_when_too_unsure_blocked_or_an_answer(matcher: Matcher):
 def test_a_sure_command_carries_no_guess(matcher: Matcher):
     match = matcher.decide(Candidate("x", "next", 0.95, 0.02, "", {}))
     assert (match.intent, match.guess) == ("next", "")
+
+
+def test_after_pain_nothing_but_a_safety_word_is_asked_about(catalogue):
+    coach = at_a_hold(catalogue)
+    coach.handle(Heard("pain", 41.0))
+    assert coach.phase == Phase.PAIN
+    for t, guess in enumerate(("resume", "harder", "next"), start=42):
+        answer = said(coach.handle(unsure(guess, float(t))))
+        assert coach.offer is None, guess
+        assert not any("Say yes or no" in line for line in answer), guess
+    asked = said(coach.handle(unsure("emergency", 50.0)))
+    assert asked == [script.did_you_mean("emergency")]

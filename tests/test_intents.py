@@ -410,6 +410,28 @@ def test_a_negation_never_becomes_the_command_it_denies(matcher, text, denied):
 
 
 @pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("i can't stand without my frame", "cant_stand"),
+        ("i can't lie flat i can't", "cant_lie_down"),
+    ],
+)
+def test_a_refusal_said_with_another_cannot_is_still_the_refusal(matcher, text, intent):
+    assert matcher.match(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "denied"),
+    [
+        ("lying down is no problem", "cant_lie_down"),
+        ("i'm not stuck i can get up fine", "cant_get_up"),
+    ],
+)
+def test_a_refusal_turned_round_is_not_the_refusal(matcher, text, denied):
+    assert matcher.match(text).intent != denied
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "I'm on the phone",

@@ -448,6 +448,9 @@ def worker(
                     "min_word": transcript.min_word_confidence,
                     "intent": match.intent,
                     "slots": dict(match.slots),
+                    # a none the coach would ask about ("did you mean ...?")
+                    "guess": match.guess,
+                    "guess_slots": dict(match.guess_slots),
                     "rescued": match.phrase.startswith("rescued"),  # understand.rescue
                     "fallback": match.phrase.startswith("fallback"),  # understand.fallback
                     "latency": elapsed,
@@ -494,6 +497,7 @@ def score(items: list[Item], run: dict) -> dict:
     by_family: dict[str, dict[str, list[bool]]] = {}
     fa_by_level: dict[str, list[bool]] = {}
     false_accepts, negatives, false_rejects, commands = 0, 0, 0, 0
+    asked_right, talk_asked = 0, 0
     rescued = {"negative": 0, "command": 0}
     for item in items:
         r = by_file[item.file]
@@ -501,6 +505,7 @@ def score(items: list[Item], run: dict) -> dict:
         if item.kind == "negative":
             negatives += 1
             false_accepts += r["intent"] != "none"
+            talk_asked += bool(r.get("guess"))
             fa_by_level.setdefault(condition(item), []).append(r["intent"] != "none")
             continue
         ok = r["intent"] == item.intent and r["slots"] == item.slots
@@ -509,6 +514,10 @@ def score(items: list[Item], run: dict) -> dict:
         by_family.setdefault(family, {}).setdefault(condition(item), []).append(ok)
         commands += 1
         false_rejects += r["intent"] == "none"
+        asked_right += r["intent"] == "none" and (r.get("guess"), r.get("guess_slots")) == (
+            item.intent,
+            item.slots,
+        )
     levels = [
         lvl
         for lvl in (_level(snr, noise) for noise, snr in CONDITIONS)
@@ -530,6 +539,8 @@ def score(items: list[Item], run: dict) -> dict:
         "rescued": rescued,
         "false_accept_by_level": {k: sum(v) / len(v) for k, v in fa_by_level.items()},
         "false_reject": false_rejects / max(commands, 1),
+        "asked_right": asked_right / max(commands, 1),
+        "talk_asked": talk_asked / max(negatives, 1),
         "latency_median_ms": 1000 * statistics.median(latencies),
         "latency_p95_ms": 1000 * p95,
         "rtf": run["rtf"],
@@ -569,6 +580,9 @@ def table(engine: str, s: dict) -> str:
         f"n={s['negatives']}) | {100 * s['false_accept']:.1f}% |",
         f"| false rejects (commands, all levels, n={s['commands']}) "
         f"| {100 * s['false_reject']:.1f}% |",
+        "| of those, asked about with the right command (did you mean ...?), of all commands "
+        f"| {100 * s.get('asked_right', 0):.1f}% |",
+        f"| non-commands asked about (else a sorry) | {100 * s.get('talk_asked', 0):.1f}% |",
         "| safety rescues (understand.rescue): non-commands / commands "
         f"| {s.get('rescued', {}).get('negative', 0)} / {s.get('rescued', {}).get('command', 0)} |",
         f"| latency end of audio -> intent, median | {s['latency_median_ms']:.0f} ms |",

@@ -588,6 +588,8 @@ class Coach:
         )  # fmt: skip
         if wanted[0] in why_not or FLAGS[event.guess].confirmed:
             return False
+        if self._on_safety_hold() and not FLAGS[event.guess].safety:
+            return False  # after pain or a fall the coach never proposes to carry on
         question = script.did_you_mean(event.guess, self._named(event.guess_slots))
         if question is None:
             return False
@@ -596,6 +598,11 @@ class Coach:
         self.offer = Offer(event.guess, dict(event.guess_slots), self.phase, event.t)
         self._log("guess", intent=event.guess, slots=dict(event.guess_slots), said=event.text)
         return True
+
+    def _on_safety_hold(self) -> bool:
+        """Stopped for pain, a fall, a symptom or tiredness, until the person says go on."""
+        held = {Phase.PAIN, Phase.EMERGENCY, Phase.FALL_CHECK, Phase.UNWELL, Phase.TIRED}
+        return self.phase in held or self.hold in held
 
     def _named(self, slots: dict[str, str]) -> str | None:
         """How the coach says the exercise or routine a choice names, if any."""

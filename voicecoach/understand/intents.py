@@ -26,7 +26,7 @@ import hashlib
 import random
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
@@ -579,6 +579,12 @@ NORMALISATION = 3
 NEGATIONS = frozenset({"not", "cannot", "never", "no", "nothing", "without"})
 #: Negations that turn nothing round: politeness ("skip this one if you don't mind").
 POLITE_NEGATIONS = frozenset({("not", "mind")})
+#: An intent with at least this share of negating sentences is a refusal, which another
+#: negation does not turn round (today: cant_lie_down 0.87, no 0.83, cant_get_up 0.82,
+#: cant_stand 0.74; the next is fewer_reps at 0.31).
+REFUSAL_SHARE = 0.5
+#: Negation words a refusal is said with, whatever follows them.
+REFUSING = frozenset({"cannot", "without"})
 #: Other values of one slot found in a sentence, tried for an exact template hit.
 MAX_SLOT_READINGS = 3
 #: Fuzzy matching of a misheard multi-word exercise or routine name needs this similarity.
@@ -653,6 +659,14 @@ class Matcher:
             name: frozenset(p for s in intents.expansions(name) for p in _negation_pairs(s))
             for name in intents.intents
         }
+        # An intent that is itself a refusal (can't lie down, can't stand, can't get up, no):
+        # most of its sentences negate, and one more negation is how people say it ("i
+        # can't come up to standing", "no she doesn't"), not the command turned round.
+        self._refusals = frozenset(
+            name
+            for name in intents.intents
+            if _share(intents.expansions(name), _negation_pairs) >= REFUSAL_SHARE
+        )
         self.model = model or model_for(intents)
         # Longest slot values first, so "hip flexor stretch" wins over "hip flexor".
         self._slot_values = {
@@ -733,7 +747,11 @@ class Matcher:
         return None
 
     def _negations_allowed(self, intent: str, reading: str) -> bool:
-        return _negation_pairs(reading) <= self._negations_used[intent]
+        pairs = _negation_pairs(reading)
+        if intent in self._refusals:
+            # "cannot" is how a refusal is said; "not stuck", "no problem" turn it round.
+            pairs = {p for p in pairs if p[0] not in REFUSING}
+        return pairs <= self._negations_used[intent]
 
     def _exact_match(
         self, text: str, readings: list[tuple[str, dict[str, str]]]
@@ -855,6 +873,11 @@ def fuzzy_slot(normal: str, values: Iterable[tuple[str, str]]) -> tuple[str, str
 
 def _once(words: list[str]) -> list[str]:
     return [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
+
+
+def _share(sentences: list[str], has: Callable[[str], object]) -> float:
+    """The share of `sentences` for which `has` is truthy (0 for none)."""
+    return sum(1 for s in sentences if has(s)) / len(sentences) if sentences else 0.0
 
 
 def _negation_pairs(sentence: str) -> set[tuple[str, str]]:
