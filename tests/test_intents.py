@@ -110,6 +110,28 @@ def test_a_noun_s_reads_is_only_where_no_possessive_can_stand(intent_set, text, 
     assert intent_set.normalise(text) == normal
 
 
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [
+        ("slower my lover", "slower"),
+        ("skip it our kid", "skip it"),
+        ("sorry can we skip this one eh", "can we skip this one"),
+        ("make it harder love", "make it harder"),
+        ("i'd love to", "i would love to"),
+        ("a spoon of honey", "a spoon of honey"),
+        ("ta love", "ta love"),
+        ("sorry", "sorry"),
+        ("i'm wrecked so i am", "i am wrecked"),
+        ("i can't lie flat so i can't", "i cannot lie flat"),
+        ("so it is", "it is"),
+    ],
+)
+def test_asides_and_end_tags_are_dropped_where_they_are_only_said_in_passing(
+    intent_set, text, normal
+):
+    assert intent_set.normalise(text) == normal
+
+
 def test_the_recognizers_phrases_keep_a_noun_s_as_written(intent_set):
     # The language model is built from templates(): reading "someone's" as "someone is"
     # there would make it learn a twin it never had (docs/intents.md, Normalisation).

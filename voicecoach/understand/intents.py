@@ -158,6 +158,13 @@ class IntentSet:
     """Words after which a noun's 's reads "is" ("the floor's out"), `[meta] is_before`."""
     is_before_endings: tuple[str, ...] = ()
     """Endings of such words ("the cramp's easing"), `[meta] is_before_endings`."""
+    asides: tuple[tuple[str, ...], ...] = ()
+    """Words said to the person or in passing, dropped like fillers ("our kid", "my
+    lover", "honey", "sorry"), longest first, `[meta] asides`."""
+    asides_not_after: frozenset[str] = frozenset()
+    """Words after which an aside is meant ("i'd love to", "the lad next door")."""
+    tags: tuple[tuple[str, ...], ...] = ()
+    """Tags dropped at the end of an utterance ("i'm wrecked so i am"), `[meta] tags`."""
 
     def normalise(
         self, text: str, once: bool = True, fillers: bool = True, read_is: bool = True
@@ -177,10 +184,25 @@ class IntentSet:
                 words.extend((word[:-2], "is"))
             else:
                 words.append(word)
-        kept = [w for w in words if not fillers or w not in self.fillers] or words
+        spoken = self._without_asides(words) if fillers else words
+        kept = [w for w in spoken if not fillers or w not in self.fillers] or words
         # "okay" on its own is an answer, not a filler: a filler-only utterance stays whole.
         # Said-twice words ("wait wait", "yes yes") count once.
         return " ".join(_once(kept) if once else kept)
+
+    def _without_asides(self, words: list[str]) -> list[str]:
+        """`words` without asides (unless a word before says they are meant) and without
+        a tag at the end."""
+        out: list[str] = []
+        n = 0
+        while n < len(words):
+            size = 0
+            if not out or out[-1] not in self.asides_not_after:
+                size = next((len(a) for a in self.asides if tuple(words[n : n + len(a)]) == a), 0)
+            out.extend(words[n : n + 1] if not size else ())
+            n += size or 1
+        tag = next((t for t in self.tags if len(out) > len(t) and tuple(out[-len(t) :]) == t), ())
+        return out[: len(out) - len(tag)]
 
     def _is_contracted(self, before: list[str], word: str, after: list[str]) -> bool:
         """`word`'s 's is "is" (or "has"), not a possessive: the word after it cannot
@@ -350,9 +372,30 @@ def _build(
     fillers = frozenset(str(f).lower() for f in meta.get("fillers", []))
     is_before = frozenset(str(w).lower() for w in meta.get("is_before", []))
     endings = tuple(str(e).lower() for e in meta.get("is_before_endings", []))
+    asides = _word_runs(meta.get("asides", []))
+    not_after = frozenset(str(w).lower() for w in meta.get("asides_not_after", []))
+    tags = _word_runs(meta.get("tags", []))
     return IntentSet(
-        intents, fillers, contractions, {}, rules, negatives, "", {}, is_before, endings
+        intents,
+        fillers,
+        contractions,
+        {},
+        rules,
+        negatives,
+        "",
+        {},
+        is_before,
+        endings,
+        asides,
+        not_after,
+        tags,
     )
+
+
+def _word_runs(phrases: Iterable[object]) -> tuple[tuple[str, ...], ...]:
+    """Phrases as runs of words, longest first (so "my lover" goes before "love")."""
+    runs = {tuple(str(p).lower().split()) for p in phrases}
+    return tuple(sorted((r for r in runs if r), key=lambda r: (-len(r), r)))
 
 
 def _rules(files: tuple[tuple[str, str, Mapping[str, object]], ...]) -> dict[str, tpl.Seq]:
@@ -531,7 +574,7 @@ RAW_VALUES = 2
 SLOT_SEED = 11
 #: Bumped when normalise() reads words differently: cached models are keyed by the data's
 #: digest, which does not see the code.
-NORMALISATION = 2
+NORMALISATION = 3
 #: Words that turn a sentence round: "I'm not tired" must never become "I'm tired".
 NEGATIONS = frozenset({"not", "cannot", "never", "no", "nothing", "without"})
 #: Negations that turn nothing round: politeness ("skip this one if you don't mind").
