@@ -244,3 +244,38 @@ def test_after_pain_nothing_but_a_safety_word_is_asked_about(catalogue):
     asked = said(coach.handle(unsure("emergency", 50.0)))
     assert asked == [script.did_you_mean("emergency")]
     assert coach.asks_yes_no
+
+
+def at_the_check_in(catalogue) -> Coach:
+    """A coach asking how the person feels before the routine given at start-up."""
+    coach = Coach(catalogue, routine="strengthening")
+    coach.handle(Begin(0.0))
+    assert coach.phase == Phase.CHECK_IN
+    return coach
+
+
+def test_a_half_heard_tired_at_the_check_in_makes_a_gentle_day(catalogue):
+    coach = at_the_check_in(catalogue)
+    answer = coach.handle(unsure("tired", 3.0))
+    assert said(answer)[0] == script.SOUNDED_LOW
+    assert logs(answer, "check_in") == [{"energy": "low"}]
+    assert logs(answer, "check_in_guess") == [{"intent": "tired", "said": "er the thing"}]
+    assert coach.gentle
+
+
+def test_unclear_words_at_the_check_in_without_a_low_guess_start_the_usual_day(catalogue):
+    for guess in ("", "next", "easier"):
+        coach = at_the_check_in(catalogue)
+        answer = coach.handle(unsure(guess, 3.0))
+        assert logs(answer, "check_in") == [{"energy": "ok"}], guess
+        assert not coach.gentle
+
+
+def test_a_half_heard_fall_at_the_check_in_is_asked_about_and_nothing_starts(catalogue):
+    coach = at_the_check_in(catalogue)
+    asked = coach.handle(unsure("emergency", 3.0))
+    assert said(asked) == [script.did_you_mean("emergency")]
+    assert coach.phase == Phase.CHECK_IN
+    assert not logs(asked, "check_in")
+    coach.handle(Heard("yes", 6.0))
+    assert coach.phase in (Phase.EMERGENCY, Phase.FALL_CHECK)

@@ -162,6 +162,8 @@ LOG_KINDS = {
     # (guess), and the answer, yes (taken) or no (guess_answer).
     "guess": ("intent", "slots", "said"),
     "guess_answer": ("intent", "taken"),
+    # A check-in answer only half heard, taken as tired or unwell (a gentle day).
+    "check_in_guess": ("intent", "said"),
 }
 
 

@@ -206,6 +206,8 @@ OFFER_SECONDS = 20.0
 #: What is still asked about while the coach holds for safety or waits for its own yes or
 #: no: a call for help and being stuck only make the answer safer.
 ESCALATIONS = frozenset({"emergency", "cant_get_up"})
+#: Half-heard at the check-in, these make it a gentle day rather than the usual one.
+LOW_DAY_GUESSES = frozenset({"tired", "dizzy", "overheated", "spasm", "pain"})
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,7 @@ class Coach:
                 "yes": (self._on_feeling_fine, flow),
                 "feel_better": (self._on_feeling_fine, flow),
                 "start": (self._on_feeling_fine, flow), "resume": (self._on_feeling_fine, flow),
-                "next": (self._on_feeling_fine, flow), "none": (self._on_feeling_fine, flow),
+                "next": (self._on_feeling_fine, flow), "none": (self._on_unclear_check_in, flow),
                 # No answer: the usual session.
                 T.CHECK_IN_OVER: (self._on_feeling_fine, flow),
                 T.SILENCE: (self._on_feeling_fine, flow),
@@ -586,7 +588,13 @@ class Coach:
         """Ask "did you mean ...?" instead of saying sorry, where a sorry would be said and
         the guessed command would do something here.  False: not asked."""
         answer, wanted = self.row(NONE), self.row(event.guess)
-        if answer is None or answer[0] != self._on_sorry or wanted is None:
+        if answer is None or wanted is None:
+            return False
+        if answer[0] == self._on_unclear_check_in and event.guess in ESCALATIONS:
+            # At the check-in an unclear answer starts the session; a half-heard fall must
+            # not, so it is asked about, with the check-in's wait begun again for the yes.
+            self._start_timer(script.CHECK_IN_SECONDS, Trigger.CHECK_IN_OVER)
+        elif answer[0] != self._on_sorry:
             return False
         if wanted[0] == self._on_ask_stop:
             # A half-heard stop goes to the stop question itself, which asks before ending.
@@ -797,7 +805,7 @@ class Coach:
         self._listen()
         return Phase.CHOOSING
 
-    def _on_low_energy(self, event: Event) -> Phase:
+    def _on_low_energy(self, event: Event, line: str = script.GENTLE_TODAY) -> Phase:
         """Low energy today (before any routine): fewer exercises, one set, longer rests."""
         if self.checked_in or self.finished_routine:
             self._on_tired(event)
@@ -805,8 +813,17 @@ class Coach:
         self.checked_in, self.gentle = True, True
         self.rest_scale = max(self.rest_scale, script.GENTLE_REST_SCALE)
         self._log("check_in", energy="low")
-        self._say(script.GENTLE_TODAY)
+        self._say(line)
         return self._after_check_in()
+
+    def _on_unclear_check_in(self, event: Event) -> Phase:
+        """Words at the check-in that were not clear.  A half-heard tiredness or symptom
+        makes it a gentle day, said so: a gentler session is the cheap side of the mistake,
+        pushing a tired person is not.  Anything else: the usual session."""
+        if isinstance(event, Heard) and event.guess in LOW_DAY_GUESSES and not self.checked_in:
+            self._log("check_in_guess", intent=event.guess, said=event.text)
+            return self._on_low_energy(event, script.SOUNDED_LOW)
+        return self._on_feeling_fine(event)
 
     def _on_feeling_fine(self, event: Event) -> Phase:
         if self.checked_in:

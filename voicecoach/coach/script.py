@@ -232,10 +232,13 @@ CHECK_IN_SECONDS_BRIEF = 4.0
 GOOD_TO_GO = "Good."
 FAMILIAR = "You know this one. Say repeat if you'd like all the steps."
 """Before the first step of an exercise done lately: only that step is said."""
-GENTLE_TODAY = (
-    "Thanks for telling me. We'll keep it short and gentle today: fewer exercises, one set "
-    "each, and longer rests. Stop whenever you've had enough."
+GENTLE_PLAN = (
+    "We'll keep it short and gentle today: fewer exercises, one set each, and longer rests. "
+    "Stop whenever you've had enough."
 )
+GENTLE_TODAY = f"Thanks for telling me. {GENTLE_PLAN}"
+SOUNDED_LOW = f"That sounded like you're not at your best. {GENTLE_PLAN}"
+"""A check-in answer only half heard, but tired or unwell by the sound of it."""
 #: A low-energy session: at most this many exercises, one set each, rests this much longer.
 GENTLE_EXERCISES = 3
 GENTLE_REST_SCALE = 1.5
