@@ -282,6 +282,24 @@ def test_whisper_hears_ordinary_talk_but_it_is_no_command(whisper, matcher, text
     assert understand(t, matcher).intent == "none", f"heard {t.text!r}"  # ... and refused
 
 
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
+def test_whisper_runs_on_its_int8_copy_and_hears_as_the_packaged_model_does(whisper, monkeypatch):
+    from voicecoach.hear import engine_whisper
+    from voicecoach.hear.whisper_int8 import STORED_COPY, STORED_NEW
+
+    assert whisper.stored in (STORED_COPY, STORED_NEW)
+    # The packaged float16 file, made int8 by CTranslate2 while it loads, as before.
+    monkeypatch.setattr(engine_whisper, "int8_model", lambda path: (path, "float16"))
+    packaged = engine_whisper.WhisperRecognizer()
+    for text, voice in (("i can't lie down", "slt"), ("what's next", "kal16")):
+        pcm = synth.synthesize(text, voice, snr_db=10.0, seed=3)
+        ours, theirs = whisper.transcribe(pcm), packaged.transcribe(pcm)
+        assert ours.text == theirs.text
+        assert ours.confidence == pytest.approx(theirs.confidence, abs=0.02)
+
+
 @needs_whisper
 def test_whisper_hears_nothing_in_silence_and_noise(whisper):
     rng = np.random.default_rng(2)

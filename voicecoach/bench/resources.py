@@ -207,7 +207,7 @@ def read_records(path: Path) -> list[dict]:
 
 
 def measure(engine: str, seconds: float, verbose: bool = False) -> Run:
-    from voicecoach.understand.model import cache_dir
+    from voicecoach.hear.cache import cache_dir
 
     tick = os.sysconf("SC_CLK_TCK")
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:

@@ -53,6 +53,7 @@ from voicecoach.hear.recognizer import (
     Transcript,
 )
 from voicecoach.hear.vad import faster_whisper_folder
+from voicecoach.hear.whisper_int8 import int8_model
 
 log = logging.getLogger(__name__)
 
@@ -374,9 +375,11 @@ class WhisperRecognizer:
             threads = int(os.environ.get(THREADS_ENV) or 1)
         self.threads = threads
         self.path = path
+        # Loaded from int8 weights on disk, the model's start-up peak is what it keeps.
+        weights, self.stored = int8_model(path)
         try:
             self._model = ctranslate2.models.Whisper(
-                str(path), device="cpu", compute_type="int8", intra_threads=threads
+                str(weights), device="cpu", compute_type="int8", intra_threads=threads
             )
             hf = tokenizers.Tokenizer.from_file(str(path / "tokenizer.json"))
         except (RuntimeError, ValueError, OSError) as e:  # a damaged file
@@ -396,7 +399,10 @@ class WhisperRecognizer:
         self.last: Decoded | None = None
         self._last_encoded: tuple[Any, int] | None = None
         self.load_seconds = time.perf_counter() - started
-        log.debug("Whisper (%s, %d thread(s)) ready in %.2f s", path, threads, self.load_seconds)
+        log.debug(
+            "Whisper (%s, %s, %d thread(s)) ready in %.2f s",
+            path, self.stored, threads, self.load_seconds,
+        )  # fmt: skip
 
     @property
     def prompt(self) -> str | None:

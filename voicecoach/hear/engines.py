@@ -16,10 +16,14 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicecoach.hear.engine_vosk import is_vosk_model, model_problem
 from voicecoach.hear.recognizer import Recognizer, RecognizerUnavailable
 from voicecoach.hear.vocab import PhraseSource
+
+if TYPE_CHECKING:  # loading it pulls in CTranslate2: only when Whisper is opened
+    from voicecoach.hear.engine_whisper import WhisperRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +125,7 @@ def _default_choice(model: Path | None, found: Path | None, problem: str | None)
     return "pocketsphinx", f"PocketSphinx (built in): Whisper is unavailable: {whisper_problem}"
 
 
-def _open_whisper(forced: bool, model: Path | None) -> Recognizer | None:
+def _open_whisper(forced: bool, model: Path | None) -> WhisperRecognizer | None:
     """Whisper, or None (logged) when it cannot load or this machine is too slow for it."""
     from voicecoach.hear.engine_whisper import WhisperRecognizer
 
@@ -161,7 +165,7 @@ def open_recognizer(
     if name == "whisper":
         whisper = _open_whisper(engine == "whisper", model if engine == "whisper" else None)
         if whisper is not None:
-            _announce(logging.INFO, why)
+            _announce(logging.INFO, f"{why}; weights {whisper.stored}")
             return whisper
         name = "pocketsphinx"
     else:

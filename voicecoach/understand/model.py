@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.hear.cache import cache_dir
+
 log = logging.getLogger(__name__)
 
 #: Hashed feature table size: 2**16 rows of float32 per class (~9 MB for 36 classes).
@@ -144,12 +146,6 @@ def train(samples: Sequence[tuple[str, str]], classes: Sequence[str]) -> Model:
             g2b += gb * gb
             bias -= LEARNING_RATE * gb / np.sqrt(g2b)
     return Model(tuple(classes), weights, bias)
-
-
-def cache_dir() -> Path:
-    """Where learned models are kept: $XDG_CACHE_HOME/voicecoach or ~/.cache/voicecoach."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "voicecoach"
 
 
 def load_or_train(

@@ -1,4 +1,4 @@
-"""`voicecoach models [list | download [NAME]]`: speech models on this machine."""
+"""`voicecoach models [list | download [NAME] | prepare]`: speech models on this machine."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-HELP = "show the speech-recognition models, or download a Vosk model into models/"
+HELP = (
+    "show the speech-recognition models, download a Vosk model into models/, or prepare "
+    "the Whisper model's int8 copy"
+)
 
 DEFAULT_MODEL = "vosk-model-small-en-us-0.15"
 BASE_URL = "https://alphacephei.com/vosk/models/"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", nargs="?", choices=("list", "download"), default="list")
+    parser.add_argument(
+        "action", nargs="?", choices=("list", "download", "prepare"), default="list"
+    )
     parser.add_argument(
         "name",
         nargs="?",
@@ -32,7 +37,24 @@ def run(args: argparse.Namespace) -> int:
     root = args.dir or models_dir()
     if args.action == "download":
         return download(args.name, root)
+    if args.action == "prepare":
+        return prepare()
     return show(root)
+
+
+def prepare() -> int:
+    """Make (or check) the int8 copy of the Whisper model now, so the first start of the
+    coach does not; install.sh runs it."""
+    from voicecoach.hear.engine_whisper import find_model
+    from voicecoach.hear.whisper_int8 import STORED_INT8, int8_model
+
+    path, problem = find_model()
+    if problem or path is None:
+        print(f"Whisper: {problem}.", file=sys.stderr)
+        return 1
+    folder, stored = int8_model(path)
+    print(f"Whisper tiny.en: {stored}: {folder}")
+    return 0 if folder != path or stored == STORED_INT8 else 1
 
 
 def show(root: Path) -> int:
