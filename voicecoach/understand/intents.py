@@ -23,23 +23,32 @@ coach decides what an unexpected answer means.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
 import random
 import re
+import sys
 import tomllib
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from voicecoach.hear.cache import cache_dir
 from voicecoach.understand import augment
 from voicecoach.understand import templates as tpl
 from voicecoach.understand.describe import Describer
 from voicecoach.understand.flags import CANONICAL, NONE, load_flags
 from voicecoach.understand.model import Model, load_or_train
+
+log = logging.getLogger(__name__)
 
 
 class Named(Protocol):
@@ -195,14 +204,39 @@ class IntentSet:
         a tag at the end."""
         out: list[str] = []
         n = 0
+        starts = self._aside_starts
         while n < len(words):
             size = 0
-            if not out or out[-1] not in self.asides_not_after:
-                size = next((len(a) for a in self.asides if tuple(words[n : n + len(a)]) == a), 0)
+            if words[n] in starts and (not out or out[-1] not in self.asides_not_after):
+                size = next(
+                    (len(a) for a in starts[words[n]] if tuple(words[n : n + len(a)]) == a), 0
+                )
             out.extend(words[n : n + 1] if not size else ())
             n += size or 1
-        tag = next((t for t in self.tags if len(out) > len(t) and tuple(out[-len(t) :]) == t), ())
+        ends = self._tag_ends.get(out[-1], ()) if out else ()
+        tag = next((t for t in ends if len(out) > len(t) and tuple(out[-len(t) :]) == t), ())
         return out[: len(out) - len(tag)]
+
+    @cached_property
+    def _aside_starts(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        """The asides by their first word, longest first: most words start none."""
+        starts: dict[str, list[tuple[str, ...]]] = {}
+        for aside in self.asides:
+            starts.setdefault(aside[0], []).append(aside)
+        return {word: tuple(asides) for word, asides in starts.items()}
+
+    @cached_property
+    def _tag_ends(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        """The end tags by their last word, in their order."""
+        ends: dict[str, list[tuple[str, ...]]] = {}
+        for tag in self.tags:
+            ends.setdefault(tag[-1], []).append(tag)
+        return {word: tuple(tags) for word, tags in ends.items()}
+
+    @cached_property
+    def _expanded(self) -> dict[str, list[str]]:
+        """expansions() already made, by intent (the matcher asks for each more than once)."""
+        return {}
 
     def _is_contracted(self, before: list[str], word: str, after: list[str]) -> bool:
         """`word`'s 's is "is" (or "has"), not a possessive: the word after it cannot
@@ -247,13 +281,15 @@ class IntentSet:
 
     def expansions(self, intent: str) -> list[str]:
         """Every normalised sentence of `intent`'s templates (slots as placeholders)."""
-        return list(
-            dict.fromkeys(
-                self.normalise(s)
-                for tree in self.intents[intent].trees
-                for s in tpl.expand(tree, self.rules)
+        if intent not in self._expanded:
+            self._expanded[intent] = list(
+                dict.fromkeys(
+                    self.normalise(s)
+                    for tree in self.intents[intent].trees
+                    for s in tpl.expand(tree, self.rules)
+                )
             )
-        )
+        return list(self._expanded[intent])
 
     def literal_expansions(self, intent: str) -> list[str]:
         """Every sentence of `intent`'s literal templates, as said (fillers and repeats
@@ -642,31 +678,11 @@ class Matcher:
     ) -> None:
         self.intents = intents
         self.policy = policy or Policy()
-        self._exact: dict[str, str] = {}
-        for name in intents.intents:
-            for sentence in intents.expansions(name):
-                self._exact.setdefault(sentence, name)
-        self._not_commands = set(intents.sentences(NONE, PER_NEGATIVE_TEMPLATE))
-        self._literal = [
-            (sentence.split(), name)
-            for name in intents.intents
-            for sentence in intents.literal_expansions(name)
-        ]
-        # How each intent's own sentences negate (a negation word and the word after it):
-        # any other negation in a transcript turns it round, so "do not skip this one" is
-        # not skip although "i do not want this one" is.
-        self._negations_used = {
-            name: frozenset(p for s in intents.expansions(name) for p in _negation_pairs(s))
-            for name in intents.intents
-        }
-        # An intent that is itself a refusal (can't lie down, can't stand, can't get up, no):
-        # most of its sentences negate, and one more negation is how people say it ("i
-        # can't come up to standing", "no she doesn't"), not the command turned round.
-        self._refusals = frozenset(
-            name
-            for name in intents.intents
-            if _share(intents.expansions(name), _negation_pairs) >= REFUSAL_SHARE
-        )
+        tables = tables_for(intents)
+        self._tables = tables
+        self._literal = [(sentence.split(), name) for sentence, name in tables.literal]
+        self._negations_used = tables.negations_used
+        self._refusals = tables.refusals
         self.model = model or model_for(intents)
         # Longest slot values first, so "hip flexor stretch" wins over "hip flexor".
         self._slot_values = {
@@ -758,11 +774,12 @@ class Matcher:
     ) -> Candidate | None:
         """A reading that is exactly a phrase (or exactly a non-command), if any."""
         for reading, found in readings:
-            if reading in self._exact:
+            intent = self._tables.exact(reading)
+            if intent is not None:
                 wanted = set(_PLACEHOLDER.findall(reading))
                 slots = {k: v for k, v in found.items() if k in wanted}
-                return Candidate(text, self._exact[reading], EXACT, 0.0, reading, slots, exact=True)
-            if reading in self._not_commands:
+                return Candidate(text, intent, EXACT, 0.0, reading, slots, exact=True)
+            if self._tables.not_command(reading):
                 return Candidate(text, NONE, EXACT, 0.0, reading, {}, exact=True)
         return None
 
@@ -910,6 +927,164 @@ def training_samples(intents: IntentSet, wrap: float | None = None) -> list[tupl
     return samples + augment.wrapped(samples, intents.normalise, share)
 
 
+def sentence_key(sentence: str) -> int:
+    """A 64-bit key for a normalised sentence: tens of thousands of template sentences are
+    kept as sorted keys, not strings (a collision is about one in 10^10 at this size)."""
+    return int.from_bytes(hashlib.blake2b(sentence.encode(), digest_size=8).digest(), "little")
+
+
+def _keys(sentences: Iterable[str]) -> np.ndarray:
+    return np.array(sorted({sentence_key(s) for s in sentences}), dtype=np.uint64)
+
+
+def _has(keys: np.ndarray, sentence: str) -> int | None:
+    """Where `sentence`'s key is in the sorted `keys`, or None."""
+    key = np.uint64(sentence_key(sentence))
+    at = int(np.searchsorted(keys, key))
+    return at if at < len(keys) and keys[at] == key else None
+
+
+@dataclass(frozen=True, eq=False)
+class Tables:
+    """What the matcher derives from every sentence of every template.  Making it expands
+    and normalises them all (seconds here, far longer on a Pi), so it is kept in the cache
+    beside the learned model and made again only when the data or this code changes."""
+
+    names: tuple[str, ...]
+    exact_keys: np.ndarray
+    """Every normalised template sentence's key, sorted (uint64) ..."""
+    exact_owners: np.ndarray
+    """... and the index in `names` of the intent that claims it first."""
+    not_command_keys: np.ndarray
+    literal: tuple[tuple[str, str], ...]
+    """(sentence as said, intent) of the literal templates."""
+    negations_used: dict[str, frozenset[tuple[str, str]]]
+    """How each intent's own sentences negate (a negation word and the word after it):
+    any other negation in a transcript turns it round, so "do not skip this one" is not
+    skip although "i do not want this one" is."""
+    refusals: frozenset[str]
+    """Intents that are themselves refusals (can't lie down, can't stand, can't get up,
+    no): most of their sentences negate, and one more negation is how people say them
+    ("i can't come up to standing", "no she doesn't"), not the command turned round."""
+
+    def exact(self, sentence: str) -> str | None:
+        """The intent a template sentence belongs to, or None."""
+        at = _has(self.exact_keys, sentence)
+        return None if at is None else self.names[int(self.exact_owners[at])]
+
+    def not_command(self, sentence: str) -> bool:
+        return _has(self.not_command_keys, sentence) is not None
+
+    def small(self) -> dict[str, Any]:
+        """Everything but the key arrays, as JSON-ready data."""
+        return {
+            "names": list(self.names),
+            "literal": [list(item) for item in self.literal],
+            "negations_used": {k: sorted(map(list, v)) for k, v in self.negations_used.items()},
+            "refusals": sorted(self.refusals),
+        }
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Tables)
+            and self.small() == other.small()
+            and all(
+                np.array_equal(getattr(self, a), getattr(other, a))
+                for a in ("exact_keys", "exact_owners", "not_command_keys")
+            )
+        )
+
+
+def build_tables(intents: IntentSet) -> Tables:
+    names = tuple(intents.intents)
+    owner: dict[int, int] = {}
+    for n, name in enumerate(names):
+        for sentence in intents.expansions(name):
+            owner.setdefault(sentence_key(sentence), n)
+    keys = sorted(owner)
+    return Tables(
+        names=names,
+        exact_keys=np.array(keys, dtype=np.uint64),
+        exact_owners=np.array([owner[k] for k in keys], dtype=np.uint16),
+        not_command_keys=_keys(intents.sentences(NONE, PER_NEGATIVE_TEMPLATE)),
+        literal=tuple(
+            (sentence, name) for name in names for sentence in intents.literal_expansions(name)
+        ),
+        negations_used={
+            name: frozenset(p for s in intents.expansions(name) for p in _negation_pairs(s))
+            for name in names
+        },
+        refusals=frozenset(
+            name
+            for name in names
+            if _share(intents.expansions(name), _negation_pairs) >= REFUSAL_SHARE
+        ),
+    )
+
+
+def _tables_key(intents: IntentSet) -> str:
+    """The data, the settings and the code that turn templates into sentences."""
+    code = b"".join(
+        Path(module.__file__ or "").read_bytes() for module in (sys.modules[__name__], tpl)
+    )
+    settings = repr(
+        (PER_NEGATIVE_TEMPLATE, REFUSAL_SHARE, sorted(NEGATIONS), sorted(POLITE_NEGATIONS))
+    )
+    key = intents.digest + settings + hashlib.sha256(code).hexdigest()
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _save_tables(path: Path, tables: Tables) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(
+        tmp,
+        exact_keys=tables.exact_keys,
+        exact_owners=tables.exact_owners,
+        not_command_keys=tables.not_command_keys,
+        small=np.array(json.dumps(tables.small())),
+    )
+    os.replace(tmp, path)
+
+
+def _load_tables(path: Path) -> Tables:
+    with np.load(path, allow_pickle=False) as saved:
+        small = json.loads(str(saved["small"]))
+        return Tables(
+            names=tuple(small["names"]),
+            exact_keys=saved["exact_keys"],
+            exact_owners=saved["exact_owners"],
+            not_command_keys=saved["not_command_keys"],
+            literal=tuple((s, n) for s, n in small["literal"]),
+            negations_used={
+                k: frozenset((a, b) for a, b in v) for k, v in small["negations_used"].items()
+            },
+            refusals=frozenset(small["refusals"]),
+        )
+
+
+def tables_for(intents: IntentSet, directory: Path | None = None) -> Tables:
+    """The matcher's tables for `intents`: from this process, the cache, or made now (and
+    cached if the cache can be written)."""
+    key = _tables_key(intents)
+    if key in _TABLES:
+        return _TABLES[key]
+    path = (directory or cache_dir()) / f"intent-tables-{key[:24]}.npz"
+    try:
+        tables = _load_tables(path)
+        if tables.names != tuple(intents.intents):
+            raise ValueError("other intents")
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+        tables = build_tables(intents)
+        try:
+            _save_tables(path, tables)
+        except OSError as err:  # a read-only or full disk: made again next start
+            log.info("The matcher's tables were not cached (%s)", err)
+    _TABLES[key] = tables
+    return tables
+
+
+_TABLES: dict[str, Tables] = {}
 _MODELS: dict[str, Model] = {}
 
 
