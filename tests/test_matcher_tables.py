@@ -3,8 +3,10 @@ kept in the cache: a start reads them back unchanged, and a damaged file is made
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 
 from voicecoach.understand import intents as intents_module
 from voicecoach.understand.intents import build_tables, tables_for
@@ -56,3 +58,21 @@ def test_the_cache_key_is_the_same_in_every_process(intent_set):
     }
     assert len(keys) == 1
     assert keys == {intents_module._tables_key(intent_set)}
+
+
+def test_derived_files_unused_for_a_month_go_when_a_new_one_is_made(tmp_path):
+    from voicecoach.hear.cache import STALE_DAYS, mark_used, prune
+
+    old, recent, other, new = (tmp_path / n for n in ("m-old", "m-recent", "x-old", "m-new"))
+    for path in (old, recent, other, new):
+        path.write_bytes(b"derived")
+    month = STALE_DAYS * 86400
+    for path in (old, other, new):
+        os.utime(path, (time.time() - month - 60,) * 2)
+    os.utime(recent, (time.time() - month + 3600,) * 2)
+    mark_used(new)  # the one just used is never stale
+    assert prune(tmp_path, "m-*", keep=new) == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-new", "m-recent", "x-old"]
+    # The one being kept goes nowhere even when it is old.
+    os.utime(new, (time.time() - month - 60,) * 2)
+    assert prune(tmp_path, "m-*", keep=new) == []

@@ -41,7 +41,7 @@ from typing import IO, Any, Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from voicecoach.hear.cache import cache_dir
+from voicecoach.hear.cache import cache_dir, mark_used, prune
 from voicecoach.understand import augment
 from voicecoach.understand import templates as tpl
 from voicecoach.understand.describe import Describer
@@ -1074,10 +1074,12 @@ def tables_for(intents: IntentSet, directory: Path | None = None) -> Tables:
         tables = _load_tables(path)
         if tables.names != tuple(intents.intents):
             raise ValueError("other intents")
+        mark_used(path)
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
         tables = build_tables(intents)
         try:
             _save_tables(path, tables)
+            prune(path.parent, "intent-tables-*.npz", path)
         except OSError as err:  # a read-only or full disk: made again next start
             log.info("The matcher's tables were not cached (%s)", err)
     _TABLES[key] = tables

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.hear.cache import cache_dir
+from voicecoach.hear.cache import cache_dir, mark_used, prune
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,7 @@ def load_or_train(
     try:
         with np.load(path) as saved:
             if tuple(saved["classes"]) == tuple(classes):
+                mark_used(path)
                 return Model(tuple(classes), saved["weights"], saved["bias"])
     except (OSError, KeyError, ValueError):
         pass
@@ -168,6 +169,7 @@ def load_or_train(
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, classes=np.array(model.classes), weights=model.weights, bias=model.bias)
         os.replace(tmp, path)
+        prune(path.parent, "intent-model-*.npz", path)
     except OSError as err:  # a read-only home still works, it just trains each time
         log.info("intent model not cached (%s)", err)
     return model
