@@ -251,6 +251,8 @@ def make_copy(source: Path, folder: Path) -> None:
             "sha256": sha256(work / "model.bin"),
         }
         (work / STAMP).write_text(json.dumps(stamp, indent=1), "utf-8")
+        if copy_problem(source, folder) is None:
+            return  # another coach starting at the same time made it first: keep theirs
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(work, folder)
     finally:
