@@ -7,8 +7,14 @@ Loaded from an int8 file, the same model peaks at what it keeps and loads 4x fas
 
 The int8 file is what CTranslate2's own converter writes for `--quantization int8`: the same
 binary format (version 6, as `ModelSpec._serialize` writes it) and the same quantization
-(`LayerSpec._quantize`: every `weight` of a linear, convolution or embedding layer as int8
-rows, each with the float32 scale 127 / max |row|; everything else as stored).  It is made in
+(`LayerSpec._quantize`: every `weight` of a linear or embedding layer as int8 rows, each with
+the float32 scale 127 / max |row|; everything else as stored), with one exception that makes
+it load into exactly the weights the float16 file loads into: the encoder's two convolution
+kernels stay float16.  CTranslate2 quantizes a convolution at load only where it can run one
+in int8 (the Pi's aarch64 wheel); its x86-64 wheels (oneDNN) keep it float, and a kernel
+quantized on disk would be turned back into float there, one rounding away from the
+original.  That rounding alone turned espeak-ng's shouted "i've fallen" into "thank you i'm
+farland" and flite's "i've fallen" into "i'm fine".  It is made in
 a child process, so its own memory is never the coach's, into the cache folder, checked by
 size and SHA-256 each time it is used, and made again if anything about it is wrong.  If it
 cannot be made (a full or read-only disk), the float16 model is loaded as before.
@@ -42,8 +48,9 @@ log = logging.getLogger(__name__)
 BINARY_VERSION = 6
 #: Its DataType enum, in order (include/ctranslate2/types.h).
 DTYPES = ("float32", "int8", "int16", "int32", "float16", "bfloat16")
-#: Bumped when what is written changes: older copies are then made again.
-FORMAT = 1
+#: Bumped when what is written changes: older copies are then made again (2: convolution
+#: kernels kept as they are).
+FORMAT = 2
 STAMP = "int8.json"
 #: Rows quantized at a time: the embedding table (51,864 rows) never has a float32 copy.
 BLOCK_ROWS = 4096
@@ -116,8 +123,7 @@ def read_model(path: Path) -> ModelFile:
 
 
 def _quantize_rows(value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """int8 rows and their float32 scales, as CTranslate2's converter makes them (a
-    convolution's kernel is one row per output channel)."""
+    """int8 rows and their float32 scales, as CTranslate2's converter makes them."""
     rows = value.reshape(value.shape[0], -1)
     quantized = np.empty(rows.shape, dtype=np.int8)
     scales = np.empty(rows.shape[0], dtype=np.float32)
@@ -134,9 +140,14 @@ def _quantize_rows(value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def is_quantizable(key: str, value: np.ndarray) -> bool:
-    """A layer's float `weight` (linear, convolution, embeddings: CTranslate2's specs give
-    each of them a `weight_scale`; layer norms name theirs gamma and beta)."""
-    return key.rsplit("/", 1)[-1] == "weight" and value.dtype in (np.float16, np.float32)
+    """A linear or embedding layer's float `weight` (CTranslate2's specs give each of them a
+    `weight_scale`; layer norms name theirs gamma and beta).  Not a convolution's: see the
+    module's docstring."""
+    return (
+        key.rsplit("/", 1)[-1] == "weight"
+        and "conv" not in key
+        and value.dtype in (np.float16, np.float32)
+    )
 
 
 def quantized(model: ModelFile) -> ModelFile:
@@ -177,7 +188,7 @@ def write_model(path: Path, model: ModelFile) -> None:
 
 
 def weight_dtypes(path: Path) -> Iterator[str]:
-    """The data type of each quantizable weight, read from the headers alone."""
+    """The data type of each weight the copy quantizes, read from the headers alone."""
     with path.open("rb") as f:
         head = f.read(4)
         if len(head) < 4 or struct.unpack("<I", head)[0] != BINARY_VERSION:
@@ -194,7 +205,7 @@ def weight_dtypes(path: Path) -> Iterator[str]:
             (rank,) = struct.unpack("<B", f.read(1))
             f.seek(4 * rank, os.SEEK_CUR)
             code, size = struct.unpack("<BI", f.read(5))
-            if key.rsplit("/", 1)[-1] == "weight":
+            if key.rsplit("/", 1)[-1] == "weight" and "conv" not in key:
                 yield DTYPES[code]
             f.seek(size, os.SEEK_CUR)
 
