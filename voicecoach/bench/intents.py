@@ -35,6 +35,7 @@ DEV = DEV_DIR / "dev.toml"
 DEV_ROUND3 = DEV_DIR / "dev_round3.toml"
 DEV_ROUND4 = DEV_DIR / "dev_round4.toml"
 DEV_ROUND5 = DEV_DIR / "dev_round5.toml"
+DEV_ROUND6 = DEV_DIR / "dev_round6.toml"
 CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
 #: A more specific answer that counts as right: (expected, answered).
 ALSO_RIGHT = {("tired", "dizzy"), ("tired", "overheated")}
@@ -56,6 +57,7 @@ def load_rounds(data: Path) -> list[Round]:
         ("round 3", "heldout_round3.toml", "non_commands_round3.toml"),
         ("round 4", "heldout_round4.toml", "non_commands_round4.toml"),
         ("round 5", "heldout_round5.toml", "non_commands_round5.toml"),
+        ("round 6", "heldout_round6.toml", "non_commands_round6.toml"),
     ):
         if not (data / commands_file).exists():
             continue
@@ -83,6 +85,7 @@ def load_devs() -> list[Round]:
         (DEV_ROUND3, "dev round 3"),
         (DEV_ROUND4, "dev round 4"),
         (DEV_ROUND5, "dev round 5"),
+        (DEV_ROUND6, "dev round 6"),
     )
     return [load_dev(p, n) for p, n in rounds if p.exists()]
 
