@@ -9,6 +9,7 @@ from test_runtime import ScriptedStream, chunks, runtime_for
 
 from voicecoach.hear.recognizer import Transcript
 from voicecoach.understand.rejection import understand
+from voicecoach.understand.rescue import RESCUE_SENTENCES
 
 
 class Scorer:
@@ -17,8 +18,10 @@ class Scorer:
     def __init__(self, good: dict[str, float]) -> None:
         self.good = good
         self.asked: list[str] = []
+        self.calls = 0
 
     def __call__(self, sentences):
+        self.calls += 1
         self.asked += sentences
         return [self.good.get(s, -6.0) for s in sentences]
 
@@ -46,10 +49,41 @@ def test_long_or_tentative_utterances_are_not_rescued(matcher):
     assert understand(early, matcher).intent == "none"
 
 
-def test_an_understood_command_is_not_held_up(matcher):
-    scorer = Scorer({"next": -0.3, "help": -0.1})
+def test_an_understood_command_stays_when_no_safety_sentence_fits(matcher):
+    scorer = Scorer({"next": -0.3, "help": -3.0})
     assert understand(heard("next", scorer), matcher).intent == "next"
-    assert "i've fallen" not in scorer.asked  # the rescue never ran
+    # One scoring call for confirmation and the second look together.
+    assert scorer.calls == 1
+    assert scorer.asked == ["next", *RESCUE_SENTENCES]
+
+
+def test_a_safety_word_misheard_as_another_command_is_taken_on_a_second_look(matcher):
+    # flite's "stop" in pink noise, decoded "start": "stop" fits the audio nearly as well.
+    m = understand(heard("start", Scorer({"start": -2.0, "stop": -2.8})), matcher)
+    assert (m.intent, m.phrase) == ("stop", "rescued: stop")
+    # flite's "i've fallen", decoded "i'm fine": the fall fits better than the words.
+    m = understand(heard("i'm fine", Scorer({"i'm fine": -2.4, "i've fallen": -1.3})), matcher)
+    assert m.intent == "emergency"
+
+
+def test_the_second_look_leaves_commands_the_audio_says_clearly(matcher):
+    # A real "start": "stop" scores far below it (measured: 2.7 or more).
+    assert understand(heard("start", Scorer({"start": -1.0, "stop": -2.8})), matcher).intent == (
+        "start"
+    )
+    # Both fit poorly: the safety sentence must reach its own floor too.
+    assert understand(heard("start", Scorer({"start": -2.9, "stop": -3.6})), matcher).intent == (
+        "start"
+    )
+    # A safety intent heard is never replaced by another one.
+    tired = Scorer({"i'm tired": -1.0, "help": -0.5})
+    assert understand(heard("i'm tired", tired), matcher).intent == "tired"
+    assert "help" not in tired.asked
+    # Nor a long utterance or an early reading.
+    long = Scorer({"start the stretching routine": -1.0, "stop": -0.5})
+    assert understand(heard("start the stretching routine", long, 4.0), matcher).intent != "stop"
+    early = replace(heard("start", Scorer({"start": -2.0, "stop": -1.0})), tentative=True)
+    assert understand(early, matcher).intent == "start"
 
 
 def test_engines_that_cannot_verify_are_unaffected(matcher):

@@ -506,6 +506,21 @@ def test_a_misheard_i_fell_is_rescued_as_an_emergency(prompted, matcher):
 @pytest.mark.slow
 @needs_whisper
 @needs_synth
+def test_a_stop_heard_as_start_is_a_stop_on_a_second_look(whisper, matcher):
+    # flite's rms "stop" in pink noise at 10 dB is decoded "start", which at "do you want to
+    # end?" would cancel the ending: "stop" fits the audio nearly as well as "start".
+    t = whisper.transcribe(synth.synthesize("stop", "rms", snr_db=10.0, seed=2, pad=0.5))
+    assert t.text == "start", f"heard {t.text!r}: pick a case that mishears it"
+    m = understand(t, matcher)
+    assert (m.intent, m.phrase) == ("stop", "rescued: stop")
+    # A real "start" stays a start.
+    t = whisper.transcribe(synth.synthesize("start", "rms", snr_db=10.0, seed=1, pad=0.5))
+    assert (t.text, understand(t, matcher).intent) == ("start", "start")
+
+
+@pytest.mark.slow
+@needs_whisper
+@needs_synth
 @pytest.mark.parametrize(
     ("text", "voice"),
     [

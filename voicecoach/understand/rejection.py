@@ -45,7 +45,14 @@ from voicecoach.understand.answers import AnswerBar, answer_sentences, heard_ans
 from voicecoach.understand.fallback import FallbackBar, fallback, fallback_short
 from voicecoach.understand.fallback import candidates as fallback_candidates
 from voicecoach.understand.flags import NONE, load_flags
-from voicecoach.understand.rescue import RESCUE_SENTENCES, RescueBar, short
+from voicecoach.understand.rescue import (
+    RESCUE_SENTENCES,
+    RescueBar,
+    SecondLook,
+    looks_again,
+    second_look,
+    short,
+)
 
 if TYPE_CHECKING:
     from voicecoach.understand.intents import Match
@@ -89,6 +96,10 @@ class Thresholds:
     rescue: RescueBar | None = None
     """Safety rescue (voicecoach.understand.rescue) for short utterances that meant nothing;
     None: none (engines that cannot verify have nothing to score with anyway)."""
+    second_look: SecondLook | None = None
+    """A short utterance understood as a command that is not a safety word is checked
+    against the safety sentences on its audio (voicecoach.understand.rescue.second_look);
+    None: never."""
     fallback: FallbackBar | None = None
     """Command fallback (voicecoach.understand.fallback): a short utterance that meant
     nothing, after the rescue, is taken for the command that fits the audio clearly best;
@@ -147,6 +158,7 @@ WHISPER_THRESHOLDS = Thresholds(
     verify_nearest=4,
     confirm_min=-3.0,
     rescue=RescueBar(min_score=-2.3),
+    second_look=SecondLook(max_gap=1.5, min_score=-3.5),
     answer=AnswerBar(min_score=-2.5, margin=2.0),
 )
 THRESHOLDS = {
@@ -230,13 +242,7 @@ def _understood(
     """`understand()` of the words kept (doubted ones aside)."""
     best = _understand_one(t, matcher, expecting_answer, th)
     if best.intent != NONE:
-        if (
-            t.verify is not None
-            and th.confirm_min is not None
-            and (t.verify([t.text])[0] < th.confirm_min)
-        ):
-            return replace(best, intent=NONE, slots={}, confidence=0.5)
-        return best
+        return _confirmed(t, best, matcher, th)
     for alternative in t.alternatives:
         # The alternative's words carry no confidences of their own: the utterance's stand in.
         m = _understand_one(
@@ -258,6 +264,22 @@ def _understood(
         # What the words may have meant stays known for the coach to ask about.
         found = replace(found, guess=best.guess, guess_slots=best.guess_slots)
     return found
+
+
+def _confirmed(t: Transcript, best: Match, matcher: MatcherLike, th: Thresholds) -> Match:
+    """An understood command, checked on the audio: its words without the prompt
+    (confirmation), then the safety sentences it may be a mishearing of (second look)."""
+    if th.second_look is not None and looks_again(t, best.intent, th.second_look):
+        t = scored_once(t, RESCUE_SENTENCES)  # confirmation's call scores them too
+    if (
+        t.verify is not None
+        and th.confirm_min is not None
+        and t.verify([t.text])[0] < th.confirm_min
+    ):
+        return replace(best, intent=NONE, slots={}, confidence=0.5)
+    if th.second_look is not None:
+        return second_look(t, best, matcher, th.second_look)
+    return best
 
 
 def heard_doubted(

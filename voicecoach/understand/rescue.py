@@ -11,6 +11,13 @@ are not affected, and an utterance that was understood is never held up by it.
 This module holds the sentences, the bar and the decision (`rescue_scored`); the layer
 after verification, voicecoach.understand.fallback.fallback, runs it, in one scoring batch
 with the command fallback's sentences when that is on.
+
+A safety word can also be misheard as another command: flite's "stop" in pink noise as
+"start" (which at "do you want to end?" cancels the ending, and while paused resumes),
+"i've fallen" as "i'm fine", "i fell" as "i feel", "help" as "no".  The words then mean
+something, so the rescue never runs.  `second_look` scores the same safety sentences on a
+short utterance understood as an intent that is not itself a safety word, and takes the
+safety sentence when it fits the audio nearly as well as the words heard (`SecondLook`).
 """
 
 from __future__ import annotations
@@ -55,6 +62,18 @@ class RescueBar:
     """Only utterances heard as at most this many words ("" counts: nothing kept)."""
     max_seconds: float = 3.0
     """... and at most this long (the transcript's span)."""
+
+
+@dataclass(frozen=True)
+class SecondLook:
+    """When a short utterance understood as another command is taken for a safety word."""
+
+    max_gap: float
+    """The best safety sentence may score at most this much below the words heard."""
+    min_score: float
+    """... and must reach this itself."""
+    max_words: int = 3
+    max_seconds: float = 3.0
 
 
 _INTENTS: dict[int, tuple[Any, tuple[str, ...]]] = {}
@@ -112,4 +131,38 @@ def rescue_scored(
         return understood
     sentence = RESCUE_SENTENCES[best]
     log.info("rescued %r as %s (%r, score %.2f)", t.text, intents[best], sentence, scores[best])
+    return taken_from_audio(t, understood, intents[best], scores[best], f"rescued: {sentence}")
+
+
+def looks_again(t: Transcript, intent: str, bar: SecondLook) -> bool:
+    """Whether `second_look` scores anything for `t` understood as `intent`."""
+    return (
+        t.verify is not None
+        and not t.tentative
+        and bool(t.text.strip())
+        and not FLAGS[intent].safety
+        and short(t, bar)
+    )
+
+
+def second_look(t: Transcript, understood: Match, matcher: Any, bar: SecondLook) -> Match:
+    """`understood`, or the safety intent whose sentence fits the audio of this short
+    utterance nearly as well as the words heard (see the module's docstring).  Not for an
+    early reading (the final one follows), nor for words already meaning a safety intent."""
+    if t.verify is None or not looks_again(t, understood.intent, bar):
+        return understood
+    heard, *scores = t.verify([t.text, *RESCUE_SENTENCES])
+    intents = intents_of(matcher)
+    best = max(
+        (i for i in range(len(RESCUE_SENTENCES)) if FLAGS[intents[i]].safety),
+        key=lambda i: scores[i],
+        default=None,
+    )
+    if best is None or scores[best] < bar.min_score or scores[best] < heard - bar.max_gap:
+        return understood
+    sentence = RESCUE_SENTENCES[best]
+    log.info(
+        "safety over %s: %r scored %.2f, %r %.2f",
+        understood.intent, t.text, heard, sentence, scores[best],
+    )  # fmt: skip
     return taken_from_audio(t, understood, intents[best], scores[best], f"rescued: {sentence}")
