@@ -512,3 +512,29 @@ def test_joining_one_piece_keeps_its_next_best_readings_and_two_pieces_drop_them
     assert joined([Transcript("", 0.0), one]) == one  # an empty piece is no piece
     two = joined([one, Transcript("one", 0.5, (("one", 0.5),), 2.0, 2.4, "", ("won",))])
     assert (two.text, two.confidence, two.alternatives) == ("next one", 0.5, ())
+
+
+def test_the_safety_corpus_says_every_phrasing_in_every_voice_and_scores_it_apart(matcher):
+    from voicecoach.bench import safety_words
+    from voicecoach.bench.asr import Item, score, table
+
+    kinds = {kind: said for kind, _, said in safety_words.rows(matcher, voices=3)}
+    assert set(kinds) == {"safety", "short"}
+    hurts = [row for row in kinds["safety"] if row[0] == "it hurts"]
+    assert hurts == [("it hurts", "pain", {})] * (3 * safety_words.TAKES)
+    assert {intent for _, intent, _ in kinds["safety"]} == {"stop", "pain", "help", "emergency"}
+    assert ("start it", "start", {}) in kinds["short"]
+
+    items = [
+        Item("a.wav", "i fell", "emergency", {}, "safety", "slt", None),
+        Item("b.wav", "i feel fine", "feel_better", {}, "short", "slt", None),
+        Item("c.wav", "i feel fine", "feel_better", {}, "short", "rms", None),
+    ]
+    results = [
+        {"file": "a.wav", "intent": "feel_better", "slots": {}, "latency": 0.1},
+        {"file": "b.wav", "intent": "feel_better", "slots": {}, "latency": 0.1},
+        {"file": "c.wav", "intent": "emergency", "slots": {}, "latency": 0.1},
+    ]
+    s = score(items, {"results": results, "rtf": 0.1, "load_seconds": 0.2, "peak_rss_mb": 40})
+    assert s["accuracy"] == {"safety": {"clean": 0.0}, "short": {"clean": 0.5}}
+    assert "| short commands (--safety) | 50.0% |" in table("whisper", s)

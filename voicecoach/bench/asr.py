@@ -35,6 +35,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from voicecoach.bench import safety_words
 from voicecoach.hear.recognizer import Transcript, joined
 
 NOISE_LEVELS: tuple[float | None, ...] = (None, 20.0, 10.0, 5.0)
@@ -190,6 +191,7 @@ def build_corpus(
     tuning: bool = False,
     dev: bool = False,
     trail: float = 0.3,
+    safety: bool = False,
 ) -> list[Item]:
     """Write the corpus WAVs into `directory`; return what each should be.
 
@@ -203,17 +205,24 @@ def build_corpus(
 
     `sample`: at most this many held-out phrasings, in-grammar phrases and non-commands
     each (a random, seeded sample), for machines where the whole corpus is too slow.
+
+    `safety`: instead of all that, the safety phrasings and the short commands of
+    voicecoach.bench.safety_words, each said by every voice in every condition.
     """
     rng = random.Random(seed)
-    heldout, grammar, negatives, rng = _sources(quick, rng, seed, tuning, dev)
-    if quick:
-        heldout = rng.sample(heldout, min(60, len(heldout)))
-        grammar = rng.sample(grammar, min(40, len(grammar)))
-        negatives = rng.sample(negatives, min(50, len(negatives)))
-    if sample is not None:
-        heldout = rng.sample(heldout, min(sample, len(heldout)))
-        grammar = rng.sample(grammar, min(sample, len(grammar)))
-        negatives = rng.sample(negatives, min(sample, len(negatives)))
+    if safety:
+        kinds, negatives = _safety_rows(len(voices)), []
+    else:
+        heldout, grammar, negatives, rng = _sources(quick, rng, seed, tuning, dev)
+        if quick:
+            heldout = rng.sample(heldout, min(60, len(heldout)))
+            grammar = rng.sample(grammar, min(40, len(grammar)))
+            negatives = rng.sample(negatives, min(50, len(negatives)))
+        if sample is not None:
+            heldout = rng.sample(heldout, min(sample, len(heldout)))
+            grammar = rng.sample(grammar, min(sample, len(grammar)))
+            negatives = rng.sample(negatives, min(sample, len(negatives)))
+        kinds = [("dev" if dev else "heldout", heldout), ("grammar", grammar)]
     negative_conditions = (
         tuple(c for c in NEGATIVE_CONDITIONS if c in conditions) or (conditions[:1])
     )
@@ -227,7 +236,7 @@ def build_corpus(
     n = 0
     # Each phrase gets a different voice at each noise level, so every voice meets every
     # level without multiplying the corpus by the number of voices.
-    for kind, rows in (("dev" if dev else "heldout", heldout), ("grammar", grammar)):
+    for kind, rows in kinds:
         for i, (text, intent, slots) in enumerate(rows):
             for j, (noise, snr) in enumerate(conditions):
                 voice = voices[(i + j) % len(voices)]
@@ -249,6 +258,15 @@ def build_corpus(
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(_synth_one, jobs, chunksize=16))
     return items
+
+
+def _safety_rows(voices: int) -> list[tuple[str, list[tuple[str, str, dict[str, str]]]]]:
+    from voicecoach.bench import safety_words
+    from voicecoach.coach.catalogue import load_catalogue
+    from voicecoach.understand.intents import Matcher, load_intents
+
+    matcher = Matcher(load_intents(None, load_catalogue()))
+    return [(kind, said) for kind, _, said in safety_words.rows(matcher, voices)]
 
 
 # --- the per-engine worker (a child process) -----------------------------------------------
@@ -504,9 +522,9 @@ def read_worker_output(text: str) -> dict:
 
 def score(items: list[Item], run: dict) -> dict:
     by_file = {r["file"]: r for r in run["results"]}
-    acc: dict[str, dict[str, list[bool]]] = {"heldout": {}, "grammar": {}}
-    if any(item.kind == "dev" for item in items):
-        acc = {"dev": {}, "grammar": {}}
+    acc: dict[str, dict[str, list[bool]]] = {
+        kind: {} for kind in dict.fromkeys(i.kind for i in items if i.kind != "negative")
+    }
     by_family: dict[str, dict[str, list[bool]]] = {}
     fa_by_level: dict[str, list[bool]] = {}
     false_accepts, negatives, false_rejects, commands = 0, 0, 0, 0
@@ -568,6 +586,8 @@ KIND_LABELS = (
     ("heldout", "held-out phrasings"),
     ("dev", "dev phrasings"),
     ("grammar", "in-grammar phrases"),
+    ("safety", "safety phrasings (--safety)"),
+    ("short", "short commands (--safety)"),
 )
 
 
@@ -759,8 +779,34 @@ def _parser() -> argparse.ArgumentParser:
         help="set an attribute of the recognizer before the run (a Python literal), e.g. "
         "beam_size=3 or vad_options={'threshold':0.6}: for trying settings",
     )
+    p.add_argument(
+        "--safety",
+        action="store_true",
+        help="the safety-words corpus (voicecoach.bench.safety_words: the ways out and "
+        "short commands like them, every voice in every condition; conditions by default "
+        f"{safety_words.CONDITIONS}) instead of the held-out set",
+    )
     p.add_argument("--worker", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
     return p
+
+
+def _chosen_conditions(
+    args: argparse.Namespace,
+) -> tuple[tuple[str, float | None], ...] | None:
+    """The conditions asked for; the safety corpus has its own default."""
+    spec = args.conditions or (safety_words.CONDITIONS if args.safety else None)
+    return _conditions(spec) if spec else CONDITIONS
+
+
+def _available_engines(model: str | None) -> list[str]:
+    """Every engine this machine can run: PocketSphinx always, the others when present."""
+    from voicecoach.hear.engines import _whisper_problem, find_vosk_model
+
+    return (
+        ["pocketsphinx"]
+        + (["whisper"] if _whisper_problem() is None else [])
+        + (["vosk"] if (model or find_vosk_model()) else [])
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -775,7 +821,6 @@ def main(argv: list[str]) -> int:
             settings=args.set,
         )
         return 0
-    from voicecoach.hear.engines import _whisper_problem, find_vosk_model
     from voicecoach.voice import synth
 
     voices = (
@@ -786,10 +831,8 @@ def main(argv: list[str]) -> int:
     if not voices:
         print("no speech synthesizer found (apt install flite espeak-ng sox)", file=sys.stderr)
         return 1
-    engines = args.engine or ["pocketsphinx"] + (
-        ["whisper"] if _whisper_problem() is None else []
-    ) + (["vosk"] if (args.model or find_vosk_model()) else [])
-    conditions = _conditions(args.conditions) if args.conditions else CONDITIONS
+    engines = args.engine or _available_engines(args.model)
+    conditions = _chosen_conditions(args)
     if conditions is None:
         return 2
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
@@ -810,6 +853,7 @@ def main(argv: list[str]) -> int:
                 tuning=args.tuning,
                 dev=args.dev,
                 trail=args.trail,
+                safety=args.safety,
             )
             (corpus / "manifest.json").write_text(json.dumps([asdict(i) for i in items]))
             print(
