@@ -2,7 +2,7 @@
 
 In babble or a TV, tiny.en often writes a short command as other words ("pours" for
 "pause") or drops it as noise; the words then mean nothing.  The safety rescue
-(voicecoach.understand.rescue) already scores the eight safety sentences on such an
+(voicecoach.understand.rescue) already scores the safety sentences on such an
 utterance; this generalises it to every command, with stricter terms, since a wrong
 command is worse than a missed one that can be said again:
 

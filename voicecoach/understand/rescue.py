@@ -40,6 +40,10 @@ FLAGS = load_flags()
 #: the matcher gives it (emergency, help, pain, stop).  Each costs a decoder pass over its
 #: few tokens, so the set stays small.  Not "ow": one token that fits "how" and "oh" as well
 #: as a real "ow" (a short "how" scored -1.8, above most misheard safety words).
+#: "stop it" (issue 10, `bench asr --safety`): its own audio was heard "start it" and
+#: "start bit", which "stop" alone does not fit; with it 13 more of 560 safety phrasings are
+#: a stop, and 4 of 896 short commands ("start it" heard exactly) became one: a start
+#: misheard as a stop costs saying it again, a stop misheard as a start does not stop.
 RESCUE_SENTENCES = (
     "i've fallen",
     "i fell",
@@ -49,6 +53,7 @@ RESCUE_SENTENCES = (
     "it hurts",
     "that hurts",
     "stop",
+    "stop it",
 )
 
 
