@@ -86,6 +86,22 @@ def test_the_second_look_leaves_commands_the_audio_says_clearly(matcher):
     assert understand(early, matcher).intent == "start"
 
 
+def test_words_refused_by_confirmation_still_get_the_rescue(matcher):
+    # Whisper's "it hurts in" (pink 5 dB): pain as words, refused on the audio without the
+    # prompt (-3.2 < -3.0), while "it hurts" itself fits the audio at -2.1.
+    m = understand(heard("it hurts in", Scorer({"it hurts in": -3.2, "it hurts": -2.1})), matcher)
+    assert (m.intent, m.phrase) == ("pain", "rescued: it hurts")
+    # A refused echo that no safety sentence fits stays nothing.
+    assert understand(heard("pause", Scorer({"pause": -3.5, "stop": -2.6})), matcher).intent == (
+        "none"
+    )
+    # Nor is a long utterance rescued once refused.
+    said = "my knee really hurts when i bend it"
+    long = Scorer({said: -3.5, "it hurts": -1.0})
+    assert understand(heard(said, long, 4.0), matcher).intent == "none"
+    assert "it hurts" not in long.asked
+
+
 def test_engines_that_cannot_verify_are_unaffected(matcher):
     t = Transcript("i tell", 0.6, (), 0.0, 1.0, "pocketsphinx")
     assert understand(t, matcher).intent == "none"

@@ -50,6 +50,7 @@ from voicecoach.understand.rescue import (
     RescueBar,
     SecondLook,
     looks_again,
+    rescue_scored,
     second_look,
     short,
 )
@@ -268,7 +269,10 @@ def _understood(
 
 def _confirmed(t: Transcript, best: Match, matcher: MatcherLike, th: Thresholds) -> Match:
     """An understood command, checked on the audio: its words without the prompt
-    (confirmation), then the safety sentences it may be a mishearing of (second look)."""
+    (confirmation), then the safety sentences it may be a mishearing of (second look).
+    Words that confirmation refuses meant nothing after all, so the safety rescue gets its
+    turn, as for any short utterance that meant nothing: "it hurts" heard "it hurts in",
+    refused at -3.2, while "it hurts" itself fits at -2.1."""
     if th.second_look is not None and looks_again(t, best.intent, th.second_look):
         t = scored_once(t, RESCUE_SENTENCES)  # confirmation's call scores them too
     if (
@@ -276,7 +280,11 @@ def _confirmed(t: Transcript, best: Match, matcher: MatcherLike, th: Thresholds)
         and th.confirm_min is not None
         and t.verify([t.text])[0] < th.confirm_min
     ):
-        return replace(best, intent=NONE, slots={}, confidence=0.5)
+        refused = replace(best, intent=NONE, slots={}, confidence=0.5)
+        if th.rescue is None or not short(t, th.rescue):
+            return refused
+        scores = t.verify(list(RESCUE_SENTENCES))  # ready when the second look asked
+        return rescue_scored(t, refused, matcher, th.rescue, scores)
     if th.second_look is not None:
         return second_look(t, best, matcher, th.second_look)
     return best
