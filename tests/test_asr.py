@@ -524,6 +524,10 @@ def test_the_safety_corpus_says_every_phrasing_in_every_voice_and_scores_it_apar
     assert hurts == [("it hurts", "pain", {})] * (3 * safety_words.TAKES)
     assert {intent for _, intent, _ in kinds["safety"]} == {"stop", "pain", "help", "emergency"}
     assert ("start it", "start", {}) in kinds["short"]
+    talk = safety_words.talk(voices=3)
+    assert talk.count("help yourself") == 3 * safety_words.TAKES
+    # Short talk is scored as non-commands: none of it may mean anything as written.
+    assert {matcher.match(t, expecting_answer=True).intent for t in talk} == {"none"}
 
     items = [
         Item("a.wav", "i fell", "emergency", {}, "safety", "slt", None),

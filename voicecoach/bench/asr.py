@@ -207,11 +207,13 @@ def build_corpus(
     each (a random, seeded sample), for machines where the whole corpus is too slow.
 
     `safety`: instead of all that, the safety phrasings and the short commands of
-    voicecoach.bench.safety_words, each said by every voice in every condition.
+    voicecoach.bench.safety_words, each said by every voice in every condition, and its
+    short talk as the non-commands.
     """
     rng = random.Random(seed)
     if safety:
-        kinds, negatives = _safety_rows(len(voices)), []
+        kinds = _safety_rows(len(voices))
+        negatives = safety_words.talk(len(voices))
     else:
         heldout, grammar, negatives, rng = _sources(quick, rng, seed, tuning, dev)
         if quick:
