@@ -36,6 +36,7 @@ DEV_ROUND3 = DEV_DIR / "dev_round3.toml"
 DEV_ROUND4 = DEV_DIR / "dev_round4.toml"
 DEV_ROUND5 = DEV_DIR / "dev_round5.toml"
 DEV_ROUND6 = DEV_DIR / "dev_round6.toml"
+DEV_ROUND7 = DEV_DIR / "dev_round7.toml"
 CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
 #: A more specific answer that counts as right: (expected, answered).
 ALSO_RIGHT = {("tired", "dizzy"), ("tired", "overheated")}
@@ -86,6 +87,7 @@ def load_devs() -> list[Round]:
         (DEV_ROUND4, "dev round 4"),
         (DEV_ROUND5, "dev round 5"),
         (DEV_ROUND6, "dev round 6"),
+        (DEV_ROUND7, "dev round 7"),
     )
     return [load_dev(p, n) for p, n in rounds if p.exists()]
 
