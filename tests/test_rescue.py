@@ -100,6 +100,11 @@ def test_words_refused_by_confirmation_still_get_the_rescue(matcher):
     long = Scorer({said: -3.5, "it hurts": -1.0})
     assert understand(heard(said, long, 4.0), matcher).intent == "none"
     assert "it hurts" not in long.asked
+    # Nor an early reading refused: the final transcript follows.
+    early = replace(
+        heard("it hurts in", Scorer({"it hurts in": -3.2, "it hurts": -2.1})), tentative=True
+    )
+    assert understand(early, matcher).intent == "none"
 
 
 def test_engines_that_cannot_verify_are_unaffected(matcher):

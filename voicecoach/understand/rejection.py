@@ -50,7 +50,6 @@ from voicecoach.understand.rescue import (
     RescueBar,
     SecondLook,
     looks_again,
-    rescue_scored,
     second_look,
     short,
 )
@@ -281,10 +280,9 @@ def _confirmed(t: Transcript, best: Match, matcher: MatcherLike, th: Thresholds)
         and t.verify([t.text])[0] < th.confirm_min
     ):
         refused = replace(best, intent=NONE, slots={}, confidence=0.5)
-        if th.rescue is None or not short(t, th.rescue):
-            return refused
-        scores = t.verify(list(RESCUE_SENTENCES))  # ready when the second look asked
-        return rescue_scored(t, refused, matcher, th.rescue, scores)
+        # The rescue alone (no command guess), with its own terms: short, not an early
+        # reading; the second look's scores of the safety sentences are reused.
+        return fallback(t, refused, matcher, None, th.rescue, expecting_answer=False)
     if th.second_look is not None:
         return second_look(t, best, matcher, th.second_look)
     return best
