@@ -263,7 +263,6 @@ def build_corpus(
 
 
 def _safety_rows(voices: int) -> list[tuple[str, list[tuple[str, str, dict[str, str]]]]]:
-    from voicecoach.bench import safety_words
     from voicecoach.coach.catalogue import load_catalogue
     from voicecoach.understand.intents import Matcher, load_intents
 
