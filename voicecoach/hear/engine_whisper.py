@@ -129,9 +129,10 @@ NO_SPEECH_LOGPROB = -0.5
 #: Sentences scored per `align` call.  Each sentence in a call costs its own copy of the
 #: encoder output, its cross-attention keys and values and log-probabilities over the whole
 #: vocabulary at every token: 23 sentences in one call took ~100 MB above the coach's
-#: steady memory for a 2 s command (~150 MB for a 12 s one), 6 at a time ~35-40 MB, in the
-#: same time or less (docs/benchmarks.md, "Peak memory of a spoken session").
-SCORE_BATCH = 6
+#: steady memory for a 2 s command (~150 MB for a 12 s one).  Over a 5 s window, 23
+#: commands: +51 MB 6 at a time, +22 MB 3, +18 MB 2; nine long sentences +79 / +48 / +38 MB;
+#: the same CPU time within noise (docs/benchmarks.md, "Peak memory of a spoken session").
+SCORE_BATCH = 2
 
 _NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "

@@ -65,6 +65,10 @@ def _device(value: str | int | None) -> str | int | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from voicecoach.app import heap
+
+    # Before any thread allocates (the model's worker, the listener): one glibc arena.
+    heap.limit_arenas()
     from voicecoach.app.config import ConfigError, settings_from_args
 
     try:
