@@ -82,6 +82,14 @@ def test_sentences_are_written_as_whisper_writes_them():
     assert written("pause") == "pause"
 
 
+def test_i_have_is_contracted_only_before_a_participle():
+    assert written("i have fallen") == "i've fallen"
+    assert written("i have got cramp") == "i've got cramp"
+    # "have" as the verb itself is said and written in full.
+    assert written("can i have a rest") == "can i have a rest"
+    assert written("i have a pain in my leg") == "i have a pain in my leg"
+
+
 def test_the_coachs_own_voice_is_never_taken_for_a_command(catalogue, matcher):
     # The welcome takes ~25 s: an utterance at 4 s is over the coach's voice, one at 50 s not.
     def runtime():

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -68,7 +69,6 @@ class FallbackBar:
 #: Written forms Whisper prefers ("i am" is said and written "i'm").
 _CONTRACT = (
     ("i am", "i'm"),
-    ("i have", "i've"),
     ("cannot", "can't"),
     ("do not", "don't"),
     ("it is", "it's"),
@@ -78,8 +78,13 @@ _CONTRACT = (
 )
 
 
+#: "i have" is written "i've" only before a participle or "got" ("i've fallen", "i've got
+#: cramp"); "can i have a rest" stays as it is said.
+_I_HAVE = re.compile(r"\bi have (?=(?:got|been|done|had|[a-z]+ed|[a-z]+en)\b)")
+
+
 def written(sentence: str) -> str:
-    padded = f" {sentence} "
+    padded = " " + _I_HAVE.sub("i've ", sentence) + " "
     for long, contracted in _CONTRACT:
         padded = padded.replace(f" {long} ", f" {contracted} ")
     return padded.strip()
