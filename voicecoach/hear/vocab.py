@@ -15,6 +15,7 @@ So adding a phrase to intents/en.toml changes the matcher and both recognizers a
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -214,36 +215,24 @@ class PhraseSource:
         """LM training sentences, balanced so no intent swamps the model.
 
         Every template once; a slotted template with `per_template` different values
-        (taken in turn, so every value occurs), since expanding it with all hundred-odd
-        exercise names would make "let us do the" the likeliest thing anyone says.
-        Then contracted twins ("i'm tired") and a few filler-wrapped single words.
+        (expanding it with all hundred-odd exercise names would make "let us do the" the
+        likeliest thing anyone says), and every value in the carrier that suits it best
+        (`carrier_fills`). Then contracted twins ("i'm tired") and a few filler-wrapped
+        single words.
         """
-        cursor = dict.fromkeys(self.slot_values, 0)
+        fills = carrier_fills(self.templates, self.slot_values, per_template)
         base: list[str] = []
         for template in self.templates:
-            slots = _PLACEHOLDER.findall(template)
-            if not slots:
+            if not _PLACEHOLDER.search(template):
                 base.append(template)
-                continue
-            for _ in range(per_template):
-                text = self._fill(template, slots, cursor)
-                if text is not None:
-                    base.append(text)
-        for slot, values in self.slot_values.items():  # values not reached in turn
-            base.extend(values[cursor.get(slot, 0) :])
+            else:
+                base.extend(_render(template, fill) for fill in fills.get(template, ()))
+        carried = {slot for fill_list in fills.values() for fill in fill_list for slot in fill}
+        for slot, values in self.slot_values.items():  # a slot no template carries
+            if slot not in carried:
+                base.extend(values)
         base.extend(self.emphasis * SAFETY_REPEATS)
         return self._with_variants(base)
-
-    def _fill(self, template: str, slots: list[str], cursor: dict[str, int]) -> str | None:
-        """`template` with each slot's next value in turn (None: a slot has no values)."""
-        text = template
-        for slot in slots:
-            values = self.slot_values.get(slot) or ()
-            if not values:
-                return None
-            text = text.replace("{" + slot + "}", values[cursor[slot] % len(values)], 1)
-            cursor[slot] += 1
-        return text
 
     def _with_variants(self, base: list[str]) -> list[str]:
         """The phrases, each followed by its contracted twin, then filler-wrapped singles."""
@@ -268,6 +257,61 @@ class PhraseSource:
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+Fill = dict[str, str]
+"""Slot name -> the value put in it."""
+
+
+def carrier_fills(
+    templates: Iterable[str], slot_values: Mapping[str, Sequence[str]], per_template: int
+) -> dict[str, list[Fill]]:
+    """Slotted template -> the slot fillings it is trained with, stable as templates change.
+
+    Rendezvous (highest-random-weight) hashing on a fixed hash of (template, slot, value):
+    a template takes the `per_template` values weighing most with it, and each value also
+    goes into the template it weighs most with, so every value is heard in a sentence. A
+    pair's weight does not depend on the other templates or values, so adding or removing
+    a template moves only the values whose best carrier it is (and adds or drops its own
+    picks). Handing values out in turn did not: one new template moved every later
+    exercise name to another sentence and flipped what PocketSphinx heard
+    (docs/benchmarks.md, "carrier").
+    """
+    weight: dict[str, dict[str, dict[str, int]]] = {}
+    for template in templates:
+        slots = dict.fromkeys(_PLACEHOLDER.findall(template))
+        if slots and all(slot_values.get(slot) for slot in slots):
+            weight[template] = {
+                slot: {v: _weight(template, slot, v) for v in slot_values[slot]} for slot in slots
+            }
+    ranked = {
+        template: {
+            slot: sorted(ws, key=ws.__getitem__, reverse=True) for slot, ws in by_slot.items()
+        }
+        for template, by_slot in weight.items()
+    }
+    fills: dict[str, dict[tuple[tuple[str, str], ...], None]] = {t: {} for t in weight}
+    for template, by_slot in ranked.items():  # each template's own picks
+        for i in range(min(per_template, max(len(vs) for vs in by_slot.values()))):
+            fill = {slot: vs[i % len(vs)] for slot, vs in by_slot.items()}
+            fills[template][tuple(fill.items())] = None
+    for slot, values in slot_values.items():  # each value's own carrier
+        holders = [t for t, by_slot in weight.items() if slot in by_slot]
+        for value in values if holders else ():
+            _, best = max((weight[t][slot][value], t) for t in holders)
+            fill = {s: vs[0] for s, vs in ranked[best].items()} | {slot: value}
+            fills[best][tuple(fill.items())] = None
+    return {t: [dict(f) for f in by_fill] for t, by_fill in fills.items()}
+
+
+def _weight(template: str, slot: str, value: str) -> int:
+    """A pseudo-random weight of a (template, slot, value) pair, the same on every run and
+    machine (Python's hash() of a string changes from process to process)."""
+    key = "\x1f".join((template, slot, value)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+
+
+def _render(template: str, fill: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: fill[m.group(1)], template)
 
 
 def _expand(template: str, values: Mapping[str, Sequence[str]]) -> list[str]:
