@@ -77,20 +77,15 @@ def test_lm_sentences_are_balanced_but_reach_every_slot_value(source):
             assert value in text
 
 
-def test_each_template_gets_its_own_few_values_and_each_value_a_carrier(source):
+def test_each_slotted_template_gets_its_own_few_values(source):
     fills = carrier_fills(source.templates, source.slot_values, 3)
-    slotted = [t for t in source.templates if "{" in t]
-    assert set(fills) == set(slotted)
+    assert set(fills) == {t for t in source.templates if "{" in t}
     for fill_list in fills.values():
         slot = next(iter(fill_list[0]))
-        assert len({f[slot] for f in fill_list}) >= min(3, len(source.slot_values[slot]))
-    carried = {
-        (slot, v) for fill_list in fills.values() for f in fill_list for slot, v in f.items()
-    }
-    assert carried == {(slot, v) for slot, vs in source.slot_values.items() for v in vs}
+        assert len({f[slot] for f in fill_list}) == min(3, len(source.slot_values[slot]))
 
 
-def test_a_new_template_moves_only_the_values_it_carries_best():
+def test_a_new_template_leaves_every_other_templates_values_alone():
     # Handing values out in turn moved every later exercise name to another sentence
     # whenever a template was added anywhere, and with it what PocketSphinx heard.
     names = tuple(f"exercise {n}" for n in range(200))
@@ -99,16 +94,13 @@ def test_a_new_template_moves_only_the_values_it_carries_best():
     after = carrier_fills(
         [*templates[:10], "new {exercise}", *templates[10:]], {"exercise": names}, 3
     )
-    taken = {f["exercise"] for f in after.pop("new {exercise}")}
-    moved = 0
-    for template, fill_list in before.items():
-        kept = [f for f in fill_list if f in after[template]]
-        assert after[template] == kept  # nothing new in an old carrier
-        assert all(f["exercise"] in taken for f in fill_list if f not in kept)
-        moved += len(fill_list) - len(kept)
-    assert 3 <= len(taken) < 30
-    assert moved < 30  # of 200 names
+    assert len(after.pop("new {exercise}")) == 3
+    assert after == before
     assert carrier_fills(templates, {"exercise": names}, 3) == before  # and on every run
+    source = PhraseSource(tuple(templates), {"exercise": names})
+    taken = {f["exercise"] for fills in before.values() for f in fills}
+    assert 60 < len(taken) <= 90
+    assert set(names) - taken <= set(source.sentences())  # the rest on their own
 
 
 def test_short_safety_sentences_weigh_more_in_the_lm(source, intent_set):

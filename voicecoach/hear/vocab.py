@@ -24,6 +24,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -215,10 +216,10 @@ class PhraseSource:
         """LM training sentences, balanced so no intent swamps the model.
 
         Every template once; a slotted template with `per_template` different values
-        (expanding it with all hundred-odd exercise names would make "let us do the" the
-        likeliest thing anyone says), and every value in the carrier that suits it best
-        (`carrier_fills`). Then contracted twins ("i'm tired") and a few filler-wrapped
-        single words.
+        (`carrier_fills`: expanding it with all hundred-odd exercise names would make "let
+        us do the" the likeliest thing anyone says), and each value no template took on its
+        own, so every value occurs. Then contracted twins ("i'm tired") and a few
+        filler-wrapped single words.
         """
         fills = carrier_fills(self.templates, self.slot_values, per_template)
         base: list[str] = []
@@ -227,10 +228,11 @@ class PhraseSource:
                 base.append(template)
             else:
                 base.extend(_render(template, fill) for fill in fills.get(template, ()))
-        carried = {slot for fill_list in fills.values() for fill in fill_list for slot in fill}
-        for slot, values in self.slot_values.items():  # a slot no template carries
-            if slot not in carried:
-                base.extend(values)
+        taken = {
+            (slot, v) for fill_list in fills.values() for f in fill_list for slot, v in f.items()
+        }
+        for slot, values in self.slot_values.items():
+            base.extend(v for v in values if (slot, v) not in taken)
         base.extend(self.emphasis * SAFETY_REPEATS)
         return self._with_variants(base)
 
@@ -268,39 +270,27 @@ def carrier_fills(
     """Slotted template -> the slot fillings it is trained with, stable as templates change.
 
     Rendezvous (highest-random-weight) hashing on a fixed hash of (template, slot, value):
-    a template takes the `per_template` values weighing most with it, and each value also
-    goes into the template it weighs most with, so every value is heard in a sentence. A
-    pair's weight does not depend on the other templates or values, so adding or removing
-    a template moves only the values whose best carrier it is (and adds or drops its own
-    picks). Handing values out in turn did not: one new template moved every later
-    exercise name to another sentence and flipped what PocketSphinx heard
-    (docs/benchmarks.md, "carrier").
+    a template takes the `per_template` values weighing most with it. A pair's weight does
+    not depend on the other templates or values, so adding or removing a template changes
+    only its own sentences. Handing values out in turn did not: one new template moved
+    every later exercise name to another carrier sentence and flipped what PocketSphinx
+    heard. Also putting each value into the template it weighs most with (no name left
+    on its own) cost PocketSphinx in-grammar phrases (docs/benchmarks.md, "carrier").
     """
-    weight: dict[str, dict[str, dict[str, int]]] = {}
+    fills: dict[str, list[Fill]] = {}
     for template in templates:
         slots = dict.fromkeys(_PLACEHOLDER.findall(template))
-        if slots and all(slot_values.get(slot) for slot in slots):
-            weight[template] = {
-                slot: {v: _weight(template, slot, v) for v in slot_values[slot]} for slot in slots
-            }
-    ranked = {
-        template: {
-            slot: sorted(ws, key=ws.__getitem__, reverse=True) for slot, ws in by_slot.items()
+        if not slots or not all(slot_values.get(slot) for slot in slots):
+            continue
+        ranked = {
+            slot: sorted(slot_values[slot], key=partial(_weight, template, slot), reverse=True)
+            for slot in slots
         }
-        for template, by_slot in weight.items()
-    }
-    fills: dict[str, dict[tuple[tuple[str, str], ...], None]] = {t: {} for t in weight}
-    for template, by_slot in ranked.items():  # each template's own picks
-        for i in range(min(per_template, max(len(vs) for vs in by_slot.values()))):
-            fill = {slot: vs[i % len(vs)] for slot, vs in by_slot.items()}
-            fills[template][tuple(fill.items())] = None
-    for slot, values in slot_values.items():  # each value's own carrier
-        holders = [t for t, by_slot in weight.items() if slot in by_slot]
-        for value in values if holders else ():
-            _, best = max((weight[t][slot][value], t) for t in holders)
-            fill = {s: vs[0] for s, vs in ranked[best].items()} | {slot: value}
-            fills[best][tuple(fill.items())] = None
-    return {t: [dict(f) for f in by_fill] for t, by_fill in fills.items()}
+        count = min(per_template, max(len(values) for values in ranked.values()))
+        fills[template] = [
+            {slot: values[i % len(values)] for slot, values in ranked.items()} for i in range(count)
+        ]
+    return fills
 
 
 def _weight(template: str, slot: str, value: str) -> int:
