@@ -15,6 +15,7 @@ from voicecoach.hear.recognizer import RecognizerUnavailable, Transcript
 from voicecoach.hear.vocab import (
     PhraseSource,
     arpa_lm,
+    carrier_fills,
     dictionary_text,
     ipa_to_arpabet,
     pronunciations,
@@ -74,6 +75,32 @@ def test_lm_sentences_are_balanced_but_reach_every_slot_value(source):
     for values in source.slot_values.values():
         for value in values:
             assert value in text
+
+
+def test_each_slotted_template_gets_its_own_few_values(source):
+    fills = carrier_fills(source.templates, source.slot_values, 3)
+    assert set(fills) == {t for t in source.templates if "{" in t}
+    for fill_list in fills.values():
+        slot = next(iter(fill_list[0]))
+        assert len({f[slot] for f in fill_list}) == min(3, len(source.slot_values[slot]))
+
+
+def test_a_new_template_leaves_every_other_templates_values_alone():
+    # Handing values out in turn moved every later exercise name to another sentence
+    # whenever a template was added anywhere, and with it what PocketSphinx heard.
+    names = tuple(f"exercise {n}" for n in range(200))
+    templates = [f"carrier {n} {{exercise}}" for n in range(30)]
+    before = carrier_fills(templates, {"exercise": names}, 3)
+    after = carrier_fills(
+        [*templates[:10], "new {exercise}", *templates[10:]], {"exercise": names}, 3
+    )
+    assert len(after.pop("new {exercise}")) == 3
+    assert after == before
+    assert carrier_fills(templates, {"exercise": names}, 3) == before  # and on every run
+    source = PhraseSource(tuple(templates), {"exercise": names})
+    taken = {f["exercise"] for fills in before.values() for f in fills}
+    assert 60 < len(taken) <= 90
+    assert set(names) - taken <= set(source.sentences())  # the rest on their own
 
 
 def test_short_safety_sentences_weigh_more_in_the_lm(source, intent_set):

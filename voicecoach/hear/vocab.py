@@ -15,6 +15,7 @@ So adding a phrase to intents/en.toml changes the matcher and both recognizers a
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -23,6 +24,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -214,36 +216,25 @@ class PhraseSource:
         """LM training sentences, balanced so no intent swamps the model.
 
         Every template once; a slotted template with `per_template` different values
-        (taken in turn, so every value occurs), since expanding it with all hundred-odd
-        exercise names would make "let us do the" the likeliest thing anyone says.
-        Then contracted twins ("i'm tired") and a few filler-wrapped single words.
+        (`carrier_fills`: expanding it with all hundred-odd exercise names would make "let
+        us do the" the likeliest thing anyone says), and each value no template took on its
+        own, so every value occurs. Then contracted twins ("i'm tired") and a few
+        filler-wrapped single words.
         """
-        cursor = dict.fromkeys(self.slot_values, 0)
+        fills = carrier_fills(self.templates, self.slot_values, per_template)
         base: list[str] = []
         for template in self.templates:
-            slots = _PLACEHOLDER.findall(template)
-            if not slots:
+            if not _PLACEHOLDER.search(template):
                 base.append(template)
-                continue
-            for _ in range(per_template):
-                text = self._fill(template, slots, cursor)
-                if text is not None:
-                    base.append(text)
-        for slot, values in self.slot_values.items():  # values not reached in turn
-            base.extend(values[cursor.get(slot, 0) :])
+            else:
+                base.extend(_render(template, fill) for fill in fills.get(template, ()))
+        taken = {
+            (slot, v) for fill_list in fills.values() for f in fill_list for slot, v in f.items()
+        }
+        for slot, values in self.slot_values.items():
+            base.extend(v for v in values if (slot, v) not in taken)
         base.extend(self.emphasis * SAFETY_REPEATS)
         return self._with_variants(base)
-
-    def _fill(self, template: str, slots: list[str], cursor: dict[str, int]) -> str | None:
-        """`template` with each slot's next value in turn (None: a slot has no values)."""
-        text = template
-        for slot in slots:
-            values = self.slot_values.get(slot) or ()
-            if not values:
-                return None
-            text = text.replace("{" + slot + "}", values[cursor[slot] % len(values)], 1)
-            cursor[slot] += 1
-        return text
 
     def _with_variants(self, base: list[str]) -> list[str]:
         """The phrases, each followed by its contracted twin, then filler-wrapped singles."""
@@ -268,6 +259,49 @@ class PhraseSource:
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+Fill = dict[str, str]
+"""Slot name -> the value put in it."""
+
+
+def carrier_fills(
+    templates: Iterable[str], slot_values: Mapping[str, Sequence[str]], per_template: int
+) -> dict[str, list[Fill]]:
+    """Slotted template -> the slot fillings it is trained with, stable as templates change.
+
+    Rendezvous (highest-random-weight) hashing on a fixed hash of (template, slot, value):
+    a template takes the `per_template` values weighing most with it. A pair's weight does
+    not depend on the other templates or values, so adding or removing a template changes
+    only its own sentences. Handing values out in turn did not: one new template moved
+    every later exercise name to another carrier sentence and flipped what PocketSphinx
+    heard. Also putting each value into the template it weighs most with (no name left
+    on its own) cost PocketSphinx in-grammar phrases (docs/benchmarks.md, "carrier").
+    """
+    fills: dict[str, list[Fill]] = {}
+    for template in templates:
+        slots = dict.fromkeys(_PLACEHOLDER.findall(template))
+        if not slots or not all(slot_values.get(slot) for slot in slots):
+            continue
+        ranked = {
+            slot: sorted(slot_values[slot], key=partial(_weight, template, slot), reverse=True)
+            for slot in slots
+        }
+        count = min(per_template, max(len(values) for values in ranked.values()))
+        fills[template] = [
+            {slot: values[i % len(values)] for slot, values in ranked.items()} for i in range(count)
+        ]
+    return fills
+
+
+def _weight(template: str, slot: str, value: str) -> int:
+    """A pseudo-random weight of a (template, slot, value) pair, the same on every run and
+    machine (Python's hash() of a string changes from process to process)."""
+    key = "\x1f".join((template, slot, value)).encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+
+
+def _render(template: str, fill: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: fill[m.group(1)], template)
 
 
 def _expand(template: str, values: Mapping[str, Sequence[str]]) -> list[str]:
