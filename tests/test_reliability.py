@@ -546,6 +546,9 @@ def test_a_signal_closes_the_session_with_its_reason_and_writes_the_wav(
          "--audio-in", str(audio_in), "--audio-out", str(out), "--db", str(db),
          "--log", str(events)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": "."},
+        # A suite started in the background (`cmd &` in a script) runs with SIGINT ignored,
+        # which children inherit, and Python then never raises KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not _has_spoken(events) and proc.poll() is None and time.monotonic() < deadline:
