@@ -252,8 +252,12 @@ class PhraseSource:
                 out.append(f"{phrase} {filler}" if filler == "please" else f"{filler} {phrase}")
         return out
 
-    def words(self) -> list[str]:
-        words = {w for s in self.sentences() for w in s.split()}
+    def words(self, sentences: Iterable[str] | None = None) -> list[str]:
+        """Every word of `sentences` (by default this source's LM sentences, which callers
+        that have them already pass in: making them hashes every slot value against every
+        slotted template), of the slot values and the fillers."""
+        sentences = self.sentences() if sentences is None else sentences
+        words = {w for s in sentences for w in s.split()}
         words |= {w for values in self.slot_values.values() for v in values for w in v.split()}
         return sorted(words | set(self.fillers))
 
@@ -363,10 +367,11 @@ def vosk_grammar(source: PhraseSource, known: Iterable[str] | None = None) -> st
     """
     allowed = None if known is None else set(known)
     items: list[str] = []
-    for sentence in dict.fromkeys([*source.phrases(), *source.sentences()]):
+    lm_sentences = source.sentences()
+    for sentence in dict.fromkeys([*source.phrases(), *lm_sentences]):
         if allowed is None or all(w in allowed for w in sentence.split()):
             items.append(sentence)
-    for word in source.words():
+    for word in source.words(lm_sentences):
         if (allowed is None or word in allowed) and word not in items:
             items.append(word)
     items.append("[unk]")
@@ -380,9 +385,10 @@ def write_pocketsphinx_files(
 
     Returns (lm path, dict path, words left out because nobody could pronounce them).
     """
-    words = source.words()
+    lm_sentences = source.sentences()
+    words = source.words(lm_sentences)
     prons, missing = pronunciations(words, read_dictionary(base_dict, only=words))
-    sentences = [s for s in source.sentences() if all(w in prons for w in s.split())]
+    sentences = [s for s in lm_sentences if all(w in prons for w in s.split())]
     lm_path, dict_path = directory / "commands.lm", directory / "commands.dict"
     lm_path.write_text(arpa_lm(sentences))
     dict_path.write_text(dictionary_text(prons))
