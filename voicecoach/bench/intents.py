@@ -38,6 +38,7 @@ DEV_ROUND5 = DEV_DIR / "dev_round5.toml"
 DEV_ROUND6 = DEV_DIR / "dev_round6.toml"
 DEV_ROUND7 = DEV_DIR / "dev_round7.toml"
 DEV_ROUND8 = DEV_DIR / "dev_round8.toml"
+DEV_ROUND9 = DEV_DIR / "dev_round9.toml"
 CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
 #: A more specific answer that counts as right: (expected, answered).
 ALSO_RIGHT = {("tired", "dizzy"), ("tired", "overheated")}
@@ -90,6 +91,7 @@ def load_devs() -> list[Round]:
         (DEV_ROUND6, "dev round 6"),
         (DEV_ROUND7, "dev round 7"),
         (DEV_ROUND8, "dev round 8"),
+        (DEV_ROUND9, "dev round 9"),
     )
     return [load_dev(p, n) for p, n in rounds if p.exists()]
 
