@@ -492,6 +492,48 @@ def test_an_adapted_version_is_no_rival_of_the_exercise_it_adapts():
     assert family.guess("leg balance holding on").ident == "held"
 
 
+@pytest.mark.parametrize(
+    ("text", "exercise"),
+    [
+        # The main exercise's name, with words that only one of its versions is named by.
+        ("small glute bridge", "glute_bridge_small"),
+        ("glute bridge on the bed please", "glute_bridge_bed"),
+        ("knee to chest with the towel please", "knee_to_chest_towel"),
+        ("the single leg stand sitting down", "single_leg_stand_seated"),
+        # The name alone, or with words every version shares, is the main exercise.
+        ("let's do the glute bridge", "glute_bridge"),
+        ("the single leg stand please", "single_leg_stand"),
+        ("knee to chest for my lower back", "knee_to_chest"),
+    ],
+)
+def test_a_named_exercise_said_with_a_versions_words_is_that_version(matcher, text, exercise):
+    match = matcher.match(text)
+    assert (match.intent, match.slots) == ("choose_exercise", {"exercise": exercise})
+
+
+def test_only_a_main_entry_said_by_name_becomes_a_version():
+    from voicecoach.understand.describe import Describer
+
+    values = {
+        "leg stand": "stand",
+        "balance on one leg": "stand",
+        "supported leg stand": "held",
+        "holding the counter": "held",
+        "seated march": "sat",
+    }
+    names = {"leg stand": "stand", "supported leg stand": "held", "seated march": "sat"}
+    d = Describer(values, {"held": "stand", "sat": "stand"}, names)
+    assert d.version("leg stand supported", "stand") == "held"
+    assert d.version("leg stand sitting down", "stand") == "sat"
+    # Said by a description, not by name: `guess` already weighed every entry.
+    assert d.version("balance on one leg supported", "stand") == "stand"
+    # Only descriptions say "counter": a name's words decide, not a description's.
+    assert d.version("leg stand by the counter", "stand") == "stand"
+    # A version is never turned into another one, and no words of a version: the main one.
+    assert d.version("seated march supported", "sat") == "sat"
+    assert d.version("leg stand", "stand") == "stand"
+
+
 def test_words_after_a_negation_are_marked_up_to_a_clause_break():
     from voicecoach.understand.model import negated
 

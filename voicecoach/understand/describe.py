@@ -105,12 +105,20 @@ class Describer:
     """Spoken phrases (phrase -> entry id) in, best entry for a description out."""
 
     def __init__(
-        self, values: Mapping[str, str], families: Mapping[str, str] | None = None
+        self,
+        values: Mapping[str, str],
+        families: Mapping[str, str] | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         """`families`: entry id -> the entry it is a version of (an easier or adapted
         "supported single leg stand" -> "single leg stand"); a version does not count as
-        the runner-up of its own family: the best-scoring member is taken."""
+        the runner-up of its own family: the best-scoring member is taken.  `names`: the
+        phrases of `values` that name an entry (names, aliases), not describe it."""
         self._family = dict(families or {})
+        self._names: dict[str, list[str]] = defaultdict(list)
+        for phrase, ident in (names or {}).items():
+            self._names[ident].append(phrase)
+        self._name_stems = {i: set(content(" ".join(p))) for i, p in self._names.items()}
         bags: dict[str, Counter[str]] = defaultdict(Counter)
         phrases: dict[str, list[set[str]]] = defaultdict(list)
         for phrase, ident in values.items():
@@ -127,6 +135,32 @@ class Describer:
             i: [{s: math.log(1 + n / used[s]) for s in stems} for stems in p]
             for i, p in phrases.items()
         }
+        self._idf = {s: math.log(1 + n / c) for s, c in used.items()}
+        self._bags = {ident: set(bag) for ident, bag in bags.items()}
+
+    def version(self, sentence: str, ident: str) -> str:
+        """The version of a main entry that a sentence naming it asks for: "the small glute
+        bridge" and "glute bridge on the bed" say the glute bridge's name but mean the small
+        bridge and the bridge in bed.  Only when the sentence says a name of `ident` (a
+        description was already weighed against every entry by `guess`) and `ident` is not
+        itself a version; a version is taken for words that only its own names use (not
+        `ident`'s names or descriptions, not another version's names), the clearly
+        heaviest such words by the describer's weights; otherwise `ident` stays."""
+        padded = f" {sentence} "
+        if ident in self._family or not any(f" {n} " in padded for n in self._names[ident]):
+            return ident
+        versions = [v for v, main in self._family.items() if main == ident]
+        if not versions:
+            return ident
+        stems = set(content(sentence)) - self._bags.get(ident, set())
+        weight: list[tuple[float, str]] = [(0.0, ident)]
+        for v in versions:
+            others = set().union(*(self._name_stems.get(o, set()) for o in versions if o != v))
+            telling = (stems & self._name_stems.get(v, set())) - others
+            weight.append((sum(self._idf[s] for s in telling), v))
+        weight.sort(reverse=True)
+        (best, chosen), (second, _) = weight[0], weight[1]
+        return chosen if best > second else ident
 
     def _score(self, ident: str, stems: set[str]) -> float:
         """Shared words, less half of what the entry's nearest phrase has and the sentence

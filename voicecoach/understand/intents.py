@@ -174,6 +174,8 @@ class IntentSet:
     """Words after which an aside is meant ("i'd love to", "the lad next door")."""
     tags: tuple[tuple[str, ...], ...] = ()
     """Tags dropped at the end of an utterance ("i'm wrecked so i am"), `[meta] tags`."""
+    slot_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """slot name -> normalised name or alias (no descriptions) -> id."""
 
     def normalise(
         self, text: str, once: bool = True, fillers: bool = True, read_is: bool = True
@@ -545,9 +547,12 @@ def _check_tree(
 def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSet:
     """The catalogue's names, aliases and descriptions become the values of the two slots."""
     exercise_values: dict[str, str] = {}
+    exercise_names: dict[str, str] = {}
     for ex in catalogue.exercises.values():
         for spoken in _spoken(ex):
             exercise_values.setdefault(bare.normalise(spoken), ex.id)
+        for spoken in _spoken(ex, described=False):
+            exercise_names.setdefault(bare.normalise(spoken), ex.id)
     routine_values: dict[str, str] = {}
     for routine in catalogue.routines.values():
         for spoken in (*_spoken(routine), routine.id.replace("_", " ")):
@@ -555,7 +560,10 @@ def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSe
     slots = {"exercise": exercise_values, "routine": routine_values}
     slot_text = repr(sorted((s, sorted(v.items())) for s, v in slots.items()))
     digest = hashlib.sha256((digest + slot_text).encode()).hexdigest()
-    return replace(bare, slot_values=slots, digest=digest, families=_families(catalogue))
+    names = {"exercise": exercise_names}
+    return replace(
+        bare, slot_values=slots, digest=digest, families=_families(catalogue), slot_names=names
+    )
 
 
 def _families(catalogue: SlotSource) -> dict[str, str]:
@@ -572,10 +580,12 @@ def _families(catalogue: SlotSource) -> dict[str, str]:
     return families
 
 
-def _spoken(entry: Named) -> Iterable[str]:
-    """Names, aliases and descriptions, without a leading "the": templates say it, so
-    "the stretches" must not swallow the article of "begin the stretches routine"."""
-    for spoken in (entry.name, *entry.aliases, *getattr(entry, "described_as", ())):
+def _spoken(entry: Named, described: bool = True) -> Iterable[str]:
+    """Names, aliases and (unless not `described`) descriptions, without a leading "the":
+    templates say it, so "the stretches" must not swallow the article of "begin the
+    stretches routine"."""
+    descriptions = getattr(entry, "described_as", ()) if described else ()
+    for spoken in (entry.name, *entry.aliases, *descriptions):
         yield spoken[4:] if spoken.startswith("the ") else spoken
 
 
@@ -697,7 +707,7 @@ class Matcher:
         }
         # An exercise described in the person's own words ("the one where i twist on my back").
         self._describers = {
-            slot: Describer(values, intents.families)
+            slot: Describer(values, intents.families, intents.slot_names.get(slot))
             for slot, values in intents.slot_values.items()
         }
 
@@ -735,7 +745,7 @@ class Matcher:
         merged = [(" ".join(_once(r.split())), found) for r, found in merged]
         exact = self._exact_match(text, [*readings, *merged, (normal, {})])
         if exact is not None:
-            return exact
+            return replace(exact, slots=self._versions(normal, exact.slots))
         intent, probability, runner_up, reading, found = self._best_reading(normal, *readings[0])
         if intent == NONE:
             return Candidate(text, NONE, probability, runner_up, reading, {})
@@ -745,8 +755,13 @@ class Matcher:
             if guess is not None:
                 found = {**found, slot: guess.ident}
         blocked = wanted != set(found) & wanted or not self._negations_allowed(intent, reading)
-        slots = {k: v for k, v in found.items() if k in wanted}
+        slots = self._versions(normal, {k: v for k, v in found.items() if k in wanted})
         return Candidate(text, intent, probability, runner_up, reading, slots, blocked=blocked)
+
+    def _versions(self, normal: str, slots: dict[str, str]) -> dict[str, str]:
+        """Each slot's value as the version of it the sentence asks for ("the small glute
+        bridge" is the small bridge, though it says the glute bridge's name)."""
+        return {slot: self._describers[slot].version(normal, v) for slot, v in slots.items()}
 
     def _literal_match(self, text: str) -> Candidate | None:
         """A literal template said as it is, with nothing but fillers around it."""
