@@ -43,7 +43,11 @@ COMMANDS = [
     ("pause", "rms", None, "pause", {}),
     ("say that again", "awb", None, "repeat", {}),
     ("i am tired", "kal16", None, "tired", {}),
-    ("let us do the glute bridge", "slt", None, "choose_exercise", {"exercise": "glute_bridge"}),
+    # "let us do the glute bridge" was here: flite's slt and rms say its "do" so that
+    # PocketSphinx gives it a posterior just under the bar (0.038) and the slot is refused;
+    # it passed only after other files had warmed the front end's noise estimate.  This
+    # wording is heard right in all four flite voices.
+    ("can we do the glute bridge", "slt", None, "choose_exercise", {"exercise": "glute_bridge"}),
     ("make it easier", "rms", 20.0, "easier", {}),
     ("can you speak louder", "awb", 20.0, "louder", {}),
     # 20 dB, not 10: at 10 dB PocketSphinx gets about 60% (docs/benchmarks.md), so any one
@@ -77,6 +81,14 @@ def test_spoken_commands_are_understood(pocketsphinx, matcher, text, voice, snr,
 def test_ordinary_talk_is_not_a_command(pocketsphinx, matcher, text, voice):
     t = pocketsphinx.transcribe(synth.synthesize(text, voice))
     assert understand(t, matcher).intent == "none", f"heard {t.text!r}"
+
+
+def test_a_file_is_heard_the_same_whatever_was_decoded_before(pocketsphinx):
+    said = synth.synthesize("let us do the glute bridge", "slt", seed=11)
+    first = pocketsphinx.transcribe(said)
+    for text, voice in (("pause", "rms"), ("the kids are coming round on sunday", "awb")):
+        pocketsphinx.transcribe(synth.synthesize(text, voice, snr_db=10.0, seed=3))
+    assert pocketsphinx.transcribe(said) == first
 
 
 def test_a_clear_yes_is_yes_whether_or_not_the_coach_asked(pocketsphinx, matcher):

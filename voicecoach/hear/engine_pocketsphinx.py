@@ -87,6 +87,9 @@ class PocketSphinxRecognizer:
             # The live stream's denoiser, so a file is heard as the microphone would be.
             denoiser = Denoiser()
             pcm = denoiser.process(pcm) + denoiser.flush()
+        # A file is heard on its own: the front end's noise estimate (remove_noise) learnt
+        # from earlier utterances would make the same file come out differently after them.
+        d.reinit_feat()
         d.start_utt()
         if pcm:
             d.process_raw(pcm, full_utt=True)
