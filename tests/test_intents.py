@@ -585,6 +585,9 @@ def test_a_cramp_is_a_spasm(matcher):
         ("I'm running on fumes", "tired"),
         ("my energy's all gone", "tired"),
         ("I'm stuck on the settee", "cant_get_up"),
+        # Not a routine described as getting up off the floor: a person on the floor.
+        ("help me with getting up off the floor", "cant_get_up"),
+        ("I'm having real trouble getting up off the floor", "cant_get_up"),
     ],
 )
 def test_safety_words_in_people_s_own_words(matcher, text, intent):
