@@ -305,3 +305,33 @@ def test_unsure_words_are_asked_about_when_quiet_and_a_yes_does_it(catalogue, ma
         if r.get("action") == "log" and r["kind"] == "routine"
     ]
     assert started == ["seated"]
+
+
+def test_a_tv_talking_gets_no_sorry_in_a_spoken_session(catalogue, matcher):
+    from voicecoach.coach import script
+    from voicecoach.coach.unclear import UnclearTalk
+
+    out = TimelineOut()
+    runtime = Runtime(
+        Coach(catalogue, unclear=UnclearTalk()),
+        matcher,
+        WordsSpeaker(),
+        out,
+        lambda name: Clip(name, 0.2),
+        understand,
+    )
+    tv = [
+        "the prime minister is expected to speak later today",
+        "scientists say the new bridge will open next spring",
+        "thank you all for watching and good night",
+        "coming up after the break we meet the family who built their own house",
+    ]
+    stream = ScriptedStream([said(text, 40.0 + 8 * n, 43.0 + 8 * n) for n, text in enumerate(tv)])
+    runtime.run_file(chunks(90), stream)
+    assert [intent for intent, _ in heard(runtime)] == ["none"] * 4
+    assert not [c for c in out.clips if c[0].text.startswith(script.SORRY)]
+    # Each was passed over while the coach spoke, or reached it and was logged, not said.
+    unanswered = [r for r in noted(runtime, "action") if r.get("kind") == "unanswered"]
+    over_its_voice = [h for h in heard(runtime) if h[1] == "not a command, coach speaking"]
+    assert unanswered
+    assert len(unanswered) + len(over_its_voice) == 4

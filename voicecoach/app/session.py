@@ -19,6 +19,7 @@ from voicecoach.coach.catalogue import Catalogue
 from voicecoach.coach.events import Log
 from voicecoach.coach.machine import Coach
 from voicecoach.coach.profile import resolve
+from voicecoach.coach.unclear import UnclearTalk
 
 if TYPE_CHECKING:
     from voicecoach.memory.store import Store
@@ -83,9 +84,11 @@ def start_session(
     rate: int | None = None,
     volume: float | None = None,
     warnings: tuple[str, ...] = (),
+    unclear: UnclearTalk | None = None,
 ) -> tuple[Coach, Recorder]:
     """A coach primed from the store at `db_path` (None: no store at all); `warnings` are
-    said at the start, with any trouble the store has.
+    said at the start, with any trouble the store has; `unclear`: how talk that meant
+    nothing is answered (the coach's default: every line, as typed).
 
     Its profile (`coach.profile`) is the one resolved profile: `rate` and `volume` from
     the config, then what the person said last time; open the speaker with it."""
@@ -139,6 +142,7 @@ def start_session(
         resume_point=None if routine else resume,
         routine=routine,
         warnings=tuple(said),
+        unclear=unclear,
     )
     return coach, recorder
 

@@ -79,6 +79,7 @@ from voicecoach.coach.profile import (
     Progress,
     ResumePoint,
 )
+from voicecoach.coach.unclear import Reply, UnclearTalk
 from voicecoach.understand.flags import NONE, load_flags
 
 #: Per-intent flags (intents/flags.toml): which intents are answers, which interrupt.
@@ -456,8 +457,12 @@ class Coach:
         routine: str | None = None,
         default_routine: str = "morning",
         warnings: tuple[str, ...] = (),
+        unclear: UnclearTalk | None = None,
     ) -> None:
+        """`unclear`: how talk that meant nothing is answered (default: every line gets a
+        sorry, as typed; spoken sessions pass `UnclearTalk()`)."""
         self.catalogue = catalogue
+        self.unclear = unclear or UnclearTalk.typed()
         self.profile = profile or Profile()
         self.progress_summary = progress
         self.resume_point = resume_point
@@ -571,6 +576,8 @@ class Coach:
         """An utterance: the answer to a "did you mean ...?", a new one to ask, or the
         intent's own row."""
         offer, self.offer = self.offer, None
+        if event.intent != NONE:
+            self.unclear.understood()
         if offer is not None and offer.answered_by(event, self._where()):
             if event.intent in ("yes", "no"):
                 self._log("guess_answer", intent=offer.intent, taken=event.intent == "yes")
@@ -2080,7 +2087,18 @@ class Coach:
         if self.phase in (Phase.READY, Phase.ACTIVE) and any(s.kind == "reps" for s in ahead):
             self._say(script.REPS_PACED[intent])
 
-    def _on_sorry(self, _: Event) -> None:
+    def _on_sorry(self, event: Event) -> None:
+        if isinstance(event, Heard) and event.intent == NONE:
+            reply = self.unclear.reply(event.t, event.confidence)
+            if reply is Reply.NOTHING:
+                # Talk not meant for the coach (a TV, a phone call), or more unclear talk
+                # after the coach said it was finding it hard to hear: nothing is said.
+                self._log("unanswered", said=event.text, streak=self.unclear.streak)
+                return
+            if reply is Reply.HARD_TO_HEAR:
+                self._say(script.HARD_TO_HEAR, "error")
+                self._keep_waiting()
+                return
         self._say(script.sorry(script.HELP[self._help_key()]), "error")
         self._keep_waiting()
 

@@ -323,6 +323,12 @@ NOT_READY = "No rush. Say ready when you're set."
 ANOTHER = "Say another routine to keep going, or say stop to finish."
 WHICH_NEXT = "Which routine next? Say its name, like stretching or seated, or say stop to finish."
 SORRY = "Sorry, I didn't catch that."
+#: After two sorries in a row; then the coach stays quiet for unclear talk until it
+#: understands a command (voicecoach.coach.unclear).
+HARD_TO_HEAR = (
+    "I'm finding it hard to hear you. If a TV or radio is on, turning it down will help. "
+    "I'm still listening."
+)
 ALREADY_EASIEST = "This is already the gentlest version I have. You can say skip to move on."
 ALREADY_HARDEST = "This is already the hardest version I have."
 FIRST_EXERCISE = "This is the first exercise, so there's nothing before it."

@@ -132,6 +132,7 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
     from voicecoach.app.data import DataTrouble, load_catalogue_safely, load_phrases
     from voicecoach.app.session import start_session
     from voicecoach.coach import script
+    from voicecoach.coach.unclear import UnclearTalk
     from voicecoach.hear.engines import open_with_fallback
     from voicecoach.hear.level import Levelled
     from voicecoach.hear.recognizer import RecognizerUnavailable
@@ -167,8 +168,15 @@ def _run(args: argparse.Namespace, settings) -> int:  # noqa: C901 - wiring, rea
     warnings = ((script.DATA_FALLBACK,) if loaded.problem else ()) + (
         (script.ENGINE_FALLBACK,) if fell_back else ()
     )
+    # Spoken: talk not meant for the coach (a TV, a phone call) gets no "sorry" each time.
     coach, recorder = start_session(
-        catalogue, db, args.routine, settings.rate, settings.volume, warnings=warnings
+        catalogue,
+        db,
+        args.routine,
+        settings.rate,
+        settings.volume,
+        warnings=warnings,
+        unclear=UnclearTalk(),
     )
     try:
         out = _open_output(args, settings)
