@@ -39,6 +39,7 @@ DEV_ROUND6 = DEV_DIR / "dev_round6.toml"
 DEV_ROUND7 = DEV_DIR / "dev_round7.toml"
 DEV_ROUND8 = DEV_DIR / "dev_round8.toml"
 DEV_ROUND9 = DEV_DIR / "dev_round9.toml"
+DEV_ROUND10 = DEV_DIR / "dev_round10.toml"
 CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
 #: A more specific answer that counts as right: (expected, answered).
 ALSO_RIGHT = {("tired", "dizzy"), ("tired", "overheated")}
@@ -92,15 +93,17 @@ def load_devs() -> list[Round]:
         (DEV_ROUND7, "dev round 7"),
         (DEV_ROUND8, "dev round 8"),
         (DEV_ROUND9, "dev round 9"),
+        (DEV_ROUND10, "dev round 10"),
     )
     return [load_dev(p, n) for p, n in rounds if p.exists()]
 
 
 def load_dev(path: Path = DEV, name: str = "dev") -> Round:
-    """A development round: same shape as the held-out rounds, in one file."""
+    """A development round: same shape as the held-out rounds, in one file (a round may
+    hold only choices of exercises and routines: no `[commands]`)."""
     dev = tomllib.loads(path.read_text())
     cases: list[tuple[str, str, dict[str, str]]] = [
-        (t, intent, {}) for intent, texts in dev["commands"].items() for t in texts
+        (t, intent, {}) for intent, texts in dev.get("commands", {}).items() for t in texts
     ]
     for item in dev.get("slotted", []):
         slots = {k: item[k] for k in ("exercise", "routine") if k in item}
