@@ -467,6 +467,7 @@ def worker(
                     "min_word": transcript.min_word_confidence,
                     "intent": match.intent,
                     "slots": dict(match.slots),
+                    "confidence": match.confidence,
                     # a none the coach would ask about ("did you mean ...?")
                     "guess": match.guess,
                     "guess_slots": dict(match.guess_slots),
@@ -521,6 +522,16 @@ def read_worker_output(text: str) -> dict:
 # --- scoring and the table -----------------------------------------------------------------
 
 
+def _sorry(r: dict) -> bool:
+    """A spoken session would answer this with a sorry (one utterance alone: before any
+    run of sorries makes the coach go quiet, voicecoach.coach.unclear): words that meant
+    nothing, not asked about, not sure to be talk meant for someone else."""
+    from voicecoach.coach.unclear import QUIET_NONE
+
+    unsure = r.get("confidence", 0.0) < QUIET_NONE
+    return r["intent"] == "none" and bool(r["heard"].strip()) and not r.get("guess") and unsure
+
+
 def score(items: list[Item], run: dict) -> dict:
     by_file = {r["file"]: r for r in run["results"]}
     acc: dict[str, dict[str, list[bool]]] = {
@@ -530,6 +541,7 @@ def score(items: list[Item], run: dict) -> dict:
     fa_by_level: dict[str, list[bool]] = {}
     false_accepts, negatives, false_rejects, commands = 0, 0, 0, 0
     asked_right, talk_asked = 0, 0
+    talk_sorry, missed_silently = 0, 0
     rescued = {"negative": 0, "command": 0}
     for item in items:
         r = by_file[item.file]
@@ -538,6 +550,7 @@ def score(items: list[Item], run: dict) -> dict:
             negatives += 1
             false_accepts += r["intent"] != "none"
             talk_asked += bool(r.get("guess"))
+            talk_sorry += _sorry(r)
             fa_by_level.setdefault(condition(item), []).append(r["intent"] != "none")
             continue
         ok = r["intent"] == item.intent and r["slots"] == item.slots
@@ -546,6 +559,7 @@ def score(items: list[Item], run: dict) -> dict:
         by_family.setdefault(family, {}).setdefault(condition(item), []).append(ok)
         commands += 1
         false_rejects += r["intent"] == "none"
+        missed_silently += r["intent"] == "none" and not r.get("guess") and not _sorry(r)
         asked_right += r["intent"] == "none" and (r.get("guess"), r.get("guess_slots")) == (
             item.intent,
             item.slots,
@@ -573,6 +587,8 @@ def score(items: list[Item], run: dict) -> dict:
         "false_reject": false_rejects / max(commands, 1),
         "asked_right": asked_right / max(commands, 1),
         "talk_asked": talk_asked / max(negatives, 1),
+        "talk_sorry": talk_sorry / max(negatives, 1),
+        "missed_silently": missed_silently / max(commands, 1),
         "latency_median_ms": 1000 * statistics.median(latencies),
         "latency_p95_ms": 1000 * p95,
         "rtf": run["rtf"],
@@ -616,7 +632,11 @@ def table(engine: str, s: dict) -> str:
         f"| {100 * s['false_reject']:.1f}% |",
         "| of those, asked about with the right command (did you mean ...?), of all commands "
         f"| {100 * s.get('asked_right', 0):.1f}% |",
-        f"| non-commands asked about (else a sorry) | {100 * s.get('talk_asked', 0):.1f}% |",
+        f"| non-commands asked about (did you mean ...?) | {100 * s.get('talk_asked', 0):.1f}% |",
+        f"| non-commands answered with a sorry (spoken sessions) | "
+        f"{100 * s.get('talk_sorry', 0):.1f}% |",
+        f"| commands missed with no answer at all (no words, or sure not a command) | "
+        f"{100 * s.get('missed_silently', 0):.1f}% |",
         "| safety rescues (understand.rescue): non-commands / commands "
         f"| {s.get('rescued', {}).get('negative', 0)} / {s.get('rescued', {}).get('command', 0)} |",
         f"| latency end of audio -> intent, median | {s['latency_median_ms']:.0f} ms |",
