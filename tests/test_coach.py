@@ -256,8 +256,14 @@ def test_yes_outside_a_question_is_not_acted_on(catalogue):
     coach.handle(Heard("choose_exercise", 0.0, {"exercise": "knee_to_chest"}))
     coach.handle(Heard("start", 40.0))
     assert coach.phase == Phase.ACTIVE
-    said = [a.text for a in coach.handle(Heard("yes", 41.0)) if isinstance(a, Say)]
-    assert said[0].startswith(script.SORRY)
+    out = coach.handle(Heard("yes", 41.0))
+    # "Okay" said along with the hold: acknowledged in the log, no sorry, nothing acted on.
+    assert [a for a in out if isinstance(a, Say)] == []
+    assert [a.kind for a in out if isinstance(a, Log)] == ["acknowledged"]
+    assert coach.phase == Phase.ACTIVE
+    # A no nobody asked for is heard too: what can be said, without a sorry.
+    said = [a.text for a in coach.handle(Heard("no", 42.0)) if isinstance(a, Say)]
+    assert said == [script.HELP["active"]]
 
 
 def test_remembered_constraints_are_confirmed_once(catalogue, matcher):

@@ -1482,7 +1482,7 @@ class Coach:
             self._cancel_timer()
             return self._start_segment(running.index + 1)
         if _said(event).intent in FLAGS.answers:
-            self._on_sorry(event)  # nothing was asked
+            self._on_not_now(event)  # nothing was asked: an "okay" going along
         else:
             self._say(script.ALREADY_GOING)
         return self.phase
@@ -2103,8 +2103,16 @@ class Coach:
         self._keep_waiting()
 
     def _on_not_now(self, event: Event) -> None:
-        if _said(event).intent in FLAGS.answers:
-            self._on_sorry(event)  # an answer when nothing was asked
+        intent = _said(event).intent
+        if intent == "yes":
+            # "Okay", "yeah" with nothing asked: going along with what the coach said, not
+            # a request.  A sorry ("I didn't catch that") was untrue and talked over holds.
+            self._log("acknowledged", said=_said(event).text)
+            return
+        if intent in FLAGS.answers:
+            # A no with nothing asked: heard, so no sorry; what can be said instead.
+            self._say(script.HELP[self._help_key()])
+            self._keep_waiting()
             return
         self._say(script.NOT_NOW)
         self._keep_waiting()
