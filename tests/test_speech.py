@@ -50,6 +50,16 @@ RATE_DROPPED_WORKER = (
     "minute, not 150\"}', flush=True)",
 )
 
+# A worker that answers every line with an empty WAV file: a line that would go unsaid.
+EMPTY_LINE_WORKER = (
+    sys.executable,
+    "-c",
+    "import json, sys, wave\nprint('{\"ready\": true}', flush=True)\nfor line in sys.stdin:\n"
+    "    w = wave.open(json.loads(line)['path'], 'wb')\n"
+    "    w.setnchannels(1); w.setsampwidth(2); w.setframerate(22050); w.close()\n"
+    "    print('{\"ok\": true}', flush=True)",
+)
+
 
 def peak_dbfs(clip: Clip) -> float:
     return float(20 * np.log10(np.max(np.abs(clip.samples()))))
@@ -178,6 +188,17 @@ def test_a_hung_engine_is_stopped_and_the_fallback_speaks() -> None:
     with pytest.raises(SpeechTimeout):
         hung.render(SHORT)  # a new worker was started for this line, and it hung too
     assert hung.starts == 2
+    speaker.close()
+
+
+def test_an_empty_line_from_the_engine_is_said_by_the_fallback() -> None:
+    empty = Pyttsx3Speaker(timeout=15.0, command=EMPTY_LINE_WORKER)
+    backup = RecordingSpeaker()
+    speaker = FallbackSpeaker(empty, backup)
+    clip = speaker.render(SHORT)
+    assert clip.seconds > 0.5  # never a silent line
+    assert backup.texts == [SHORT]
+    assert "empty" in speaker.errors[0]
     speaker.close()
 
 

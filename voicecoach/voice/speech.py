@@ -393,7 +393,13 @@ class Pyttsx3Speaker(_VoiceSettings):
             if not reply.get("ok"):
                 self._kill()  # whatever went wrong, a fresh worker is the safe bet
                 raise SpeechError(f"pyttsx3 failed: {reply.get('error', reply)}")
-            return finish(Clip.read_wav(path), self.volume)
+            clip = Clip.read_wav(path)
+            if not clip.pcm:
+                # Seen once in a spoken session on a busy machine: a safety line came back
+                # as an empty file and went unsaid.  The caller's fallback says it instead.
+                self._kill()
+                raise SpeechError("pyttsx3 wrote an empty line")
+            return finish(clip, self.volume)
         finally:
             path.unlink(missing_ok=True)
 
@@ -482,7 +488,10 @@ class EspeakSpeaker(_VoiceSettings):
                 raise SpeechError(f"cannot run {self.program}: {e}") from e
             if done.returncode != 0 or not path.is_file():
                 raise SpeechError(f"espeak-ng failed: {done.stderr.strip()[:200]}")
-            return finish(Clip.read_wav(path), self.volume)
+            clip = Clip.read_wav(path)
+            if not clip.pcm:
+                raise SpeechError("espeak-ng wrote an empty line")
+            return finish(clip, self.volume)
 
     def close(self) -> None:
         pass
