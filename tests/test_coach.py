@@ -239,6 +239,21 @@ def test_silence_gets_one_reprompt_then_a_pause(catalogue):
     assert not [a for a in second if isinstance(a, StartTimer)]
 
 
+def test_start_after_going_quiet_while_choosing_starts_the_routine(catalogue):
+    coach = Coach(catalogue)
+    actions = coach.handle(Begin(0.0))
+    for n in (1, 2):  # a reprompt, then the pause
+        timer = [a for a in actions if isinstance(a, StartTimer)][-1]
+        actions = coach.handle(TimerExpired(timer.timer, n * REPROMPT_SECONDS))
+    assert coach.phase == Phase.PAUSED
+    said = [a.text for a in coach.handle(Heard("start", 80.0)) if isinstance(a, Say)]
+    # What the choosing prompts offered ("say start for the morning routine"), not the
+    # check-in question and the prompts once more.
+    assert said[0].startswith("Let's do the morning routine")
+    assert script.CHECK_IN_CHOOSING not in said
+    assert coach.phase != Phase.PAUSED
+
+
 def test_unknown_utterance_gets_sorry_and_a_hint(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, ["the cat wants feeding"])
     assert transcript.said(script.SORRY)[0].action.text == script.sorry(script.HELP["choosing"])

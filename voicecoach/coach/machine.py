@@ -1467,6 +1467,12 @@ class Coach:
         if self.hold is not None and _said(event).intent in {"resume", "start"}:
             line = script.RESUME_CAREFUL if self.hold == Phase.PAIN else None
             return self._resume_gently(line or script.RESUME_AFTER_EMERGENCY)
+        back = self.suspended
+        if _said(event).intent == "start" and back is not None and back.phase == Phase.CHOOSING:
+            # Paused while choosing (gone quiet), then "start": what every prompt there
+            # offers, not the prompts again ("how are you feeling today?" once more).
+            self.suspended = None
+            return self._on_start_default(event)
         return self._return()
 
     def _on_not_paused(self, _: Event) -> None:
