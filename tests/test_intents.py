@@ -511,7 +511,7 @@ def test_a_named_exercise_said_with_a_versions_words_is_that_version(matcher, te
     assert (match.intent, match.slots) == ("choose_exercise", {"exercise": exercise})
 
 
-def test_only_a_main_entry_said_by_name_becomes_a_version():
+def test_only_a_main_entry_said_word_for_word_becomes_a_version():
     from voicecoach.understand.describe import Describer
 
     values = {
@@ -525,8 +525,10 @@ def test_only_a_main_entry_said_by_name_becomes_a_version():
     d = Describer(values, {"held": "stand", "sat": "stand"}, names)
     assert d.version("leg stand supported", "stand") == "held"
     assert d.version("leg stand sitting down", "stand") == "sat"
-    # Said by a description, not by name: `guess` already weighed every entry.
-    assert d.version("balance on one leg supported", "stand") == "stand"
+    # Said by one of its descriptions, with a version's name word: that version too.
+    assert d.version("balance on one leg supported", "stand") == "held"
+    # The entry's own phrase not said word for word: what `guess` chose stays.
+    assert d.version("balancing on a leg supported", "stand") == "stand"
     # Only descriptions say "counter": a name's words decide, not a description's.
     assert d.version("leg stand by the counter", "stand") == "stand"
     # A version is never turned into another one, and no words of a version: the main one.

@@ -121,7 +121,9 @@ class Describer:
         self._name_stems = {i: set(content(" ".join(p))) for i, p in self._names.items()}
         bags: dict[str, Counter[str]] = defaultdict(Counter)
         phrases: dict[str, list[set[str]]] = defaultdict(list)
+        self._phrases_of: dict[str, list[str]] = defaultdict(list)
         for phrase, ident in values.items():
+            self._phrases_of[ident].append(phrase)
             bags[ident].update(set(content(phrase)))
             phrases[ident].append(set(content(phrase)))
         self._order = list(dict.fromkeys(values.values()))  # catalogue order breaks ties
@@ -139,15 +141,16 @@ class Describer:
         self._bags = {ident: set(bag) for ident, bag in bags.items()}
 
     def version(self, sentence: str, ident: str) -> str:
-        """The version of a main entry that a sentence naming it asks for: "the small glute
-        bridge" and "glute bridge on the bed" say the glute bridge's name but mean the small
-        bridge and the bridge in bed.  Only when the sentence says a name of `ident` (a
-        description was already weighed against every entry by `guess`) and `ident` is not
-        itself a version; a version is taken for words that only its own names use (not
-        `ident`'s names or descriptions, not another version's names), the clearly
-        heaviest such words by the describer's weights; otherwise `ident` stays."""
+        """The version of a main entry that a sentence saying one of its phrases asks for:
+        "the small glute bridge", "glute bridge on the bed", "the ball under my foot one
+        sitting down" say the main exercise's name or description but mean the small
+        bridge, the bridge in bed and the seated foot roll.  Only when the sentence says a
+        phrase of `ident` word for word and `ident` is not itself a version; a version is
+        taken for words that only its own *names* use (not any phrase of `ident`, not
+        another version's names; descriptions are too loose: "holding" is in several), the
+        clearly heaviest such words by the describer's weights; otherwise `ident` stays."""
         padded = f" {sentence} "
-        if ident in self._family or not any(f" {n} " in padded for n in self._names[ident]):
+        if ident in self._family or not any(f" {n} " in padded for n in self._phrases_of[ident]):
             return ident
         versions = [v for v, main in self._family.items() if main == ident]
         if not versions:
