@@ -401,6 +401,27 @@ def test_benchmark_scores_accuracy_false_accepts_and_rejects():
     assert "| held-out phrasings | 50.0% |" in table("pocketsphinx", s)
 
 
+def test_benchmark_counts_what_a_spoken_session_would_answer_with_a_sorry():
+    from voicecoach.bench.asr import Item, score
+
+    items = [
+        Item("a.wav", "pause", "pause", {}, "heldout", "slt", None),
+        Item("b.wav", "next one", "next", {}, "heldout", "slt", None),
+        Item("c.wav", "nice weather", "none", {}, "negative", "awb", None),
+        Item("d.wav", "purple", "none", {}, "negative", "awb", None),
+    ]
+    none = {"intent": "none", "slots": {}, "latency": 0.05}
+    results = [
+        {**none, "file": "a.wav", "heard": "pours", "confidence": 0.4},  # a sorry
+        {**none, "file": "b.wav", "heard": "", "confidence": 1.0},  # no words: silence
+        {**none, "file": "c.wav", "heard": "nice weather", "confidence": 0.95},  # talk
+        {**none, "file": "d.wav", "heard": "purple", "confidence": 0.5},  # a sorry
+    ]
+    s = score(items, {"results": results, "rtf": 0.1, "load_seconds": 0.2, "peak_rss_mb": 40})
+    assert s["talk_sorry"] == 0.5
+    assert s["missed_silently"] == 0.5
+
+
 def test_stage_breakdown_names_the_stage_that_lost_each_command(matcher):
     from voicecoach.bench import asr_stages
     from voicecoach.bench.asr import Item, condition
