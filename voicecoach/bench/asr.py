@@ -529,7 +529,8 @@ def _sorry(r: dict) -> bool:
     from voicecoach.coach.unclear import QUIET_NONE
 
     unsure = r.get("confidence", 0.0) < QUIET_NONE
-    return r["intent"] == "none" and bool(r.get("heard", "").strip()) and not r.get("guess") and unsure
+    words = bool(r.get("heard", "").strip())
+    return r["intent"] == "none" and words and not r.get("guess") and unsure
 
 
 def score(items: list[Item], run: dict) -> dict:
