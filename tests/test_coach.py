@@ -254,6 +254,18 @@ def test_start_after_going_quiet_while_choosing_starts_the_routine(catalogue):
     assert coach.phase != Phase.PAUSED
 
 
+def test_a_chosen_exercise_refused_before_it_begins_asks_for_another(catalogue, matcher):
+    # A description misheard as the wrong exercise: "no" offers a way out, skip takes it,
+    # and the coach asks what instead, not "that's the end of the routine".
+    transcript, coach = run_session(
+        catalogue, matcher, ["the twist on my back", "no not that one", "skip"]
+    )
+    assert transcript.said(script.NOT_READY_EXERCISE)
+    assert transcript.said(script.INSTEAD)
+    assert not transcript.said("end of the routine")
+    assert not coach.finished_routine  # "start" would now start the morning routine
+
+
 def test_unknown_utterance_gets_sorry_and_a_hint(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, ["the cat wants feeding"])
     assert transcript.said(script.SORRY)[0].action.text == script.sorry(script.HELP["choosing"])

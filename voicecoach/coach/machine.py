@@ -1155,12 +1155,18 @@ class Coach:
         return self._summary()
 
     def _summary(self) -> Phase:
-        self.finished_routine = True
         self._log(
             "routine_done",
             routine=self.routine.id if self.routine else None,
             done=self.routine_count,
         )
+        if self.routine is None and not self.routine_count:
+            # The one exercise chosen was left out (a choice misheard, or changed): nothing
+            # has been done, so this is choosing again, not "the end of the routine".
+            self._say(script.INSTEAD, "question")
+            self._listen()
+            return Phase.CHOOSING
+        self.finished_routine = True
         minutes = (self.now - self.routine_started) / 60
         self._say(script.routine_summary(self.routine_count, minutes))
         self._say(script.ANOTHER, "question")
@@ -1494,7 +1500,7 @@ class Coach:
         return self.phase
 
     def _on_not_ready(self, _: Event) -> None:
-        self._say(script.NOT_READY)
+        self._say(script.NOT_READY_EXERCISE if self.exercise is not None else script.NOT_READY)
         self._listen()
 
     def _on_ask_stop(self, _: Event) -> None:

@@ -320,7 +320,11 @@ GOODBYE = "Well done today. Goodbye."
 READY = "Say ready when you're in position."
 READY_AGAIN = "Take your time. Say ready when you're set, or skip to move on."
 NOT_READY = "No rush. Say ready when you're set."
+#: The same with an exercise in hand: a "no" may mean not this one (a choice misheard).
+NOT_READY_EXERCISE = "No rush. Say ready when you're set, or skip for a different one."
 ANOTHER = "Say another routine to keep going, or say stop to finish."
+#: One exercise the person chose, left out before it began (often a choice misheard).
+INSTEAD = "Which would you like instead? Say an exercise or a routine, or say stop to finish."
 WHICH_NEXT = "Which routine next? Say its name, like stretching or seated, or say stop to finish."
 SORRY = "Sorry, I didn't catch that."
 #: After two sorries in a row; then the coach stays quiet for unclear talk until it
@@ -455,7 +459,7 @@ CONSTRAINT_MEMORY = {
 
 HELP = {
     "choosing": "Say start, or a routine like stretching or seated, or an exercise name.",
-    "steps": "Say next or repeat for the steps, ready to begin, easier, or it hurts.",
+    "steps": "Say next or repeat for the steps, ready to begin, easier, skip, or it hurts.",
     "ready": "Say ready to begin, easier, skip, fewer reps or shorter holds, or it hurts.",
     "active": "Say pause, next, easier, how long, or it hurts.",
     "paused": "Say resume to carry on, skip, or stop to finish.",
