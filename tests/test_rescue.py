@@ -66,6 +66,22 @@ def test_a_safety_word_misheard_as_another_command_is_taken_on_a_second_look(mat
     assert m.intent == "emergency"
 
 
+def test_symptoms_misheard_as_other_words_are_rescued_too(matcher):
+    # "too hot" written "too hard" (easier), "dizzy" written "busy" (nothing): the symptom
+    # fits the audio better than the words Whisper wrote.
+    m = understand(
+        heard("i'm too hard", Scorer({"i'm too hard": -2.2, "i'm too hot": -1.2})), matcher
+    )
+    assert (m.intent, m.phrase) == ("overheated", "rescued: i'm too hot")
+    m = understand(
+        heard("i feel busy", Scorer({"i feel busy": -1.5, "i feel dizzy": -1.6})), matcher
+    )
+    assert m.intent == "dizzy"
+    # A real "too hard": the symptom fits far worse, the command stays.
+    m = understand(heard("too hard", Scorer({"too hard": -0.8, "i'm too hot": -3.5})), matcher)
+    assert m.intent == "easier"
+
+
 def test_the_second_look_leaves_commands_the_audio_says_clearly(matcher):
     # A real "start": "stop" scores far below it (measured: 2.7 or more).
     assert understand(heard("start", Scorer({"start": -1.0, "stop": -2.8})), matcher).intent == (
