@@ -266,6 +266,20 @@ def test_a_chosen_exercise_refused_before_it_begins_asks_for_another(catalogue, 
     assert not coach.finished_routine  # "start" would now start the morning routine
 
 
+def test_start_after_going_quiet_once_a_routine_is_done_goes_back_to_choosing(catalogue):
+    coach = Coach(catalogue)
+    actions = coach.handle(Begin(0.0))
+    for n in (1, 2):
+        timer = [a for a in actions if isinstance(a, StartTimer)][-1]
+        actions = coach.handle(TimerExpired(timer.timer, n * REPROMPT_SECONDS))
+    assert coach.phase == Phase.PAUSED
+    coach.finished_routine = True  # as after a whole routine
+    said = [a.text for a in coach.handle(Heard("start", 80.0)) if isinstance(a, Say)]
+    # Not another routine started unasked, and never left paused with nothing to resume.
+    assert coach.phase == Phase.CHOOSING
+    assert said == [script.ANOTHER]
+
+
 def test_unknown_utterance_gets_sorry_and_a_hint(catalogue, matcher):
     transcript, _ = run_session(catalogue, matcher, ["the cat wants feeding"])
     assert transcript.said(script.SORRY)[0].action.text == script.sorry(script.HELP["choosing"])

@@ -1474,7 +1474,8 @@ class Coach:
             line = script.RESUME_CAREFUL if self.hold == Phase.PAIN else None
             return self._resume_gently(line or script.RESUME_AFTER_EMERGENCY)
         back = self.suspended
-        if _said(event).intent == "start" and back is not None and back.phase == Phase.CHOOSING:
+        choosing = back is not None and back.phase == Phase.CHOOSING and not self.finished_routine
+        if _said(event).intent == "start" and choosing:
             # Paused while choosing (gone quiet), then "start": what every prompt there
             # offers, not the prompts again ("how are you feeling today?" once more).
             self.suspended = None
