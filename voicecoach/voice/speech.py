@@ -147,10 +147,12 @@ def clamp_voice(rate: int, volume: float) -> tuple[int, float]:
     )
 
 
-def finish(raw: Clip, volume: float) -> Clip:
-    """An engine's raw output at the speech level for `volume`."""
+def finish(raw: Clip, volume: float, engine: str) -> Clip:
+    """An engine's raw output at the speech level for `volume`.  An empty line is the
+    engine's error (seen once on a busy machine: a safety line came back from pyttsx3 as an
+    empty file and went unsaid): the caller's fallback says it instead."""
     if not raw.pcm:
-        return raw
+        raise SpeechError(f"{engine} wrote an empty line")
     return Clip.from_samples(level(raw.samples(), SPEECH_PEAK_DBFS, volume), raw.rate, "speech")
 
 
@@ -391,15 +393,11 @@ class Pyttsx3Speaker(_VoiceSettings):
         reply = self._reply(self.timeout, "rendering")
         try:
             if not reply.get("ok"):
-                self._kill()  # whatever went wrong, a fresh worker is the safe bet
                 raise SpeechError(f"pyttsx3 failed: {reply.get('error', reply)}")
-            clip = Clip.read_wav(path)
-            if not clip.pcm:
-                # Seen once in a spoken session on a busy machine: a safety line came back
-                # as an empty file and went unsaid.  The caller's fallback says it instead.
-                self._kill()
-                raise SpeechError("pyttsx3 wrote an empty line")
-            return finish(clip, self.volume)
+            return finish(Clip.read_wav(path), self.volume, "pyttsx3")
+        except SpeechError:
+            self._kill()  # whatever went wrong, a fresh worker is the safe bet
+            raise
         finally:
             path.unlink(missing_ok=True)
 
@@ -488,10 +486,7 @@ class EspeakSpeaker(_VoiceSettings):
                 raise SpeechError(f"cannot run {self.program}: {e}") from e
             if done.returncode != 0 or not path.is_file():
                 raise SpeechError(f"espeak-ng failed: {done.stderr.strip()[:200]}")
-            clip = Clip.read_wav(path)
-            if not clip.pcm:
-                raise SpeechError("espeak-ng wrote an empty line")
-            return finish(clip, self.volume)
+            return finish(Clip.read_wav(path), self.volume, "espeak-ng")
 
     def close(self) -> None:
         pass
