@@ -94,6 +94,25 @@ def content(sentence: str) -> list[str]:
     return [stem(w) for w in sentence.split() if w not in STOPWORDS and not w.startswith("{")]
 
 
+def _version_words(
+    families: Mapping[str, str], names: Mapping[str, str]
+) -> dict[str, dict[str, set[str]]]:
+    """Main entry (never itself a version) -> each of its versions -> the stems of that
+    version's names that no other version of the same entry has in its names ("small" for
+    the small bridge)."""
+    name_stems: dict[str, set[str]] = defaultdict(set)
+    for phrase, ident in names.items():
+        name_stems[ident] |= set(content(phrase))
+    versions: dict[str, list[str]] = defaultdict(list)
+    for version, main in families.items():
+        versions[main].append(version)
+    return {
+        main: {v: name_stems[v] - set().union(*(name_stems[o] for o in vs if o != v)) for v in vs}
+        for main, vs in versions.items()
+        if main not in families
+    }
+
+
 @dataclass(frozen=True)
 class Guess:
     ident: str
@@ -115,10 +134,6 @@ class Describer:
         the runner-up of its own family: the best-scoring member is taken.  `names`: the
         phrases of `values` that name an entry (names, aliases), not describe it."""
         self._family = dict(families or {})
-        self._names: dict[str, list[str]] = defaultdict(list)
-        for phrase, ident in (names or {}).items():
-            self._names[ident].append(phrase)
-        self._name_stems = {i: set(content(" ".join(p))) for i, p in self._names.items()}
         bags: dict[str, Counter[str]] = defaultdict(Counter)
         phrases: dict[str, list[set[str]]] = defaultdict(list)
         self._phrases_of: dict[str, list[str]] = defaultdict(list)
@@ -128,17 +143,16 @@ class Describer:
             phrases[ident].append(set(content(phrase)))
         self._order = list(dict.fromkeys(values.values()))  # catalogue order breaks ties
         used = Counter(s for bag in bags.values() for s in bag)
-        n = len(bags)
+        self._idf = {s: math.log(1 + len(bags) / c) for s, c in used.items()}
         self._weights = {
-            ident: {s: math.log(1 + n / used[s]) * (1 + 0.25 * math.log(c)) for s, c in bag.items()}
+            ident: {s: self._idf[s] * (1 + 0.25 * math.log(c)) for s, c in bag.items()}
             for ident, bag in bags.items()
         }
         self._phrases = {
-            i: [{s: math.log(1 + n / used[s]) for s in stems} for stems in p]
-            for i, p in phrases.items()
+            i: [{s: self._idf[s] for s in stems} for stems in p] for i, p in phrases.items()
         }
-        self._idf = {s: math.log(1 + n / c) for s, c in used.items()}
-        self._bags = {ident: set(bag) for ident, bag in bags.items()}
+        self._versions = _version_words(self._family, names or {})
+        """main entry -> its versions -> the stems only that version's names use."""
 
     def version(self, sentence: str, ident: str) -> str:
         """The version of a main entry that a sentence saying one of its phrases asks for:
@@ -149,18 +163,13 @@ class Describer:
         taken for words that only its own *names* use (not any phrase of `ident`, not
         another version's names; descriptions are too loose: "holding" is in several), the
         clearly heaviest such words by the describer's weights; otherwise `ident` stays."""
+        versions = self._versions.get(ident)
         padded = f" {sentence} "
-        if ident in self._family or not any(f" {n} " in padded for n in self._phrases_of[ident]):
+        if not versions or not any(f" {p} " in padded for p in self._phrases_of[ident]):
             return ident
-        versions = [v for v, main in self._family.items() if main == ident]
-        if not versions:
-            return ident
-        stems = set(content(sentence)) - self._bags.get(ident, set())
-        weight: list[tuple[float, str]] = [(0.0, ident)]
-        for v in versions:
-            others = set().union(*(self._name_stems.get(o, set()) for o in versions if o != v))
-            telling = (stems & self._name_stems.get(v, set())) - others
-            weight.append((sum(self._idf[s] for s in telling), v))
+        stems = set(content(sentence)) - self._weights.get(ident, {}).keys()
+        weight = [(0.0, ident)]
+        weight += [(sum(self._idf[s] for s in stems & own), v) for v, own in versions.items()]
         weight.sort(reverse=True)
         (best, chosen), (second, _) = weight[0], weight[1]
         return chosen if best > second else ident
