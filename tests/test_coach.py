@@ -239,13 +239,19 @@ def test_silence_gets_one_reprompt_then_a_pause(catalogue):
     assert not [a for a in second if isinstance(a, StartTimer)]
 
 
-def test_start_after_going_quiet_while_choosing_starts_the_routine(catalogue):
+def quiet_while_choosing(catalogue) -> Coach:
+    """A coach that got no answer while choosing: a reprompt, then the pause."""
     coach = Coach(catalogue)
     actions = coach.handle(Begin(0.0))
-    for n in (1, 2):  # a reprompt, then the pause
+    for n in (1, 2):
         timer = [a for a in actions if isinstance(a, StartTimer)][-1]
         actions = coach.handle(TimerExpired(timer.timer, n * REPROMPT_SECONDS))
     assert coach.phase == Phase.PAUSED
+    return coach
+
+
+def test_start_after_going_quiet_while_choosing_starts_the_routine(catalogue):
+    coach = quiet_while_choosing(catalogue)
     said = [a.text for a in coach.handle(Heard("start", 80.0)) if isinstance(a, Say)]
     # What the choosing prompts offered ("say start for the morning routine"), not the
     # check-in question and the prompts once more.
@@ -267,12 +273,7 @@ def test_a_chosen_exercise_refused_before_it_begins_asks_for_another(catalogue, 
 
 
 def test_start_after_going_quiet_once_a_routine_is_done_goes_back_to_choosing(catalogue):
-    coach = Coach(catalogue)
-    actions = coach.handle(Begin(0.0))
-    for n in (1, 2):
-        timer = [a for a in actions if isinstance(a, StartTimer)][-1]
-        actions = coach.handle(TimerExpired(timer.timer, n * REPROMPT_SECONDS))
-    assert coach.phase == Phase.PAUSED
+    coach = quiet_while_choosing(catalogue)
     coach.finished_routine = True  # as after a whole routine
     said = [a.text for a in coach.handle(Heard("start", 80.0)) if isinstance(a, Say)]
     # Not another routine started unasked, and never left paused with nothing to resume.
