@@ -40,6 +40,7 @@ DEV_ROUND7 = DEV_DIR / "dev_round7.toml"
 DEV_ROUND8 = DEV_DIR / "dev_round8.toml"
 DEV_ROUND9 = DEV_DIR / "dev_round9.toml"
 DEV_ROUND10 = DEV_DIR / "dev_round10.toml"
+DEV_ROUND11 = DEV_DIR / "dev_round11.toml"
 CONSEQUENTIAL = ("stop", "skip", "choose_exercise", "choose_routine")
 #: A more specific answer that counts as right: (expected, answered).
 ALSO_RIGHT = {("tired", "dizzy"), ("tired", "overheated")}
@@ -94,6 +95,7 @@ def load_devs() -> list[Round]:
         (DEV_ROUND8, "dev round 8"),
         (DEV_ROUND9, "dev round 9"),
         (DEV_ROUND10, "dev round 10"),
+        (DEV_ROUND11, "dev round 11"),
     )
     return [load_dev(p, n) for p, n in rounds if p.exists()]
 
