@@ -518,7 +518,7 @@ def test_a_named_exercise_said_with_a_versions_words_is_that_version(matcher, te
     assert (match.intent, match.slots) == ("choose_exercise", {"exercise": exercise})
 
 
-def test_only_a_main_entry_said_word_for_word_becomes_a_version():
+def test_a_versions_own_words_and_setting_turn_its_main_entry_into_it():
     from voicecoach.understand.describe import Describer
 
     values = {
@@ -529,18 +529,52 @@ def test_only_a_main_entry_said_word_for_word_becomes_a_version():
         "seated march": "sat",
     }
     names = {"leg stand": "stand", "supported leg stand": "held", "seated march": "sat"}
-    d = Describer(values, {"held": "stand", "sat": "stand"}, names)
+    settings = {
+        "stand": ("position:standing", "equipment:wall"),
+        "held": ("position:standing", "held:chair"),
+        "sat": ("position:seated",),
+    }
+    d = Describer(values, {"held": "stand", "sat": "stand"}, names, settings)
     assert d.version("leg stand supported", "stand") == "held"
     assert d.version("leg stand sitting down", "stand") == "sat"
-    # Said by one of its descriptions, with a version's name word: that version too.
-    assert d.version("balance on one leg supported", "stand") == "held"
-    # The entry's own phrase not said word for word: what `guess` chose stays.
-    assert d.version("balancing on a leg supported", "stand") == "stand"
-    # Only descriptions say "counter": a name's words decide, not a description's.
-    assert d.version("leg stand by the counter", "stand") == "stand"
+    assert d.version("balancing on a leg supported", "stand") == "held"
+    # Where or with what: the counter is held, the chair is sat in.
+    assert d.version("leg stand by the counter", "stand") == "held"
+    assert d.version("the march in my wheelchair", "stand") == "sat"
+    # A word a negation covers counts against the version it tells.
+    assert d.version("leg stand without holding on", "stand") == "stand"
+    assert d.version("leg stand not the one in a chair", "stand") == "stand"
     # A version is never turned into another one, and no words of a version: the main one.
     assert d.version("seated march supported", "sat") == "sat"
     assert d.version("leg stand", "stand") == "stand"
+    # Without settings, a description's words ("counter") decide nothing.
+    bare = Describer(values, {"held": "stand", "sat": "stand"}, names)
+    assert bare.version("leg stand by the counter", "stand") == "stand"
+
+
+@pytest.mark.parametrize(
+    ("text", "exercise"),
+    [
+        ("the bridge on the mattress please", "glute_bridge_bed"),
+        ("the hip crossover in my wheelchair", "hip_crossover_seated"),
+        ("foot roll in my chair with the ball", "foot_roll_seated"),
+        ("foot roll holding the back of the chair", "foot_roll"),
+        ("the one leg stand without holding on", "single_leg_stand"),
+        ("the lunge with no support", "stationary_lunge"),
+        ("knee to chest on the floor, not the one in bed", "knee_to_chest"),
+        ("knee to chest no towel", "knee_to_chest"),
+    ],
+)
+def test_where_and_with_what_choose_the_version(matcher, text, exercise):
+    match = matcher.match(text)
+    assert (match.intent, match.slots) == ("choose_exercise", {"exercise": exercise})
+
+
+@pytest.mark.parametrize(
+    "text", ["not the towel one", "i don't want the bed one", "no not the lunge"]
+)
+def test_a_refused_version_is_still_a_refusal(matcher, text):
+    assert matcher.match(text).intent != "choose_exercise"
 
 
 def test_words_after_a_negation_are_marked_up_to_a_clause_break():

@@ -176,6 +176,9 @@ class IntentSet:
     """Tags dropped at the end of an utterance ("i'm wrecked so i am"), `[meta] tags`."""
     slot_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """slot name -> normalised name or alias (no descriptions) -> id."""
+    settings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Exercise id -> where and with what it is done ("position:bed", "equipment:towel",
+    "held:chair": a chair held while standing), which tells versions apart."""
 
     def normalise(
         self, text: str, once: bool = True, fillers: bool = True, read_is: bool = True
@@ -562,8 +565,24 @@ def _with_slots(bare: IntentSet, catalogue: SlotSource, digest: str) -> IntentSe
     digest = hashlib.sha256((digest + slot_text).encode()).hexdigest()
     names = {"exercise": exercise_names}
     return replace(
-        bare, slot_values=slots, digest=digest, families=_families(catalogue), slot_names=names
+        bare,
+        slot_values=slots,
+        digest=digest,
+        families=_families(catalogue),
+        slot_names=names,
+        settings=_settings(catalogue),
     )
+
+
+def _settings(catalogue: SlotSource) -> dict[str, tuple[str, ...]]:
+    """Each exercise's position and equipment, as the describer's setting keys."""
+    settings: dict[str, tuple[str, ...]] = {}
+    for ident, ex in catalogue.exercises.items():
+        position = str(getattr(ex, "position", ""))
+        equipment = tuple(str(e) for e in getattr(ex, "equipment", ()))
+        held = ("held:chair",) if position == "standing" and "chair" in equipment else ()
+        settings[ident] = (f"position:{position}", *(f"equipment:{e}" for e in equipment), *held)
+    return settings
 
 
 def _families(catalogue: SlotSource) -> dict[str, str]:
@@ -707,7 +726,9 @@ class Matcher:
         }
         # An exercise described in the person's own words ("the one where i twist on my back").
         self._describers = {
-            slot: Describer(values, intents.families, intents.slot_names.get(slot))
+            slot: Describer(
+                values, intents.families, intents.slot_names.get(slot), intents.settings
+            )
             for slot, values in intents.slot_values.items()
         }
 
@@ -754,7 +775,11 @@ class Matcher:
             guess = self._describers[slot].guess(normal)
             if guess is not None:
                 found = {**found, slot: guess.ident}
-        blocked = wanted != set(found) & wanted or not self._negations_allowed(intent, reading)
+        # "the lunge without holding on" chooses a version; it does not refuse the lunge.
+        said = reading.split()
+        choosing = set().union(*(self._describers[s].choosing_negations(said) for s in wanted))
+        checked = " ".join(w for i, w in enumerate(said) if i not in choosing)
+        blocked = wanted != set(found) & wanted or not self._negations_allowed(intent, checked)
         slots = self._versions(normal, {k: v for k, v in found.items() if k in wanted})
         return Candidate(text, intent, probability, runner_up, reading, slots, blocked=blocked)
 
