@@ -260,16 +260,79 @@ def test_start_after_going_quiet_while_choosing_starts_the_routine(catalogue):
     assert coach.phase != Phase.PAUSED
 
 
-def test_a_chosen_exercise_refused_before_it_begins_asks_for_another(catalogue, matcher):
-    # A description misheard as the wrong exercise: "no" offers a way out, skip takes it,
-    # and the coach asks what instead, not "that's the end of the routine".
-    transcript, coach = run_session(
-        catalogue, matcher, ["the twist on my back", "no not that one", "skip"]
-    )
+def test_a_chosen_exercise_refused_before_it_begins_asks_for_another(catalogue):
+    # A description misheard as the wrong exercise: "no" right after it puts things back
+    # and asks what instead, not "that's the end of the routine".
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    coach.handle(Heard("choose_exercise", 1.0, {"exercise": "spinal_twist"}))
+    said = [a.text for a in coach.handle(Heard("no", 5.0)) if isinstance(a, Say)]
+    assert said == [script.MISHEARD_CHOICE, script.INSTEAD]
+    assert (coach.phase, coach.exercise, coach.queue) == (Phase.CHOOSING, None, [])
+    assert not coach.finished_routine  # "start" would now start the morning routine
+
+
+def test_no_to_say_ready_is_not_ready_yet(catalogue, matcher):
+    # Once the coach has asked for "ready", a no answers that: not yet (or skip).
+    transcript, coach = run_session(catalogue, matcher, ["the twist on my back", "no"])
     assert transcript.said(script.NOT_READY_EXERCISE)
+    assert not transcript.said(script.MISHEARD_CHOICE)
+
+
+def test_no_long_after_a_choice_is_not_about_it(catalogue):
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    coach.handle(Heard("choose_exercise", 1.0, {"exercise": "spinal_twist"}))
+    assert coach.phase == Phase.STEPS  # still introducing it, but half a minute on
+    said = [a.text for a in coach.handle(Heard("no", 40.0)) if isinstance(a, Say)]
+    assert script.MISHEARD_CHOICE not in said
+    assert coach.exercise is not None
+
+
+def test_a_chosen_exercise_skipped_before_it_begins_asks_for_another(catalogue, matcher):
+    transcript, coach = run_session(catalogue, matcher, ["the twist on my back", "skip"])
     assert transcript.said(script.INSTEAD)
     assert not transcript.said("end of the routine")
-    assert not coach.finished_routine  # "start" would now start the morning routine
+    assert not coach.finished_routine
+
+
+def test_no_to_an_exercise_chosen_in_a_routine_goes_back_to_the_routine(catalogue):
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    coach.handle(Heard("choose_routine", 1.0, {"routine": "stretching"}))
+    coach.handle(Heard("skip", 2.0))  # the warm-up
+    queue, index = list(coach.queue), coach.index
+    coach.handle(Heard("choose_exercise", 3.0, {"exercise": "glute_bridge"}))
+    assert coach.exercise is not None
+    assert coach.exercise.id == "glute_bridge"
+    said = [a.text for a in coach.handle(Heard("no", 4.0)) if isinstance(a, Say)]
+    assert said[:2] == [script.MISHEARD_CHOICE, script.BACK_TO]
+    assert (coach.queue, coach.index) == (queue, index)
+    assert coach.routine is not None
+    assert coach.routine.id == "stretching"
+    assert coach.exercise is not None
+    assert coach.exercise.id == queue[index]
+
+
+def test_no_to_a_routine_just_chosen_asks_for_another(catalogue):
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    coach.handle(Heard("choose_routine", 1.0, {"routine": "spasticity"}))
+    said = [a.text for a in coach.handle(Heard("no", 2.0)) if isinstance(a, Say)]
+    assert said == [script.MISHEARD_CHOICE, script.INSTEAD]
+    assert (coach.phase, coach.routine, coach.queue) == (Phase.CHOOSING, None, [])
+
+
+def test_no_once_the_chosen_exercise_has_begun_is_not_about_the_choice(catalogue):
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    coach.handle(Heard("choose_exercise", 1.0, {"exercise": "knee_to_chest"}))
+    coach.handle(Heard("start", 40.0))
+    assert coach.phase == Phase.ACTIVE
+    said = [a.text for a in coach.handle(Heard("no", 45.0)) if isinstance(a, Say)]
+    assert script.MISHEARD_CHOICE not in said
+    assert coach.exercise is not None
+    assert coach.exercise.id == "knee_to_chest"
 
 
 def test_start_after_going_quiet_once_a_routine_is_done_goes_back_to_choosing(catalogue):

@@ -202,6 +202,8 @@ def _said(event: Event) -> Heard:
     return event
 
 
+#: A "no" this soon after a choice, before it begins, says the choice was misheard.
+MISHEARD_CHOICE_SECONDS = 30.0
 #: A yes this long after "did you want to move on?" is no longer taken as its answer.
 OFFER_SECONDS = 20.0
 #: What is still asked about while the coach holds for safety or waits for its own yes or
@@ -225,6 +227,19 @@ class Offer:
 
     def answered_by(self, event: Heard, where: tuple[object, ...]) -> bool:
         return where == self.where and event.t - self.t <= OFFER_SECONDS
+
+
+@dataclass(frozen=True)
+class BeforeChoice:
+    """Where the session stood before an exercise or routine was chosen by voice."""
+
+    queue: list[str]
+    index: int
+    routine: Routine | None
+    finished_routine: bool
+    phase: Phase
+    t: float
+    """When the choice was heard."""
 
 
 @dataclass(frozen=True)
@@ -344,6 +359,7 @@ class Coach:
             },
             P.STEPS: {
                 "next": (self._on_next_step, flow), "previous": (self._on_previous_step, P.STEPS),
+                "no": (self._on_no, flow),
                 "start": (self._on_begin_segments, flow),
                 "yes": (self._on_begin_segments, flow),
                 "resume": (self._on_going_through_steps, stay),
@@ -355,7 +371,7 @@ class Coach:
                 "start": (self._on_begin_segments, flow), "yes": (self._on_begin_segments, flow),
                 "next": (self._on_begin_segments, flow),
                 "resume": (self._on_begin_segments, flow),
-                "no": (self._on_not_ready, P.READY),
+                "no": (self._on_no, flow),
                 "previous": (self._on_previous_exercise, flow),
                 **adjust_dose,
                 T.SILENCE: listen_on,
@@ -375,6 +391,7 @@ class Coach:
                 "next": (self._on_next_move, flow), "previous": (self._on_previous_move, flow),
                 "start": (self._on_not_paused, stay), "resume": (self._on_not_paused, stay),
                 "tired": (self._on_bookend_tired, flow),
+                "no": (self._on_no, flow),
                 "cant_lie_down": (self._on_bookend_constraint, flow),
                 "cant_stand": (self._on_bookend_constraint, flow),
                 "in_bed": (self._on_bookend_constraint, flow),
@@ -516,6 +533,9 @@ class Coach:
         self.last_instruction = ""
         self.silences = 0
         self.finished_routine = False
+        self.before_choice: BeforeChoice | None = None
+        """Where things stood before the exercise or routine just chosen by voice, until it
+        begins: a "no" then means the choice was misheard, and puts things back."""
         # What has been said this session, so nothing is said twice.
         self.introduced: set[str] = set()
         self.said_cautions: set[str] = set()
@@ -913,15 +933,20 @@ class Coach:
         if routine is None:
             self._on_sorry(event)
             return self.phase
+        before = self._where_things_stand()
         self._leave_exercise()
-        return self._start_routine(routine)
+        phase = self._start_routine(routine)
+        self.before_choice = before
+        return phase
 
     def _on_choose_exercise(self, event: Event) -> Phase:
         ident = _said(event).slots.get("exercise", "")
         if ident not in self.catalogue.exercises:
             self._on_sorry(event)
             return self.phase
+        before = self._where_things_stand()
         self._leave_exercise()
+        self.before_choice = before
         if ident in self.queue[self.index :]:
             self.index = self.queue.index(ident, self.index)
         elif self.queue and self.phase != Phase.CHOOSING:
@@ -1139,8 +1164,40 @@ class Coach:
         self.index += 1
         return self._enter_exercise()
 
+    def _where_things_stand(self) -> BeforeChoice:
+        return BeforeChoice(
+            list(self.queue), self.index, self.routine, self.finished_routine, self.phase, self.now
+        )
+
+    def _on_no(self, event: Event) -> Phase:
+        """A "no" nobody asked for.  Soon after a choice, while the coach is still
+        introducing it, the choice was most likely misheard ("no, not that one"): put
+        things back as they were and ask again.  Otherwise (and to "say ready when you're
+        in position": not ready yet) the same as anywhere else."""
+        before = self.before_choice
+        soon = before is not None and self.now - before.t <= MISHEARD_CHOICE_SECONDS
+        if before is None or not soon or self.phase == Phase.READY:
+            if self.phase == Phase.READY:
+                self._on_not_ready(event)
+            else:
+                self._on_not_now(event)
+            return self.phase
+        self._leave_exercise()
+        self._log("choice_undone", exercise=self.exercise.id if self.exercise else None)
+        self.exercise = None
+        self.queue, self.index, self.routine = before.queue, before.index, before.routine
+        self.finished_routine = before.finished_routine
+        self._say(script.MISHEARD_CHOICE)
+        if before.phase in (Phase.CHOOSING, Phase.ENDED) or not self.queue:
+            self._say(script.INSTEAD, "question")
+            self._listen()
+            return Phase.CHOOSING
+        self._say(script.BACK_TO)
+        return self._enter_exercise()
+
     def _leave_exercise(self) -> None:
         """Stop whatever runs, noting progress, before jumping elsewhere."""
+        self.before_choice = None
         self._cancel_timer()
         self.running = None
         self.suspended = None
@@ -1257,6 +1314,7 @@ class Coach:
         self._start_timer(seconds, Trigger.MOVE_OVER, after_speech=False)  # the tone's clock
 
     def _on_move_over(self, _: Event) -> Phase:
+        self.before_choice = None  # a warm-up move done: the routine chosen is under way
         return self._next_move(started=True)
 
     def _next_move(self, started: bool) -> Phase:
@@ -1342,6 +1400,7 @@ class Coach:
         if index >= len(self.plan):
             return self._finish_exercise()
         self.running = SegmentClock.at(index, self.plan[index], elapsed)
+        self.before_choice = None  # the choice is under way: a "no" is no longer about it
         segment = self.running.segment
         if elapsed == 0:
             heard = (segment.side, segment.seconds)

@@ -325,6 +325,10 @@ NOT_READY_EXERCISE = "No rush. Say ready when you're set, or skip for a differen
 ANOTHER = "Say another routine to keep going, or say stop to finish."
 #: One exercise the person chose, left out before it began (often a choice misheard).
 INSTEAD = "Which would you like instead? Say an exercise or a routine, or say stop to finish."
+#: A "no" to what the coach just took as the person's choice, before it began.
+MISHEARD_CHOICE = "Sorry, I must have misheard you."
+#: ... and back to the routine that was going before that choice.
+BACK_TO = "Back to the routine."
 WHICH_NEXT = "Which routine next? Say its name, like stretching or seated, or say stop to finish."
 SORRY = "Sorry, I didn't catch that."
 #: After two sorries in a row; then the coach stays quiet for unclear talk until it
