@@ -323,6 +323,17 @@ def test_no_to_a_routine_just_chosen_asks_for_another(catalogue):
     assert (coach.phase, coach.routine, coach.queue) == (Phase.CHOOSING, None, [])
 
 
+def test_back_from_a_pause_after_a_choice_undone_the_check_in_is_not_asked_again(catalogue):
+    coach = Coach(catalogue)
+    coach.handle(Begin(0.0))
+    coach.handle(Heard("choose_exercise", 1.0, {"exercise": "glute_bridge"}))
+    coach.handle(Heard("no", 5.0))
+    coach.handle(Heard("pause", 10.0))
+    said = [a.text for a in coach.handle(Heard("resume", 20.0)) if isinstance(a, Say)]
+    assert script.CHECK_IN_CHOOSING not in said
+    assert said == [script.choose_prompt(coach.default_routine)]
+
+
 def test_no_once_the_chosen_exercise_has_begun_is_not_about_the_choice(catalogue):
     coach = Coach(catalogue)
     coach.handle(Begin(0.0))

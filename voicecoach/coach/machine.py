@@ -548,6 +548,8 @@ class Coach:
         """Exercises the person said they are steady enough for, this session."""
         self.checked_in = False
         """Asked and answered "how are you feeling today?" (or started without it)."""
+        self.asked_check_in = False
+        """Asked "how are you feeling today?" while choosing: once a session is enough."""
         self.gentle = False
         """Low energy today: a shorter, gentler session."""
         self.routine_started = 0.0
@@ -826,7 +828,9 @@ class Coach:
             return None  # the catalogue changed since; nothing sensible to resume
 
     def _ask_choice(self) -> Phase:
-        if not self.checked_in:
+        if not self.checked_in and not self.asked_check_in:
+            # Asked once: "tired" while choosing still makes it a gentle day, unasked.
+            self.asked_check_in = True
             self._say(script.CHECK_IN_CHOOSING, "question")
         self._say(script.choose_prompt(self.default_routine), "question")
         self._listen()
