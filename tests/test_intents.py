@@ -504,6 +504,7 @@ def test_an_adapted_version_is_no_rival_of_the_exercise_it_adapts():
     [
         # The main exercise's name, with words that only one of its versions is named by.
         ("small glute bridge", "glute_bridge_small"),
+        ("small glute bridges please", "glute_bridge_small"),  # the name said in the plural
         ("glute bridge on the bed please", "glute_bridge_bed"),
         ("knee to chest with the towel please", "knee_to_chest_towel"),
         ("the single leg stand sitting down", "single_leg_stand_seated"),
