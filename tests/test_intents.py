@@ -480,6 +480,19 @@ def test_a_description_that_fits_two_exercises_alike_chooses_none():
     describer = Describer({"knee hug": "a", "knee twist": "b"})
     assert describer.guess("the knee one") is None
     assert describer.guess("the knee hug one").ident == "a"
+    # ... though the likelier of two that fit is worth asking about (catalogue order breaks
+    # a tie), when one fits at all.
+    values = {"hip stretch lying": "a", "hip stretch sitting": "b", "arm raise": "c", "neck": "d"}
+    alike = Describer(values)
+    assert alike.guess("the hip stretch") is None
+    assert alike.nearest("the hip stretch").ident == "a"
+    assert alike.nearest("the knee one") is None
+
+
+def test_a_choice_between_two_near_exercises_is_asked_about_not_done(matcher):
+    match = matcher.match("the towel one for my foot")
+    assert match.intent == "none"
+    assert (match.guess, match.guess_slots) == ("choose_exercise", {"exercise": "ankle_stretch"})
 
 
 def test_an_adapted_version_is_no_rival_of_the_exercise_it_adapts():

@@ -295,6 +295,14 @@ class Describer:
 
     def guess(self, sentence: str) -> Guess | None:
         """The entry the sentence describes, or None when nothing (or no one entry) fits."""
+        best = self.nearest(sentence)
+        if best is None or best.score < MARGIN * best.runner_up:
+            return None
+        return best
+
+    def nearest(self, sentence: str) -> Guess | None:
+        """The entry that fits the sentence best, even when another fits nearly as well
+        (worth asking about, never acting on), or None when nothing fits."""
         # Words a negation covers do not describe what is wanted ("the knee one, not in bed").
         stems = set(content(sentence)) - denied(sentence.split())
         if not stems:
@@ -309,6 +317,6 @@ class Describer:
         family = self._family.get(ident, ident)
         rivals = [score for score, _, i in scored[1:] if self._family.get(i, i) != family]
         second = max(rivals[0], 0.0) if rivals else 0.0
-        if best < MIN_SCORE or best < MARGIN * second:
+        if best < MIN_SCORE:
             return None
         return Guess(ident, best, second)

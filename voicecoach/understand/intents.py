@@ -671,6 +671,8 @@ class Candidate:
     """A template (or a not-command template) generates the sentence word for word."""
     blocked: bool = False
     """A slot it needs is missing, or a negation turns the sentence round."""
+    unsure: bool = False
+    """Its slot value is only the likeliest of two near ones: asked about, never acted on."""
 
 
 @dataclass(frozen=True)
@@ -742,7 +744,7 @@ class Matcher:
         policy = policy or self.policy
         if c.exact or c.intent == NONE:
             return Match(c.text, c.intent, c.slots, c.probability, c.reading)
-        if c.blocked or c.probability < policy.needed(self.intents, c.intent):
+        if c.blocked or c.unsure or c.probability < policy.needed(self.intents, c.intent):
             # A yes or a no is never asked about: "did you say yes?" helps nobody.
             unsure = not c.blocked and c.probability >= policy.guess
             guess = c.intent if unsure and not self.intents.answer(c.intent) else ""
@@ -771,8 +773,14 @@ class Matcher:
         if intent == NONE:
             return Candidate(text, NONE, probability, runner_up, reading, {})
         wanted = {s for s in SLOTS if intent == f"choose_{s}"}
+        unsure = False
         for slot in wanted - set(found):
             guess = self._describers[slot].guess(normal)
+            if guess is None:
+                # Two entries fit nearly as well ("something for my hips"): the better one
+                # is worth asking about ("did you mean the hip crossover?"), not doing.
+                guess = self._describers[slot].nearest(normal)
+                unsure = guess is not None
             if guess is not None:
                 found = {**found, slot: guess.ident}
         # "the lunge without holding on" chooses a version; it does not refuse the lunge.
@@ -781,7 +789,9 @@ class Matcher:
         checked = " ".join(w for i, w in enumerate(said) if i not in choosing)
         blocked = wanted != set(found) & wanted or not self._negations_allowed(intent, checked)
         slots = self._versions(normal, {k: v for k, v in found.items() if k in wanted})
-        return Candidate(text, intent, probability, runner_up, reading, slots, blocked=blocked)
+        return Candidate(
+            text, intent, probability, runner_up, reading, slots, blocked=blocked, unsure=unsure
+        )
 
     def _versions(self, normal: str, slots: dict[str, str]) -> dict[str, str]:
         """Each slot's value as the version of it the sentence asks for ("the small glute
