@@ -308,6 +308,7 @@ def test_no_to_an_exercise_chosen_in_a_routine_goes_back_to_the_routine(catalogu
     said = [a.text for a in coach.handle(Heard("no", 4.0)) if isinstance(a, Say)]
     assert said[:2] == [script.MISHEARD_CHOICE, script.BACK_TO]
     assert (coach.queue, coach.index) == (queue, index)
+    assert "glute_bridge" not in coach.done_versions  # never begun: not counted as done
     assert coach.routine is not None
     assert coach.routine.id == "stretching"
     assert coach.exercise is not None
@@ -321,6 +322,9 @@ def test_no_to_a_routine_just_chosen_asks_for_another(catalogue):
     said = [a.text for a in coach.handle(Heard("no", 2.0)) if isinstance(a, Say)]
     assert said == [script.MISHEARD_CHOICE, script.INSTEAD]
     assert (coach.phase, coach.routine, coach.queue) == (Phase.CHOOSING, None, [])
+    # The warm-up begun for it is still to come with the routine meant.
+    coach.handle(Heard("choose_routine", 3.0, {"routine": "stretching"}))
+    assert coach.phase == Phase.BOOKEND
 
 
 def test_back_from_a_pause_after_a_choice_undone_the_check_in_is_not_asked_again(catalogue):

@@ -240,6 +240,11 @@ class BeforeChoice:
     phase: Phase
     t: float
     """When the choice was heard."""
+    routine_started: float
+    routine_count: int
+    done_versions: list[str]
+    bookends_done: set[str]
+    """A warm-up begun for a routine chosen by mistake is still to come."""
 
 
 @dataclass(frozen=True)
@@ -1170,7 +1175,16 @@ class Coach:
 
     def _where_things_stand(self) -> BeforeChoice:
         return BeforeChoice(
-            list(self.queue), self.index, self.routine, self.finished_routine, self.phase, self.now
+            list(self.queue),
+            self.index,
+            self.routine,
+            self.finished_routine,
+            self.phase,
+            self.now,
+            self.routine_started,
+            self.routine_count,
+            list(self.done_versions),
+            set(self.bookends_done),
         )
 
     def _on_no(self, event: Event) -> Phase:
@@ -1191,6 +1205,8 @@ class Coach:
         self.exercise = None
         self.queue, self.index, self.routine = before.queue, before.index, before.routine
         self.finished_routine = before.finished_routine
+        self.routine_started, self.routine_count = before.routine_started, before.routine_count
+        self.done_versions, self.bookends_done = before.done_versions, before.bookends_done
         self._say(script.MISHEARD_CHOICE)
         if before.phase in (Phase.CHOOSING, Phase.ENDED) or not self.queue:
             self._say(script.INSTEAD, "question")
