@@ -98,3 +98,23 @@ def test_exercise_start_carries_the_planned_dose(catalogue, matcher, tmp_path: P
     dose = catalogue.exercise("sit_to_stand").dose
     assert entry.planned_reps == dose.reps * dose.sets
     assert entry.routine is None  # chosen on its own
+
+
+def test_a_choice_undone_leaves_no_attempt_and_no_routine(catalogue, tmp_path: Path) -> None:
+    """A misheard choice, taken back before it began: nothing of it is remembered."""
+    from voicecoach.coach.events import Begin, Heard
+    from voicecoach.coach.machine import Coach
+
+    coach = Coach(catalogue)
+    actions = coach.handle(Begin(0.0))
+    actions += coach.handle(Heard("choose_routine", 1.0, {"routine": "spasticity"}))
+    actions += coach.handle(Heard("no", 2.0))  # in the warm-up
+    actions += coach.handle(Heard("choose_exercise", 3.0, {"exercise": "glute_bridge"}))
+    actions += coach.handle(Heard("no", 4.0))  # while it is introduced
+    with Store.open(tmp_path / "db") as store:
+        sid = store.start_session(None)
+        store.write((sid, 0.0, a) for a in actions if isinstance(a, Log))
+        assert [a.kind for a in actions if isinstance(a, Log)].count("choice_undone") == 2
+        assert store.exercise_log() == []
+        (session,) = store.sessions()
+        assert (session.routine, session.routines) == (None, ())

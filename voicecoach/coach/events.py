@@ -138,6 +138,9 @@ LOG_KINDS = {
     "exercise_stopped": ("exercise", "outcome", "reps", "hold_seconds"),  # outcome: pain,
     # emergency, cant_get_up or tired: cut short, so not done
     "exercise_skipped": ("exercise", "reason", "index"),
+    # A choice misheard, undone before it began: the exercise introduced (at queue position
+    # index) was never attempted, the routine (None: an exercise was chosen) never done.
+    "choice_undone": ("exercise", "index", "routine"),
     "swapped": ("exercise", "to", "reason", "index"),
     "constraint": ("constraint", "active"),  # constraint None: the set was confirmed or cleared
     "pain": ("exercise", "side", "said"),

@@ -1201,7 +1201,13 @@ class Coach:
                 self._on_not_now(event)
             return self.phase
         self._leave_exercise()
-        self._log("choice_undone", exercise=self.exercise.id if self.exercise else None)
+        undone = self.routine if self.routine is not before.routine else None
+        self._log(
+            "choice_undone",
+            exercise=self.exercise.id if self.exercise else None,
+            index=self.index,
+            routine=undone.id if undone else None,
+        )
         self.exercise = None
         self.queue, self.index, self.routine = before.queue, before.index, before.routine
         self.finished_routine = before.finished_routine

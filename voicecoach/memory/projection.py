@@ -11,6 +11,8 @@ records themselves say, with no guessing about the coach:
   row of their own at `index`; a swap never opens an attempt: the coach's exercise_start
   for the new version does;
 - `pain`, `tired`, `symptom` count against the attempt they were about;
+- `choice_undone{exercise, index, routine}` takes back what a misheard choice opened: the
+  attempt at `index`, never begun, and the routine, if nothing was done under it;
 - `routine{routine}` files the session under that routine too; `routine_done` marks it
   completed, until anything is begun after it;
 - `constraint`, `voice` and easier/harder `swapped` update the profile, and `dose{exercise,
@@ -308,6 +310,26 @@ def _on_dose(conn: sqlite3.Connection, sid: int, t: float, d: Data) -> None:
     )
 
 
+def _on_choice_undone(conn: sqlite3.Connection, sid: int, t: float, d: Data) -> None:
+    if d.get("exercise"):
+        conn.execute(
+            "DELETE FROM exercises WHERE session_id = ? AND exercise = ? AND position IS ? "
+            "AND status = 'started'",
+            (sid, str(d["exercise"]), d.get("index")),
+        )
+    if d.get("routine"):
+        conn.execute(
+            "DELETE FROM session_routines WHERE session_id = ? AND routine = ? AND NOT EXISTS "
+            "(SELECT 1 FROM exercises WHERE session_id = ? AND routine = ?)",
+            (sid, d["routine"], sid, d["routine"]),
+        )
+        conn.execute(
+            "UPDATE sessions SET routine = (SELECT routine FROM session_routines "
+            "WHERE session_id = ? ORDER BY started DESC LIMIT 1) WHERE id = ?",
+            (sid, sid),
+        )
+
+
 def _on_session_end(conn: sqlite3.Connection, sid: int, t: float, d: Data) -> None:
     end_session(conn, sid, t, str(d.get("reason") or "ended"))
 
@@ -320,6 +342,7 @@ _HANDLERS: dict[str, Callable[[sqlite3.Connection, int, float, Data], None]] = {
     "exercise_done": _on_exercise_done,
     "exercise_stopped": _on_exercise_stopped,
     "exercise_skipped": _on_exercise_skipped,
+    "choice_undone": _on_choice_undone,
     "swapped": _on_swapped,
     "pain": _count("pain"),
     "tired": _count("tired"),
